@@ -1,0 +1,78 @@
+"""gpo: the purchasing and shared-services back office of a healthcare MSO."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask_migrate import Migrate
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from gpo import config as settings
+from gpo.db import db
+
+migrate = Migrate()
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: settings from the environment, overridden by `config`."""
+    conf = settings.from_environment()
+    conf.update(config or {})
+    settings.check(conf)
+
+    app = Flask(__name__, instance_path=str(settings.INSTANCE_DIR))
+    app.config.update(conf)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(conf["SQLALCHEMY_DATABASE_URI"]))
+    if conf["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        settings.INSTANCE_DIR.mkdir(exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"), render_as_batch=True)
+
+    from gpo import api as api_module
+    from gpo import cli
+    from gpo.auth import request as auth_request
+
+    api = api_module.init_app(app)
+    auth_request.init_app(app)
+    for blueprint in _blueprints():
+        api.register_blueprint(blueprint)
+    cli.init_app(app)
+    return app
+
+
+def _blueprints():
+    from gpo import platform
+    from gpo.accounts import routes as accounts
+    from gpo.auth import routes as auth
+
+    return [auth.blp, accounts.blp, platform.blp]
+
+
+def _engine_options(url: str) -> dict:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    return {"pool_pre_ping": True}
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """SQLite: enforce foreign keys, WAL so readers do not wait for the writer, and
+    let SQLAlchemy own transaction starts (see _sqlite_begin)."""
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn):
+    # SQLite has no SELECT ... FOR UPDATE: take the write lock when the transaction
+    # starts (BEGIN IMMEDIATE), so a read-then-write use case is serialized, not raced.
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,1 @@
+"""The MSO, member practices with their locations and providers, vendors and users."""

@@ -1,0 +1,216 @@
+"""Use cases of accounts: practices, their locations and providers, vendors, users."""
+from __future__ import annotations
+
+from typing import Container
+
+from sqlalchemy import select
+
+from gpo import audit
+from gpo.accounts.models import (
+    ROLES_BY_ORG_TYPE,
+    Location,
+    Mso,
+    Organization,
+    Practice,
+    Provider,
+    User,
+    UserRole,
+    Vendor,
+)
+from gpo.auth import policy
+from gpo.auth.passwords import hash_password
+from gpo.auth.principal import Principal
+from gpo.db import Paged, commit, db, flush_or_conflict, paged
+from gpo.errors import Invalid, NotFound
+from gpo.etags import require_match
+
+
+def _apply(obj, data: dict) -> dict:
+    """Set fields on obj; return {field: [old, new]} for what changed (for audit)."""
+    changes = {}
+    for field, value in data.items():
+        old = getattr(obj, field)
+        if old != value:
+            changes[field] = [str(old) if old is not None else None, str(value) if value is not None else None]
+            setattr(obj, field, value)
+    return changes
+
+
+# --- practices ---------------------------------------------------------------------
+
+
+def list_practices(principal: Principal, page: int, page_size: int) -> Paged:
+    policy.authorize(principal, "practice.list")
+    stmt = policy.scope(principal, select(Practice).order_by(Practice.id), Practice.id)
+    return paged(stmt, page, page_size)
+
+
+def get_practice(principal: Principal, practice_id: int) -> Practice:
+    return policy.load(principal, Practice, practice_id, "practice.read")
+
+
+def create_practice(principal: Principal, data: dict) -> Practice:
+    policy.authorize(principal, "practice.create")
+    practice = Practice(**data)
+    db.session.add(practice)
+    db.session.flush()
+    audit.record(principal, "practice.create", practice, details={"name": practice.name})
+    commit()
+    return practice
+
+
+def update_practice(principal: Principal, practice_id: int, data: dict, if_match: Container[str]) -> Practice:
+    """Edit a practice. Only MSO admins change its status (suspend or reactivate)."""
+    practice = policy.load(principal, Practice, practice_id, "practice.update", for_update=True)
+    if "status" in data and data["status"] != practice.status:
+        policy.authorize(principal, "practice.change_status", practice)
+    require_match(practice, if_match)
+    changes = _apply(practice, data)
+    if changes:
+        audit.record(principal, "practice.update", practice, details=changes)
+    commit()
+    return practice
+
+
+# --- locations ---------------------------------------------------------------------
+
+
+def list_locations(principal: Principal, practice_id: int, page: int, page_size: int) -> Paged:
+    practice = policy.load(principal, Practice, practice_id, "location.list")
+    stmt = select(Location).where(Location.practice_id == practice.id).order_by(Location.id)
+    return paged(stmt, page, page_size)
+
+
+def create_location(principal: Principal, practice_id: int, data: dict) -> Location:
+    practice = policy.load(principal, Practice, practice_id, "location.create")
+    location = Location(practice_id=practice.id, **data)
+    db.session.add(location)
+    flush_or_conflict(f"practice {practice.id} already has a location named {data['name']!r}")
+    audit.record(principal, "location.create", location, details={"name": location.name})
+    commit()
+    return location
+
+
+# --- providers ---------------------------------------------------------------------
+
+
+def list_providers(principal: Principal, practice_id: int, page: int, page_size: int) -> Paged:
+    practice = policy.load(principal, Practice, practice_id, "provider.list")
+    stmt = select(Provider).where(Provider.practice_id == practice.id).order_by(Provider.id)
+    return paged(stmt, page, page_size)
+
+
+def get_provider(principal: Principal, provider_id: int) -> Provider:
+    return policy.load(principal, Provider, provider_id, "provider.list")
+
+
+def create_provider(principal: Principal, practice_id: int, data: dict) -> Provider:
+    practice = policy.load(principal, Practice, practice_id, "provider.create")
+    provider = Provider(practice_id=practice.id, **data)
+    db.session.add(provider)
+    flush_or_conflict(f"NPI {data['npi']} is already a provider of practice {practice.id}")
+    audit.record(principal, "provider.create", provider, details={"npi": provider.npi})
+    commit()
+    return provider
+
+
+def update_provider(principal: Principal, provider_id: int, data: dict, if_match: Container[str]) -> Provider:
+    provider = policy.load(principal, Provider, provider_id, "provider.update", for_update=True)
+    require_match(provider, if_match)
+    changes = _apply(provider, data)
+    if provider.active_to is not None and provider.active_to < provider.active_from:
+        raise Invalid("active_to must not be before active_from", {"json": {"active_to": ["before active_from"]}})
+    flush_or_conflict(f"NPI {provider.npi} is already a provider of practice {provider.practice_id}")
+    if changes:
+        audit.record(principal, "provider.update", provider, details=changes)
+    commit()
+    return provider
+
+
+# --- users -------------------------------------------------------------------------
+
+
+def the_mso() -> Mso:
+    mso = db.session.scalars(select(Mso)).one_or_none()
+    if mso is None:
+        raise NotFound("the MSO has not been set up: run flask gpo create-admin")
+    return mso
+
+
+def _organization(principal: Principal, model: type, org_id: int | None, action: str) -> Organization:
+    if model is Mso:
+        org_id = the_mso().id
+    return policy.load(principal, model, org_id, action)
+
+
+def list_users(principal: Principal, model: type, org_id: int | None, page: int, page_size: int) -> Paged:
+    org = _organization(principal, model, org_id, "user.list")
+    stmt = select(User).where(User.organization_id == org.id).order_by(User.id)
+    return paged(stmt, page, page_size)
+
+
+def create_user(principal: Principal, model: type, org_id: int | None, data: dict) -> User:
+    """Add a user to an organization with roles of that organization's kind."""
+    org = _organization(principal, model, org_id, "user.create")
+    allowed = ROLES_BY_ORG_TYPE[org.org_type]
+    wrong = sorted(set(data["roles"]) - set(allowed))
+    if wrong:
+        raise Invalid(
+            f"roles {', '.join(wrong)} do not belong to a {org.org_type}; allowed: {', '.join(allowed)}",
+            {"json": {"roles": [f"not a {org.org_type} role: {r}" for r in wrong]}},
+        )
+    return add_user(principal, org, data["email"], data["name"], data["password"], data["roles"])
+
+
+def add_user(principal: Principal, org: Organization, email: str, name: str, password: str, roles) -> User:
+    """Create the user (also used by the CLI). Duplicate e-mails answer 409."""
+    user = User(
+        organization_id=org.id,
+        email=email.strip().lower(),
+        name=name,
+        password_hash=hash_password(password),
+        role_rows=[UserRole(role=r) for r in sorted(set(roles))],
+    )
+    db.session.add(user)
+    flush_or_conflict(f"a user with e-mail {user.email} already exists")
+    audit.record(principal, "user.create", user, details={"email": user.email, "roles": user.roles})
+    commit()
+    return user
+
+
+# --- vendors -----------------------------------------------------------------------
+
+
+def list_vendors(principal: Principal, kind: str | None, page: int, page_size: int) -> Paged:
+    policy.authorize(principal, "vendor.list")
+    stmt = policy.scope(principal, select(Vendor).order_by(Vendor.id), Vendor.id)
+    if kind:
+        stmt = stmt.where(Vendor.kind == kind)
+    return paged(stmt, page, page_size)
+
+
+def get_vendor(principal: Principal, vendor_id: int) -> Vendor:
+    return policy.load(principal, Vendor, vendor_id, "vendor.read")
+
+
+def create_vendor(principal: Principal, data: dict) -> Vendor:
+    policy.authorize(principal, "vendor.create")
+    vendor = Vendor(**data)
+    db.session.add(vendor)
+    db.session.flush()
+    audit.record(principal, "vendor.create", vendor, details={"name": vendor.name, "kind": vendor.kind})
+    commit()
+    return vendor
+
+
+def update_vendor(principal: Principal, vendor_id: int, data: dict, if_match: Container[str]) -> Vendor:
+    """Edit a vendor; only MSO staff change what kind of vendor it is."""
+    vendor = policy.load(principal, Vendor, vendor_id, "vendor.update", for_update=True)
+    if "kind" in data and data["kind"] != vendor.kind:
+        policy.authorize(principal, "vendor.change_kind", vendor)
+    require_match(vendor, if_match)
+    changes = _apply(vendor, data)
+    if changes:
+        audit.record(principal, "vendor.update", vendor, details=changes)
+    commit()
+    return vendor

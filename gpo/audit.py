@@ -1,0 +1,110 @@
+"""Append-only audit events, written in the same transaction as the change they record.
+
+Details are chosen by each service and never carry secrets (passwords, tokens, keys).
+Rows are never updated or deleted: the ORM refuses it here, and on PostgreSQL a
+trigger (see the first migration) refuses it in the database too.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import g, has_request_context
+from sqlalchemy import JSON, ForeignKey, Index, String, event
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gpo.auth.principal import Principal
+from gpo.db import BigId, IdPK, UTCDateTime, db, utcnow
+
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+# Never written to an audit event, whatever a service passes.
+_SECRET_FIELDS = {"password", "password_hash", "key", "key_hash", "access_token", "token"}
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_object", "object_type", "object_id"),
+        Index("ix_audit_events_organization_at", "organization_id", "at"),
+    )
+
+    id: Mapped[IdPK]
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor_type: Mapped[str] = mapped_column(String(16))
+    actor_user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"), index=True)
+    actor_api_key_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("api_keys.id"))
+    actor_label: Mapped[str] = mapped_column(String(254))
+    # The organization the change was made for (whose data it is).
+    organization_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("organizations.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[int | None] = mapped_column(BigId)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict] = mapped_column(JsonType, default=dict)
+
+    @property
+    def tenant_id(self) -> int | None:
+        return self.organization_id
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _append_only(mapper, connection, target):
+    raise RuntimeError("audit events are append-only")
+
+
+def _clean(details: dict | None) -> dict:
+    return {k: v for k, v in (details or {}).items() if k not in _SECRET_FIELDS}
+
+
+def record(
+    principal: Principal,
+    action: str,
+    obj,
+    *,
+    organization_id: int | None = None,
+    details: dict | None = None,
+) -> AuditEvent:
+    """Add an audit event for `action` on `obj` to the current transaction.
+
+    `obj` must be flushed (have an id). `organization_id` defaults to the object's
+    tenant, so each organization's admin sees what was done to its data.
+    """
+    if obj is not None and getattr(obj, "id", None) is None:
+        db.session.flush()
+    if organization_id is None and obj is not None:
+        organization_id = getattr(obj, "tenant_id", None)
+    event_row = AuditEvent(
+        actor_type=principal.kind,
+        actor_user_id=principal.user_id,
+        actor_api_key_id=principal.api_key_id,
+        actor_label=principal.label,
+        organization_id=organization_id,
+        action=action,
+        object_type=getattr(obj, "__tablename__", "none") if obj is not None else "none",
+        object_id=getattr(obj, "id", None),
+        request_id=g.get("request_id") if has_request_context() else None,
+        details=_clean(details),
+    )
+    db.session.add(event_row)
+    return event_row
+
+
+def list_events(principal: Principal, filters: dict, page: int, page_size: int):
+    """Audit events, newest first: MSO admins see all, an organization's admin its own."""
+    from sqlalchemy import select
+
+    from gpo.auth import policy
+    from gpo.db import paged
+
+    policy.authorize(principal, "audit.list")
+    stmt = policy.scope(principal, select(AuditEvent), AuditEvent.organization_id)
+    for field in ("object_type", "object_id", "actor_user_id", "action", "organization_id"):
+        if filters.get(field) is not None:
+            stmt = stmt.where(getattr(AuditEvent, field) == filters[field])
+    if filters.get("since") is not None:
+        stmt = stmt.where(AuditEvent.at >= filters["since"])
+    if filters.get("until") is not None:
+        stmt = stmt.where(AuditEvent.at < filters["until"])
+    return paged(stmt.order_by(AuditEvent.id.desc()), page, page_size)

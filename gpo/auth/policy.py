@@ -1,0 +1,107 @@
+"""The one place that decides what a principal may see and do.
+
+Two questions, in this order:
+1. May the principal see the object at all? Tenancy: MSO staff see every
+   organization's objects; everyone else only their own organization's. An object
+   the principal may not see answers 404, exactly as if it did not exist.
+2. May the principal's roles do the action? If not: 403.
+
+Every list query is narrowed with `scope()`; every object a use case touches is
+loaded with `load()` or checked with `authorize()`.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlalchemy import select
+
+from gpo.accounts.models import MSO_ROLES, PRACTICE_ROLES
+from gpo.auth.principal import API_KEY_ROLE, Principal
+from gpo.db import db
+from gpo.errors import Forbidden, NotFound
+
+MSO_ANY = frozenset(MSO_ROLES)
+PRACTICE_ANY = frozenset(PRACTICE_ROLES)
+VENDOR_ANY = frozenset({"vendor_admin", API_KEY_ROLE})
+ORG_ADMINS = frozenset({"mso_admin", "practice_admin", "vendor_admin"})
+EVERYONE = MSO_ANY | PRACTICE_ANY | VENDOR_ANY
+
+# action -> roles that may do it (on objects they can see).
+ACTIONS: dict[str, frozenset[str]] = {
+    "practice.list": MSO_ANY | PRACTICE_ANY,
+    "practice.read": MSO_ANY | PRACTICE_ANY,
+    "practice.create": frozenset({"mso_admin"}),
+    "practice.update": frozenset({"mso_admin", "practice_admin"}),
+    "practice.change_status": frozenset({"mso_admin"}),
+    "location.list": MSO_ANY | PRACTICE_ANY,
+    "location.create": frozenset({"mso_admin", "practice_admin"}),
+    "provider.list": MSO_ANY | PRACTICE_ANY,
+    "provider.create": frozenset({"mso_admin", "practice_admin"}),
+    "provider.update": frozenset({"mso_admin", "practice_admin"}),
+    "user.list": ORG_ADMINS,
+    "user.create": ORG_ADMINS,
+    "vendor.list": MSO_ANY | VENDOR_ANY,
+    "vendor.read": MSO_ANY | VENDOR_ANY,
+    "vendor.create": frozenset({"mso_admin", "mso_procurement"}),
+    "vendor.update": frozenset({"mso_admin", "mso_procurement", "vendor_admin"}),
+    "vendor.change_kind": frozenset({"mso_admin", "mso_procurement"}),
+    "api_key.list": frozenset({"vendor_admin"}),
+    "api_key.create": frozenset({"vendor_admin"}),
+    "api_key.revoke": frozenset({"vendor_admin"}),
+    "audit.list": ORG_ADMINS,
+    "job.read": EVERYONE,
+}
+
+# Object types whose visibility is not plain tenancy register a rule here
+# (for example: every signed-in user may see active products).
+Visibility = Callable[[Principal, object], bool]
+_VISIBILITY: dict[type, Visibility] = {}
+
+
+def register_visibility(model: type, rule: Visibility) -> None:
+    _VISIBILITY[model] = rule
+
+
+def tenancy(principal: Principal, obj) -> bool:
+    return principal.is_mso or principal.organization_id == obj.tenant_id
+
+
+def can_see(principal: Principal, obj) -> bool:
+    rule = _VISIBILITY.get(type(obj), tenancy)
+    return rule(principal, obj)
+
+
+def noun(model: type) -> str:
+    return getattr(model, "__noun__", model.__name__.lower())
+
+
+def may(principal: Principal, action: str) -> bool:
+    return bool(principal.roles & ACTIONS[action])
+
+
+def authorize(principal: Principal, action: str, obj=None) -> None:
+    """404 if `obj` is outside what the principal may see, 403 if its roles may not
+    do `action`."""
+    if obj is not None and not can_see(principal, obj):
+        raise NotFound(f"{noun(type(obj))} {obj.id} not found")
+    if not may(principal, action):
+        raise Forbidden(f"your role may not {action.replace('.', ' ').replace('_', ' ')}")
+
+
+def load(principal: Principal, model: type, ident: int, action: str, *, for_update=False):
+    """Load `model` #ident for `action`: 404 when missing or not visible, 403 by role."""
+    stmt = select(model).where(model.id == ident)
+    if for_update:
+        stmt = stmt.with_for_update()
+    obj = db.session.scalars(stmt).one_or_none()
+    if obj is None:
+        raise NotFound(f"{noun(model)} {ident} not found")
+    authorize(principal, action, obj)
+    return obj
+
+
+def scope(principal: Principal, stmt, tenant_column):
+    """Narrow a list query to what the principal's organization may see."""
+    if principal.is_mso:
+        return stmt
+    return stmt.where(tenant_column == principal.organization_id)

@@ -1,0 +1,65 @@
+"""flask gpo ...: administration commands that run with the app's configuration."""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+gpo_cli = AppGroup("gpo", help="gpo administration: admins, demo data, workers.")
+
+
+@gpo_cli.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--password", required=True, help="At least 12 characters.")
+@click.option("--name", default="MSO administrator")
+@click.option("--mso-name", default="MSO", help="Name of the MSO, if it does not exist yet.")
+def create_admin(email: str, password: str, name: str, mso_name: str) -> None:
+    """Create an mso_admin user (and the MSO itself if missing)."""
+    from gpo.accounts.models import Mso, User
+    from gpo.accounts.services import add_user
+    from gpo.auth.principal import SYSTEM
+    from gpo.db import commit, db
+
+    if len(password) < 12:
+        raise click.BadParameter("use at least 12 characters", param_hint="--password")
+    mso = db.session.scalars(select(Mso)).one_or_none()
+    if mso is None:
+        mso = Mso(name=mso_name)
+        db.session.add(mso)
+        commit()
+    if db.session.scalars(select(User).where(User.email == email.strip().lower())).first():
+        raise click.ClickException(f"a user with e-mail {email} already exists")
+    add_user(SYSTEM, mso, email, name, password, ["mso_admin"])
+    click.echo(f"created mso_admin {email.strip().lower()} for {mso.name}")
+
+
+@gpo_cli.command("seed-demo")
+def seed_demo() -> None:
+    """Load the demo data (idempotent) and print the demo logins."""
+    from gpo.demo import seed
+
+    for line in seed():
+        click.echo(line)
+
+
+@gpo_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker(burst: bool) -> None:
+    """Run an RQ worker for the app's queue (needs REDIS_URL)."""
+    from rq import Worker
+
+    from gpo.jobs import get_queue, requeue_lost_jobs
+
+    app = current_app._get_current_object()
+    if not app.config.get("REDIS_URL"):
+        raise click.ClickException("REDIS_URL is not set: without it jobs run in-process, no worker is needed")
+    queue = get_queue(app)
+    requeued = requeue_lost_jobs(app)
+    if requeued:
+        click.echo(f"re-dispatched {requeued} queued jobs that never reached Redis")
+    Worker([queue], connection=queue.connection).work(burst=burst, with_scheduler=True)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(gpo_cli)

@@ -1,0 +1,57 @@
+"""Settings, read from the environment once, with defaults for the embedded mode.
+
+Every variable is listed in README.md ("Production configuration").
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+# The embedded default's secret: fine on a laptop, refused in production.
+DEFAULT_SECRET_KEY = "embedded-default-secret-change-me"
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run (for example production with the default secret)."""
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else int(raw)
+
+
+def from_environment() -> dict:
+    """The app's configuration from environment variables."""
+    return {
+        "GPO_ENV": os.environ.get("GPO_ENV", "development"),
+        "SECRET_KEY": os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'gpo.sqlite3'}"
+        ),
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "RQ_QUEUE": os.environ.get("RQ_QUEUE", "gpo"),
+        "ACCESS_TOKEN_TTL_SECONDS": _int("ACCESS_TOKEN_TTL_SECONDS", 900),
+        "MAX_CONTENT_LENGTH": _int("MAX_BODY_BYTES", 21 * 1024 * 1024),
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": _int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
+        "LOGIN_THROTTLE_WINDOW_SECONDS": _int("LOGIN_THROTTLE_WINDOW_SECONDS", 900),
+        "JOB_MAX_ATTEMPTS": _int("JOB_MAX_ATTEMPTS", 3),
+        "STRIPE_API_KEY": os.environ.get("STRIPE_API_KEY", "sk_test_localstripe"),
+        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8420"),
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_localstripe"),
+    }
+
+
+def check(config: dict) -> None:
+    """Refuse settings that must never reach production."""
+    if config.get("GPO_ENV") == "production":
+        secret = config.get("SECRET_KEY") or ""
+        if secret == DEFAULT_SECRET_KEY or len(secret) < 32:
+            raise ConfigError(
+                "GPO_ENV=production needs SECRET_KEY set to a random value of 32+ characters"
+            )
+        if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+            raise ConfigError("GPO_ENV=production needs DATABASE_URL pointing at PostgreSQL")

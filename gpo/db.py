@@ -1,0 +1,164 @@
+"""The database: declarative Base with constraint naming conventions, the session,
+and the transaction helpers every service uses.
+
+A use case is one transaction: a service function changes models and ends with
+`commit()`. Side effects that must only happen once the change is durable (jobs,
+Stripe calls, notifications) are registered with `after_commit()` and run right
+after the commit succeeds; a rollback discards them.
+"""
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any, Callable
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event, func, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC timestamp on every database (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: timestamps must be timezone-aware UTC")
+        return value.astimezone(dt.timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+# Ids are BIGINT on PostgreSQL; SQLite only autoincrements INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+IdPK = Annotated[int, mapped_column(BigId, primary_key=True)]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+class CreatedAtMixin:
+    created_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, server_default=func.now()
+    )
+
+
+# --- transactions -----------------------------------------------------------------
+
+_PENDING = "gpo_after_commit_pending"
+_READY = "gpo_after_commit_ready"
+# Set while an outer scope (an idempotent request) owns the commit.
+_deferred_commit: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "gpo_deferred_commit", default=False
+)
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once the current transaction has committed (never if it rolls back)."""
+    db.session.info.setdefault(_PENDING, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _promote_callbacks(session: Session) -> None:
+    pending = session.info.pop(_PENDING, [])
+    if pending:
+        session.info.setdefault(_READY, []).extend(pending)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _discard_callbacks(session: Session, previous_transaction) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def run_after_commit_callbacks() -> None:
+    ready = db.session.info.pop(_READY, [])
+    for callback in ready:
+        callback()
+
+
+def commit() -> None:
+    """Commit the use case's transaction, then run its after-commit side effects.
+
+    Inside `deferred_commit()` the transaction belongs to the outer scope: this only
+    flushes, and the outer scope commits once (so its own bookkeeping, such as the
+    stored idempotent response, lands in the same transaction as the change).
+    """
+    if _deferred_commit.get():
+        db.session.flush()
+        return
+    db.session.commit()
+    run_after_commit_callbacks()
+
+
+def rollback() -> None:
+    db.session.rollback()
+
+
+@contextmanager
+def deferred_commit():
+    token = _deferred_commit.set(True)
+    try:
+        yield
+    finally:
+        _deferred_commit.reset(token)
+
+
+def is_postgresql() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+# --- paging -----------------------------------------------------------------------
+
+
+@dataclass
+class Paged:
+    items: list[Any]
+    total: int
+
+
+def paged(stmt, page: int, page_size: int) -> Paged:
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    items = db.session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)).all()
+    return Paged(items=list(items), total=total)
+
+
+def flush_or_conflict(message: str) -> None:
+    """Flush, turning a unique-constraint violation into 409: the database decides
+    duplicates, so two racing requests cannot both create one."""
+    from sqlalchemy.exc import IntegrityError
+
+    from gpo.errors import Conflict
+
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:
+        raise Conflict(message) from exc

@@ -1,0 +1,24 @@
+"""ETags from a row's version column, so If-Match checks are exact and cheap.
+
+Mutable models carry `version` (SQLAlchemy's version_id_col): the UPDATE itself
+says `WHERE version = :seen`, so two writers holding the same ETag cannot both win.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Container
+
+from gpo.errors import PreconditionFailed
+
+
+def etag_for(obj) -> str:
+    raw = f"{obj.__tablename__}:{obj.id}:{obj.version}"
+    return hashlib.sha1(raw.encode()).hexdigest()
+
+
+def require_match(obj, if_match: Container[str]) -> None:
+    """Raise 412 unless the caller's If-Match names the object's current version."""
+    if etag_for(obj) not in if_match:
+        raise PreconditionFailed(
+            "the object changed since you read it: fetch it again and retry with its new ETag"
+        )

@@ -1,0 +1,168 @@
+"""Idempotency-Key for POST routes that create things.
+
+A key is stored per principal with a hash of the request. The first request claims
+the key (a unique row, committed at once, so a concurrent twin sees it and gets 409);
+the handler then runs with its commit deferred, and the stored response is written in
+the same transaction as the change. So either both the change and the stored response
+exist, or neither: a replay returns the stored status and body, a crash leaves a claim
+that can be taken over once stale, and nothing is ever created twice.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from functools import wraps
+
+from flask import Response, current_app, g, request
+from sqlalchemy import JSON, String, Text, UniqueConstraint, delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gpo.db import CreatedAtMixin, IdPK, UTCDateTime, db, deferred_commit, run_after_commit_callbacks, utcnow
+from gpo.errors import Conflict, Invalid
+
+HEADER = "Idempotency-Key"
+# A claim older than this whose request never completed was lost to a crash: its
+# change rolled back with it, so the key may be used again.
+STALE_CLAIM = dt.timedelta(minutes=5)
+_REPLAYED_HEADERS = ("Content-Type", "ETag", "Location")
+
+
+class IdempotencyRecord(CreatedAtMixin, db.Model):
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("principal_key", "key"),)
+
+    id: Mapped[IdPK]
+    principal_key: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="in_progress")
+    response_status: Mapped[int | None]
+    response_headers: Mapped[dict | None] = mapped_column(JSON)
+    response_body: Mapped[str | None] = mapped_column(Text)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+def _request_hash() -> str:
+    body = request.get_data(cache=True)
+    if request.is_json:
+        try:  # the same JSON with other whitespace or key order is the same request
+            body = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+        except ValueError:
+            pass
+    digest = hashlib.sha256()
+    for part in (request.method.encode(), request.full_path.encode(), body):
+        digest.update(part)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _claim(principal_key: str, key: str, request_hash: str):
+    """Claim the key; return (record_id, None) to run, or (None, record) to replay."""
+    record = IdempotencyRecord(principal_key=principal_key, key=key, request_hash=request_hash)
+    db.session.add(record)
+    try:
+        db.session.commit()
+        return record.id, None
+    except IntegrityError:
+        db.session.rollback()
+    existing = db.session.scalars(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.principal_key == principal_key, IdempotencyRecord.key == key
+        )
+    ).one()
+    if existing.request_hash != request_hash:
+        raise Conflict(f"this {HEADER} was already used with a different request")
+    if existing.status == "completed":
+        return None, existing
+    # In progress: take it over only if it is stale (its request died), atomically.
+    taken = db.session.execute(
+        update(IdempotencyRecord)
+        .where(
+            IdempotencyRecord.id == existing.id,
+            IdempotencyRecord.status == "in_progress",
+            IdempotencyRecord.created_at < utcnow() - STALE_CLAIM,
+        )
+        .values(created_at=utcnow())
+    ).rowcount
+    db.session.commit()
+    if taken == 1:
+        return existing.id, None
+    raise Conflict(f"a request with this {HEADER} is still being processed")
+
+
+def _release(record_id: int) -> None:
+    db.session.rollback()
+    db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
+    db.session.commit()
+
+
+def _replay(record: IdempotencyRecord) -> Response:
+    response = Response(record.response_body, status=record.response_status)
+    for name, value in (record.response_headers or {}).items():
+        response.headers[name] = value
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def idempotent(required: bool = False):
+    """Decorate a MethodView method (outermost, above flask-smorest's decorators)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            key = request.headers.get(HEADER)
+            if key is None:
+                if required:
+                    raise Invalid(f"this request needs an {HEADER} header", status_code=428)
+                return view(*args, **kwargs)
+            if not 1 <= len(key) <= 255 or not key.isprintable():
+                raise Invalid(f"{HEADER} must be 1 to 255 printable characters")
+            record_id, stored = _claim(g.principal.key, key, _request_hash())
+            if stored is not None:
+                return _replay(stored)
+            try:
+                with deferred_commit():
+                    response = current_app.make_response(view(*args, **kwargs))
+                if response.status_code >= 500:
+                    _release(record_id)
+                    return response
+                record = db.session.get(IdempotencyRecord, record_id)
+                record.status = "completed"
+                record.response_status = response.status_code
+                record.response_headers = {
+                    h: response.headers[h] for h in _REPLAYED_HEADERS if h in response.headers
+                }
+                record.response_body = response.get_data(as_text=True)
+                record.completed_at = utcnow()
+                db.session.commit()
+            except BaseException:
+                _release(record_id)
+                raise
+            run_after_commit_callbacks()
+            return response
+
+        wrapper._apidoc = dict(getattr(view, "_apidoc", {}))
+        wrapper._apidoc["idempotency"] = {"required": required}
+        return wrapper
+
+    return decorator
+
+
+def prepare_doc(doc, doc_info, **kwargs):
+    """flask-smorest doc callback: document the header on idempotent operations."""
+    info = doc_info.get("idempotency")
+    if info is not None:
+        doc.setdefault("parameters", []).append(
+            {
+                "in": "header",
+                "name": HEADER,
+                "required": info["required"],
+                "schema": {"type": "string", "maxLength": 255},
+                "example": "5f0c6d1e-7d7e-4c55-9f0a-1f6f2d8b9a10",
+                "description": "Replaying the same key returns the first response and "
+                "creates nothing new; the same key with another body answers 409.",
+            }
+        )
+    return doc

@@ -1,0 +1,196 @@
+"""Background jobs: RQ on Redis when REDIS_URL is set, in-process otherwise.
+
+A use case asks for a job with `enqueue()`: the job's row is written in the use
+case's transaction and the job is handed to RQ (or run in-process) only after that
+transaction commits, so a job never starts on data that might still roll back. Jobs
+take ids, not objects; each job function must be idempotent, because a retry after
+a crash runs it again. `GET /jobs/{id}` reads the row.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from typing import Any, Callable
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gpo.auth.principal import Principal
+from gpo.db import BigId, CreatedAtMixin, IdPK, UTCDateTime, after_commit, db, utcnow
+from gpo.errors import DomainError
+
+log = logging.getLogger("gpo.jobs")
+
+JOB_STATUSES = ("queued", "started", "finished", "failed")
+# Seconds between RQ retries (attempt 2, attempt 3, ...).
+RETRY_INTERVALS = [10, 60, 300]
+
+_REGISTRY: dict[str, Callable[..., Any]] = {}
+
+
+class Job(CreatedAtMixin, db.Model):
+    __tablename__ = "jobs"
+
+    id: Mapped[IdPK]
+    kind: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    args: Mapped[dict] = mapped_column(JSON, default=dict)
+    result: Mapped[dict | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    organization_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("organizations.id"))
+    created_by: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def tenant_id(self) -> int | None:
+        return self.organization_id
+
+
+def job(kind: str):
+    """Register a job function under `kind`. It receives the job's args as keywords
+    and returns a JSON-able result."""
+
+    def decorator(fn):
+        _REGISTRY[kind] = fn
+        return fn
+
+    return decorator
+
+
+def enqueue(kind: str, principal: Principal, **args) -> Job:
+    """Add a job to the current transaction; it is dispatched once that commits."""
+    if kind not in _REGISTRY:
+        raise KeyError(f"no job registered as {kind!r}")
+    row = Job(
+        kind=kind,
+        status="queued",
+        args=args,
+        organization_id=principal.organization_id,
+        created_by=principal.key,
+        max_attempts=current_app.config["JOB_MAX_ATTEMPTS"],
+    )
+    db.session.add(row)
+    db.session.flush()
+    job_id = row.id
+    after_commit(lambda: dispatch(job_id))
+    return row
+
+
+def dispatch(job_id: int) -> None:
+    app = current_app._get_current_object()
+    if app.config.get("REDIS_URL"):
+        from rq import Retry
+
+        retries = app.config["JOB_MAX_ATTEMPTS"] - 1
+        get_queue(app).enqueue(
+            execute,
+            job_id,
+            job_id=f"gpo-job-{job_id}",
+            retry=Retry(max=retries, interval=RETRY_INTERVALS[:retries]) if retries else None,
+            job_timeout=3600,
+        )
+        return
+    # Embedded mode: run now, in a fresh app context (its own session), retrying
+    # at once up to the job's attempts.
+    with app.app_context():
+        for _ in range(app.config["JOB_MAX_ATTEMPTS"]):
+            try:
+                run(job_id)
+                return
+            except Exception:
+                continue
+
+
+def get_queue(app: Flask):
+    from redis import Redis
+    from rq import Queue
+
+    connection = Redis.from_url(app.config["REDIS_URL"])
+    return Queue(app.config["RQ_QUEUE"], connection=connection)
+
+
+_engine_pid: int | None = None
+
+
+def execute(job_id: int) -> Any:
+    """RQ's entry point (in a worker started by `flask gpo worker`)."""
+    global _engine_pid
+    if has_app_context():
+        app = current_app._get_current_object()
+    else:  # a worker started without the Flask CLI
+        from gpo import create_app
+
+        app = create_app()
+    with app.app_context():
+        if _engine_pid != os.getpid():
+            # A forked work horse must not reuse its parent's pooled connections.
+            db.engine.dispose(close=False)
+            _engine_pid = os.getpid()
+        return run(job_id)
+
+
+def run(job_id: int) -> Any:
+    """Run a job once. Re-running a finished job does nothing."""
+    row = db.session.get(Job, job_id)
+    if row is None:
+        log.warning("job %s does not exist (rolled back?)", job_id)
+        return None
+    if row.status == "finished":
+        return row.result
+    row.status = "started"
+    row.attempts += 1
+    row.started_at = utcnow()
+    row.error = None
+    db.session.commit()
+    try:
+        result = _REGISTRY[row.kind](**row.args)
+    except Exception as exc:
+        db.session.rollback()
+        row = db.session.get(Job, job_id)
+        row.status = "failed" if row.attempts >= row.max_attempts else "queued"
+        # Domain errors explain themselves; anything else is logged, not shown.
+        row.error = exc.message if isinstance(exc, DomainError) else (
+            f"internal error ({type(exc).__name__}); attempt {row.attempts} of {row.max_attempts}"
+        )
+        row.finished_at = utcnow() if row.status == "failed" else None
+        db.session.commit()
+        log.exception("job %s (%s) failed, attempt %s", job_id, row.kind, row.attempts)
+        raise
+    row = db.session.get(Job, job_id)
+    row.status = "finished"
+    row.result = result
+    row.finished_at = utcnow()
+    db.session.commit()
+    return result
+
+
+def requeue_lost_jobs(app: Flask, older_than: dt.timedelta = dt.timedelta(minutes=10)) -> int:
+    """Dispatch again queued jobs that never reached Redis (for example Redis was down
+    right after the commit). Safe: jobs are idempotent and a finished job is a no-op."""
+    from rq.job import Job as RqJob
+
+    cutoff = utcnow() - older_than
+    ids = db.session.scalars(
+        select(Job.id).where(Job.status == "queued", Job.created_at < cutoff)
+    ).all()
+    connection = get_queue(app).connection
+    lost = [i for i in ids if not RqJob.exists(f"gpo-job-{i}", connection=connection)]
+    for job_id in lost:
+        dispatch(job_id)
+    return len(lost)
+
+
+def get_job(principal: Principal, job_id: int) -> Job:
+    """A job for whoever started it, or an admin of its organization (MSO admins: all)."""
+    from gpo.auth import policy
+    from gpo.errors import Forbidden
+
+    row = policy.load(principal, Job, job_id, "job.read")
+    if row.created_by != principal.key and not principal.roles & policy.ORG_ADMINS:
+        raise Forbidden("only whoever started a job, or an admin, may read it")
+    return row

@@ -1,0 +1,69 @@
+"""Routes of the shared infrastructure: audit events and job status."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from marshmallow import fields
+
+from gpo import audit, jobs
+from gpo.api import Blueprint, Schema
+from gpo.auth.request import current_principal
+
+blp = Blueprint("platform", __name__, url_prefix="/api/v1", description="Audit trail and background jobs")
+
+
+class AuditQuerySchema(Schema):
+    object_type = fields.String(metadata={"example": "practices"})
+    object_id = fields.Integer()
+    actor_user_id = fields.Integer()
+    action = fields.String(metadata={"example": "practice.update"})
+    organization_id = fields.Integer()
+    since = fields.AwareDateTime(metadata={"example": "2026-11-01T00:00:00Z"})
+    until = fields.AwareDateTime()
+
+
+class AuditEventSchema(Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    actor_type = fields.String(metadata={"example": "user"})
+    actor_user_id = fields.Integer(allow_none=True)
+    actor_api_key_id = fields.Integer(allow_none=True)
+    actor_label = fields.String(metadata={"example": "admin@summit-mso.example"})
+    organization_id = fields.Integer(allow_none=True)
+    action = fields.String(metadata={"example": "practice.update"})
+    object_type = fields.String(metadata={"example": "practices"})
+    object_id = fields.Integer(allow_none=True)
+    request_id = fields.String(allow_none=True)
+    details = fields.Dict(metadata={"example": {"status": ["active", "suspended"]}})
+
+
+class JobSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String(metadata={"example": "catalog.import"})
+    status = fields.String(metadata={"example": "finished"})
+    result = fields.Raw(allow_none=True, metadata={"example": {"created": 120}})
+    error = fields.String(allow_none=True)
+    attempts = fields.Integer()
+    created_at = fields.DateTime()
+    started_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
+
+
+@blp.route("/audit-events")
+class AuditEvents(MethodView):
+    @blp.arguments(AuditQuerySchema, location="query")
+    @blp.response(200, AuditEventSchema(many=True))
+    @blp.paginate()
+    def get(self, filters, pagination_parameters):
+        """Who changed what, newest first (MSO admin: all; an organization's admin: its own)."""
+        pp = pagination_parameters
+        result = audit.list_events(current_principal(), filters, pp.page, pp.page_size)
+        pp.item_count = result.total
+        return result.items
+
+
+@blp.route("/jobs/<int:job_id>")
+class JobItem(MethodView):
+    @blp.response(200, JobSchema)
+    def get(self, job_id):
+        """A background job's status, for whoever started it."""
+        return jobs.get_job(current_principal(), job_id)

@@ -1,0 +1,3 @@
+from gpo import create_app
+
+app = create_app()
