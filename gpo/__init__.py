@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from gpo import config as settings
+from gpo import db as database
 from gpo.db import db
 
 migrate = Migrate()
@@ -27,7 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
         settings.INSTANCE_DIR.mkdir(exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    db.init_app(app)
+    database.init_app(app)
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"), render_as_batch=True)
 
     from gpo import api as api_module

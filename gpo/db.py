@@ -62,7 +62,25 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+def _session_scope() -> tuple[int, int | None]:
+    """One session per app context and request: a request (or an in-process job's own
+    app context) never shares a session with whatever context it runs inside."""
+    from flask import globals as flask_globals
+
+    app_ctx = flask_globals._cv_app.get(None)
+    request_ctx = flask_globals._cv_request.get(None)
+    return (id(app_ctx), id(request_ctx) if request_ctx is not None else None)
+
+
+db = SQLAlchemy(model_class=Base, session_options={"scopefunc": _session_scope})
+
+
+def init_app(app) -> None:
+    db.init_app(app)
+
+    @app.teardown_request
+    def _end_request_session(exc):
+        db.session.remove()
 
 
 class CreatedAtMixin:

@@ -19,6 +19,7 @@ from gpo.accounts.schemas import (
 )
 from gpo.api import Blueprint, Schema
 from gpo.auth.request import current_principal
+from gpo.idempotency import idempotent
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Member practices, vendors and their users")
 
@@ -37,6 +38,7 @@ class Practices(MethodView):
         pp = pagination_parameters
         return _page(services.list_practices(current_principal(), pp.page, pp.page_size), pp)
 
+    @idempotent()
     @blp.arguments(PracticeSchema)
     @blp.response(201, PracticeSchema)
     def post(self, data):
@@ -71,6 +73,7 @@ class Locations(MethodView):
         pp = pagination_parameters
         return _page(services.list_locations(current_principal(), practice_id, pp.page, pp.page_size), pp)
 
+    @idempotent()
     @blp.arguments(LocationSchema)
     @blp.response(201, LocationSchema)
     def post(self, data, practice_id):
@@ -87,6 +90,7 @@ class Providers(MethodView):
         pp = pagination_parameters
         return _page(services.list_providers(current_principal(), practice_id, pp.page, pp.page_size), pp)
 
+    @idempotent()
     @blp.arguments(ProviderSchema)
     @blp.response(201, ProviderSchema)
     def post(self, data, practice_id):
@@ -121,6 +125,7 @@ def _users_view(model, url: str, org_arg: str | None, who: str):
             result = services.list_users(current_principal(), model, kwargs.get(org_arg), pp.page, pp.page_size)
             return _page(result, pp)
 
+        @idempotent()
         @blp.arguments(UserSchema)
         @blp.response(201, UserSchema)
         def post(self, data, **kwargs):
@@ -152,6 +157,7 @@ class Vendors(MethodView):
         result = services.list_vendors(current_principal(), query.get("kind"), pp.page, pp.page_size)
         return _page(result, pp)
 
+    @idempotent()
     @blp.arguments(VendorSchema)
     @blp.response(201, VendorSchema)
     def post(self, data):

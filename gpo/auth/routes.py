@@ -6,6 +6,7 @@ from flask.views import MethodView
 
 from gpo.auth import services
 from gpo.auth.request import current_principal, public
+from gpo.idempotency import idempotent
 from gpo.auth.schemas import ApiKeyCreatedSchema, ApiKeySchema, LoginSchema, MeSchema, TokenSchema
 from gpo.api import Blueprint
 
@@ -50,6 +51,7 @@ class ApiKeys(MethodView):
         pp.item_count = result.total
         return result.items
 
+    @idempotent()
     @blp.arguments(ApiKeySchema)
     @blp.response(201, ApiKeyCreatedSchema)
     def post(self, data, vendor_id):

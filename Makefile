@@ -1,0 +1,44 @@
+# gpo: the two commands are `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi
+STRIPE_PORT ?= 8420
+
+.PHONY: install run test worker demo-data stripe-mock migrate clean
+
+$(BIN)/flask: requirements.txt requirements-dev.txt constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt -c constraints.txt
+	touch $(BIN)/flask
+
+install: $(BIN)/flask ## the virtualenv with runtime and test dependencies
+
+migrate: install
+	$(BIN)/flask db upgrade
+
+demo-data: migrate ## migrate, then load the demo data (idempotent)
+	$(BIN)/flask gpo seed-demo
+
+stripe-mock: install ## localstripe on 127.0.0.1:$(STRIPE_PORT), in the background
+	@mkdir -p instance
+	@if curl -s -o /dev/null http://127.0.0.1:$(STRIPE_PORT)/v1/customers; then \
+		echo "localstripe already answers on 127.0.0.1:$(STRIPE_PORT)"; \
+	else \
+		nohup $(BIN)/python scripts/localstripe_loopback.py --port $(STRIPE_PORT) > instance/localstripe.log 2>&1 & \
+		echo $$! > instance/localstripe.pid; \
+		echo "localstripe started on 127.0.0.1:$(STRIPE_PORT) (log: instance/localstripe.log)"; \
+	fi
+
+run: demo-data stripe-mock ## serve the API on http://127.0.0.1:5000 (docs at /docs)
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+worker: install ## an RQ worker (needs REDIS_URL)
+	$(BIN)/flask gpo worker
+
+test: install ## the whole suite (PostgreSQL and Redis too when TEST_DATABASE_URL/TEST_REDIS_URL are set)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

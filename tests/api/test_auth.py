@@ -1,0 +1,119 @@
+"""Login, tokens, throttling, API keys and /me."""
+import datetime as dt
+
+from gpo.auth.models import ApiKey, LoginFailure
+from gpo.audit import AuditEvent
+from gpo.db import db
+from tests.api.conftest import bearer
+from tests.conftest import TEST_SECRET
+from tests.factories import PASSWORD, UserFactory, token_for
+from tests.helpers import assert_error
+
+
+def login(client, email, password=PASSWORD, address="10.0.0.1"):
+    return client.post(
+        "/api/v1/auth/login", json={"email": email, "password": password}, environ_base={"REMOTE_ADDR": address}
+    )
+
+
+def test_login_returns_a_short_lived_bearer_token_that_works(client, world):
+    response = login(client, "Practice_Buyer@Example.test")  # e-mail case does not matter
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 900
+    assert body["user"]["email"] == "practice_buyer@example.test"
+    assert "password" not in str(body) and "password_hash" not in str(body)
+    me = client.get("/api/v1/me", headers=bearer(body["access_token"])).get_json()
+    assert me["kind"] == "user"
+    assert me["organization"] == {"id": world.practice.id, "name": "Lakeside", "org_type": "practice"}
+    assert me["roles"] == ["practice_buyer"]
+
+
+def test_wrong_password_and_unknown_email_look_the_same(client, world):
+    wrong = assert_error(login(client, "practice_buyer@example.test", "nope-nope-nope"), 401)
+    unknown = assert_error(login(client, "nobody@example.test", "nope-nope-nope"), 401)
+    assert wrong["message"] == unknown["message"] == "invalid e-mail or password"
+
+
+def test_repeated_failures_for_one_account_are_throttled(client, world):
+    for i in range(5):
+        assert login(client, "practice_buyer@example.test", "wrong-password", address=f"10.0.1.{i}").status_code == 401
+    # even the right password from a fresh address waits now
+    response = login(client, "practice_buyer@example.test", address="10.0.2.1")
+    assert_error(response, 429, contains="account")
+    assert response.headers["Retry-After"] == "900"
+    # other accounts are not affected
+    assert login(client, "practice_admin@example.test", address="10.0.2.1").status_code == 200
+
+
+def test_repeated_failures_from_one_address_are_throttled(client, world):
+    for i in range(20):
+        login(client, f"nobody{i}@example.test", "wrong-password", address="10.9.9.9")
+    assert_error(login(client, "practice_admin@example.test", address="10.9.9.9"), 429, contains="address")
+    assert login(client, "practice_admin@example.test", address="10.9.9.8").status_code == 200
+
+
+def test_failures_older_than_the_window_do_not_count(client, world):
+    old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
+    db.session.add_all(LoginFailure(email="practice_admin@example.test", address="1.1.1.1", at=old) for _ in range(10))
+    db.session.commit()
+    assert login(client, "practice_admin@example.test").status_code == 200
+
+
+def test_an_inactive_user_cannot_log_in(client, world):
+    UserFactory(email="gone@example.test", active=False, organization_id=world.practice.id)
+    assert_error(login(client, "gone@example.test"), 401)
+
+
+def test_missing_malformed_expired_and_forged_tokens_are_401(client, world):
+    user = world.users["practice_admin"]
+    expired = token_for(user, TEST_SECRET, now=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=2))
+    forged = token_for(user, "somebody-elses-secret-somebody-elses-00")
+    for headers in ({}, {"Authorization": "Basic abc"}, {"Authorization": "Bearer"}, bearer("not.a.jwt"),
+                    bearer(expired), bearer(forged), bearer("gpo_unknown_key")):
+        response = client.get("/api/v1/me", headers=headers)
+        assert_error(response, 401)
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert "expired" in client.get("/api/v1/me", headers=bearer(expired)).get_json()["message"]
+
+
+def test_a_vendor_admin_creates_a_key_shown_once(client, world):
+    response = client.post(
+        f"/api/v1/vendors/{world.vendor.id}/api-keys", json={"name": "ERP"}, headers=world.headers["vendor_admin"]
+    )
+    assert response.status_code == 201
+    created = response.get_json()
+    key = created["key"]
+    assert key.startswith("gpo_") and len(key) >= 47
+    assert created["prefix"] == key[:8] and created["last4"] == key[-4:]
+    stored = db.session.get(ApiKey, created["id"])
+    assert stored.key_hash != key and key not in str(vars(stored))
+
+    listed = client.get(f"/api/v1/vendors/{world.vendor.id}/api-keys", headers=world.headers["vendor_admin"])
+    assert listed.status_code == 200
+    assert key not in listed.get_data(as_text=True)
+    assert {k["id"] for k in listed.get_json()} >= {created["id"]}
+
+    me = client.get("/api/v1/me", headers=bearer(key)).get_json()
+    assert me["kind"] == "api_key" and me["organization"]["id"] == world.vendor.id
+    assert me["roles"] == ["vendor_api"] and me["user"] is None
+    db.session.expire_all()
+    assert db.session.get(ApiKey, created["id"]).last_used_at is not None
+    events = db.session.query(AuditEvent).filter_by(action="api_key.create").all()
+    assert events and key not in str([e.details for e in events])
+
+
+def test_a_revoked_key_stops_working_at_once(client, world):
+    headers = world.headers["vendor_key"]
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    response = client.delete(f"/api/v1/api-keys/{world.api_key.id}", headers=world.headers["vendor_admin"])
+    assert response.status_code == 204
+    assert_error(client.get("/api/v1/me", headers=headers), 401, contains="revoked")
+    assert_error(client.delete(f"/api/v1/api-keys/{world.api_key.id}", headers=world.headers["vendor_admin"]), 409)
+
+
+def test_a_key_cannot_mint_keys(client, world):
+    response = client.post(
+        f"/api/v1/vendors/{world.vendor.id}/api-keys", json={"name": "x"}, headers=world.headers["vendor_key"]
+    )
+    assert_error(response, 403)

@@ -1,0 +1,153 @@
+"""Fixtures shared by every test.
+
+The suite runs on SQLite with in-process jobs by default. With TEST_DATABASE_URL and
+TEST_REDIS_URL set it runs on PostgreSQL, and jobs go through Redis to a real RQ
+worker process started here.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+def pytest_report_header(config):
+    db = TEST_DATABASE_URL or "SQLite (embedded)"
+    jobs = f"RQ via {TEST_REDIS_URL}" if TEST_REDIS_URL else "in-process"
+    return f"gpo tests: database {db}; jobs {jobs}"
+
+
+def reset_postgresql(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    if TEST_DATABASE_URL:
+        reset_postgresql(TEST_DATABASE_URL)
+        return TEST_DATABASE_URL
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'gpo-test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def queue_name() -> str:
+    return f"gpo-test-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def test_config(database_url, queue_name) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": TEST_SECRET,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": TEST_REDIS_URL,
+        "RQ_QUEUE": queue_name,
+        # Tests that need to see a crash's 500 turn propagation off themselves.
+        "PROPAGATE_EXCEPTIONS": None,
+    }
+
+
+class Client(FlaskClient):
+    """Ends the test's own open transaction before each request, as two real
+    clients would: on SQLite an idle transaction would hold the write lock."""
+
+    def open(self, *args, **kwargs):
+        from gpo.db import db
+
+        db.session.commit()
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def app(test_config):
+    from flask_migrate import upgrade
+
+    from gpo import create_app
+
+    app = create_app(test_config)
+    app.test_client_class = Client
+    with app.app_context():
+        upgrade()  # the schema the migrations build, as in production
+    return app
+
+
+@pytest.fixture(scope="session")
+def rq_worker(app, test_config):
+    """A real RQ worker process (only when TEST_REDIS_URL is set)."""
+    if not TEST_REDIS_URL:
+        yield None
+        return
+    env = dict(
+        os.environ,
+        FLASK_APP="wsgi",
+        DATABASE_URL=test_config["SQLALCHEMY_DATABASE_URI"],
+        REDIS_URL=TEST_REDIS_URL,
+        RQ_QUEUE=test_config["RQ_QUEUE"],
+        SECRET_KEY=TEST_SECRET,
+    )
+    log = open(ROOT / "instance" / f"test-worker-{test_config['RQ_QUEUE']}.log", "w") if (ROOT / "instance").is_dir() else subprocess.DEVNULL
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flask", "gpo", "worker"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    time.sleep(1.0)
+    assert proc.poll() is None, "the RQ worker did not start"
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def _truncate_all(app) -> None:
+    from gpo.db import db
+
+    with app.app_context():
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for name in tables:
+                    conn.execute(text(f"DELETE FROM {name}"))
+        db.session.remove()
+
+
+@pytest.fixture
+def db_ctx(app):
+    """An app context with an empty database; everything is wiped afterwards."""
+    from gpo.db import db
+
+    with app.app_context():
+        yield db.session
+        db.session.rollback()
+    _truncate_all(app)
+
+
+@pytest.fixture
+def client(app, db_ctx):
+    return app.test_client()
+
+
+@pytest.fixture
+def run_jobs(rq_worker):
+    """Wait for a job to end, whichever way jobs run."""
+    from tests.helpers import wait_for_job
+
+    return wait_for_job

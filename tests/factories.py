@@ -1,0 +1,117 @@
+"""factory-boy factories: one line builds a valid, committed object."""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import factory
+from factory.alchemy import SQLAlchemyModelFactory
+
+from gpo.accounts.models import Location, Mso, Practice, Provider, User, UserRole, Vendor
+from gpo.auth.models import ApiKey
+from gpo.auth.passwords import hash_password
+from gpo.auth.tokens import hash_api_key, issue_access_token
+from gpo.db import db, utcnow
+from gpo.identifiers import npi_with_check_digit
+
+PASSWORD = "test-password-123"
+_PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once
+_npis = itertools.count(100000001)
+_keys = itertools.count(1)
+
+
+class Base(SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731
+        sqlalchemy_session_persistence = "commit"
+
+
+class MsoFactory(Base):
+    class Meta:
+        model = Mso
+        sqlalchemy_get_or_create = ("name",)
+
+    name = "Test MSO"
+
+
+class PracticeFactory(Base):
+    class Meta:
+        model = Practice
+
+    name = factory.Sequence(lambda n: f"Practice {n}")
+    tax_id = factory.Sequence(lambda n: f"{10 + n % 89:02d}-{n:07d}")
+    status = "active"
+    joined_on = dt.date(2026, 1, 1)
+
+
+class VendorFactory(Base):
+    class Meta:
+        model = Vendor
+
+    name = factory.Sequence(lambda n: f"Vendor {n}")
+    kind = "supplier"
+
+
+class LocationFactory(Base):
+    class Meta:
+        model = Location
+
+    practice = factory.SubFactory(PracticeFactory)
+    name = factory.Sequence(lambda n: f"Clinic {n}")
+    line1 = "1 Main St"
+    city = "Madison"
+    state = "WI"
+    postal_code = "53703"
+
+
+class ProviderFactory(Base):
+    class Meta:
+        model = Provider
+
+    practice_id = factory.LazyFunction(lambda: PracticeFactory().id)
+    first_name = "Ana"
+    last_name = factory.Sequence(lambda n: f"Provider{n}")
+    npi = factory.LazyFunction(lambda: npi_with_check_digit(str(next(_npis))))
+    specialty = "family_medicine"
+    active_from = dt.date(2026, 1, 1)
+
+
+class UserFactory(Base):
+    class Meta:
+        model = User
+
+    class Params:
+        roles = ("practice_admin",)
+
+    organization_id = factory.LazyFunction(lambda: PracticeFactory().id)
+    email = factory.Sequence(lambda n: f"user{n}@example.test")
+    name = factory.Sequence(lambda n: f"User {n}")
+    password_hash = _PASSWORD_HASH
+    role_rows = factory.LazyAttribute(lambda o: [UserRole(role=r) for r in o.roles])
+
+
+class ApiKeyFactory(Base):
+    """A key whose plain text is `gpo_test_key_<id-ish>`; use api_key_with_secret() to
+    get the usable key too."""
+
+    class Meta:
+        model = ApiKey
+
+    class Params:
+        plain = factory.Sequence(lambda n: f"gpo_test_key_{n:032d}")
+
+    vendor_id = factory.LazyFunction(lambda: VendorFactory().id)
+    name = "integration"
+    prefix = factory.LazyAttribute(lambda o: o.plain[:8])
+    last4 = factory.LazyAttribute(lambda o: o.plain[-4:])
+    key_hash = factory.LazyAttribute(lambda o: hash_api_key(o.plain))
+
+
+def api_key_with_secret(vendor_id: int) -> tuple[ApiKey, str]:
+    plain = f"gpo_test_key_{next(_keys):032d}"
+    return ApiKeyFactory(vendor_id=vendor_id, plain=plain), plain
+
+
+def token_for(user: User, secret: str, ttl: int = 900, now: dt.datetime | None = None) -> str:
+    return issue_access_token(user.id, secret, ttl, now or utcnow())

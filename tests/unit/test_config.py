@@ -1,0 +1,45 @@
+import pytest
+
+from gpo.config import DEFAULT_SECRET_KEY, ConfigError, check
+
+
+def _production(**overrides):
+    conf = {
+        "GPO_ENV": "production",
+        "SECRET_KEY": "x" * 40,
+        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://db/gpo",
+    }
+    conf.update(overrides)
+    return conf
+
+
+def test_production_refuses_the_default_secret():
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        check(_production(SECRET_KEY=DEFAULT_SECRET_KEY))
+
+
+def test_production_refuses_a_short_secret():
+    with pytest.raises(ConfigError):
+        check(_production(SECRET_KEY="short"))
+
+
+def test_production_refuses_sqlite():
+    with pytest.raises(ConfigError, match="PostgreSQL"):
+        check(_production(SQLALCHEMY_DATABASE_URI="sqlite:///x.db"))
+
+
+def test_production_with_real_settings_starts():
+    check(_production())
+
+
+def test_development_accepts_the_default_secret():
+    check({"GPO_ENV": "development", "SECRET_KEY": DEFAULT_SECRET_KEY, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_create_app_refuses_production_with_the_default_secret(monkeypatch):
+    from gpo import create_app
+
+    monkeypatch.setenv("GPO_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError):
+        create_app()
