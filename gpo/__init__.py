@@ -40,7 +40,13 @@ def create_app(config: dict | None = None) -> Flask:
     for blueprint in _blueprints():
         api.register_blueprint(blueprint)
     cli.init_app(app)
+    _register_jobs()
     return app
+
+
+def _register_jobs() -> None:
+    """Import every module that defines jobs, so a worker knows them all."""
+    from gpo import maintenance  # noqa: F401
 
 
 def _blueprints():

@@ -14,7 +14,7 @@ import uuid
 from http import HTTPStatus
 
 import marshmallow as ma
-from flask import Flask, g, jsonify, request
+from flask import Flask, has_request_context, jsonify, request
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.etag import _get_etag_ctx
@@ -74,12 +74,15 @@ def error_body(status: int, message: str | None = None, errors: dict | None = No
     return body
 
 
-def _request_id() -> str:
-    rid = g.get("request_id")
+def current_request_id() -> str | None:
+    """The request's id: the caller's X-Request-Id if it is safe, else a new one."""
+    if not has_request_context():
+        return None
+    rid = request.environ.get("gpo.request_id")
     if rid is None:
         incoming = request.headers.get("X-Request-Id", "")
         rid = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        g.request_id = rid
+        request.environ["gpo.request_id"] = rid
     return rid
 
 
@@ -89,7 +92,7 @@ class GpoApi(Api):
         if error.code == 500:
             original = getattr(error, "original_exception", None)
             if original is not None:
-                log.error("unhandled error (request %s)", _request_id(), exc_info=original)
+                log.error("unhandled error (request %s)", current_request_id(), exc_info=original)
         data = getattr(error, "data", None) or {}
         message = data.get("message")
         if message is None:
@@ -152,12 +155,12 @@ def init_app(app: Flask) -> Api:
         return response
 
     @app.before_request
-    def _assign_request_id():
-        _request_id()
+    def _assigncurrent_request_id():
+        current_request_id()
 
     @app.after_request
     def _send_request_id(response):
-        response.headers["X-Request-Id"] = _request_id()
+        response.headers["X-Request-Id"] = current_request_id()
         return response
 
     return api

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import g, has_request_context
 from sqlalchemy import JSON, ForeignKey, Index, String, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from gpo.api import current_request_id
 from gpo.auth.principal import Principal
 from gpo.db import BigId, IdPK, UTCDateTime, db, utcnow
 
@@ -84,7 +84,7 @@ def record(
         action=action,
         object_type=getattr(obj, "__tablename__", "none") if obj is not None else "none",
         object_id=getattr(obj, "id", None),
-        request_id=g.get("request_id") if has_request_context() else None,
+        request_id=current_request_id(),
         details=_clean(details),
     )
     db.session.add(event_row)

@@ -49,6 +49,7 @@ def worker(burst: bool) -> None:
     """Run an RQ worker for the app's queue (needs REDIS_URL)."""
     from rq import Worker
 
+    from gpo.db import db
     from gpo.jobs import get_queue, requeue_lost_jobs
 
     app = current_app._get_current_object()
@@ -58,7 +59,20 @@ def worker(burst: bool) -> None:
     requeued = requeue_lost_jobs(app)
     if requeued:
         click.echo(f"re-dispatched {requeued} queued jobs that never reached Redis")
+    # Hold no transaction or pooled connection while waiting: work horses are forks.
+    db.session.remove()
+    db.engine.dispose()
     Worker([queue], connection=queue.connection).work(burst=burst, with_scheduler=True)
+
+
+@gpo_cli.command("purge-expired")
+def purge_expired() -> None:
+    """Queue the housekeeping job (old login failures, old idempotent responses)."""
+    from gpo.auth.principal import SYSTEM
+    from gpo.maintenance import request_purge
+
+    row = request_purge(SYSTEM)
+    click.echo(f"job {row.id} queued")
 
 
 def init_app(app: Flask) -> None:

@@ -14,12 +14,13 @@ import hashlib
 import json
 from functools import wraps
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app, request
 from sqlalchemy import JSON, String, Text, UniqueConstraint, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gpo.db import CreatedAtMixin, IdPK, UTCDateTime, db, deferred_commit, run_after_commit_callbacks, utcnow
+from gpo.auth.request import current_principal
 from gpo.errors import Conflict, Invalid
 
 HEADER = "Idempotency-Key"
@@ -119,7 +120,7 @@ def idempotent(required: bool = False):
                 return view(*args, **kwargs)
             if not 1 <= len(key) <= 255 or not key.isprintable():
                 raise Invalid(f"{HEADER} must be 1 to 255 printable characters")
-            record_id, stored = _claim(g.principal.key, key, _request_hash())
+            record_id, stored = _claim(current_principal().key, key, _request_hash())
             if stored is not None:
                 return _replay(stored)
             try:

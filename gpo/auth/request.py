@@ -1,7 +1,7 @@
 """Recognize the caller of every API request before its view runs."""
 from __future__ import annotations
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, request
 
 from gpo.auth.principal import Principal
 from gpo.auth.services import authenticate
@@ -22,8 +22,12 @@ def _is_public(endpoint: str) -> bool:
     return bool(getattr(view, "public", False) or getattr(getattr(view, "view_class", None), "public", False))
 
 
+_KEY = "gpo.principal"
+
+
 def current_principal() -> Principal:
-    return g.principal
+    """The caller of the current request (kept on the request, not the app context)."""
+    return request.environ[_KEY]
 
 
 def init_app(app: Flask) -> None:
@@ -33,4 +37,4 @@ def init_app(app: Flask) -> None:
             return  # no such route (404 follows) or not an API path
         if request.method == "OPTIONS" or _is_public(request.endpoint):
             return
-        g.principal = authenticate(request.headers.get("Authorization"))
+        request.environ[_KEY] = authenticate(request.headers.get("Authorization"))

@@ -1,0 +1,95 @@
+"""The tenancy matrix: every route that takes an id, called by principals of another
+practice, another vendor, and by a role that may see but not act.
+
+Outside one's tenancy the answer is 404 (as if the object did not exist); inside it,
+a role that may not act gets 403. A new route with an id fails
+`test_every_route_with_an_id_is_in_the_matrix` until it is added here.
+"""
+from __future__ import annotations
+
+import pytest
+
+from gpo.db import db
+from gpo.jobs import Job
+from tests.helpers import assert_error
+
+OUTSIDERS_OF_PRACTICE = {"other_practice_admin": 404, "other_vendor_admin": 404, "vendor_key": 404}
+OUTSIDERS_OF_VENDOR = {"other_vendor_admin": 404, "other_vendor_key": 404, "practice_admin": 404}
+
+USER_BODY = {"email": "new@example.test", "name": "N", "password": "long-enough-password", "roles": ["practice_buyer"]}
+LOCATION_BODY = {"name": "Annex", "line1": "2 Main", "city": "Madison", "state": "WI", "postal_code": "53703"}
+PROVIDER_BODY = {"first_name": "A", "last_name": "B", "npi": "1245319599", "specialty": "pediatrics", "active_from": "2026-01-01"}
+
+# (method, rule, path template, body, {principal: expected status})
+MATRIX = [
+    ("GET", "/api/v1/practices/<int:practice_id>", "/api/v1/practices/{practice}", None,
+     OUTSIDERS_OF_PRACTICE),
+    ("PATCH", "/api/v1/practices/<int:practice_id>", "/api/v1/practices/{practice}", {"name": "X"},
+     {**OUTSIDERS_OF_PRACTICE, "practice_buyer": 403, "mso_finance": 403}),
+    ("GET", "/api/v1/practices/<int:practice_id>/locations", "/api/v1/practices/{practice}/locations", None,
+     OUTSIDERS_OF_PRACTICE),
+    ("POST", "/api/v1/practices/<int:practice_id>/locations", "/api/v1/practices/{practice}/locations", LOCATION_BODY,
+     {**OUTSIDERS_OF_PRACTICE, "practice_buyer": 403, "practice_physician": 403, "mso_procurement": 403}),
+    ("GET", "/api/v1/practices/<int:practice_id>/providers", "/api/v1/practices/{practice}/providers", None,
+     OUTSIDERS_OF_PRACTICE),
+    ("POST", "/api/v1/practices/<int:practice_id>/providers", "/api/v1/practices/{practice}/providers", PROVIDER_BODY,
+     {**OUTSIDERS_OF_PRACTICE, "practice_buyer": 403, "mso_finance": 403}),
+    ("GET", "/api/v1/practices/<int:practice_id>/users", "/api/v1/practices/{practice}/users", None,
+     {**OUTSIDERS_OF_PRACTICE, "practice_buyer": 403, "mso_finance": 403}),
+    ("POST", "/api/v1/practices/<int:practice_id>/users", "/api/v1/practices/{practice}/users", USER_BODY,
+     {**OUTSIDERS_OF_PRACTICE, "practice_physician": 403, "mso_procurement": 403}),
+    ("GET", "/api/v1/providers/<int:provider_id>", "/api/v1/providers/{provider}", None,
+     OUTSIDERS_OF_PRACTICE),
+    ("PATCH", "/api/v1/providers/<int:provider_id>", "/api/v1/providers/{provider}", {"last_name": "Y"},
+     {**OUTSIDERS_OF_PRACTICE, "practice_buyer": 403, "mso_finance": 403}),
+    ("GET", "/api/v1/vendors/<int:vendor_id>", "/api/v1/vendors/{vendor}", None,
+     OUTSIDERS_OF_VENDOR),
+    ("PATCH", "/api/v1/vendors/<int:vendor_id>", "/api/v1/vendors/{vendor}", {"name": "Z"},
+     {**OUTSIDERS_OF_VENDOR, "vendor_key": 403, "mso_finance": 403}),
+    ("GET", "/api/v1/vendors/<int:vendor_id>/users", "/api/v1/vendors/{vendor}/users", None,
+     {**OUTSIDERS_OF_VENDOR, "vendor_key": 403, "mso_procurement": 403}),
+    ("POST", "/api/v1/vendors/<int:vendor_id>/users", "/api/v1/vendors/{vendor}/users",
+     {**USER_BODY, "roles": ["vendor_admin"]},
+     {**OUTSIDERS_OF_VENDOR, "vendor_key": 403, "mso_finance": 403}),
+    ("GET", "/api/v1/vendors/<int:vendor_id>/api-keys", "/api/v1/vendors/{vendor}/api-keys", None,
+     {**OUTSIDERS_OF_VENDOR, "vendor_key": 403, "mso_admin": 403}),
+    ("POST", "/api/v1/vendors/<int:vendor_id>/api-keys", "/api/v1/vendors/{vendor}/api-keys", {"name": "k"},
+     {**OUTSIDERS_OF_VENDOR, "vendor_key": 403, "mso_admin": 403}),
+    ("DELETE", "/api/v1/api-keys/<int:api_key_id>", "/api/v1/api-keys/{api_key}", None,
+     {**OUTSIDERS_OF_VENDOR, "vendor_key": 403, "mso_admin": 403}),
+    ("GET", "/api/v1/jobs/<int:job_id>", "/api/v1/jobs/{job}", None,
+     {**OUTSIDERS_OF_PRACTICE, "practice_buyer": 403}),
+]
+
+
+def test_every_route_with_an_id_is_in_the_matrix(app):
+    covered = {(method, rule) for method, rule, *_ in MATRIX}
+    routes = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/") and "<int:" in rule.rule
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert routes - covered == set(), "add these routes to the tenancy matrix"
+
+
+def _ids(world) -> dict:
+    job = Job(kind="test", status="finished", args={}, organization_id=world.practice.id,
+              created_by=f"user:{world.users['practice_admin'].id}")
+    db.session.add(job)
+    db.session.commit()
+    return {"practice": world.practice.id, "provider": world.provider.id, "vendor": world.vendor.id,
+            "api_key": world.api_key.id, "job": job.id}
+
+
+@pytest.mark.parametrize("method, rule, template, body, expected", MATRIX, ids=[f"{m} {r}" for m, r, *_ in MATRIX])
+def test_tenancy_and_roles(client, world, method, rule, template, body, expected):
+    url = template.format(**_ids(world))
+    for principal, status in expected.items():
+        headers = {**world.headers[principal], "If-Match": '"some-etag"'}
+        response = client.open(url, method=method, json=body, headers=headers)
+        assert_error(response, status)
+    # and the owner's side can (the route really exists and works)
+    owner = "practice_admin" if "{practice}" in template or "{provider}" in template or "{job}" in template else "vendor_admin"
+    if method == "GET":
+        assert client.open(url, method=method, headers=world.headers[owner]).status_code == 200
