@@ -68,9 +68,12 @@ class Client(FlaskClient):
     clients would: on SQLite an idle transaction would hold the write lock."""
 
     def open(self, *args, **kwargs):
+        from flask import has_app_context
+
         from gpo.db import db
 
-        db.session.commit()
+        if has_app_context():
+            db.session.commit()
         return super().open(*args, **kwargs)
 
 
@@ -151,3 +154,10 @@ def run_jobs(rq_worker):
     from tests.helpers import wait_for_job
 
     return wait_for_job
+
+
+@pytest.fixture
+def postgresql_only(app):
+    """Skip (with the reason) unless the suite runs on PostgreSQL."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("needs PostgreSQL row locks and real concurrency: set TEST_DATABASE_URL")

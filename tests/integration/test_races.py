@@ -1,0 +1,58 @@
+"""Races the database must decide (PostgreSQL: real concurrent transactions)."""
+import threading
+
+from sqlalchemy import func, select
+
+from gpo.accounts.models import Practice, User
+from gpo.db import db
+from tests.api.conftest import world  # noqa: F401  (fixture)
+
+
+def race(app, requests):
+    """Fire the requests at once from separate threads; return their responses."""
+    barrier = threading.Barrier(len(requests))
+    responses = [None] * len(requests)
+
+    def worker(i, method, url, kwargs):
+        client = app.test_client()
+        barrier.wait()
+        responses[i] = client.open(url, method=method, **kwargs)
+
+    threads = [threading.Thread(target=worker, args=(i, *r)) for i, r in enumerate(requests)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return responses
+
+
+def test_the_same_idempotency_key_twice_at_once_creates_one_practice(app, client, world, postgresql_only):
+    headers = {**world.headers["mso_admin"], "Idempotency-Key": "race-1"}
+    body = {"name": "Raced", "tax_id": "12-3456789"}
+    responses = race(app, [("POST", "/api/v1/practices", {"json": body, "headers": headers})] * 6)
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses.count(201) >= 1 and set(statuses) <= {201, 409}
+    created = {r.get_json()["id"] for r in responses if r.status_code == 201}
+    assert len(created) == 1  # replays return the same practice
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Practice).where(Practice.name == "Raced")) == 1
+
+
+def test_two_users_with_one_email_at_once_one_wins(app, client, world, postgresql_only):
+    body = {"email": "twin@example.test", "name": "Twin", "password": "long-enough-password", "roles": ["practice_buyer"]}
+    url = f"/api/v1/practices/{world.practice.id}/users"
+    responses = race(app, [("POST", url, {"json": body, "headers": world.headers["practice_admin"]})] * 4)
+    assert sorted(r.status_code for r in responses) == [201, 409, 409, 409]
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(User).where(User.email == "twin@example.test")) == 1
+
+
+def test_two_edits_with_the_same_etag_at_once_one_wins(app, client, world, postgresql_only):
+    url = f"/api/v1/practices/{world.practice.id}"
+    etag = client.get(url, headers=world.headers["mso_admin"]).headers["ETag"]
+    headers = {**world.headers["mso_admin"], "If-Match": etag}
+    responses = race(app, [("PATCH", url, {"json": {"name": f"Name {i}"}, "headers": headers}) for i in range(4)])
+    assert sorted(r.status_code for r in responses) == [200, 412, 412, 412]
+    winner = next(r for r in responses if r.status_code == 200).get_json()["name"]
+    db.session.expire_all()
+    assert db.session.get(Practice, world.practice.id).name == winner
