@@ -47,14 +47,16 @@ def create_app(config: dict | None = None) -> Flask:
 def _register_jobs() -> None:
     """Import every module that defines jobs, so a worker knows them all."""
     from gpo import maintenance  # noqa: F401
+    from gpo.catalog import services  # noqa: F401
 
 
 def _blueprints():
     from gpo import platform
     from gpo.accounts import routes as accounts
     from gpo.auth import routes as auth
+    from gpo.catalog import routes as catalog
 
-    return [auth.blp, accounts.blp, platform.blp]
+    return [auth.blp, accounts.blp, catalog.blp, platform.blp]
 
 
 def _engine_options(url: str) -> dict:

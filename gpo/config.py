@@ -34,7 +34,7 @@ def from_environment() -> dict:
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "RQ_QUEUE": os.environ.get("RQ_QUEUE", "gpo"),
         "ACCESS_TOKEN_TTL_SECONDS": _int("ACCESS_TOKEN_TTL_SECONDS", 900),
-        "MAX_CONTENT_LENGTH": _int("MAX_BODY_BYTES", 21 * 1024 * 1024),
+        "MAX_CONTENT_LENGTH": _int("MAX_BODY_BYTES", 20 * 1024 * 1024),
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": _int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
         "LOGIN_THROTTLE_WINDOW_SECONDS": _int("LOGIN_THROTTLE_WINDOW_SECONDS", 900),

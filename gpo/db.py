@@ -180,3 +180,23 @@ def flush_or_conflict(message: str) -> None:
             db.session.flush()
     except IntegrityError as exc:
         raise Conflict(message) from exc
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic autogenerate filter: PostgreSQL-only objects (expression indexes for
+    full-text search) are written by hand in migrations and left out of comparisons."""
+    target = compare_to if reflected else obj
+    if type_ == "index" and target is not None and target.info.get("postgresql_only"):
+        return False
+    if type_ == "index" and reflected and compare_to is None and name in postgresql_only_indexes():
+        return False
+    return True
+
+
+def postgresql_only_indexes() -> set[str]:
+    return {
+        index.name
+        for table in db.metadata.tables.values()
+        for index in table.indexes
+        if index.info.get("postgresql_only")
+    }

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from decimal import Decimal
 
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
 from gpo.accounts.models import Location, Mso, Practice, Provider, User, UserRole, Vendor
+from gpo.catalog.models import Product
 from gpo.auth.models import ApiKey
 from gpo.auth.passwords import hash_password
 from gpo.auth.tokens import hash_api_key, issue_access_token
@@ -115,3 +117,21 @@ def api_key_with_secret(vendor_id: int) -> tuple[ApiKey, str]:
 
 def token_for(user: User, secret: str, ttl: int = 900, now: dt.datetime | None = None) -> str:
     return issue_access_token(user.id, secret, ttl, now or utcnow())
+
+
+class ProductFactory(Base):
+    class Meta:
+        model = Product
+
+    vendor_id = factory.LazyFunction(lambda: VendorFactory().id)
+    sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
+    name = factory.Sequence(lambda n: f"Product {n}")
+    category = "supplies"
+    manufacturer = "Acme"
+    manufacturer_part_number = factory.Sequence(lambda n: f"MPN-{n}")
+    unit_of_measure = "box"
+    list_price = Decimal("19.9900")
+    clinical = False
+    min_order_quantity = 1
+    order_multiple = 1
+    active = True

@@ -50,6 +50,12 @@ ACTIONS: dict[str, frozenset[str]] = {
     "api_key.revoke": frozenset({"vendor_admin"}),
     "audit.list": ORG_ADMINS,
     "job.read": EVERYONE,
+    "product.read": EVERYONE,
+    "product.create": VENDOR_ANY,
+    "product.update": VENDOR_ANY,
+    "product.mark_clinical": frozenset({"mso_admin", "mso_procurement"}),
+    "catalog_import.create": VENDOR_ANY,
+    "catalog_import.read": VENDOR_ANY | MSO_ANY,
 }
 
 # Object types whose visibility is not plain tenancy register a rule here

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import pytest
 
+from gpo.catalog.models import CatalogImport
 from gpo.db import db
 from gpo.jobs import Job
+from tests.factories import ProductFactory
 from tests.helpers import assert_error
 
 OUTSIDERS_OF_PRACTICE = {"other_practice_admin": 404, "other_vendor_admin": 404, "vendor_key": 404}
@@ -18,6 +20,7 @@ OUTSIDERS_OF_VENDOR = {"other_vendor_admin": 404, "other_vendor_key": 404, "prac
 
 USER_BODY = {"email": "new@example.test", "name": "N", "password": "long-enough-password", "roles": ["practice_buyer"]}
 LOCATION_BODY = {"name": "Annex", "line1": "2 Main", "city": "Madison", "state": "WI", "postal_code": "53703"}
+PRODUCT_BODY = {"sku": "NEW-1", "name": "New", "category": "supplies", "list_price": "1.00"}
 PROVIDER_BODY = {"first_name": "A", "last_name": "B", "npi": "1245319599", "specialty": "pediatrics", "active_from": "2026-01-01"}
 
 # (method, rule, path template, body, {principal: expected status})
@@ -59,6 +62,22 @@ MATRIX = [
      {**OUTSIDERS_OF_VENDOR, "vendor_key": 403, "mso_admin": 403}),
     ("GET", "/api/v1/jobs/<int:job_id>", "/api/v1/jobs/{job}", None,
      {**OUTSIDERS_OF_PRACTICE, "practice_buyer": 403}),
+    # catalog: a product is its vendor's; practices see only active ones (inactive: 404)
+    ("GET", "/api/v1/products/<int:product_id>", "/api/v1/products/{inactive_product}", None,
+     {"other_vendor_key": 404, "other_vendor_admin": 404, "practice_buyer": 404}),
+    # an active product is visible to practices, so they get 403 for edits, not 404
+    ("PATCH", "/api/v1/products/<int:product_id>", "/api/v1/products/{product}", {"name": "X"},
+     {"other_vendor_admin": 404, "other_vendor_key": 404, "practice_admin": 403, "mso_finance": 403}),
+    ("DELETE", "/api/v1/products/<int:product_id>", "/api/v1/products/{product}", None,
+     {"other_vendor_admin": 404, "other_vendor_key": 404, "practice_admin": 403, "mso_procurement": 403}),
+    ("POST", "/api/v1/vendors/<int:vendor_id>/products", "/api/v1/vendors/{vendor}/products", PRODUCT_BODY,
+     {**OUTSIDERS_OF_VENDOR, "mso_procurement": 403}),
+    ("GET", "/api/v1/vendors/<int:vendor_id>/catalog-imports", "/api/v1/vendors/{vendor}/catalog-imports", None,
+     OUTSIDERS_OF_VENDOR),
+    ("POST", "/api/v1/vendors/<int:vendor_id>/catalog-imports", "/api/v1/vendors/{vendor}/catalog-imports",
+     {"products": [PRODUCT_BODY]}, {**OUTSIDERS_OF_VENDOR, "mso_procurement": 403}),
+    ("GET", "/api/v1/catalog-imports/<int:import_id>", "/api/v1/catalog-imports/{catalog_import}", None,
+     {**OUTSIDERS_OF_VENDOR, "practice_buyer": 404}),
 ]
 
 
@@ -77,9 +96,15 @@ def _ids(world) -> dict:
     job = Job(kind="test", status="finished", args={}, organization_id=world.practice.id,
               created_by=f"user:{world.users['practice_admin'].id}")
     db.session.add(job)
+    product = ProductFactory(vendor_id=world.vendor.id)
+    inactive = ProductFactory(vendor_id=world.vendor.id, active=False)
+    catalog_import = CatalogImport(vendor_id=world.vendor.id, mode="upsert", source_format="json", rows=[],
+                                   row_count=0, errors=[], created_by="test", status="finished")
+    db.session.add(catalog_import)
     db.session.commit()
     return {"practice": world.practice.id, "provider": world.provider.id, "vendor": world.vendor.id,
-            "api_key": world.api_key.id, "job": job.id}
+            "api_key": world.api_key.id, "job": job.id, "product": product.id, "inactive_product": inactive.id,
+            "catalog_import": catalog_import.id}
 
 
 @pytest.mark.parametrize("method, rule, template, body, expected", MATRIX, ids=[f"{m} {r}" for m, r, *_ in MATRIX])
@@ -90,6 +115,7 @@ def test_tenancy_and_roles(client, world, method, rule, template, body, expected
         response = client.open(url, method=method, json=body, headers=headers)
         assert_error(response, status)
     # and the owner's side can (the route really exists and works)
-    owner = "practice_admin" if "{practice}" in template or "{provider}" in template or "{job}" in template else "vendor_admin"
+    practice_side = ("{practice}", "{provider}", "{job}")
+    owner = "practice_admin" if any(k in template for k in practice_side) else "vendor_admin"
     if method == "GET":
         assert client.open(url, method=method, headers=world.headers[owner]).status_code == 200

@@ -7,12 +7,14 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from gpo import create_app
-from gpo.db import db
+from gpo.db import db, include_object
 
 
 def _diff(engine):
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": False})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": False, "include_object": include_object}
+        )
         return compare_metadata(context, db.metadata)
 
 

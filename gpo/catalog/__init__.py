@@ -1,0 +1,1 @@
+"""Vendors' catalogs: products, their price history, search, and bulk imports."""

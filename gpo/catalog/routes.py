@@ -1,0 +1,143 @@
+"""Products, browsing and bulk catalog imports (API.md "Catalog")."""
+from __future__ import annotations
+
+from flask import request
+from flask.views import MethodView
+
+from gpo.api import Blueprint
+from gpo.auth.request import current_principal
+from gpo.catalog import services
+from gpo.catalog.parsing import CSV_HEADER_DOC, MAX_ROWS
+from gpo.catalog.schemas import (
+    CatalogImportSchema,
+    CatalogImportSummarySchema,
+    ImportQuerySchema,
+    ProductDetailSchema,
+    ProductQuerySchema,
+    ProductSchema,
+    ProductUpdateSchema,
+)
+from gpo.errors import DomainError
+from gpo.idempotency import idempotent
+
+blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="Vendors' catalogs and bulk imports")
+
+_EXAMPLE_ROW = {
+    "sku": "GLV-NIT-M", "name": "Nitrile exam gloves, medium, box of 100", "category": "supplies",
+    "manufacturer": "Acme", "manufacturer_part_number": "AC-100M", "gtin": "00012345678905",
+    "unit_of_measure": "box", "list_price": "12.9900", "clinical": False,
+    "min_order_quantity": 1, "order_multiple": 1,
+}
+_IMPORT_BODY_DOC = {
+    "required": True,
+    "description": (
+        f"JSON `{{mode, products}}`, or CSV (`Content-Type: text/csv`, UTF-8 with or without BOM, "
+        f"header `{CSV_HEADER_DOC}`; the first four columns are required, empty optional cells take "
+        f"the default or keep the current value) with `?mode=`. At most {MAX_ROWS:,} rows and 20 MB."
+    ),
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["products"],
+                "properties": {
+                    "mode": {"type": "string", "enum": ["upsert", "replace"], "default": "upsert"},
+                    "products": {"type": "array", "items": {"$ref": "#/components/schemas/Product"}},
+                },
+            },
+            "example": {"mode": "upsert", "products": [_EXAMPLE_ROW]},
+        },
+        "text/csv": {
+            "schema": {"type": "string"},
+            "example": CSV_HEADER_DOC + "\nGLV-NIT-M,\"Nitrile exam gloves, medium\",supplies,12.9900,,Acme,AC-100M,"
+            "00012345678905,box,false,1,1,true\n",
+        },
+    },
+}
+
+
+def _page(result, pagination_parameters):
+    pagination_parameters.item_count = result.total
+    return result.items
+
+
+@blp.route("/products")
+class Products(MethodView):
+    @blp.arguments(ProductQuerySchema, location="query")
+    @blp.response(200, ProductSchema(many=True))
+    @blp.paginate()
+    def get(self, filters, pagination_parameters):
+        """Browse and search the catalog (practices: active products; vendors: their own)."""
+        pp = pagination_parameters
+        return _page(services.browse(current_principal(), filters, pp.page, pp.page_size), pp)
+
+
+@blp.route("/products/<int:product_id>")
+class ProductItem(MethodView):
+    @blp.etag
+    @blp.response(200, ProductDetailSchema)
+    def get(self, product_id):
+        """A product with its price history."""
+        product = services.get_product(current_principal(), product_id)
+        blp.set_etag_for(product)
+        return product
+
+    @blp.etag
+    @blp.arguments(ProductUpdateSchema(partial=True))
+    @blp.response(200, ProductDetailSchema)
+    def patch(self, data, product_id):
+        """Edit a product (its vendor, If-Match). MSO procurement may set `clinical` only;
+        a vendor cannot unmark a product the MSO marked clinical."""
+        product = services.update_product(current_principal(), product_id, data, request.if_match)
+        blp.set_etag_for(product)
+        return product
+
+    @blp.response(200, ProductDetailSchema)
+    def delete(self, product_id):
+        """Deactivate a product (products are never removed)."""
+        return services.deactivate_product(current_principal(), product_id)
+
+
+@blp.route("/vendors/<int:vendor_id>/products")
+class VendorProducts(MethodView):
+    @idempotent()
+    @blp.arguments(ProductSchema)
+    @blp.response(201, ProductDetailSchema)
+    def post(self, data, vendor_id):
+        """Add one product to the vendor's catalog."""
+        return services.create_product(current_principal(), vendor_id, data)
+
+
+@blp.route("/vendors/<int:vendor_id>/catalog-imports")
+class CatalogImports(MethodView):
+    @blp.response(200, CatalogImportSummarySchema(many=True))
+    @blp.paginate()
+    def get(self, vendor_id, pagination_parameters):
+        """The vendor's imports, newest first."""
+        pp = pagination_parameters
+        return _page(services.list_imports(current_principal(), vendor_id, pp.page, pp.page_size), pp)
+
+    @idempotent()
+    @blp.arguments(ImportQuerySchema, location="query")
+    @blp.doc(requestBody=_IMPORT_BODY_DOC)
+    @blp.response(202, CatalogImportSchema)
+    def post(self, query, vendor_id):
+        """Load a catalog in bulk: answered at once (202), applied by a background job.
+
+        `upsert` creates or updates by SKU; `replace` also deactivates the vendor's products
+        the file no longer lists. Follow `GET /catalog-imports/{id}` (or `/jobs/{job_id}`)."""
+        if request.mimetype == "text/csv":
+            body, content_type = request.get_data(), "csv"
+        elif request.is_json:
+            body, content_type = request.get_json(), "json"
+        else:
+            raise DomainError("send application/json or text/csv", status_code=415)
+        return services.start_import(current_principal(), vendor_id, query.get("mode"), body, content_type)
+
+
+@blp.route("/catalog-imports/<int:import_id>")
+class CatalogImportItem(MethodView):
+    @blp.response(200, CatalogImportSchema)
+    def get(self, import_id):
+        """An import's status, counts and the errors of each rejected row."""
+        return services.get_import(current_principal(), import_id)

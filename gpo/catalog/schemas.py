@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from marshmallow import ValidationError, fields, validate, validates
+
+from gpo.api import Schema
+from gpo.catalog.models import CATEGORIES, IMPORT_MODES
+from gpo.identifiers import is_valid_gtin
+
+MAX_PRICE = Decimal("9999999999.9999")  # NUMERIC(14,4)
+
+
+def _price(value: Decimal) -> None:
+    if not value.is_finite() or value <= 0:
+        raise ValidationError("list_price must be greater than 0")
+    if value.as_tuple().exponent < -4:
+        raise ValidationError("list_price has at most 4 decimal places")
+    if value > MAX_PRICE:
+        raise ValidationError("list_price is too large")
+
+
+def _gtin(value: str | None) -> None:
+    if value is not None and not is_valid_gtin(value):
+        raise ValidationError("not a valid GTIN: 8, 12, 13 or 14 digits with the GS1 check digit")
+
+
+class ProductSchema(Schema):
+    """A product as a vendor sends it (one API call or one import row)."""
+
+    id = fields.Integer(dump_only=True)
+    vendor_id = fields.Integer(dump_only=True)
+    sku = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=64), validate.Regexp(r"^\S(.*\S)?$", error="sku must not start or end with spaces")],
+        metadata={"example": "GLV-NIT-M"},
+    )
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                         metadata={"example": "Nitrile exam gloves, medium, box of 100"})
+    description = fields.String(validate=validate.Length(max=5000), metadata={"example": "Powder-free, latex-free."})
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES), metadata={"example": "supplies"})
+    manufacturer = fields.String(validate=validate.Length(max=200), metadata={"example": "Acme"})
+    manufacturer_part_number = fields.String(validate=validate.Length(max=100), metadata={"example": "AC-100M"})
+    gtin = fields.String(allow_none=True, validate=_gtin, metadata={"example": "00012345678905"})
+    unit_of_measure = fields.String(validate=validate.Length(min=1, max=50), metadata={"example": "box"})
+    list_price = fields.Decimal(required=True, as_string=True, validate=_price, metadata={"example": "12.9900"})
+    clinical = fields.Boolean(metadata={"example": False})
+    min_order_quantity = fields.Integer(strict=False, validate=validate.Range(min=1, max=1_000_000), metadata={"example": 1})
+    order_multiple = fields.Integer(strict=False, validate=validate.Range(min=1, max=1_000_000), metadata={"example": 1})
+    active = fields.Boolean(metadata={"example": True})
+    clinical_marked_by_mso = fields.Boolean(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    updated_at = fields.DateTime(dump_only=True)
+
+
+class ProductUpdateSchema(ProductSchema):
+    """Any subset of a product's fields (used with partial=True)."""
+
+
+class PriceSchema(Schema):
+    list_price = fields.Decimal(as_string=True, metadata={"example": "12.9900"})
+    effective_from = fields.DateTime()
+    effective_to = fields.DateTime(allow_none=True)
+
+
+class ProductDetailSchema(ProductSchema):
+    price_history = fields.List(fields.Nested(PriceSchema), attribute="prices", dump_only=True)
+
+
+class ProductQuerySchema(Schema):
+    q = fields.String(validate=validate.Length(min=1, max=200), metadata={"example": "nitrile gloves"})
+    category = fields.String(validate=validate.OneOf(CATEGORIES))
+    vendor_id = fields.Integer()
+    clinical = fields.Boolean()
+    active = fields.Boolean(metadata={"description": "Vendors (their own) and MSO staff may list inactive products."})
+    sort = fields.String(
+        load_default="name",
+        validate=validate.OneOf(["name", "-name", "price", "-price"]),
+        metadata={"description": "name or price, '-' for descending"},
+    )
+
+
+class ImportRequestSchema(Schema):
+    """Documents the JSON body; the view parses it itself (rows are validated one by one by the job)."""
+
+    mode = fields.String(validate=validate.OneOf(IMPORT_MODES), load_default="upsert")
+    products = fields.List(fields.Dict(), required=True)
+
+
+class ImportQuerySchema(Schema):
+    mode = fields.String(validate=validate.OneOf(IMPORT_MODES),
+                         metadata={"description": "for CSV bodies (JSON bodies carry mode themselves)"})
+
+
+class ImportErrorSchema(Schema):
+    line = fields.Integer(metadata={"example": 7})
+    sku = fields.String(allow_none=True, metadata={"example": "GLV-NIT-L"})
+    errors = fields.Dict(metadata={"example": {"list_price": ["list_price must be greater than 0"]}})
+
+
+class CatalogImportSchema(Schema):
+    id = fields.Integer()
+    vendor_id = fields.Integer()
+    mode = fields.String(metadata={"example": "upsert"})
+    source_format = fields.String(metadata={"example": "csv"})
+    status = fields.String(metadata={"example": "finished"})
+    job_id = fields.Integer(allow_none=True)
+    row_count = fields.Integer(metadata={"example": 1200})
+    created = fields.Integer(metadata={"example": 1150})
+    updated = fields.Integer(metadata={"example": 40})
+    unchanged = fields.Integer(metadata={"example": 0})
+    deactivated = fields.Integer(metadata={"example": 3})
+    failed = fields.Integer(metadata={"example": 10})
+    errors = fields.List(fields.Nested(ImportErrorSchema))
+    created_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+
+
+class CatalogImportSummarySchema(CatalogImportSchema):
+    """An import in a list (without its errors)."""
+
+    class Meta:
+        exclude = ("errors",)

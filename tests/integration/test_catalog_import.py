@@ -1,0 +1,226 @@
+"""Bulk catalog imports: accepted at once, applied by a job, each row on its own."""
+import threading
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from gpo.catalog import services
+from gpo.catalog.models import CatalogImport, Product, ProductPrice
+from gpo.db import db
+from gpo.jobs import Job
+from tests.api.conftest import world  # noqa: F401  (fixture)
+from tests.factories import ProductFactory
+from tests.helpers import assert_error
+
+HEADER = "sku,name,category,list_price,manufacturer,gtin,clinical,min_order_quantity,order_multiple"
+
+
+def row(sku, price="10.00", **extra):
+    return {"sku": sku, "name": f"Item {sku}", "category": "supplies", "list_price": price, **extra}
+
+
+def send_json(client, world, products, mode="upsert", who="vendor_key"):
+    return client.post(f"/api/v1/vendors/{world.vendor.id}/catalog-imports",
+                       json={"mode": mode, "products": products}, headers=world.headers[who])
+
+
+def send_csv(client, world, text, mode="upsert", encoding="utf-8"):
+    return client.post(f"/api/v1/vendors/{world.vendor.id}/catalog-imports?mode={mode}",
+                       data=text.encode(encoding) if isinstance(text, str) else text,
+                       content_type="text/csv", headers=world.headers["vendor_key"])
+
+
+def finished(client, world, response, run_jobs):
+    assert response.status_code == 202, response.get_data(as_text=True)
+    accepted = response.get_json()
+    assert accepted["status"] == "queued" or accepted["status"] == "finished"
+    run_jobs(accepted["job_id"])
+    report = client.get(f"/api/v1/catalog-imports/{accepted['id']}", headers=world.headers["vendor_key"])
+    assert report.status_code == 200
+    return report.get_json()
+
+
+def counts(report):
+    return {k: report[k] for k in ("created", "updated", "unchanged", "deactivated", "failed")}
+
+
+def products_of(vendor_id):
+    db.session.expire_all()
+    return {p.sku: p for p in db.session.scalars(select(Product).where(Product.vendor_id == vendor_id))}
+
+
+def test_upsert_creates_then_the_same_file_changes_nothing(client, world, run_jobs):
+    rows = [row("A"), row("B", "5.5"), row("C", clinical=True)]
+    first = finished(client, world, send_json(client, world, rows), run_jobs)
+    assert first["status"] == "finished"
+    assert counts(first) == {"created": 3, "updated": 0, "unchanged": 0, "deactivated": 0, "failed": 0}
+    assert products_of(world.vendor.id)["B"].list_price == Decimal("5.5")
+    again = finished(client, world, send_json(client, world, rows), run_jobs)
+    assert counts(again) == {"created": 0, "updated": 0, "unchanged": 3, "deactivated": 0, "failed": 0}
+    assert db.session.scalar(select(func.count()).select_from(ProductPrice)) == 3
+    job = db.session.get(Job, again["job_id"])
+    assert job.status == "finished" and job.result == counts(again)
+
+
+def test_changed_rows_update_and_keep_price_history(client, world, run_jobs):
+    finished(client, world, send_json(client, world, [row("A"), row("B")]), run_jobs)
+    report = finished(client, world, send_json(client, world, [row("A", "11.25"), row("B", name="Renamed")]), run_jobs)
+    assert counts(report) == {"created": 0, "updated": 2, "unchanged": 0, "deactivated": 0, "failed": 0}
+    products = products_of(world.vendor.id)
+    assert products["B"].name == "Renamed" and products["B"].version == 2
+    history = db.session.scalars(select(ProductPrice).where(ProductPrice.product_id == products["A"].id)
+                                 .order_by(ProductPrice.id)).all()
+    assert [(h.list_price, h.effective_to is None) for h in history] == [(Decimal("10.0000"), False), (Decimal("11.2500"), True)]
+
+
+def test_each_row_stands_alone_with_its_line_and_sku(client, world, run_jobs):
+    rows = [
+        row("OK-1"),
+        {"name": "no sku", "category": "supplies", "list_price": "1"},
+        row("BAD-PRICE", "-3"),
+        row("ZERO", "0"),
+        row("WORDS", "abc"),
+        row("PLACES", "1.23456"),
+        row("GTIN", gtin="00012345678906"),
+        row("CAT", category="toys"),
+        row("LONG", name="x" * 201),
+        {**row("EMPTY"), "name": ""},
+        row("OK-1", "2.00"),
+        row("OK-2"),
+    ]
+    report = finished(client, world, send_json(client, world, rows), run_jobs)
+    assert counts(report) == {"created": 2, "updated": 0, "unchanged": 0, "deactivated": 0, "failed": 10}
+    by_line = {e["line"]: e for e in report["errors"]}
+    assert sorted(by_line) == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+    assert "sku" in by_line[2]["errors"] and by_line[2]["sku"] is None
+    assert by_line[3] == {"line": 3, "sku": "BAD-PRICE", "errors": {"list_price": ["list_price must be greater than 0"]}}
+    assert "list_price" in by_line[6]["errors"] and "gtin" in by_line[7]["errors"]
+    assert "category" in by_line[8]["errors"] and "name" in by_line[9]["errors"] and "name" in by_line[10]["errors"]
+    assert by_line[11]["errors"] == {"sku": ["duplicate SKU in this file (first on line 1)"]}
+    assert products_of(world.vendor.id)["OK-1"].list_price == Decimal("10.00")  # the later duplicate lost
+
+
+def test_replace_deactivates_what_the_file_no_longer_lists(client, world, run_jobs):
+    finished(client, world, send_json(client, world, [row("A"), row("B"), row("C"), row("D")]), run_jobs)
+    report = finished(client, world, send_json(client, world, [row("A"), row("C", "-1")], mode="replace"), run_jobs)
+    assert counts(report) == {"created": 0, "updated": 0, "unchanged": 1, "deactivated": 2, "failed": 1}
+    products = products_of(world.vendor.id)
+    assert {s: p.active for s, p in products.items()} == {"A": True, "B": False, "C": True, "D": False}
+    # listed again: active again
+    back = finished(client, world, send_json(client, world, [row("B")]), run_jobs)
+    assert counts(back)["updated"] == 1 and products_of(world.vendor.id)["B"].active
+
+
+def test_replace_never_touches_another_vendor(client, world, run_jobs):
+    other = ProductFactory(vendor_id=world.other_vendor.id, sku="A")
+    finished(client, world, send_json(client, world, [row("Z")], mode="replace"), run_jobs)
+    db.session.expire_all()
+    assert db.session.get(Product, other.id).active
+
+
+def test_csv_with_bom_and_quoted_fields(client, world, run_jobs):
+    text = "\ufeff" + HEADER + "\n" + 'GLV,"Gloves, nitrile ""M""",supplies,12.99,Acme,00012345678905,false,2,2\n' \
+        + 'TBL,Exam table,equipment,3200,Midmark,,true,,\n' + "BAD,Bad,supplies,-1,,,,,\n"
+    report = finished(client, world, send_csv(client, world, text), run_jobs)
+    assert counts(report) == {"created": 2, "updated": 0, "unchanged": 0, "deactivated": 0, "failed": 1}
+    assert report["errors"][0]["line"] == 4 and report["source_format"] == "csv"
+    products = products_of(world.vendor.id)
+    assert products["GLV"].name == 'Gloves, nitrile "M"' and products["GLV"].order_multiple == 2
+    assert products["TBL"].clinical and products["TBL"].min_order_quantity == 1 and products["TBL"].gtin is None
+
+
+def test_a_row_cannot_unmark_what_the_mso_marked_clinical(client, world, run_jobs):
+    ProductFactory(vendor_id=world.vendor.id, sku="TBL", clinical=True, clinical_marked_by_mso=True)
+    report = finished(client, world, send_json(client, world, [row("TBL", clinical=False)]), run_jobs)
+    assert report["failed"] == 1 and "clinical" in report["errors"][0]["errors"]
+    assert products_of(world.vendor.id)["TBL"].clinical
+
+
+def test_bad_bodies_are_refused_before_anything_is_queued(client, world, app):
+    cases = [
+        (send_csv(client, world, "sku,name,category\nA,B,supplies\n"), 422),
+        (send_csv(client, world, HEADER + "\nA,Grüße,supplies,1,,,,,\n", encoding="latin-1"), 422),
+        (send_csv(client, world, ""), 422),
+        (send_json(client, world, "not a list"), 422),
+        (send_json(client, world, [1, 2, 3]), 422),
+        (send_json(client, world, [row("A")], mode="merge"), 422),
+        (client.post(f"/api/v1/vendors/{world.vendor.id}/catalog-imports", data=b"<xml/>",
+                     content_type="application/xml", headers=world.headers["vendor_key"]), 415),
+        (send_csv(client, world, HEADER + "\n" + "A,B,supplies,1,,,,,\n" * 100_001), 413),
+        (send_csv(client, world, "x" * (app.config["MAX_CONTENT_LENGTH"] + 1)), 413),
+    ]
+    for response, status in cases:
+        assert_error(response, status)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(CatalogImport)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Job)) == 0
+
+
+def test_imports_are_the_vendors_own(client, world, run_jobs):
+    report = finished(client, world, send_json(client, world, [row("A")]), run_jobs)
+    url = f"/api/v1/catalog-imports/{report['id']}"
+    assert_error(client.get(url, headers=world.headers["other_vendor_key"]), 404)
+    assert_error(client.get(url, headers=world.headers["practice_admin"]), 404)
+    assert client.get(url, headers=world.headers["mso_procurement"]).status_code == 200
+    listed = client.get(f"/api/v1/vendors/{world.vendor.id}/catalog-imports", headers=world.headers["vendor_admin"])
+    assert [i["id"] for i in listed.get_json()] == [report["id"]] and "errors" not in listed.get_json()[0]
+    assert_error(send_json(client, world, [row("B")], who="practice_admin"), 404)
+    assert_error(send_json(client, world, [row("B")], who="mso_procurement"), 403)
+
+
+def stored_import(vendor_id, rows) -> int:
+    """An accepted import, as POST stores it (the job not run yet)."""
+    imp = CatalogImport(vendor_id=vendor_id, mode="upsert", source_format="json",
+                        rows=[{**r, "_line": i + 1} for i, r in enumerate(rows)],
+                        row_count=len(rows), errors=[], created_by="test")
+    db.session.add(imp)
+    db.session.commit()
+    return imp.id
+
+
+def test_a_crashed_import_runs_again_and_creates_nothing_twice(client, world, monkeypatch, app):
+    import_id = stored_import(world.vendor.id, [row("A"), row("B"), row("C")])
+    original = services.audit.record
+    calls = {"n": 0}
+
+    def crash_once(principal, action, *args, **kwargs):
+        if action == "catalog_import.apply" and calls["n"] == 0:
+            calls["n"] += 1
+            raise RuntimeError("injected crash before the import's commit")
+        return original(principal, action, *args, **kwargs)
+
+    monkeypatch.setattr(services.audit, "record", crash_once)
+    try:
+        services.apply_import(import_id)
+    except RuntimeError:
+        db.session.rollback()
+    assert len(products_of(world.vendor.id)) == 0
+    result = services.apply_import(import_id)
+    assert result == {"created": 3, "updated": 0, "unchanged": 0, "deactivated": 0, "failed": 0}
+    assert services.apply_import(import_id) == result  # finished: nothing more
+    assert len(products_of(world.vendor.id)) == 3
+    assert db.session.scalar(select(func.count()).select_from(ProductPrice)) == 3
+
+
+def test_two_imports_for_one_vendor_at_once_both_finish_without_duplicates(app, world, postgresql_only):
+    rows_a = [row(f"S{i}", "1.00") for i in range(300)]
+    rows_b = [row(f"S{i}", "2.00") for i in range(150, 450)]
+    ids = [stored_import(world.vendor.id, rows) for rows in (rows_a, rows_b)]
+    barrier = threading.Barrier(2)
+    results = {}
+
+    def apply(import_id):
+        with app.app_context():
+            barrier.wait()
+            results[import_id] = services.apply_import(import_id)
+
+    threads = [threading.Thread(target=apply, args=(i,)) for i in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(results) == 2
+    assert sum(r["created"] for r in results.values()) == 450
+    assert sum(r["updated"] for r in results.values()) == 150
+    skus = db.session.scalars(select(Product.sku).where(Product.vendor_id == world.vendor.id)).all()
+    assert len(skus) == len(set(skus)) == 450
