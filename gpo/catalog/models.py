@@ -120,8 +120,8 @@ class CatalogImport(CreatedAtMixin, db.Model):
     source_format: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16), default="queued")
     row_count: Mapped[int] = mapped_column(Integer)
-    # The rows as received (each a dict of strings or JSON values, with its line).
-    rows: Mapped[list] = mapped_column(JsonType, deferred=True)
+    # The body as received (CSV or JSON text); the job parses it again.
+    payload: Mapped[str] = mapped_column(Text, deferred=True)
     created: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
     unchanged: Mapped[int] = mapped_column(Integer, default=0)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 from gpo.errors import DomainError, Invalid
 
@@ -21,6 +22,26 @@ CSV_HEADER_DOC = ",".join(CSV_REQUIRED + CSV_OPTIONAL)
 
 def too_many_rows(count: int) -> DomainError:
     return DomainError(f"an import holds at most {MAX_ROWS:,} rows; this one has {count:,}", status_code=413)
+
+
+def text_of(payload: bytes) -> str:
+    """The body as text: UTF-8, with or without a byte order mark."""
+    try:
+        return payload.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Invalid(f"the body is not UTF-8 (byte {exc.start} cannot be decoded)") from None
+
+
+def rows_from_payload(source_format: str, text: str) -> tuple[list[dict], str | None]:
+    """(rows, the JSON body's mode or None) of a CSV or JSON body."""
+    if source_format == "csv":
+        return rows_from_csv(text), None
+    try:
+        body = json.loads(text)
+    except ValueError:
+        raise Invalid("the body is not valid JSON") from None
+    mode = body.get("mode") if isinstance(body, dict) else None
+    return rows_from_json(body), mode
 
 
 def rows_from_json(body) -> list[dict]:
@@ -43,13 +64,10 @@ def rows_from_json(body) -> list[dict]:
     return [{**row, "_line": i + 1} for i, row in enumerate(products)]
 
 
-def rows_from_csv(data: bytes) -> list[dict]:
+def rows_from_csv(data: bytes | str) -> list[dict]:
     """CSV with a header row (UTF-8, with or without BOM, quoted fields allowed) -> rows
     whose `_line` is the file's line number. Empty cells of optional columns are omitted."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise Invalid(f"the CSV is not UTF-8 (byte {exc.start} cannot be decoded)") from None
+    text = text_of(data) if isinstance(data, bytes) else data.removeprefix("\ufeff")
     if not text.strip():
         raise Invalid("the file is empty")
     reader = csv.reader(io.StringIO(text, newline=""))

@@ -127,12 +127,12 @@ class CatalogImports(MethodView):
         `upsert` creates or updates by SKU; `replace` also deactivates the vendor's products
         the file no longer lists. Follow `GET /catalog-imports/{id}` (or `/jobs/{job_id}`)."""
         if request.mimetype == "text/csv":
-            body, content_type = request.get_data(), "csv"
+            source_format = "csv"
         elif request.is_json:
-            body, content_type = request.get_json(), "json"
+            source_format = "json"
         else:
             raise DomainError("send application/json or text/csv", status_code=415)
-        return services.start_import(current_principal(), vendor_id, query.get("mode"), body, content_type)
+        return services.start_import(current_principal(), vendor_id, query.get("mode"), request.get_data(), source_format)
 
 
 @blp.route("/catalog-imports/<int:import_id>")

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Container
 
 from marshmallow import ValidationError
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from gpo import audit
 from gpo.accounts.models import Vendor
@@ -15,7 +15,7 @@ from gpo.auth.principal import Principal
 from gpo.catalog import parsing
 from gpo.catalog.models import CatalogImport, Product, ProductPrice, _search_document
 from gpo.catalog.schemas import ProductSchema
-from gpo.db import Paged, commit, db, flush_or_conflict, is_postgresql, paged, utcnow
+from gpo.db import Paged, commit, copy_rows, db, flush_or_conflict, is_postgresql, paged, utcnow
 from gpo.errors import Forbidden, Invalid
 from gpo.etags import require_match
 from gpo.jobs import enqueue, job
@@ -154,20 +154,18 @@ def deactivate_product(principal: Principal, product_id: int) -> Product:
 # --- bulk imports ------------------------------------------------------------------
 
 
-def start_import(principal: Principal, vendor_id: int, mode: str | None, body, content_type: str) -> CatalogImport:
-    """Accept an import (JSON object or CSV bytes): check its shape, store its rows and
-    queue the job that applies them. Nothing is queued when the shape is wrong."""
+def start_import(principal: Principal, vendor_id: int, mode: str | None, payload: bytes, source_format: str) -> CatalogImport:
+    """Accept an import (a CSV or JSON body): check its shape, store it and queue the
+    job that applies it. Nothing is stored or queued when the shape is wrong."""
     vendor = policy.load(principal, Vendor, vendor_id, "catalog_import.create")
-    if content_type == "csv":
-        rows = parsing.rows_from_csv(body)
-        mode = mode or "upsert"
-    else:
-        rows = parsing.rows_from_json(body)
-        mode = body.get("mode", mode or "upsert")
+    text = parsing.text_of(payload)
+    rows, body_mode = parsing.rows_from_payload(source_format, text)
+    mode = body_mode or mode or "upsert"
     if mode not in ("upsert", "replace"):
         raise Invalid("mode must be upsert or replace", {"mode": ["must be upsert or replace"]})
     catalog_import = CatalogImport(
-        vendor_id=vendor.id, mode=mode, source_format=content_type, rows=rows,
+        vendor_id=vendor.id, mode=mode, source_format=source_format,
+        payload=text,
         row_count=len(rows), errors=[], created_by=principal.label,
     )
     db.session.add(catalog_import)
@@ -175,7 +173,7 @@ def start_import(principal: Principal, vendor_id: int, mode: str | None, body, c
     catalog_job = enqueue("catalog.import", principal, import_id=catalog_import.id)
     catalog_import.job_id = catalog_job.id
     audit.record(principal, "catalog_import.create", catalog_import,
-                 details={"mode": mode, "format": content_type, "rows": len(rows)})
+                 details={"mode": mode, "format": source_format, "rows": len(rows)})
     commit()
     return catalog_import
 
@@ -238,7 +236,8 @@ def apply_import(import_id: int) -> dict:
     now = utcnow()
     changed_by = f"catalog import {import_id} ({catalog_import.created_by})"
 
-    valid, errors, listed = _validate_rows(catalog_import.rows)
+    rows, _ = parsing.rows_from_payload(catalog_import.source_format, catalog_import.payload)
+    valid, errors, listed = _validate_rows(rows)
     columns = [Product.__table__.c[name] for name in ("id", "sku", "clinical_marked_by_mso", *EDITABLE)]
     existing = {row.sku: row for row in db.session.execute(select(*columns).where(Product.vendor_id == vendor_id))}
 
@@ -260,30 +259,32 @@ def apply_import(import_id: int) -> dict:
         if merged["list_price"] != current.list_price:
             price_changes.append((current.id, merged["list_price"]))
 
-    products = Product.__table__
-    new_prices = []
-    for batch in _batches(inserts, 1000):
-        for product_id, price in db.session.execute(
-            insert(products).returning(products.c.id, products.c.list_price), batch
-        ):
-            new_prices.append({"product_id": product_id, "list_price": price, "effective_from": now, "changed_by": changed_by})
+    products, prices = Product.__table__, ProductPrice.__table__
+    copy_rows(products, inserts)
     if updates:
         db.session.execute(
             update(products).where(products.c.id == bindparam("_id"))
             .values(version=products.c.version + 1),
             updates,
         )
-    if price_changes:
-        ids = [product_id for product_id, _ in price_changes]
-        for batch in _batches(ids, 1000):
-            db.session.execute(
-                update(ProductPrice.__table__)
-                .where(ProductPrice.product_id.in_(batch), ProductPrice.effective_to.is_(None))
-                .values(effective_to=now)
-            )
-        new_prices += [{"product_id": i, "list_price": p, "effective_from": now, "changed_by": changed_by} for i, p in price_changes]
-    for batch in _batches(new_prices, 5000):
-        db.session.execute(insert(ProductPrice.__table__), batch)
+    # Price history: close the current price of changed products, record the new prices
+    # (and the first price of each new product).
+    changed_ids = [product_id for product_id, _ in price_changes]
+    for batch in _batches(changed_ids, 5000):
+        db.session.execute(
+            update(prices).where(prices.c.product_id.in_(batch), prices.c.effective_to.is_(None))
+            .values(effective_to=now)
+        )
+    if inserts:
+        new_skus = {row["sku"] for row in inserts}
+        vendor_products = db.session.execute(
+            select(products.c.id, products.c.sku, products.c.list_price).where(products.c.vendor_id == vendor_id)
+        )
+        price_changes += [(p.id, p.list_price) for p in vendor_products if p.sku in new_skus]
+    copy_rows(prices, [
+        {"product_id": product_id, "list_price": price, "effective_from": now, "changed_by": changed_by}
+        for product_id, price in price_changes
+    ])
 
     deactivated = 0
     if catalog_import.mode == "replace":

@@ -2,7 +2,7 @@
 
 Revision ID: 0002_catalog
 Revises: 0001_foundation
-Create Date: 2026-11-22 10:47:37.070566
+Create Date: 2026-11-22 10:53:53.654308
 
 """
 from alembic import op
@@ -25,7 +25,7 @@ def upgrade():
     sa.Column('source_format', sa.String(length=8), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('row_count', sa.Integer(), nullable=False),
-    sa.Column('rows', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('payload', sa.Text(), nullable=False),
     sa.Column('created', sa.Integer(), nullable=False),
     sa.Column('updated', sa.Integer(), nullable=False),
     sa.Column('unchanged', sa.Integer(), nullable=False),
@@ -94,7 +94,7 @@ def upgrade():
 
     if op.get_bind().dialect.name == "postgresql":
         # Full-text search over the catalog; the expression must match
-        # gpo.catalog.models._search_document() for the planner to use it.
+        # gpo.catalog.models.SEARCH_DOCUMENT_SQL for the planner to use it.
         op.execute(
             "CREATE INDEX ix_products_search ON products USING gin ("
             "to_tsvector('english'::regconfig, name || ' ' || description || ' ' || manufacturer"

@@ -98,7 +98,7 @@ def _ids(world) -> dict:
     db.session.add(job)
     product = ProductFactory(vendor_id=world.vendor.id)
     inactive = ProductFactory(vendor_id=world.vendor.id, active=False)
-    catalog_import = CatalogImport(vendor_id=world.vendor.id, mode="upsert", source_format="json", rows=[],
+    catalog_import = CatalogImport(vendor_id=world.vendor.id, mode="upsert", source_format="json", payload="{}",
                                    row_count=0, errors=[], created_by="test", status="finished")
     db.session.add(catalog_import)
     db.session.commit()

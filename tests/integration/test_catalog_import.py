@@ -1,4 +1,5 @@
 """Bulk catalog imports: accepted at once, applied by a job, each row on its own."""
+import json
 import threading
 from decimal import Decimal
 
@@ -171,7 +172,7 @@ def test_imports_are_the_vendors_own(client, world, run_jobs):
 def stored_import(vendor_id, rows) -> int:
     """An accepted import, as POST stores it (the job not run yet)."""
     imp = CatalogImport(vendor_id=vendor_id, mode="upsert", source_format="json",
-                        rows=[{**r, "_line": i + 1} for i, r in enumerate(rows)],
+                        payload=json.dumps({"products": rows}),
                         row_count=len(rows), errors=[], created_by="test")
     db.session.add(imp)
     db.session.commit()
