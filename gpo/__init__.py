@@ -55,8 +55,9 @@ def _blueprints():
     from gpo.accounts import routes as accounts
     from gpo.auth import routes as auth
     from gpo.catalog import routes as catalog
+    from gpo.contracts import routes as contracts
 
-    return [auth.blp, accounts.blp, catalog.blp, platform.blp]
+    return [auth.blp, accounts.blp, catalog.blp, contracts.blp, platform.blp]
 
 
 def _engine_options(url: str) -> dict:

@@ -10,6 +10,7 @@ from factory.alchemy import SQLAlchemyModelFactory
 
 from gpo.accounts.models import Location, Mso, Practice, Provider, User, UserRole, Vendor
 from gpo.catalog.models import Product
+from gpo.contracts.models import Contract, ContractItem
 from gpo.auth.models import ApiKey
 from gpo.auth.passwords import hash_password
 from gpo.auth.tokens import hash_api_key, issue_access_token
@@ -135,3 +136,30 @@ class ProductFactory(Base):
     min_order_quantity = 1
     order_multiple = 1
     active = True
+
+
+class ContractFactory(Base):
+    """A contract in effect (accepted, today inside its term) unless told otherwise."""
+
+    class Meta:
+        model = Contract
+
+    vendor_id = factory.LazyFunction(lambda: VendorFactory().id)
+    title = factory.Sequence(lambda n: f"Contract {n}")
+    category = "supplies"
+    basis = "units"
+    starts_on = factory.LazyFunction(lambda: utcnow().date() - dt.timedelta(days=30))
+    ends_on = factory.LazyFunction(lambda: utcnow().date() + dt.timedelta(days=335))
+    tiers = factory.LazyFunction(lambda: [{"min_volume": 0, "discount_percent": "0", "item_prices": {}},
+                                          {"min_volume": 100, "discount_percent": "10", "item_prices": {}}])
+    admin_fee_percent = Decimal("2.0")
+    accepted_proposal_number = 1
+    accepted_at = factory.LazyFunction(utcnow)
+
+    @factory.post_generation
+    def products(obj, create, extracted, **kwargs):  # noqa: N805
+        """ContractFactory(products=[p1, p2]) puts them on the contract."""
+        for product in extracted or []:
+            obj.items.append(ContractItem(product_id=product.id))
+        if create and extracted:
+            db.session.commit()

@@ -56,6 +56,11 @@ ACTIONS: dict[str, frozenset[str]] = {
     "product.mark_clinical": frozenset({"mso_admin", "mso_procurement"}),
     "catalog_import.create": VENDOR_ANY,
     "catalog_import.read": VENDOR_ANY | MSO_ANY,
+    "contract.read": EVERYONE,
+    "contract.create": frozenset({"mso_admin", "mso_procurement"}),
+    "contract.negotiate": frozenset({"mso_admin", "mso_procurement"}) | VENDOR_ANY,
+    "contract.thread": MSO_ANY | VENDOR_ANY,
+    "contract.terminate": frozenset({"mso_admin", "mso_procurement"}),
 }
 
 # Object types whose visibility is not plain tenancy register a rule here

@@ -63,8 +63,17 @@ class PriceSchema(Schema):
     effective_to = fields.DateTime(allow_none=True)
 
 
+class ProductContractSchema(Schema):
+    id = fields.Integer(metadata={"example": 4})
+    title = fields.String(metadata={"example": "Exam room supplies 2027"})
+    starts_on = fields.Date()
+    ends_on = fields.Date()
+
+
 class ProductDetailSchema(ProductSchema):
     price_history = fields.List(fields.Nested(PriceSchema), attribute="prices", dump_only=True)
+    contracts = fields.List(fields.Nested(ProductContractSchema), dump_only=True,
+                            metadata={"description": "the contracts in effect that the product is on"})
 
 
 class ProductQuerySchema(Schema):
@@ -73,6 +82,7 @@ class ProductQuerySchema(Schema):
     vendor_id = fields.Integer()
     clinical = fields.Boolean()
     active = fields.Boolean(metadata={"description": "Vendors (their own) and MSO staff may list inactive products."})
+    on_contract = fields.Boolean(metadata={"description": "only products on (true) or not on (false) a contract in effect"})
     sort = fields.String(
         load_default="name",
         validate=validate.OneOf(["name", "-name", "price", "-price"]),

@@ -61,6 +61,11 @@ def browse(principal: Principal, filters: dict, page: int, page_size: int) -> Pa
             stmt = stmt.where(getattr(Product, field) == filters[field])
     if filters.get("q"):
         stmt = stmt.where(_matches(filters["q"]))
+    if filters.get("on_contract") is not None:
+        from gpo.contracts.services import on_contract_clause
+
+        clause = on_contract_clause(Product.id)
+        stmt = stmt.where(clause if filters["on_contract"] else ~clause)
     column = Product.list_price if filters["sort"].lstrip("-") == "price" else Product.name
     order = column.desc() if filters["sort"].startswith("-") else column.asc()
     return paged(stmt.order_by(order, Product.id), page, page_size)
@@ -77,7 +82,16 @@ def _matches(q: str):
 
 
 def get_product(principal: Principal, product_id: int) -> Product:
-    return policy.load(principal, Product, product_id, "product.read")
+    """A product, with `contracts`: the contracts in effect it is on."""
+    product = policy.load(principal, Product, product_id, "product.read")
+    return _with_contracts(product)
+
+
+def _with_contracts(product: Product) -> Product:
+    from gpo.contracts.services import contracts_in_effect_for_product
+
+    product.contracts = contracts_in_effect_for_product(product.id)
+    return product
 
 
 # --- one product at a time ---------------------------------------------------------
@@ -106,6 +120,7 @@ def create_product(principal: Principal, vendor_id: int, data: dict) -> Product:
     _record_price(product.id, product.list_price, principal.label, utcnow())
     audit.record(principal, "product.create", product, details={"sku": product.sku, "list_price": str(product.list_price)})
     commit()
+    product.contracts = []
     return product
 
 
@@ -137,7 +152,7 @@ def update_product(principal: Principal, product_id: int, data: dict, if_match: 
     if changes:
         audit.record(principal, "product.update", product, details=changes)
     commit()
-    return product
+    return _with_contracts(product)
 
 
 def deactivate_product(principal: Principal, product_id: int) -> Product:
@@ -148,7 +163,7 @@ def deactivate_product(principal: Principal, product_id: int) -> Product:
         product.active = False
         audit.record(principal, "product.deactivate", product, details={"sku": product.sku})
     commit()
-    return product
+    return _with_contracts(product)
 
 
 # --- bulk imports ------------------------------------------------------------------

@@ -12,7 +12,8 @@ import pytest
 from gpo.catalog.models import CatalogImport
 from gpo.db import db
 from gpo.jobs import Job
-from tests.factories import ProductFactory
+from gpo.contracts.models import Proposal
+from tests.factories import ContractFactory, ProductFactory
 from tests.helpers import assert_error
 
 OUTSIDERS_OF_PRACTICE = {"other_practice_admin": 404, "other_vendor_admin": 404, "vendor_key": 404}
@@ -20,6 +21,7 @@ OUTSIDERS_OF_VENDOR = {"other_vendor_admin": 404, "other_vendor_key": 404, "prac
 
 USER_BODY = {"email": "new@example.test", "name": "N", "password": "long-enough-password", "roles": ["practice_buyer"]}
 LOCATION_BODY = {"name": "Annex", "line1": "2 Main", "city": "Madison", "state": "WI", "postal_code": "53703"}
+TERMS_BODY = {"tiers": [{"min_volume": 0, "discount_percent": "0"}], "admin_fee_percent": "1"}
 PRODUCT_BODY = {"sku": "NEW-1", "name": "New", "category": "supplies", "list_price": "1.00"}
 PROVIDER_BODY = {"first_name": "A", "last_name": "B", "npi": "1245319599", "specialty": "pediatrics", "active_from": "2026-01-01"}
 
@@ -78,6 +80,21 @@ MATRIX = [
      {"products": [PRODUCT_BODY]}, {**OUTSIDERS_OF_VENDOR, "mso_procurement": 403}),
     ("GET", "/api/v1/catalog-imports/<int:import_id>", "/api/v1/catalog-imports/{catalog_import}", None,
      {**OUTSIDERS_OF_VENDOR, "practice_buyer": 404}),
+    # contracts: the vendor's own; practices see those in effect but never the thread
+    ("GET", "/api/v1/contracts/<int:contract_id>", "/api/v1/contracts/{negotiating_contract}", None,
+     {"other_vendor_key": 404, "other_vendor_admin": 404, "practice_buyer": 404}),
+    ("GET", "/api/v1/contracts/<int:contract_id>/proposals", "/api/v1/contracts/{contract}/proposals", None,
+     {"other_vendor_key": 404, "other_vendor_admin": 404, "practice_buyer": 403}),
+    ("POST", "/api/v1/contracts/<int:contract_id>/proposals", "/api/v1/contracts/{negotiating_contract}/proposals",
+     TERMS_BODY, {"other_vendor_key": 404, "practice_admin": 404, "mso_finance": 403}),
+    ("POST", "/api/v1/contracts/<int:contract_id>/proposals/<int:number>/accept",
+     "/api/v1/contracts/{negotiating_contract}/proposals/1/accept", None,
+     {"other_vendor_key": 404, "practice_admin": 404, "mso_finance": 403}),
+    ("POST", "/api/v1/contracts/<int:contract_id>/proposals/<int:number>/reject",
+     "/api/v1/contracts/{negotiating_contract}/proposals/1/reject", None,
+     {"other_vendor_key": 404, "practice_admin": 404, "mso_finance": 403}),
+    ("POST", "/api/v1/contracts/<int:contract_id>/terminate", "/api/v1/contracts/{contract}/terminate",
+     {"reason": "test"}, {"other_vendor_key": 404, "vendor_admin": 403, "practice_admin": 403, "mso_finance": 403}),
 ]
 
 
@@ -101,10 +118,14 @@ def _ids(world) -> dict:
     catalog_import = CatalogImport(vendor_id=world.vendor.id, mode="upsert", source_format="json", payload="{}",
                                    row_count=0, errors=[], created_by="test", status="finished")
     db.session.add(catalog_import)
+    contract = ContractFactory(vendor_id=world.vendor.id, products=[product])
+    negotiating = ContractFactory(vendor_id=world.vendor.id, accepted_at=None, tiers=None, products=[inactive])
+    db.session.add(Proposal(contract_id=negotiating.id, number=1, author_side="vendor", author_label="v",
+                            tiers=[{"min_volume": 0, "discount_percent": "0"}], admin_fee_percent=1))
     db.session.commit()
     return {"practice": world.practice.id, "provider": world.provider.id, "vendor": world.vendor.id,
             "api_key": world.api_key.id, "job": job.id, "product": product.id, "inactive_product": inactive.id,
-            "catalog_import": catalog_import.id}
+            "catalog_import": catalog_import.id, "contract": contract.id, "negotiating_contract": negotiating.id}
 
 
 @pytest.mark.parametrize("method, rule, template, body, expected", MATRIX, ids=[f"{m} {r}" for m, r, *_ in MATRIX])
@@ -115,7 +136,7 @@ def test_tenancy_and_roles(client, world, method, rule, template, body, expected
         response = client.open(url, method=method, json=body, headers=headers)
         assert_error(response, status)
     # and the owner's side can (the route really exists and works)
-    practice_side = ("{practice}", "{provider}", "{job}")
+    practice_side = ("{practice}", "{provider}", "{job}")  # the rest are the vendor's
     owner = "practice_admin" if any(k in template for k in practice_side) else "vendor_admin"
     if method == "GET":
         assert client.open(url, method=method, headers=world.headers[owner]).status_code == 200

@@ -56,3 +56,41 @@ def test_two_edits_with_the_same_etag_at_once_one_wins(app, client, world, postg
     winner = next(r for r in responses if r.status_code == 200).get_json()["name"]
     db.session.expire_all()
     assert db.session.get(Practice, world.practice.id).name == winner
+
+
+def _proposed_contract(world, products, author_side="vendor"):
+    from gpo.contracts.models import Proposal
+    from tests.factories import ContractFactory
+
+    contract = ContractFactory(vendor_id=world.vendor.id, accepted_at=None, tiers=None, products=products)
+    db.session.add(Proposal(contract_id=contract.id, number=1, author_side=author_side, author_label="vendor",
+                            tiers=[{"min_volume": 0, "discount_percent": "0", "item_prices": {}}],
+                            admin_fee_percent=1))
+    db.session.commit()
+    return contract.id
+
+
+def test_two_acceptances_of_one_proposal_at_once_one_wins(app, client, world, postgresql_only):
+    from gpo.audit import AuditEvent
+    from tests.factories import ProductFactory
+
+    contract_id = _proposed_contract(world, [ProductFactory(vendor_id=world.vendor.id)])
+    url = f"/api/v1/contracts/{contract_id}/proposals/1/accept"
+    responses = race(app, [("POST", url, {"headers": world.headers[who]})
+                           for who in ("mso_procurement", "mso_admin", "mso_procurement", "mso_admin")])
+    assert sorted(r.status_code for r in responses) == [200, 409, 409, 409]
+    db.session.expire_all()
+    accepted = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "proposal.accept")).all()
+    assert len(accepted) == 1
+
+
+def test_two_contracts_sharing_a_product_accepted_at_once_one_wins(app, client, world, postgresql_only):
+    from tests.factories import ProductFactory
+
+    shared = ProductFactory(vendor_id=world.vendor.id)
+    first = _proposed_contract(world, [shared, ProductFactory(vendor_id=world.vendor.id)])
+    second = _proposed_contract(world, [ProductFactory(vendor_id=world.vendor.id), shared])
+    responses = race(app, [("POST", f"/api/v1/contracts/{cid}/proposals/1/accept",
+                            {"headers": world.headers["mso_procurement"]}) for cid in (first, second)])
+    assert sorted(r.status_code for r in responses) == [200, 409]
+    assert "already on a contract" in next(r for r in responses if r.status_code == 409).get_json()["message"]
