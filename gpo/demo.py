@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -158,7 +159,60 @@ def seed_catalog() -> list[str]:
     return lines
 
 
+def _principal_of(email: str):
+    from gpo.auth.services import principal_for_user
+
+    return principal_for_user(db.session.scalars(select(User).where(User.email == email)).one())
+
+
+def seed_contracts() -> list[str]:
+    """Acme's supplies contract, negotiated and in effect; Bolt's IT contract still in
+    negotiation (the vendor's counter waits for MSO procurement)."""
+    from gpo.catalog.models import Product
+    from gpo.contracts import services as contracts
+    from gpo.contracts.models import Contract
+
+    lines = ["Contracts:"]
+    procurement = _principal_of("procurement@summit-mso.example")
+    year = contracts.today().year
+    specs = [
+        ("Acme Medical Supply", "admin@acme.example", "Exam room supplies and equipment", "supplies",
+         ["GLV-NIT-M", "GLV-NIT-L", "SYR-3ML", "GAU-4X4", "TBL-EXAM-626", "OTO-WALL"], True),
+        ("Bolt IT Solutions", "admin@bolt.example", "Practice IT refresh", "it",
+         ["LAP-14-PRO", "MON-24", "RTR-SMB"], False),
+    ]
+    for vendor_name, vendor_email, title, category, skus, agree in specs:
+        vendor = db.session.scalars(select(Vendor).where(Organization.name == vendor_name)).one()
+        contract = db.session.scalars(select(Contract).where(Contract.title == title)).first()
+        if contract is None:
+            products = {p.sku: p for p in db.session.scalars(select(Product).where(Product.vendor_id == vendor.id))}
+            fixed = {str(products["TBL-EXAM-626"].id): "5800.0000"} if "TBL-EXAM-626" in skus else {}
+            opened = contracts.create_contract(procurement, {
+                "vendor_id": vendor.id, "title": title, "category": category, "basis": "units",
+                "starts_on": dt.date(year, 1, 1), "ends_on": dt.date(year + 1, 12, 31),
+                "items": [products[sku].id for sku in skus],
+                "proposal": {"admin_fee_percent": Decimal("2.0"), "notes": "opening offer", "tiers": [
+                    {"min_volume": 0, "discount_percent": Decimal("0")},
+                    {"min_volume": 100, "discount_percent": Decimal("8"), "item_prices": {}},
+                    {"min_volume": 250, "discount_percent": Decimal("12.5"), "item_prices": {int(k): Decimal(v) for k, v in fixed.items()}},
+                ]},
+            })
+            vendor_side = _principal_of(vendor_email)
+            contracts.counter(vendor_side, opened["id"], {
+                "admin_fee_percent": Decimal("2.0"), "notes": "we can do 7.5% from 120 units", "tiers": [
+                    {"min_volume": 0, "discount_percent": Decimal("0")},
+                    {"min_volume": 120, "discount_percent": Decimal("7.5"), "item_prices": {}},
+                    {"min_volume": 250, "discount_percent": Decimal("12.5"), "item_prices": {int(k): Decimal(v) for k, v in fixed.items()}},
+                ]})
+            if agree:
+                contracts.accept(procurement, opened["id"], 2)
+            contract = db.session.get(Contract, opened["id"])
+        lines.append(f" {title} ({vendor_name}): contract {contract.id}, {contract.status_on(contracts.today())}")
+    return lines
+
+
 def seed() -> list[str]:
     lines = seed_accounts()
     lines += seed_catalog()
+    lines += seed_contracts()
     return lines + [f"Every demo user's password: {DEMO_PASSWORD}"]
