@@ -13,8 +13,13 @@ import re
 import uuid
 from http import HTTPStatus
 
+from decimal import Decimal
+
 import marshmallow as ma
 from flask import Flask, has_request_context, jsonify, request
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.etag import _get_etag_ctx
@@ -22,6 +27,7 @@ from werkzeug.exceptions import HTTPException
 
 from gpo.errors import DomainError
 from gpo.etags import etag_for
+from gpo.money import PRICE_PLACES
 
 log = logging.getLogger("gpo")
 
@@ -29,11 +35,64 @@ API_PREFIX = "/api/v1"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
+MAX_ID = 2**63 - 1  # BIGINT
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class Schema(ma.Schema):
-    """Base schema: unknown fields in a request body are an error (422), not ignored."""
+    """Base schema: unknown fields in a request body are an error (422), not ignored;
+    NUL characters are refused (no database stores them in text)."""
 
     class Meta:
         unknown = ma.RAISE
+
+    @ma.pre_load(pass_collection=True)
+    def _refuse_nul(self, data, **kwargs):
+        if _has_nul(data):
+            raise ma.ValidationError("text must not contain NUL characters", "_schema")
+        return data
+
+
+class WholeNumber(ma.fields.Integer):
+    """An integer, also written as a string of digits (query strings, CSV cells); never a
+    fraction or a boolean."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = value.strip() if isinstance(value, str) else None
+        digits = text[1:] if text and text[0] in "+-" else text
+        if isinstance(value, bool) or not (isinstance(value, int) or (digits and digits.isascii() and digits.isdigit())):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Id(WholeNumber):
+    """An object id: a positive integer that fits the database's BIGINT."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validate", ma.validate.Range(min=1, max=MAX_ID))
+        super().__init__(**kwargs)
+
+
+class Price(ma.fields.Decimal):
+    """A unit price: a decimal string in and out, sent with its 4 places ("12.5000").
+    Loading never rounds: validators refuse more than 4 places."""
+
+    def __init__(self, **kwargs):
+        super().__init__(as_string=True, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return format(Decimal(value).quantize(PRICE_PLACES), "f")
 
 
 class ErrorSchema(Schema):
@@ -106,6 +165,22 @@ class GpoApi(Api):
         return response
 
 
+class BoundedIntConverter(IntegerConverter):
+    """<int:...> path parts larger than a BIGINT are no route (404), not a crash."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+class JSONProvider(DefaultJSONProvider):
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:  # absurdly nested: a bad request (400), not a crash
+            raise ValueError("the JSON is nested too deeply") from None
+
+
 def init_app(app: Flask) -> Api:
     app.config.setdefault("API_TITLE", "gpo: MSO purchasing and shared services")
     app.config.setdefault("API_VERSION", "v1")
@@ -141,6 +216,12 @@ def init_app(app: Flask) -> Api:
             "security": [{"bearer": []}],
         },
     )
+    app.json_provider_class = JSONProvider
+    app.json = JSONProvider(app)
+    app.url_map.converters["int"] = BoundedIntConverter
+    if app.config.get("TRUSTED_PROXIES"):
+        # Behind N reverse proxies the client address (login throttling) comes from X-Forwarded-For.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=app.config["TRUSTED_PROXIES"])
     api = GpoApi(app)
     api.ERROR_SCHEMA = ErrorSchema
 

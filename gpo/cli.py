@@ -75,5 +75,20 @@ def purge_expired() -> None:
     click.echo(f"job {row.id} queued")
 
 
+@gpo_cli.command("requeue-lost-jobs")
+@click.option("--older-than-minutes", default=10, show_default=True)
+def requeue_lost_jobs_command(older_than_minutes: int) -> None:
+    """Hand RQ again the queued jobs that never reached Redis (run it from cron)."""
+    import datetime as dt
+
+    from gpo.jobs import requeue_lost_jobs
+
+    app = current_app._get_current_object()
+    if not app.config.get("REDIS_URL"):
+        raise click.ClickException("REDIS_URL is not set: jobs run in-process")
+    count = requeue_lost_jobs(app, dt.timedelta(minutes=older_than_minutes))
+    click.echo(f"re-dispatched {count} jobs")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(gpo_cli)

@@ -39,6 +39,7 @@ def from_environment() -> dict:
         "LOGIN_MAX_FAILURES_PER_ADDRESS": _int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
         "LOGIN_THROTTLE_WINDOW_SECONDS": _int("LOGIN_THROTTLE_WINDOW_SECONDS", 900),
         "JOB_MAX_ATTEMPTS": _int("JOB_MAX_ATTEMPTS", 3),
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         "STRIPE_API_KEY": os.environ.get("STRIPE_API_KEY", "sk_test_localstripe"),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8420"),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_localstripe"),

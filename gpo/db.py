@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+from decimal import Decimal
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, Callable
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event, func, select
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Numeric, event, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -47,6 +48,38 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.timezone.utc)
         return value.astimezone(dt.timezone.utc)
+
+
+class ExactDecimal(TypeDecorator):
+    """NUMERIC(precision, scale) on PostgreSQL; on SQLite, which would keep NUMERIC as a
+    binary float, an integer count of 10**-scale units. Either way exact: never float."""
+
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int = 14, scale: int = 4):
+        super().__init__(precision, scale)
+        self.scale = scale
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(self.impl.precision, self.scale))
+
+    def process_bind_param(self, value, dialect):
+        if value is None or dialect.name != "sqlite":
+            return value
+        scaled = Decimal(value).scaleb(self.scale)
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"{value} has more than {self.scale} decimal places")
+        return int(scaled)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return Decimal(value).scaleb(-self.scale)
+        return Decimal(value)
 
 
 # Ids are BIGINT on PostgreSQL; SQLite only autoincrements INTEGER PRIMARY KEY.
@@ -164,7 +197,10 @@ class Paged:
 
 def paged(stmt, page: int, page_size: int) -> Paged:
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    items = db.session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)).all()
+    offset = (page - 1) * page_size
+    if offset >= total:  # past the end (also keeps absurd page numbers out of SQL)
+        return Paged(items=[], total=total)
+    items = db.session.scalars(stmt.limit(page_size).offset(offset)).all()
     return Paged(items=list(items), total=total)
 
 

@@ -133,6 +133,24 @@ BOLT_CATALOG = [
 ]
 
 
+def _wait_for_import(import_id: int, timeout: float = 120) -> None:
+    """With REDIS_URL set an RQ worker applies the import: wait for it (in-process
+    imports are already done)."""
+    import time
+
+    from gpo.catalog.models import CatalogImport
+
+    deadline = time.monotonic() + timeout
+    while True:
+        db.session.rollback()
+        status = db.session.scalar(select(CatalogImport.status).where(CatalogImport.id == import_id))
+        if status in ("finished", "failed"):
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"catalog import {import_id} is still {status}: is a worker running (make worker)?")
+        time.sleep(0.2)
+
+
 def seed_catalog() -> list[str]:
     """Acme's and Bolt's catalogs, each loaded through a bulk import (as vendors do)."""
     from gpo.auth.principal import API_KEY_ROLE, Principal
@@ -149,7 +167,8 @@ def seed_catalog() -> list[str]:
             principal = Principal(kind="system", organization_id=vendor.id, org_type="vendor",
                                   roles=frozenset({API_KEY_ROLE}), label=f"demo data for {vendor_name}")
             body = {"mode": "upsert", "products": [dict(zip(fields, row)) for row in catalog]}
-            start_import(principal, vendor.id, None, json.dumps(body).encode(), "json")
+            accepted = start_import(principal, vendor.id, None, json.dumps(body).encode(), "json")
+            _wait_for_import(accepted.id)
         latest = db.session.scalars(
             select(CatalogImport).where(CatalogImport.vendor_id == vendor.id).order_by(CatalogImport.id.desc())
         ).first()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 from functools import wraps
 
@@ -46,13 +47,15 @@ class IdempotencyRecord(CreatedAtMixin, db.Model):
 
 
 def _request_hash() -> str:
+    """A keyed hash (HMAC with SECRET_KEY) of the request: bodies may hold passwords, and
+    a plain hash of one could be guessed back from the stored record."""
     body = request.get_data(cache=True)
     if request.is_json:
         try:  # the same JSON with other whitespace or key order is the same request
             body = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
-    digest = hashlib.sha256()
+    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), digestmod=hashlib.sha256)
     for part in (request.method.encode(), request.full_path.encode(), body):
         digest.update(part)
         digest.update(b"\0")

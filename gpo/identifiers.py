@@ -21,7 +21,7 @@ def _luhn_check_digit(payload: str) -> int:
 
 
 def is_valid_npi(value: str) -> bool:
-    if not isinstance(value, str) or len(value) != 10 or not value.isdigit():
+    if not isinstance(value, str) or len(value) != 10 or not (value.isascii() and value.isdigit()):
         return False
     if value[0] not in "12":  # NPIs are issued starting with 1 or 2
         return False
@@ -34,7 +34,7 @@ def npi_with_check_digit(first_nine: str) -> str:
 
 
 def is_valid_gtin(value: str) -> bool:
-    if not isinstance(value, str) or len(value) not in (8, 12, 13, 14) or not value.isdigit():
+    if not isinstance(value, str) or len(value) not in (8, 12, 13, 14) or not (value.isascii() and value.isdigit()):
         return False
     body, check = value[:-1], int(value[-1])
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))

@@ -28,6 +28,7 @@ JOB_STATUSES = ("queued", "started", "finished", "failed")
 RETRY_INTERVALS = [10, 60, 300]
 
 _REGISTRY: dict[str, Callable[..., Any]] = {}
+_ON_FAILURE: dict[str, Callable[..., Any]] = {}
 
 
 class Job(CreatedAtMixin, db.Model):
@@ -51,12 +52,15 @@ class Job(CreatedAtMixin, db.Model):
         return self.organization_id
 
 
-def job(kind: str):
+def job(kind: str, on_failure: Callable[..., Any] | None = None):
     """Register a job function under `kind`. It receives the job's args as keywords
-    and returns a JSON-able result."""
+    and returns a JSON-able result. `on_failure(**args)` runs, in its own transaction,
+    once the job has failed for good (to tell its owner)."""
 
     def decorator(fn):
         _REGISTRY[kind] = fn
+        if on_failure is not None:
+            _ON_FAILURE[kind] = on_failure
         return fn
 
     return decorator
@@ -158,8 +162,15 @@ def run(job_id: int) -> Any:
             f"internal error ({type(exc).__name__}); attempt {row.attempts} of {row.max_attempts}"
         )
         row.finished_at = utcnow() if row.status == "failed" else None
+        kind, args, failed_for_good = row.kind, dict(row.args), row.status == "failed"
         db.session.commit()
-        log.exception("job %s (%s) failed, attempt %s", job_id, row.kind, row.attempts)
+        log.exception("job %s (%s) failed, attempt %s", job_id, kind, row.attempts)
+        if failed_for_good and kind in _ON_FAILURE:
+            try:
+                _ON_FAILURE[kind](**args)
+            except Exception:
+                db.session.rollback()
+                log.exception("on_failure of job %s (%s) failed", job_id, kind)
         raise
     row = db.session.get(Job, job_id)
     row.status = "finished"

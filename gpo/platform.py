@@ -5,7 +5,7 @@ from flask.views import MethodView
 from marshmallow import fields
 
 from gpo import audit, jobs
-from gpo.api import Blueprint, Schema
+from gpo.api import Blueprint, Id, Schema
 from gpo.auth.request import current_principal
 
 blp = Blueprint("platform", __name__, url_prefix="/api/v1", description="Audit trail and background jobs")
@@ -13,10 +13,10 @@ blp = Blueprint("platform", __name__, url_prefix="/api/v1", description="Audit t
 
 class AuditQuerySchema(Schema):
     object_type = fields.String(metadata={"example": "practices"})
-    object_id = fields.Integer()
-    actor_user_id = fields.Integer()
+    object_id = Id()
+    actor_user_id = Id()
     action = fields.String(metadata={"example": "practice.update"})
-    organization_id = fields.Integer()
+    organization_id = Id()
     since = fields.AwareDateTime(metadata={"example": "2026-11-01T00:00:00Z"})
     until = fields.AwareDateTime()
 

@@ -17,10 +17,12 @@ logger = logging.getLogger('alembic.env')
 
 def render_item(type_, obj, autogen_context):
     """Render our UTCDateTime as the plain column type it stores."""
-    from gpo.db import UTCDateTime
+    from gpo.db import ExactDecimal, UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, ExactDecimal):
+        return f'sa.Numeric({obj.impl.precision}, {obj.scale}).with_variant(sa.BigInteger(), "sqlite")'
     return False
 
 

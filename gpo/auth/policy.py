@@ -103,7 +103,9 @@ def load(principal: Principal, model: type, ident: int, action: str, *, for_upda
     """Load `model` #ident for `action`: 404 when missing or not visible, 403 by role."""
     stmt = select(model).where(model.id == ident)
     if for_update:
-        stmt = stmt.with_for_update()
+        # FOR NO KEY UPDATE: serializes writers of the row without blocking inserts
+        # that merely reference it (foreign keys take KEY SHARE locks).
+        stmt = stmt.with_for_update(key_share=True)
     obj = db.session.scalars(stmt).one_or_none()
     if obj is None:
         raise NotFound(f"{noun(model)} {ident} not found")

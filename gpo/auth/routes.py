@@ -6,7 +6,6 @@ from flask.views import MethodView
 
 from gpo.auth import services
 from gpo.auth.request import current_principal, public
-from gpo.idempotency import idempotent
 from gpo.auth.schemas import ApiKeyCreatedSchema, ApiKeySchema, LoginSchema, MeSchema, TokenSchema
 from gpo.api import Blueprint
 
@@ -51,11 +50,12 @@ class ApiKeys(MethodView):
         pp.item_count = result.total
         return result.items
 
-    @idempotent()
     @blp.arguments(ApiKeySchema)
     @blp.response(201, ApiKeyCreatedSchema)
     def post(self, data, vendor_id):
-        """Create a key (vendor admin). The response shows the key this once."""
+        """Create a key (vendor admin). The response shows the key this once.
+
+        Not idempotent on purpose: replaying would mean storing the key."""
         api_key, key = services.create_api_key(current_principal(), vendor_id, data["name"])
         api_key.key = key  # transient: dumped once, never stored
         return api_key

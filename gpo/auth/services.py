@@ -20,7 +20,7 @@ from gpo.auth.tokens import (
     new_api_key,
     read_access_token,
 )
-from gpo.db import commit, db, paged, utcnow
+from gpo.db import commit, db, is_postgresql, paged, utcnow
 from gpo.errors import Conflict, TooManyRequests, Unauthenticated
 
 # Writing last_used_at on every request would turn reads into writes; once a minute
@@ -41,6 +41,11 @@ def login(email: str, password: str, address: str) -> tuple[str, User]:
     the client address, Unauthenticated (401) for a wrong e-mail or password."""
     cfg = current_app.config
     email = email.strip().lower()
+    if is_postgresql():
+        # One login at a time per account and per address, so that concurrent guesses
+        # are counted before they are checked (SQLite's BEGIN IMMEDIATE serializes anyway).
+        for name in (f"login:{email}", f"login-address:{address}"):
+            db.session.execute(select(func.pg_advisory_xact_lock(func.hashtext(name))))
     window = dt.timedelta(seconds=cfg["LOGIN_THROTTLE_WINDOW_SECONDS"])
     since = utcnow() - window
     retry_after = {"Retry-After": str(cfg["LOGIN_THROTTLE_WINDOW_SECONDS"])}

@@ -8,7 +8,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -18,10 +17,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gpo.audit import JsonType
-from gpo.db import BigId, CreatedAtMixin, IdPK, UTCDateTime, db, utcnow
+from gpo.db import BigId, CreatedAtMixin, ExactDecimal, IdPK, UTCDateTime, db, utcnow
 
 CATEGORIES = ("equipment", "it", "supplies", "services")
-Price = Numeric(14, 4)
+Price = ExactDecimal(14, 4)
 
 
 SEARCH_DOCUMENT_SQL = (

@@ -38,7 +38,7 @@ def rows_from_payload(source_format: str, text: str) -> tuple[list[dict], str | 
         return rows_from_csv(text), None
     try:
         body = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise Invalid("the body is not valid JSON") from None
     mode = body.get("mode") if isinstance(body, dict) else None
     return rows_from_json(body), mode

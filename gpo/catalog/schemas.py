@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from marshmallow import ValidationError, fields, validate, validates
 
-from gpo.api import Schema
+from gpo.api import Id, Price, Schema, WholeNumber
 from gpo.catalog.models import CATEGORIES, IMPORT_MODES
 from gpo.identifiers import is_valid_gtin
 
@@ -43,10 +43,10 @@ class ProductSchema(Schema):
     manufacturer_part_number = fields.String(validate=validate.Length(max=100), metadata={"example": "AC-100M"})
     gtin = fields.String(allow_none=True, validate=_gtin, metadata={"example": "00012345678905"})
     unit_of_measure = fields.String(validate=validate.Length(min=1, max=50), metadata={"example": "box"})
-    list_price = fields.Decimal(required=True, as_string=True, validate=_price, metadata={"example": "12.9900"})
+    list_price = Price(required=True, validate=_price, metadata={"example": "12.9900"})
     clinical = fields.Boolean(metadata={"example": False})
-    min_order_quantity = fields.Integer(strict=False, validate=validate.Range(min=1, max=1_000_000), metadata={"example": 1})
-    order_multiple = fields.Integer(strict=False, validate=validate.Range(min=1, max=1_000_000), metadata={"example": 1})
+    min_order_quantity = WholeNumber(validate=validate.Range(min=1, max=1_000_000), metadata={"example": 1})
+    order_multiple = WholeNumber(validate=validate.Range(min=1, max=1_000_000), metadata={"example": 1})
     active = fields.Boolean(metadata={"example": True})
     clinical_marked_by_mso = fields.Boolean(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
@@ -58,7 +58,7 @@ class ProductUpdateSchema(ProductSchema):
 
 
 class PriceSchema(Schema):
-    list_price = fields.Decimal(as_string=True, metadata={"example": "12.9900"})
+    list_price = Price(metadata={"example": "12.9900"})
     effective_from = fields.DateTime()
     effective_to = fields.DateTime(allow_none=True)
 
@@ -79,7 +79,7 @@ class ProductDetailSchema(ProductSchema):
 class ProductQuerySchema(Schema):
     q = fields.String(validate=validate.Length(min=1, max=200), metadata={"example": "nitrile gloves"})
     category = fields.String(validate=validate.OneOf(CATEGORIES))
-    vendor_id = fields.Integer()
+    vendor_id = Id()
     clinical = fields.Boolean()
     active = fields.Boolean(metadata={"description": "Vendors (their own) and MSO staff may list inactive products."})
     on_contract = fields.Boolean(metadata={"description": "only products on (true) or not on (false) a contract in effect"})

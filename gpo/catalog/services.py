@@ -2,6 +2,7 @@
 load catalogs in bulk through a background job."""
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from typing import Container
 
@@ -19,6 +20,8 @@ from gpo.db import Paged, commit, copy_rows, db, flush_or_conflict, is_postgresq
 from gpo.errors import Forbidden, Invalid
 from gpo.etags import require_match
 from gpo.jobs import enqueue, job
+
+log = logging.getLogger("gpo.catalog")
 
 EDITABLE = (
     "name", "description", "category", "manufacturer", "manufacturer_part_number", "gtin",
@@ -124,10 +127,18 @@ def create_product(principal: Principal, vendor_id: int, data: dict) -> Product:
     return product
 
 
+def _lock_product(principal: Principal, product_id: int) -> Product:
+    """The product, locked after its vendor's row: catalog writes of one vendor (edits
+    and imports) take the locks in the same order, so they queue, never deadlock."""
+    product = policy.load(principal, Product, product_id, "product.read")
+    db.session.execute(select(Vendor.id).where(Vendor.id == product.vendor_id).with_for_update(key_share=True))
+    return policy.load(principal, Product, product_id, "product.read", for_update=True)
+
+
 def update_product(principal: Principal, product_id: int, data: dict, if_match: Container[str]) -> Product:
     """The vendor edits its product. MSO procurement may only mark or unmark it
     clinical; a vendor cannot unmark what the MSO marked."""
-    product = policy.load(principal, Product, product_id, "product.read", for_update=True)
+    product = _lock_product(principal, product_id)
     if principal.is_mso:
         policy.authorize(principal, "product.mark_clinical", product)
         if set(data) - {"clinical"}:
@@ -157,7 +168,7 @@ def update_product(principal: Principal, product_id: int, data: dict, if_match: 
 
 def deactivate_product(principal: Principal, product_id: int) -> Product:
     """Delete means deactivate: products are never removed (orders refer to them)."""
-    product = policy.load(principal, Product, product_id, "product.read", for_update=True)
+    product = _lock_product(principal, product_id)
     policy.authorize(principal, "product.update", product)
     if product.active:
         product.active = False
@@ -226,6 +237,10 @@ def _validate_rows(rows: list[dict]):
         except ValidationError as exc:
             errors.append({"line": line, "sku": sku, "errors": exc.messages})
             continue
+        except Exception:  # one unreadable row must not sink the others
+            log.exception("catalog import row %s could not be read", line)
+            errors.append({"line": line, "sku": sku, "errors": {"_row": ["this row could not be read"]}})
+            continue
         if data["sku"] in valid:
             first = valid[data["sku"]][0]
             errors.append({"line": line, "sku": sku, "errors": {"sku": [f"duplicate SKU in this file (first on line {first})"]}})
@@ -234,20 +249,33 @@ def _validate_rows(rows: list[dict]):
     return valid, errors, listed
 
 
-@job("catalog.import")
+def _mark_failed(import_id: int) -> None:
+    db.session.execute(
+        update(CatalogImport).where(CatalogImport.id == import_id, CatalogImport.status != "finished")
+        .values(status="failed", finished_at=utcnow())
+    )
+    commit()
+
+
+@job("catalog.import", on_failure=_mark_failed)
 def apply_import(import_id: int) -> dict:
     """Apply an import in one transaction: create, update or leave each valid row,
     report each invalid one, and (replace mode) deactivate what the file no longer lists.
 
     Imports of one vendor run one at a time (the vendor row is locked), so two at once
     both finish and never create a SKU twice; running a finished import again does nothing."""
+    db.session.execute(
+        update(CatalogImport).where(CatalogImport.id == import_id, CatalogImport.status != "finished")
+        .values(status="running")
+    )
+    commit()  # visible at once; the work below is one transaction
     catalog_import = db.session.scalars(
-        select(CatalogImport).where(CatalogImport.id == import_id).with_for_update()
+        select(CatalogImport).where(CatalogImport.id == import_id).with_for_update(key_share=True)
     ).one()
     if catalog_import.status == "finished":
         return _counts(catalog_import)
     vendor_id = catalog_import.vendor_id
-    db.session.scalars(select(Vendor.id).where(Vendor.id == vendor_id).with_for_update()).one()
+    db.session.execute(select(Vendor.id).where(Vendor.id == vendor_id).with_for_update(key_share=True))
     now = utcnow()
     changed_by = f"catalog import {import_id} ({catalog_import.created_by})"
 

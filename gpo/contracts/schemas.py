@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from gpo.api import Schema
+from gpo.api import MAX_ID, Id, Price, Schema
 from gpo.catalog.models import CATEGORIES
 from gpo.contracts.models import BASES
 
@@ -17,10 +17,11 @@ class ProductIdKey(fields.Integer):
 
 
 class TierSchema(Schema):
-    min_volume = fields.Integer(required=True, strict=True, metadata={"example": 250})
+    min_volume = fields.Integer(required=True, strict=True, validate=validate.Range(max=10**15),
+                                metadata={"example": 250, "description": "units, or list-price cents for a spend basis"})
     discount_percent = fields.Decimal(required=True, as_string=True, metadata={"example": "8.5"})
     item_prices = fields.Dict(
-        keys=ProductIdKey(), values=fields.Decimal(as_string=True), load_default=dict,
+        keys=ProductIdKey(validate=validate.Range(min=1, max=MAX_ID)), values=Price(), load_default=dict,
         metadata={"example": {"103": "3100.0000"}, "description": "product id -> fixed unit price at this tier"},
     )
 
@@ -35,13 +36,13 @@ class TermsSchema(Schema):
 
 
 class ContractCreateSchema(Schema):
-    vendor_id = fields.Integer(required=True, metadata={"example": 7})
+    vendor_id = Id(required=True, metadata={"example": 7})
     title = fields.String(required=True, validate=validate.Length(min=1, max=200), metadata={"example": "Exam room supplies 2027"})
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES), metadata={"example": "supplies"})
     basis = fields.String(required=True, validate=validate.OneOf(BASES), metadata={"example": "units"})
     starts_on = fields.Date(required=True, metadata={"example": "2027-01-01"})
     ends_on = fields.Date(required=True, metadata={"example": "2027-12-31"})
-    items = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1, max=5000),
+    items = fields.List(Id(), required=True, validate=validate.Length(min=1, max=5000),
                         metadata={"example": [101, 102, 103]})
     proposal = fields.Nested(TermsSchema, required=True)
 
@@ -83,8 +84,8 @@ class ProposalSchema(Schema):
 
 
 class ContractQuerySchema(Schema):
-    vendor_id = fields.Integer()
-    product_id = fields.Integer()
+    vendor_id = Id()
+    product_id = Id()
     status = fields.String(validate=validate.OneOf(CONTRACT_STATUSES))
 
 

@@ -229,7 +229,9 @@ def _check_no_overlap(contract: Contract) -> None:
     are locked first (in id order), so two acceptances sharing a product are decided
     one after the other and the second sees the first."""
     ids = sorted(contract.product_ids)
-    db.session.execute(select(Product.id).where(Product.id.in_(ids)).order_by(Product.id).with_for_update())
+    db.session.execute(
+        select(Product.id).where(Product.id.in_(ids)).order_by(Product.id).with_for_update(key_share=True)
+    )
     start, end = contract.starts_on, contract.effective_end
     clashes = db.session.execute(
         select(ContractItem.product_id, Contract.id).join(Contract)

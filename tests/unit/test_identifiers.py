@@ -18,7 +18,7 @@ def test_invalid_npis(npi):
     assert not is_valid_npi(npi)
 
 
-@given(st.from_regex(r"^[12]\d{8}$", fullmatch=True))
+@given(st.from_regex(r"^[12][0-9]{8}$", fullmatch=True))
 def test_any_nine_digits_get_exactly_one_valid_check_digit(first_nine):
     valid = [d for d in "0123456789" if is_valid_npi(first_nine + d)]
     assert valid == [npi_with_check_digit(first_nine)[-1]]
