@@ -8,11 +8,13 @@ and never a stack trace.
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 import uuid
 from http import HTTPStatus
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 import marshmallow as ma
@@ -20,6 +22,7 @@ from flask import Flask, has_request_context, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
+from webargs.flaskparser import FlaskParser
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.etag import _get_etag_ctx
@@ -41,8 +44,9 @@ MAX_ID = 2**63 - 1  # BIGINT
 def _has_nul(value) -> bool:
     if isinstance(value, str):
         return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, Mapping):  # a JSON object, or the query string's MultiDict
+        multi = getattr(value, "getlist", None)
+        return any(_has_nul(k) or _has_nul(multi(k) if multi else value[k]) for k in value)
     if isinstance(value, (list, tuple)):
         return any(_has_nul(v) for v in value)
     return False
@@ -102,8 +106,18 @@ class ErrorSchema(Schema):
     errors = ma.fields.Dict(metadata={"example": {"json": {"npi": ["Not a valid NPI."]}}})
 
 
+class ArgumentsParser(FlaskParser):
+    def _raw_load_json(self, req):
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError:  # absurdly nested JSON: 400 like any unreadable body
+            return self._handle_invalid_json_error(json.JSONDecodeError("nested too deeply", "", 0), req)
+
+
 class Blueprint(SmorestBlueprint):
     """flask-smorest Blueprint with our pagination defaults and version-based ETags."""
+
+    ARGUMENTS_PARSER = ArgumentsParser()
 
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 20, "max_page_size": 100}
 

@@ -225,3 +225,25 @@ def test_two_imports_for_one_vendor_at_once_both_finish_without_duplicates(app, 
     assert sum(r["updated"] for r in results.values()) == 150
     skus = db.session.scalars(select(Product.sku).where(Product.vendor_id == world.vendor.id)).all()
     assert len(skus) == len(set(skus)) == 450
+
+
+def test_an_import_whose_job_fails_for_good_says_failed(client, world, monkeypatch):
+    from gpo import jobs
+
+    def broken(rows):
+        raise RuntimeError("injected: the job cannot apply this import")
+
+    monkeypatch.setattr(services, "_validate_rows", broken)
+    monkeypatch.setattr(jobs, "dispatch", lambda job_id: None)  # run it by hand below
+    response = send_json(client, world, [row("A")])
+    job_id, import_id = response.get_json()["job_id"], response.get_json()["id"]
+    db.session.commit()
+    for _ in range(3):
+        try:
+            jobs.run(job_id)
+        except RuntimeError:
+            pass
+    report = client.get(f"/api/v1/catalog-imports/{import_id}", headers=world.headers["vendor_key"]).get_json()
+    assert report["status"] == "failed" and report["finished_at"]
+    assert db.session.get(Job, job_id).status == "failed"
+    assert products_of(world.vendor.id) == {}

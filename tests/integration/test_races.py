@@ -94,3 +94,48 @@ def test_two_contracts_sharing_a_product_accepted_at_once_one_wins(app, client, 
                             {"headers": world.headers["mso_procurement"]}) for cid in (first, second)])
     assert sorted(r.status_code for r in responses) == [200, 409]
     assert "already on a contract" in next(r for r in responses if r.status_code == 409).get_json()["message"]
+
+
+def test_concurrent_wrong_logins_are_counted_before_they_are_checked(app, client, world, postgresql_only):
+    body = {"email": "practice_buyer@example.test", "password": "wrong-password"}
+    responses = race(app, [("POST", "/api/v1/auth/login", {"json": body, "environ_base": {"REMOTE_ADDR": f"10.1.0.{i}"}})
+                           for i in range(12)])
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses.count(401) == 5 and statuses.count(429) == 7  # 5 guesses checked, no more
+
+
+def test_a_catalog_import_and_product_edits_at_once_neither_deadlocks_nor_loses(app, client, world, postgresql_only):
+    import json as json_module
+
+    from gpo.catalog import services
+    from gpo.catalog.models import CatalogImport, Product, ProductPrice
+    from tests.factories import ProductFactory
+
+    edited = ProductFactory(vendor_id=world.vendor.id, sku="EDIT-ME", list_price=10)
+    rows = [{"sku": f"BULK-{i}", "name": f"Bulk {i}", "category": "supplies", "list_price": "1.00"} for i in range(3000)]
+    rows.append({"sku": "EDIT-ME", "name": "Edited by import", "category": "supplies", "list_price": "10.00"})
+    imp = CatalogImport(vendor_id=world.vendor.id, mode="upsert", source_format="json", created_by="test",
+                        payload=json_module.dumps({"products": rows}), row_count=len(rows), errors=[])
+    db.session.add(imp)
+    db.session.commit()
+    import_id = imp.id
+    url = f"/api/v1/products/{edited.id}"
+    etag = client.get(url, headers=world.headers["vendor_admin"]).headers["ETag"]
+    outcome = {}
+
+    def run_import():
+        with app.app_context():
+            outcome["import"] = services.apply_import(import_id)
+
+    thread = threading.Thread(target=run_import)
+    thread.start()
+    patched = app.test_client().patch(url, json={"list_price": "11.00"},
+                                      headers={**world.headers["vendor_admin"], "If-Match": etag})
+    thread.join(timeout=60)
+    assert patched.status_code in (200, 412), patched.get_data(as_text=True)
+    assert outcome["import"]["created"] == 3000
+    db.session.expire_all()
+    product = db.session.get(Product, edited.id)
+    current = db.session.scalars(select(ProductPrice).where(ProductPrice.product_id == edited.id,
+                                                           ProductPrice.effective_to.is_(None))).one()
+    assert current.list_price == product.list_price  # the history agrees with the product, whoever went last
