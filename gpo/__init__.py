@@ -48,6 +48,7 @@ def _register_jobs() -> None:
     """Import every module that defines jobs, so a worker knows them all."""
     from gpo import maintenance  # noqa: F401
     from gpo.catalog import services  # noqa: F401
+    from gpo.orders import close  # noqa: F401
 
 
 def _blueprints():
@@ -56,8 +57,9 @@ def _blueprints():
     from gpo.auth import routes as auth
     from gpo.catalog import routes as catalog
     from gpo.contracts import routes as contracts
+    from gpo.orders import routes as orders
 
-    return [auth.blp, accounts.blp, catalog.blp, contracts.blp, platform.blp]
+    return [auth.blp, accounts.blp, catalog.blp, contracts.blp, orders.blp, platform.blp]
 
 
 def _engine_options(url: str) -> dict:

@@ -75,6 +75,27 @@ def purge_expired() -> None:
     click.echo(f"job {row.id} queued")
 
 
+@gpo_cli.command("tick")
+def tick_command() -> None:
+    """Keep the purchasing calendar (run every minute from cron): open the cycle whose
+    time has come, start closing the cycle whose closes_at has passed."""
+    from gpo.auth.principal import SYSTEM
+    from gpo.orders.services import tick
+
+    click.echo(tick(SYSTEM))
+
+
+@gpo_cli.command("close-cycle")
+@click.argument("cycle_id", type=int)
+def close_cycle_command(cycle_id: int) -> None:
+    """Start closing a cycle now (as MSO procurement would)."""
+    from gpo.auth.principal import SYSTEM
+    from gpo.orders.services import request_close
+
+    cycle = request_close(SYSTEM, cycle_id)
+    click.echo(f"cycle {cycle.id}: close job {cycle.close_job_id}")
+
+
 @gpo_cli.command("requeue-lost-jobs")
 @click.option("--older-than-minutes", default=10, show_default=True)
 def requeue_lost_jobs_command(older_than_minutes: int) -> None:

@@ -254,3 +254,25 @@ def copy_rows(table, rows: list[dict]) -> None:
         with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row([row[c] for c in columns])
+
+
+def line_cents_sql(price_column, quantity_column):
+    """SQL for round_half_up(price * quantity * 100), exact for positive amounts: the
+    set-based twin of gpo.money.line_cents (prices are ExactDecimal columns)."""
+    from sqlalchemy import cast, type_coerce
+
+    if db.engine.dialect.name == "sqlite":  # prices are stored in 1/10000ths
+        return (type_coerce(price_column, BigInteger()) * quantity_column + 50) // 100
+    return cast(func.round(price_column * quantity_column * 100), BigInteger())
+
+
+def discounted_price_sql(list_price_column, discount_percent_column):
+    """SQL for round_half_up(list_price * (1 - discount/100), 4): the set-based twin of
+    gpo.money.unit_price_at_discount (both columns ExactDecimal with 4 places)."""
+    from sqlalchemy import cast, type_coerce
+
+    if db.engine.dialect.name == "sqlite":  # both in 1/10000ths: price * (1000000 - d) / 1000000
+        price = type_coerce(list_price_column, BigInteger())
+        discount = type_coerce(discount_percent_column, BigInteger())
+        return (price * (1000000 - discount) + 500000) // 1000000
+    return func.round(list_price_column * (100 - discount_percent_column) / 100, 4)

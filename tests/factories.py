@@ -11,6 +11,7 @@ from factory.alchemy import SQLAlchemyModelFactory
 from gpo.accounts.models import Location, Mso, Practice, Provider, User, UserRole, Vendor
 from gpo.catalog.models import Product
 from gpo.contracts.models import Contract, ContractItem
+from gpo.orders.models import Cycle
 from gpo.auth.models import ApiKey
 from gpo.auth.passwords import hash_password
 from gpo.auth.tokens import hash_api_key, issue_access_token
@@ -163,3 +164,15 @@ class ContractFactory(Base):
             obj.items.append(ContractItem(product_id=product.id))
         if create and extracted:
             db.session.commit()
+
+
+class CycleFactory(Base):
+    """An open cycle (closes in a week) unless told otherwise."""
+
+    class Meta:
+        model = Cycle
+
+    name = factory.Sequence(lambda n: f"Cycle {n}")
+    opens_at = factory.LazyFunction(lambda: utcnow() - dt.timedelta(days=1))
+    closes_at = factory.LazyFunction(lambda: utcnow() + dt.timedelta(days=7))
+    status = "open"

@@ -61,6 +61,15 @@ ACTIONS: dict[str, frozenset[str]] = {
     "contract.negotiate": frozenset({"mso_admin", "mso_procurement"}) | VENDOR_ANY,
     "contract.thread": MSO_ANY | VENDOR_ANY,
     "contract.terminate": frozenset({"mso_admin", "mso_procurement"}),
+    "cycle.read": EVERYONE,
+    "cycle.manage": frozenset({"mso_admin", "mso_procurement"}),
+    "order.read": MSO_ANY | PRACTICE_ANY,
+    "order.place": PRACTICE_ANY | frozenset({"mso_admin", "mso_procurement"}),
+    "order.edit": PRACTICE_ANY | frozenset({"mso_admin", "mso_procurement"}),
+    "order.approve": frozenset({"practice_physician"}),
+    "purchase_order.read": MSO_ANY | VENDOR_ANY,
+    "purchase_order.acknowledge": VENDOR_ANY,
+    "purchase_order.ship": VENDOR_ANY,
 }
 
 # Object types whose visibility is not plain tenancy register a rule here
@@ -105,7 +114,9 @@ def load(principal: Principal, model: type, ident: int, action: str, *, for_upda
     if for_update:
         # FOR NO KEY UPDATE: serializes writers of the row without blocking inserts
         # that merely reference it (foreign keys take KEY SHARE locks).
-        stmt = stmt.with_for_update(key_share=True)
+        # populate_existing: once the lock is ours, read the row as it is now, even if
+        # this session loaded it before the lock was granted.
+        stmt = stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
     obj = db.session.scalars(stmt).one_or_none()
     if obj is None:
         raise NotFound(f"{noun(model)} {ident} not found")

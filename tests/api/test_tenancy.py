@@ -12,8 +12,12 @@ import pytest
 from gpo.catalog.models import CatalogImport
 from gpo.db import db
 from gpo.jobs import Job
+import datetime as dt
+
 from gpo.contracts.models import Proposal
-from tests.factories import ContractFactory, ProductFactory
+from gpo.db import utcnow
+from gpo.orders.models import CycleContractResult, Order, OrderLine, PurchaseOrder, PurchaseOrderLine
+from tests.factories import ContractFactory, CycleFactory, ProductFactory
 from tests.helpers import assert_error
 
 OUTSIDERS_OF_PRACTICE = {"other_practice_admin": 404, "other_vendor_admin": 404, "vendor_key": 404}
@@ -96,6 +100,40 @@ MATRIX = [
      {"other_vendor_key": 404, "practice_admin": 404, "mso_finance": 403}),
     ("POST", "/api/v1/contracts/<int:contract_id>/terminate", "/api/v1/contracts/{contract}/terminate",
      {"reason": "test"}, {"other_vendor_key": 404, "vendor_admin": 403, "practice_admin": 403, "mso_finance": 403}),
+    # cycles are everyone's calendar; only MSO procurement runs them
+    ("GET", "/api/v1/cycles/<int:cycle_id>", "/api/v1/cycles/{open_cycle}", None, {}),
+    ("POST", "/api/v1/cycles/<int:cycle_id>/open", "/api/v1/cycles/{scheduled_cycle}/open", None,
+     {"practice_admin": 403, "vendor_admin": 403, "mso_finance": 403}),
+    ("POST", "/api/v1/cycles/<int:cycle_id>/close", "/api/v1/cycles/{open_cycle}/close", None,
+     {"practice_admin": 403, "vendor_key": 403, "mso_finance": 403}),
+    ("GET", "/api/v1/cycles/<int:cycle_id>/results", "/api/v1/cycles/{closed_cycle}/results", None, {}),
+    ("GET", "/api/v1/contracts/<int:contract_id>/tier-progress", "/api/v1/contracts/{contract}/tier-progress",
+     None, {"other_vendor_key": 404, "other_vendor_admin": 404}),
+    # orders are their practice's; approving is a physician's of that practice
+    ("GET", "/api/v1/orders/<int:order_id>", "/api/v1/orders/{order}", None,
+     {**OUTSIDERS_OF_PRACTICE, "other_vendor_key": 404}),
+    ("PATCH", "/api/v1/orders/<int:order_id>", "/api/v1/orders/{order}", {"lines": [{"product_id": 1, "quantity": 1}]},
+     {**OUTSIDERS_OF_PRACTICE, "mso_finance": 403}),
+    ("POST", "/api/v1/orders/<int:order_id>/submit", "/api/v1/orders/{order}/submit", None,
+     {**OUTSIDERS_OF_PRACTICE, "mso_finance": 403}),
+    ("POST", "/api/v1/orders/<int:order_id>/approve", "/api/v1/orders/{order}/approve", None,
+     {**OUTSIDERS_OF_PRACTICE, "practice_buyer": 403, "mso_admin": 403}),
+    ("POST", "/api/v1/orders/<int:order_id>/cancel", "/api/v1/orders/{order}/cancel", None,
+     {**OUTSIDERS_OF_PRACTICE, "mso_finance": 403}),
+    ("POST", "/api/v1/orders/<int:order_id>/copy-to-cycle", "/api/v1/orders/{missed_order}/copy-to-cycle", None,
+     {**OUTSIDERS_OF_PRACTICE, "mso_finance": 403}),
+    # purchase orders are their vendor's
+    ("GET", "/api/v1/purchase-orders/<int:purchase_order_id>", "/api/v1/purchase-orders/{purchase_order}", None,
+     {**OUTSIDERS_OF_VENDOR, "practice_buyer": 404}),
+    ("POST", "/api/v1/purchase-orders/<int:purchase_order_id>/acknowledge",
+     "/api/v1/purchase-orders/{purchase_order}/acknowledge",
+     lambda ids: {"lines": [{"line_id": ids["open_po_line"], "accepted_quantity": 1}]},
+     {**OUTSIDERS_OF_VENDOR, "mso_procurement": 403}),
+    ("POST", "/api/v1/purchase-orders/<int:purchase_order_id>/shipments",
+     "/api/v1/purchase-orders/{purchase_order}/shipments",
+     lambda ids: {"carrier": "UPS", "tracking_number": "1Z", "lines": [
+         {"line_id": ids["acked_po_line"], "location_id": ids["location"], "quantity": 1}]},
+     {**OUTSIDERS_OF_VENDOR, "mso_procurement": 403}),
 ]
 
 
@@ -113,6 +151,15 @@ OWNERS = {
     "/api/v1/contracts/<int:contract_id>/proposals/<int:number>/accept": "mso_procurement",
     "/api/v1/contracts/<int:contract_id>/proposals/<int:number>/reject": "mso_procurement",
     "/api/v1/contracts/<int:contract_id>/terminate": "mso_procurement",
+    "/api/v1/cycles/<int:cycle_id>": "practice_buyer",
+    "/api/v1/cycles/<int:cycle_id>/open": ("mso_procurement", 409),  # another cycle is open: it answers
+    "/api/v1/cycles/<int:cycle_id>/close": "mso_procurement",
+    "/api/v1/cycles/<int:cycle_id>/results": "vendor_key",
+    "/api/v1/contracts/<int:contract_id>/tier-progress": "vendor_key",
+    "/api/v1/orders/<int:order_id>/approve": "practice_physician",
+    "/api/v1/purchase-orders/<int:purchase_order_id>": "vendor_key",
+    "/api/v1/purchase-orders/<int:purchase_order_id>/acknowledge": "vendor_key",
+    "/api/v1/purchase-orders/<int:purchase_order_id>/shipments": "vendor_key",
 }
 
 
@@ -141,20 +188,47 @@ def _ids(world) -> dict:
                                   products=[ProductFactory(vendor_id=world.vendor.id)])
     db.session.add(Proposal(contract_id=negotiating.id, number=1, author_side="vendor", author_label="v",
                             tiers=[{"min_volume": 0, "discount_percent": "0"}], admin_fee_percent=1))
+    now = utcnow()
+    open_cycle = CycleFactory()
+    closed = CycleFactory(status="closed", opens_at=now - dt.timedelta(days=40), closes_at=now - dt.timedelta(days=30))
+    scheduled = CycleFactory(status="scheduled", opens_at=now + dt.timedelta(days=30), closes_at=now + dt.timedelta(days=40))
+    order = Order(practice_id=world.practice.id, location_id=world.location.id, cycle_id=open_cycle.id,
+                  status="draft", placed_by="t", lines=[OrderLine(product_id=product.id, contract_id=contract.id,
+                                                                  quantity=1, list_price=product.list_price)])
+    missed = Order(practice_id=world.practice.id, location_id=world.location.id, cycle_id=closed.id,
+                   status="missed_cycle", placed_by="t", lines=[OrderLine(product_id=product.id, contract_id=contract.id,
+                                                                          quantity=1, list_price=product.list_price)])
+    po = PurchaseOrder(cycle_id=closed.id, contract_id=contract.id, vendor_id=world.vendor.id)
+    db.session.add_all([order, missed, po, CycleContractResult(
+        cycle_id=closed.id, contract_id=contract.id, volume=0, achieved_tier_index=0, achieved_min_volume=0,
+        discount_percent=0)])
+    db.session.flush()
+    open_line = PurchaseOrderLine(purchase_order_id=po.id, product_id=product.id, location_id=world.location.id,
+                                  quantity=5, unit_price=product.list_price, line_cents=100)
+    acked_line = PurchaseOrderLine(purchase_order_id=po.id, product_id=inactive.id, location_id=world.location.id,
+                                   quantity=5, unit_price=product.list_price, line_cents=100, accepted_quantity=5)
+    db.session.add_all([open_line, acked_line])
     db.session.commit()
     return {"practice": world.practice.id, "provider": world.provider.id, "vendor": world.vendor.id,
             "api_key": world.api_key.id, "job": job.id, "product": product.id, "inactive_product": inactive.id,
-            "catalog_import": catalog_import.id, "contract": contract.id, "negotiating_contract": negotiating.id}
+            "catalog_import": catalog_import.id, "contract": contract.id, "negotiating_contract": negotiating.id,
+            "open_cycle": open_cycle.id, "closed_cycle": closed.id, "scheduled_cycle": scheduled.id,
+            "order": order.id, "missed_order": missed.id, "purchase_order": po.id, "open_po_line": open_line.id,
+            "acked_po_line": acked_line.id, "location": world.location.id}
 
 
 @pytest.mark.parametrize("method, rule, template, body, expected", MATRIX, ids=[f"{m} {r}" for m, r, *_ in MATRIX])
 def test_tenancy_and_roles(client, world, method, rule, template, body, expected):
-    url = template.format(**_ids(world))
+    ids = _ids(world)
+    url = template.format(**ids)
+    body = body(ids) if callable(body) else body
     for principal, status in expected.items():
         headers = {**world.headers[principal], "If-Match": '"some-etag"'}
         response = client.open(url, method=method, json=body, headers=headers)
         assert_error(response, status)
     # and its owner may: the route exists and works for them (412: our If-Match is made up)
     owner = OWNERS.get(rule, "practice_admin")
+    owner, allowed = owner if isinstance(owner, tuple) else (owner, None)
     response = client.open(url, method=method, json=body, headers={**world.headers[owner], "If-Match": '"some-etag"'})
-    assert response.status_code in (200, 201, 202, 204, 412), (owner, response.get_data(as_text=True))
+    assert response.status_code in ((allowed,) if allowed else (200, 201, 202, 204, 412)), (
+        owner, response.get_data(as_text=True))

@@ -112,6 +112,8 @@ def test_a_catalog_import_and_product_edits_at_once_neither_deadlocks_nor_loses(
     from tests.factories import ProductFactory
 
     edited = ProductFactory(vendor_id=world.vendor.id, sku="EDIT-ME", list_price=10)
+    db.session.add(ProductPrice(product_id=edited.id, list_price=10, changed_by="test"))  # as create_product does
+    db.session.commit()
     rows = [{"sku": f"BULK-{i}", "name": f"Bulk {i}", "category": "supplies", "list_price": "1.00"} for i in range(3000)]
     rows.append({"sku": "EDIT-ME", "name": "Edited by import", "category": "supplies", "list_price": "10.00"})
     imp = CatalogImport(vendor_id=world.vendor.id, mode="upsert", source_format="json", created_by="test",

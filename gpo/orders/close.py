@@ -1,0 +1,190 @@
+"""The close: one idempotent background job that turns a cycle's confirmed orders into
+priced lines and one purchase order per contract (DOMAIN.md "The close").
+
+Set-based: every step over the lines is one SQL statement; Python only picks each
+contract's tier (a few hundred contracts, not a million lines). Crash-safe: the move to
+`closing` commits first (orders are refused from then on), then everything else is one
+transaction, so a crash anywhere leaves either nothing or the whole close, and running
+it again after it finished changes nothing.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlalchemy import and_, case, func, insert, literal, select, update
+
+from gpo import audit
+from gpo.auth.principal import SYSTEM
+from gpo.contracts.models import Contract
+from gpo.contracts.tiers import achieved_index
+from gpo.db import commit, db, discounted_price_sql, line_cents_sql, utcnow
+from gpo.errors import Conflict
+from gpo.jobs import job
+from gpo.orders.models import (
+    Cycle,
+    CycleContractResult,
+    CycleItemPrice,
+    Order,
+    OrderLine,
+    PurchaseOrder,
+    PurchaseOrderLine,
+)
+
+# Steps other features add to the close, run in its transaction after the purchase
+# orders exist, each `hook(cycle_id)`: billing adds the practices' draft invoices here.
+CLOSE_HOOKS: list[Callable[[int], None]] = []
+
+
+def _step(name: str) -> None:
+    """Between steps (tests inject crashes here)."""
+
+
+def _lock_cycle(cycle_id: int) -> Cycle:
+    # FOR UPDATE conflicts with the FOR SHARE each order takes on the cycle: the close
+    # waits for orders in flight, and orders after it see `closing`.
+    return db.session.scalars(select(Cycle).where(Cycle.id == cycle_id).with_for_update()).one()
+
+
+@job("orders.close_cycle")
+def close_cycle(cycle_id: int) -> dict:
+    cycle = _lock_cycle(cycle_id)
+    if cycle.status == "closed":
+        return _summary(cycle_id)
+    if cycle.status == "scheduled":
+        raise Conflict(f"cycle {cycle_id} has not opened")
+    if cycle.status == "open":
+        cycle.status, cycle.closing_started_at = "closing", utcnow()
+        audit.record(SYSTEM, "cycle.closing", cycle)
+        commit()
+    _step("closing")
+
+    cycle = _lock_cycle(cycle_id)
+    if cycle.status == "closed":
+        return _summary(cycle_id)
+    _leave_out_unconfirmed(cycle_id)
+    _step("missed_cycle")
+    _decide_tiers(cycle_id)
+    _step("tiers")
+    _price_lines(cycle_id)
+    _step("priced")
+    _purchase_orders(cycle_id)
+    _step("purchase_orders")
+    db.session.execute(
+        update(Order).where(Order.cycle_id == cycle_id, Order.status == "confirmed").values(status="priced")
+    )
+    for hook in CLOSE_HOOKS:
+        hook(cycle_id)
+    _step("hooks")
+    cycle.status, cycle.closed_at = "closed", utcnow()
+    audit.record(SYSTEM, "cycle.closed", cycle, details=_summary(cycle_id))
+    commit()
+    return _summary(cycle_id)
+
+
+def _leave_out_unconfirmed(cycle_id: int) -> None:
+    """Orders still waiting for a physician (or never submitted) miss the cycle, with
+    the reason the practice will see; they can be copied into the next cycle."""
+    db.session.execute(
+        update(Order)
+        .where(Order.cycle_id == cycle_id, Order.status.in_(("awaiting_approval", "draft")))
+        .values(
+            status="missed_cycle",
+            missed_reason=case(
+                (Order.status == "draft", "never submitted before the cycle closed"),
+                else_="clinical lines still awaited a physician's approval when the cycle closed",
+            ),
+        )
+    )
+
+
+def _confirmed_lines(cycle_id: int):
+    return and_(Order.id == OrderLine.order_id, Order.cycle_id == cycle_id, Order.status == "confirmed")
+
+
+def _decide_tiers(cycle_id: int) -> None:
+    """Per contract: the volume of confirmed lines (units, or list cents) sets the tier."""
+    volumes = db.session.execute(
+        select(OrderLine.contract_id, func.sum(OrderLine.quantity),
+               func.sum(line_cents_sql(OrderLine.list_price, OrderLine.quantity)))
+        .select_from(OrderLine).join(Order, _confirmed_lines(cycle_id))
+        .group_by(OrderLine.contract_id)
+    ).all()
+    contracts = {c.id: c for c in db.session.scalars(select(Contract).where(Contract.id.in_([v[0] for v in volumes])))}
+    results, fixed_prices = [], []
+    for contract_id, units, spend in volumes:
+        contract = contracts[contract_id]
+        volume = int(units if contract.basis == "units" else spend)
+        tiers = contract.tier_list
+        index = achieved_index(tiers, volume)
+        tier = tiers[index]
+        results.append({"cycle_id": cycle_id, "contract_id": contract_id, "volume": volume,
+                        "achieved_tier_index": index, "achieved_min_volume": tier.min_volume,
+                        "discount_percent": tier.discount_percent})
+        fixed_prices += [{"cycle_id": cycle_id, "contract_id": contract_id, "product_id": product_id,
+                          "unit_price": price} for product_id, price in tier.item_prices.items()]
+    if results:
+        db.session.execute(insert(CycleContractResult), results)
+    if fixed_prices:
+        db.session.execute(insert(CycleItemPrice), fixed_prices)
+
+
+def _price_lines(cycle_id: int) -> None:
+    """One UPDATE over every confirmed line: its unit price at the achieved tier (the
+    tier's fixed item price, else the discount off its list price snapshot), and its
+    list, paid and savings cents, each rounded half-up once."""
+    fixed = CycleItemPrice.__table__
+    result = CycleContractResult.__table__
+    unit_price = func.coalesce(fixed.c.unit_price, discounted_price_sql(OrderLine.list_price, result.c.discount_percent))
+    priced = (
+        select(OrderLine.id.label("line_id"), OrderLine.quantity, OrderLine.list_price, unit_price.label("unit_price"))
+        .select_from(OrderLine)
+        .join(Order, _confirmed_lines(cycle_id))
+        .join(result, and_(result.c.cycle_id == cycle_id, result.c.contract_id == OrderLine.contract_id))
+        .outerjoin(fixed, and_(fixed.c.cycle_id == cycle_id, fixed.c.contract_id == OrderLine.contract_id,
+                               fixed.c.product_id == OrderLine.product_id))
+        .subquery("priced")
+    )
+    list_cents = line_cents_sql(priced.c.list_price, priced.c.quantity)
+    paid_cents = line_cents_sql(priced.c.unit_price, priced.c.quantity)
+    db.session.execute(
+        update(OrderLine.__table__)
+        .where(OrderLine.__table__.c.id == priced.c.line_id)
+        .values(unit_price=priced.c.unit_price, list_cents=list_cents, line_cents=paid_cents,
+                savings_cents=list_cents - paid_cents, accepted_quantity=priced.c.quantity)
+    )
+
+
+def _purchase_orders(cycle_id: int) -> None:
+    """One purchase order per contract with volume, its lines per product, ship-to
+    location and price; the lines' cents are the sums of the practices' line cents."""
+    db.session.execute(
+        insert(PurchaseOrder).from_select(
+            ["cycle_id", "contract_id", "vendor_id", "created_at"],
+            select(literal(cycle_id), Contract.id, Contract.vendor_id, literal(utcnow(), PurchaseOrder.created_at.type))
+            .join(CycleContractResult, CycleContractResult.contract_id == Contract.id)
+            .where(CycleContractResult.cycle_id == cycle_id, CycleContractResult.volume > 0),
+        )
+    )
+    db.session.execute(
+        insert(PurchaseOrderLine).from_select(
+            ["purchase_order_id", "product_id", "location_id", "unit_price", "quantity", "line_cents"],
+            select(PurchaseOrder.id, OrderLine.product_id, Order.location_id, OrderLine.unit_price,
+                   func.sum(OrderLine.quantity), func.sum(OrderLine.line_cents))
+            .select_from(OrderLine)
+            .join(Order, _confirmed_lines(cycle_id))
+            .join(PurchaseOrder, and_(PurchaseOrder.cycle_id == cycle_id, PurchaseOrder.contract_id == OrderLine.contract_id))
+            .group_by(PurchaseOrder.id, OrderLine.product_id, Order.location_id, OrderLine.unit_price),
+        )
+    )
+
+
+def _summary(cycle_id: int) -> dict:
+    orders = dict(db.session.execute(
+        select(Order.status, func.count()).where(Order.cycle_id == cycle_id).group_by(Order.status)
+    ).all())
+    purchase_orders = db.session.scalar(
+        select(func.count()).select_from(PurchaseOrder).where(PurchaseOrder.cycle_id == cycle_id))
+    paid = db.session.scalar(
+        select(func.coalesce(func.sum(PurchaseOrderLine.line_cents), 0)).join(PurchaseOrder)
+        .where(PurchaseOrder.cycle_id == cycle_id))
+    return {"orders": orders, "purchase_orders": purchase_orders, "paid_cents": int(paid)}

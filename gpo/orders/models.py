@@ -1,0 +1,211 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from gpo.catalog.models import Price
+from gpo.db import BigId, CreatedAtMixin, IdPK, UTCDateTime, db
+
+CYCLE_STATUSES = ("scheduled", "open", "closing", "closed")
+# An order is "submitted" for an instant: it is confirmed at once, or waits for a
+# physician's approval when it has clinical lines.
+ORDER_STATUSES = ("draft", "awaiting_approval", "confirmed", "priced", "invoiced", "cancelled", "missed_cycle")
+OPEN_ORDER_STATUSES = ("draft", "awaiting_approval", "confirmed")
+
+
+def _in(column, values):
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Cycle(CreatedAtMixin, db.Model):
+    """A buying round: practices order while it is open; the close pools the orders."""
+
+    __tablename__ = "cycles"
+    __table_args__ = (
+        CheckConstraint(_in("status", CYCLE_STATUSES), name="status"),
+        CheckConstraint("closes_at > opens_at", name="window"),
+        UniqueConstraint("name"),
+        # At most one cycle is open at a time.
+        Index("uq_cycles_one_open", "status", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+    )
+    __noun__ = "cycle"
+
+    id: Mapped[IdPK]
+    name: Mapped[str] = mapped_column(String(100))
+    opens_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    closes_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    closing_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    close_job_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("jobs.id"))
+
+
+class Order(CreatedAtMixin, db.Model):
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint(_in("status", ORDER_STATUSES), name="status"),
+        Index("ix_orders_cycle_status", "cycle_id", "status"),
+    )
+    __noun__ = "order"
+
+    id: Mapped[IdPK]
+    practice_id: Mapped[int] = mapped_column(BigId, ForeignKey("practices.id"), index=True)
+    location_id: Mapped[int] = mapped_column(BigId, ForeignKey("locations.id"))
+    cycle_id: Mapped[int] = mapped_column(BigId, ForeignKey("cycles.id"))
+    status: Mapped[str] = mapped_column(String(24), default="draft")
+    placed_by: Mapped[str] = mapped_column(String(254))
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # CPOM: clinical lines count only once a physician of the practice approves.
+    approved_by_user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    missed_reason: Mapped[str | None] = mapped_column(Text)
+    copied_from_order_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("orders.id"))
+    # Touched by every change, so the row (and its version, the ETag) changes with its lines.
+    updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    lines: Mapped[list["OrderLine"]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", lazy="selectin", order_by="OrderLine.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def tenant_id(self) -> int:
+        return self.practice_id
+
+    @property
+    def has_clinical_lines(self) -> bool:
+        return any(line.clinical for line in self.lines)
+
+
+class OrderLine(db.Model):
+    """A product and quantity; list price snapshot at order time, final price at close."""
+
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity"),
+        CheckConstraint("accepted_quantity IS NULL OR (accepted_quantity >= 0 AND accepted_quantity <= quantity)",
+                        name="accepted_quantity"),
+        CheckConstraint("shipped_quantity >= 0", name="shipped_quantity"),
+    )
+
+    id: Mapped[IdPK]
+    order_id: Mapped[int] = mapped_column(BigId, ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int] = mapped_column(BigId, ForeignKey("products.id", ondelete="RESTRICT"))
+    contract_id: Mapped[int] = mapped_column(BigId, ForeignKey("contracts.id"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    list_price: Mapped[Decimal] = mapped_column(Price)
+    clinical: Mapped[bool] = mapped_column(default=False)
+    # Set by the close (and by a vendor's acknowledgement that refuses units).
+    unit_price: Mapped[Decimal | None] = mapped_column(Price)
+    list_cents: Mapped[int | None] = mapped_column(BigInteger)
+    line_cents: Mapped[int | None] = mapped_column(BigInteger)
+    savings_cents: Mapped[int | None] = mapped_column(BigInteger)
+    accepted_quantity: Mapped[int | None] = mapped_column(Integer)
+    shipped_quantity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class CycleContractResult(db.Model):
+    """What the close decided for one contract in one cycle."""
+
+    __tablename__ = "cycle_contract_results"
+
+    cycle_id: Mapped[int] = mapped_column(BigId, ForeignKey("cycles.id"), primary_key=True)
+    contract_id: Mapped[int] = mapped_column(BigId, ForeignKey("contracts.id"), primary_key=True)
+    volume: Mapped[int] = mapped_column(BigInteger)
+    achieved_tier_index: Mapped[int] = mapped_column(Integer)
+    achieved_min_volume: Mapped[int] = mapped_column(BigInteger)
+    discount_percent: Mapped[Decimal] = mapped_column(Price)
+
+
+class CycleItemPrice(db.Model):
+    """The final unit price of each contract item in a cycle (the close's price list)."""
+
+    __tablename__ = "cycle_item_prices"
+
+    cycle_id: Mapped[int] = mapped_column(BigId, ForeignKey("cycles.id"), primary_key=True)
+    contract_id: Mapped[int] = mapped_column(BigId, ForeignKey("contracts.id"), primary_key=True)
+    product_id: Mapped[int] = mapped_column(BigId, ForeignKey("products.id"), primary_key=True)
+    unit_price: Mapped[Decimal] = mapped_column(Price)
+
+
+class PurchaseOrder(CreatedAtMixin, db.Model):
+    """One per contract and cycle, sent to the vendor."""
+
+    __tablename__ = "purchase_orders"
+    __table_args__ = (UniqueConstraint("cycle_id", "contract_id"),)
+    __noun__ = "purchase order"
+
+    id: Mapped[IdPK]
+    cycle_id: Mapped[int] = mapped_column(BigId, ForeignKey("cycles.id"))
+    contract_id: Mapped[int] = mapped_column(BigId, ForeignKey("contracts.id"))
+    vendor_id: Mapped[int] = mapped_column(BigId, ForeignKey("vendors.id"), index=True)
+
+    lines: Mapped[list["PurchaseOrderLine"]] = relationship(
+        lazy="selectin", order_by="(PurchaseOrderLine.product_id, PurchaseOrderLine.location_id)"
+    )
+
+    @property
+    def tenant_id(self) -> int:
+        return self.vendor_id
+
+
+class PurchaseOrderLine(db.Model):
+    """A product's quantity for one ship-to location."""
+
+    __tablename__ = "purchase_order_lines"
+    __table_args__ = (
+        # One line per product, location and price (a list price changed mid-cycle splits it).
+        UniqueConstraint("purchase_order_id", "product_id", "location_id", "unit_price"),
+        CheckConstraint("accepted_quantity IS NULL OR (accepted_quantity >= 0 AND accepted_quantity <= quantity)",
+                        name="accepted_quantity"),
+        CheckConstraint("shipped_quantity <= COALESCE(accepted_quantity, 0)", name="shipped_quantity"),
+    )
+
+    id: Mapped[IdPK]
+    purchase_order_id: Mapped[int] = mapped_column(BigId, ForeignKey("purchase_orders.id"), index=True)
+    product_id: Mapped[int] = mapped_column(BigId, ForeignKey("products.id"))
+    location_id: Mapped[int] = mapped_column(BigId, ForeignKey("locations.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[Decimal] = mapped_column(Price)
+    line_cents: Mapped[int] = mapped_column(BigInteger)
+    accepted_quantity: Mapped[int | None] = mapped_column(Integer)
+    shipped_quantity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class Shipment(CreatedAtMixin, db.Model):
+    __tablename__ = "shipments"
+
+    id: Mapped[IdPK]
+    purchase_order_id: Mapped[int] = mapped_column(BigId, ForeignKey("purchase_orders.id"), index=True)
+    carrier: Mapped[str] = mapped_column(String(100))
+    tracking_number: Mapped[str] = mapped_column(String(100))
+
+    lines: Mapped[list["ShipmentLine"]] = relationship(lazy="selectin", cascade="all, delete-orphan")
+
+
+class ShipmentLine(db.Model):
+    __tablename__ = "shipment_lines"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity"),)
+
+    shipment_id: Mapped[int] = mapped_column(BigId, ForeignKey("shipments.id"), primary_key=True)
+    purchase_order_line_id: Mapped[int] = mapped_column(BigId, ForeignKey("purchase_order_lines.id"), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,191 @@
+"""Cycles, orders, purchase orders (API.md "Cycles, orders, purchase orders")."""
+from __future__ import annotations
+
+from flask import request
+from flask.views import MethodView
+
+from gpo.api import Blueprint
+from gpo.auth.request import current_principal
+from gpo.idempotency import idempotent
+from gpo.orders import services
+from gpo.orders.schemas import (
+    AcknowledgeSchema,
+    CycleQuerySchema,
+    CycleResultSchema,
+    CycleSchema,
+    JobRefSchema,
+    OrderCreateSchema,
+    OrderQuerySchema,
+    OrderSchema,
+    OrderUpdateSchema,
+    PurchaseOrderQuerySchema,
+    PurchaseOrderSchema,
+    ShipmentInSchema,
+    ShipmentSchema,
+    TierProgressQuerySchema,
+    TierProgressSchema,
+)
+
+blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Purchasing cycles, orders and purchase orders")
+
+
+def _page(result, pagination_parameters):
+    pagination_parameters.item_count = result.total
+    return result.items
+
+
+@blp.route("/cycles")
+class Cycles(MethodView):
+    @blp.arguments(CycleQuerySchema, location="query")
+    @blp.response(200, CycleSchema(many=True))
+    @blp.paginate()
+    def get(self, query, pagination_parameters):
+        """Purchasing cycles, newest first."""
+        pp = pagination_parameters
+        return _page(services.list_cycles(current_principal(), query.get("status"), pp.page, pp.page_size), pp)
+
+    @idempotent()
+    @blp.arguments(CycleSchema)
+    @blp.response(201, CycleSchema)
+    def post(self, data):
+        """Schedule a cycle (MSO procurement). It opens at opens_at (or when opened) and
+        closes at closes_at (or when closed); `flask gpo tick` keeps time."""
+        return services.create_cycle(current_principal(), data)
+
+
+@blp.route("/cycles/<int:cycle_id>")
+class CycleItem(MethodView):
+    @blp.response(200, CycleSchema)
+    def get(self, cycle_id):
+        return services.get_cycle(current_principal(), cycle_id)
+
+
+@blp.route("/cycles/<int:cycle_id>/open")
+class OpenCycle(MethodView):
+    @blp.response(200, CycleSchema)
+    def post(self, cycle_id):
+        """Open a scheduled cycle now (at most one cycle is open)."""
+        return services.open_cycle(current_principal(), cycle_id)
+
+
+@blp.route("/cycles/<int:cycle_id>/close")
+class CloseCycle(MethodView):
+    @blp.response(202, JobRefSchema)
+    def post(self, cycle_id):
+        """Close the cycle: a background job pools its confirmed orders into purchase
+        orders. New orders and edits are refused (409) from the moment it starts; closing
+        twice is harmless (same job)."""
+        return services.request_close(current_principal(), cycle_id)
+
+
+@blp.route("/cycles/<int:cycle_id>/results")
+class CycleResults(MethodView):
+    @blp.response(200, CycleResultSchema(many=True))
+    def get(self, cycle_id):
+        """Per contract: volume, achieved tier, list, paid and savings cents (a practice
+        sees its own part, a vendor its own contracts)."""
+        return services.cycle_results(current_principal(), cycle_id)
+
+
+@blp.route("/contracts/<int:contract_id>/tier-progress")
+class TierProgress(MethodView):
+    @blp.arguments(TierProgressQuerySchema, location="query")
+    @blp.response(200, TierProgressSchema)
+    def get(self, query, contract_id):
+        """Confirmed volume so far, the tier it reaches, and what the next tier would
+        save everyone ("12 more units unlock 8% off")."""
+        return services.tier_progress(current_principal(), contract_id, query.get("cycle_id"))
+
+
+@blp.route("/orders")
+class Orders(MethodView):
+    @blp.arguments(OrderQuerySchema, location="query")
+    @blp.response(200, OrderSchema(many=True))
+    @blp.paginate()
+    def get(self, filters, pagination_parameters):
+        """Orders (a practice's users: their own), newest first."""
+        pp = pagination_parameters
+        return _page(services.list_orders(current_principal(), filters, pp.page, pp.page_size), pp)
+
+    @idempotent(required=True)
+    @blp.arguments(OrderCreateSchema)
+    @blp.response(201, OrderSchema)
+    def post(self, data):
+        """Place an order into the open cycle (Idempotency-Key required). Clinical lines
+        wait for a physician of the practice unless a physician places it."""
+        return services.place_order(current_principal(), data)
+
+
+@blp.route("/orders/<int:order_id>")
+class OrderItem(MethodView):
+    @blp.etag
+    @blp.response(200, OrderSchema)
+    def get(self, order_id):
+        order = services.get_order(current_principal(), order_id)
+        blp.set_etag_for(order)
+        return order
+
+    @blp.etag
+    @blp.arguments(OrderUpdateSchema)
+    @blp.response(200, OrderSchema)
+    def patch(self, data, order_id):
+        """Replace the lines (and ship-to) while the cycle is open (If-Match)."""
+        order = services.edit_order(current_principal(), order_id, data, request.if_match)
+        blp.set_etag_for(order)
+        return order
+
+
+def _order_action(name: str, doc: str, fn, status: int = 200):
+    class Action(MethodView):
+        @blp.response(status, OrderSchema)
+        def post(self, order_id):
+            return fn(current_principal(), order_id)
+
+    Action.post.__doc__ = doc
+    Action.__name__ = f"Order{name.title().replace('-', '')}"
+    blp.route(f"/orders/<int:order_id>/{name}", endpoint=f"order_{name.replace('-', '_')}")(Action)
+
+
+_order_action("submit", "Submit a draft: confirmed, or awaiting a physician's approval.", services.submit_order)
+_order_action("approve", "A physician of the practice approves the clinical lines (CPOM).", services.approve_order)
+_order_action("cancel", "Cancel the order while its cycle is open.", services.cancel_order)
+_order_action("copy-to-cycle", "Copy the order (for example one that missed its cycle) into the open cycle as a draft.",
+              services.copy_to_open_cycle, status=201)
+
+
+@blp.route("/purchase-orders")
+class PurchaseOrders(MethodView):
+    @blp.arguments(PurchaseOrderQuerySchema, location="query")
+    @blp.response(200, PurchaseOrderSchema(many=True))
+    @blp.paginate()
+    def get(self, query, pagination_parameters):
+        """Purchase orders (a vendor: its own), lines per product and ship-to location."""
+        pp = pagination_parameters
+        return _page(services.list_purchase_orders(current_principal(), query.get("cycle_id"), pp.page, pp.page_size), pp)
+
+
+@blp.route("/purchase-orders/<int:purchase_order_id>")
+class PurchaseOrderItem(MethodView):
+    @blp.response(200, PurchaseOrderSchema)
+    def get(self, purchase_order_id):
+        return services.get_purchase_order(current_principal(), purchase_order_id)
+
+
+@blp.route("/purchase-orders/<int:purchase_order_id>/acknowledge")
+class Acknowledge(MethodView):
+    @blp.arguments(AcknowledgeSchema)
+    @blp.response(200, PurchaseOrderSchema)
+    def post(self, data, purchase_order_id):
+        """Accept all or fewer units of each line; refused units cancel the matching
+        order lines, newest orders first. Each line is acknowledged once."""
+        return services.acknowledge(current_principal(), purchase_order_id, data["lines"])
+
+
+@blp.route("/purchase-orders/<int:purchase_order_id>/shipments")
+class Shipments(MethodView):
+    @idempotent()
+    @blp.arguments(ShipmentInSchema)
+    @blp.response(201, ShipmentSchema)
+    def post(self, data, purchase_order_id):
+        """Ship accepted units to a line's location, with carrier and tracking number."""
+        return services.ship(current_principal(), purchase_order_id, data)
