@@ -13,7 +13,7 @@ from gpo.accounts.services import add_user
 from gpo.auth.models import ApiKey
 from gpo.auth.principal import SYSTEM
 from gpo.auth.tokens import hash_api_key
-from gpo.db import commit, db
+from gpo.db import commit, db, utcnow
 from gpo.identifiers import npi_with_check_digit
 
 DEMO_PASSWORD = "gpo-demo-password"
@@ -230,8 +230,81 @@ def seed_contracts() -> list[str]:
     return lines
 
 
+def _wait_for_close(cycle_id: int, timeout: float = 120) -> None:
+    import time
+
+    from gpo.orders.models import Cycle
+
+    deadline = time.monotonic() + timeout
+    while True:
+        db.session.rollback()
+        if db.session.scalar(select(Cycle.status).where(Cycle.id == cycle_id)) == "closed":
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"cycle {cycle_id} did not close: is a worker running (make worker)?")
+        time.sleep(0.2)
+
+
+def seed_purchasing() -> list[str]:
+    """A past cycle closed with orders from the three practices (a clinical exam table
+    approved by a physician, one order that missed the cycle waiting for approval), its
+    purchase order acknowledged with a refusal and shipped; and an open cycle with
+    orders in progress so tier progress shows what more volume would unlock."""
+    from gpo.catalog.models import Product
+    from gpo.orders import services as orders
+    from gpo.orders.models import Cycle, PurchaseOrder
+
+    lines = ["Purchasing:"]
+    now = utcnow()
+    procurement = _principal_of("procurement@summit-mso.example")
+    products = {p.sku: p.id for p in db.session.scalars(select(Product))}
+    locations = {p.name: db.session.scalars(select(Location).where(Location.practice_id == p.id)).first().id
+                 for p in db.session.scalars(select(Practice))}
+
+    def order(email, practice, items, submit=True):
+        return orders.place_order(_principal_of(email), {
+            "location_id": locations[practice], "submit": submit,
+            "lines": [{"product_id": products[sku], "quantity": qty} for sku, qty in items]})
+
+    past = db.session.scalars(select(Cycle).where(Cycle.name == "Demo: last cycle")).first()
+    if past is None:
+        past = orders.create_cycle(procurement, {"name": "Demo: last cycle", "opens_at": now - dt.timedelta(hours=2),
+                                                 "closes_at": now + dt.timedelta(hours=1)})
+        orders.open_cycle(procurement, past.id)
+        order("buyer@lakeside.example", "Lakeside Family Medicine", [("GLV-NIT-M", 40), ("GAU-4X4", 20)])
+        order("buyer@riverbend.example", "Riverbend Pediatrics", [("GLV-NIT-M", 30), ("GLV-NIT-L", 25)])
+        table = order("buyer@northside.example", "Northside Orthopedics", [("TBL-EXAM-626", 1), ("GLV-NIT-L", 30)])
+        orders.approve_order(_principal_of("dr.patel@northside.example"), table.id)
+        order("buyer@lakeside.example", "Lakeside Family Medicine", [("SYR-3ML", 10)])  # never approved: misses
+        orders.request_close(procurement, past.id)
+        _wait_for_close(past.id)
+        acme = _principal_of("admin@acme.example")
+        po = db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.cycle_id == past.id)).first()
+        gloves_l = [line for line in po.lines if line.product_id == products["GLV-NIT-L"]]
+        orders.acknowledge(acme, po.id, [
+            {"line_id": line.id, "accepted_quantity": line.quantity - (5 if line is gloves_l[-1] else 0)}
+            for line in po.lines])
+        db.session.refresh(po)
+        shippable = [line for line in po.lines if line.accepted_quantity]
+        orders.ship(acme, po.id, {"carrier": "UPS", "tracking_number": "1Z999AA10123456784", "lines": [
+            {"line_id": line.id, "location_id": line.location_id, "quantity": line.accepted_quantity} for line in shippable]})
+    lines.append(f" {past.name}: cycle {past.id}, closed (GET /api/v1/cycles/{past.id}/results, /api/v1/purchase-orders)")
+
+    current = db.session.scalars(select(Cycle).where(Cycle.name == "Demo: this cycle")).first()
+    if current is None:
+        current = orders.create_cycle(procurement, {"name": "Demo: this cycle", "opens_at": now,
+                                                    "closes_at": now + dt.timedelta(days=14)})
+        orders.open_cycle(procurement, current.id)
+        order("buyer@lakeside.example", "Lakeside Family Medicine", [("GLV-NIT-M", 50), ("GAU-4X4", 10)])
+        order("buyer@riverbend.example", "Riverbend Pediatrics", [("GLV-NIT-L", 40)])
+        order("buyer@northside.example", "Northside Orthopedics", [("OTO-WALL", 2)])  # clinical: awaits dr.patel
+    lines.append(f" {current.name}: cycle {current.id}, open (GET /api/v1/contracts/1/tier-progress)")
+    return lines
+
+
 def seed() -> list[str]:
     lines = seed_accounts()
     lines += seed_catalog()
     lines += seed_contracts()
+    lines += seed_purchasing()
     return lines + [f"Every demo user's password: {DEMO_PASSWORD}"]

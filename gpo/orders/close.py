@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from sqlalchemy import and_, case, func, insert, literal, select, update
+from sqlalchemy import and_, case, func, insert, literal, select, text, update
 
 from gpo import audit
 from gpo.auth.principal import SYSTEM
@@ -61,6 +61,9 @@ def close_cycle(cycle_id: int) -> dict:
     cycle = _lock_cycle(cycle_id)
     if cycle.status == "closed":
         return _summary(cycle_id)
+    if db.engine.dialect.name == "postgresql":
+        # Sorts and hashes over a whole cycle's lines: keep them in memory (this transaction only).
+        db.session.execute(text("SET LOCAL work_mem = '128MB'"))
     _leave_out_unconfirmed(cycle_id)
     _step("missed_cycle")
     _decide_tiers(cycle_id)
@@ -129,28 +132,31 @@ def _decide_tiers(cycle_id: int) -> None:
 
 
 def _price_lines(cycle_id: int) -> None:
-    """One UPDATE over every confirmed line: its unit price at the achieved tier (the
-    tier's fixed item price, else the discount off its list price snapshot), and its
-    list, paid and savings cents, each rounded half-up once."""
-    fixed = CycleItemPrice.__table__
+    """Two UPDATEs over the confirmed lines: every line at its contract's achieved
+    discount off its list price snapshot, then the few lines whose tier fixes an item
+    price. Each sets the unit price and the list, paid and savings cents, each rounded
+    half-up once."""
+    lines = OrderLine.__table__
     result = CycleContractResult.__table__
-    unit_price = func.coalesce(fixed.c.unit_price, discounted_price_sql(OrderLine.list_price, result.c.discount_percent))
-    priced = (
-        select(OrderLine.id.label("line_id"), OrderLine.quantity, OrderLine.list_price, unit_price.label("unit_price"))
-        .select_from(OrderLine)
-        .join(Order, _confirmed_lines(cycle_id))
-        .join(result, and_(result.c.cycle_id == cycle_id, result.c.contract_id == OrderLine.contract_id))
-        .outerjoin(fixed, and_(fixed.c.cycle_id == cycle_id, fixed.c.contract_id == OrderLine.contract_id,
-                               fixed.c.product_id == OrderLine.product_id))
-        .subquery("priced")
-    )
-    list_cents = line_cents_sql(priced.c.list_price, priced.c.quantity)
-    paid_cents = line_cents_sql(priced.c.unit_price, priced.c.quantity)
+    fixed = CycleItemPrice.__table__
+    confirmed = and_(Order.id == lines.c.order_id, Order.cycle_id == cycle_id, Order.status == "confirmed")
+
+    def priced_at(unit_price):
+        list_cents = line_cents_sql(lines.c.list_price, lines.c.quantity)
+        paid_cents = line_cents_sql(unit_price, lines.c.quantity)
+        return dict(unit_price=unit_price, list_cents=list_cents, line_cents=paid_cents,
+                    savings_cents=list_cents - paid_cents, accepted_quantity=lines.c.quantity)
+
     db.session.execute(
-        update(OrderLine.__table__)
-        .where(OrderLine.__table__.c.id == priced.c.line_id)
-        .values(unit_price=priced.c.unit_price, list_cents=list_cents, line_cents=paid_cents,
-                savings_cents=list_cents - paid_cents, accepted_quantity=priced.c.quantity)
+        update(lines)
+        .where(confirmed, result.c.cycle_id == cycle_id, result.c.contract_id == lines.c.contract_id)
+        .values(**priced_at(discounted_price_sql(lines.c.list_price, result.c.discount_percent)))
+    )
+    db.session.execute(
+        update(lines)
+        .where(confirmed, fixed.c.cycle_id == cycle_id, fixed.c.contract_id == lines.c.contract_id,
+               fixed.c.product_id == lines.c.product_id)
+        .values(**priced_at(fixed.c.unit_price))
     )
 
 
