@@ -140,6 +140,12 @@ class Blueprint(SmorestBlueprint):
         return None
 
 
+def page_of(result, pagination_parameters):
+    """A list view's return value from a service's Paged result (sets X-Pagination)."""
+    pagination_parameters.item_count = result.total
+    return result.items
+
+
 def error_body(status: int, message: str | None = None, errors: dict | None = None) -> dict:
     phrase = HTTPStatus(status).phrase
     body = {"code": status, "status": phrase, "message": message or phrase}

@@ -116,6 +116,11 @@ def init_app(app) -> None:
         db.session.remove()
 
 
+def one_of_sql(column: str, values) -> str:
+    """SQL text of a CHECK that a column holds one of `values`."""
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
 class CreatedAtMixin:
     created_at: Mapped[dt.datetime] = mapped_column(
         UTCDateTime(), default=utcnow, server_default=func.now()

@@ -133,21 +133,19 @@ BOLT_CATALOG = [
 ]
 
 
-def _wait_for_import(import_id: int, timeout: float = 120) -> None:
-    """With REDIS_URL set an RQ worker applies the import: wait for it (in-process
-    imports are already done)."""
+def _wait_until_done(what: str, status_query, done: tuple[str, ...], timeout: float = 120) -> None:
+    """With REDIS_URL set an RQ worker runs the demo's jobs: wait for them (in-process
+    jobs are already done)."""
     import time
-
-    from gpo.catalog.models import CatalogImport
 
     deadline = time.monotonic() + timeout
     while True:
         db.session.rollback()
-        status = db.session.scalar(select(CatalogImport.status).where(CatalogImport.id == import_id))
-        if status in ("finished", "failed"):
+        status = db.session.scalar(status_query)
+        if status in done:
             return
         if time.monotonic() > deadline:
-            raise RuntimeError(f"catalog import {import_id} is still {status}: is a worker running (make worker)?")
+            raise RuntimeError(f"{what} is still {status}: is a worker running (make worker)?")
         time.sleep(0.2)
 
 
@@ -168,7 +166,8 @@ def seed_catalog() -> list[str]:
                                   roles=frozenset({API_KEY_ROLE}), label=f"demo data for {vendor_name}")
             body = {"mode": "upsert", "products": [dict(zip(fields, row)) for row in catalog]}
             accepted = start_import(principal, vendor.id, None, json.dumps(body).encode(), "json")
-            _wait_for_import(accepted.id)
+            _wait_until_done(f"catalog import {accepted.id}",
+                             select(CatalogImport.status).where(CatalogImport.id == accepted.id), ("finished", "failed"))
         latest = db.session.scalars(
             select(CatalogImport).where(CatalogImport.vendor_id == vendor.id).order_by(CatalogImport.id.desc())
         ).first()
@@ -230,21 +229,6 @@ def seed_contracts() -> list[str]:
     return lines
 
 
-def _wait_for_close(cycle_id: int, timeout: float = 120) -> None:
-    import time
-
-    from gpo.orders.models import Cycle
-
-    deadline = time.monotonic() + timeout
-    while True:
-        db.session.rollback()
-        if db.session.scalar(select(Cycle.status).where(Cycle.id == cycle_id)) == "closed":
-            return
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"cycle {cycle_id} did not close: is a worker running (make worker)?")
-        time.sleep(0.2)
-
-
 def seed_purchasing() -> list[str]:
     """A past cycle closed with orders from the three practices (a clinical exam table
     approved by a physician, one order that missed the cycle waiting for approval), its
@@ -277,7 +261,7 @@ def seed_purchasing() -> list[str]:
         orders.approve_order(_principal_of("dr.patel@northside.example"), table.id)
         order("buyer@lakeside.example", "Lakeside Family Medicine", [("SYR-3ML", 10)])  # never approved: misses
         orders.request_close(procurement, past.id)
-        _wait_for_close(past.id)
+        _wait_until_done(f"the close of cycle {past.id}", select(Cycle.status).where(Cycle.id == past.id), ("closed",))
         acme = _principal_of("admin@acme.example")
         po = db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.cycle_id == past.id)).first()
         gloves_l = [line for line in po.lines if line.product_id == products["GLV-NIT-L"]]

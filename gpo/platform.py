@@ -5,7 +5,7 @@ from flask.views import MethodView
 from marshmallow import fields
 
 from gpo import audit, jobs
-from gpo.api import Blueprint, Id, Schema
+from gpo.api import Blueprint, Id, Schema, page_of
 from gpo.auth.request import current_principal
 
 blp = Blueprint("platform", __name__, url_prefix="/api/v1", description="Audit trail and background jobs")
@@ -57,8 +57,7 @@ class AuditEvents(MethodView):
         """Who changed what, newest first (MSO admin: all; an organization's admin: its own)."""
         pp = pagination_parameters
         result = audit.list_events(current_principal(), filters, pp.page, pp.page_size)
-        pp.item_count = result.total
-        return result.items
+        return page_of(result, pp)
 
 
 @blp.route("/jobs/<int:job_id>")

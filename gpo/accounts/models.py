@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from gpo.db import BigId, CreatedAtMixin, IdPK, db
+from gpo.db import BigId, CreatedAtMixin, IdPK, db, one_of_sql
 
 ORG_TYPES = ("mso", "practice", "vendor")
 PRACTICE_STATUSES = ("active", "suspended")
@@ -32,14 +32,12 @@ ROLES_BY_ORG_TYPE = {"mso": MSO_ROLES, "practice": PRACTICE_ROLES, "vendor": VEN
 ALL_ROLES = MSO_ROLES + PRACTICE_ROLES + VENDOR_ROLES
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class Organization(CreatedAtMixin, db.Model):
     __tablename__ = "organizations"
     __table_args__ = (
-        CheckConstraint(_in("org_type", ORG_TYPES), name="org_type"),
+        CheckConstraint(one_of_sql("org_type", ORG_TYPES), name="org_type"),
         # There is exactly one operating MSO.
         Index(
             "uq_organizations_single_mso",
@@ -68,7 +66,7 @@ class Mso(Organization):
 
 class Practice(Organization):
     __tablename__ = "practices"
-    __table_args__ = (CheckConstraint(_in("status", PRACTICE_STATUSES), name="status"),)
+    __table_args__ = (CheckConstraint(one_of_sql("status", PRACTICE_STATUSES), name="status"),)
 
     id: Mapped[int] = mapped_column(BigId, ForeignKey("organizations.id"), primary_key=True)
     tax_id: Mapped[str] = mapped_column(String(10))
@@ -82,7 +80,7 @@ class Practice(Organization):
 
 class Vendor(Organization):
     __tablename__ = "vendors"
-    __table_args__ = (CheckConstraint(_in("kind", VENDOR_KINDS), name="kind"),)
+    __table_args__ = (CheckConstraint(one_of_sql("kind", VENDOR_KINDS), name="kind"),)
 
     id: Mapped[int] = mapped_column(BigId, ForeignKey("organizations.id"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
@@ -167,7 +165,7 @@ class User(CreatedAtMixin, db.Model):
 
 class UserRole(db.Model):
     __tablename__ = "user_roles"
-    __table_args__ = (CheckConstraint(_in("role", ALL_ROLES), name="role"),)
+    __table_args__ = (CheckConstraint(one_of_sql("role", ALL_ROLES), name="role"),)
 
     user_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True

@@ -17,16 +17,11 @@ from gpo.accounts.schemas import (
     VendorSchema,
     VendorUpdateSchema,
 )
-from gpo.api import Blueprint, Schema
+from gpo.api import Blueprint, Schema, page_of
 from gpo.auth.request import current_principal
 from gpo.idempotency import idempotent
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Member practices, vendors and their users")
-
-
-def _page(result, pagination_parameters):
-    pagination_parameters.item_count = result.total
-    return result.items
 
 
 @blp.route("/practices")
@@ -36,7 +31,7 @@ class Practices(MethodView):
     def get(self, pagination_parameters):
         """Member practices (a practice's users see their own)."""
         pp = pagination_parameters
-        return _page(services.list_practices(current_principal(), pp.page, pp.page_size), pp)
+        return page_of(services.list_practices(current_principal(), pp.page, pp.page_size), pp)
 
     @idempotent()
     @blp.arguments(PracticeSchema)
@@ -71,7 +66,7 @@ class Locations(MethodView):
     def get(self, practice_id, pagination_parameters):
         """A practice's ship-to locations."""
         pp = pagination_parameters
-        return _page(services.list_locations(current_principal(), practice_id, pp.page, pp.page_size), pp)
+        return page_of(services.list_locations(current_principal(), practice_id, pp.page, pp.page_size), pp)
 
     @idempotent()
     @blp.arguments(LocationSchema)
@@ -88,7 +83,7 @@ class Providers(MethodView):
     def get(self, practice_id, pagination_parameters):
         """A practice's clinicians."""
         pp = pagination_parameters
-        return _page(services.list_providers(current_principal(), practice_id, pp.page, pp.page_size), pp)
+        return page_of(services.list_providers(current_principal(), practice_id, pp.page, pp.page_size), pp)
 
     @idempotent()
     @blp.arguments(ProviderSchema)
@@ -123,7 +118,7 @@ def _users_view(model, url: str, org_arg: str | None, who: str):
         def get(self, pagination_parameters, **kwargs):
             pp = pagination_parameters
             result = services.list_users(current_principal(), model, kwargs.get(org_arg), pp.page, pp.page_size)
-            return _page(result, pp)
+            return page_of(result, pp)
 
         @idempotent()
         @blp.arguments(UserSchema)
@@ -155,7 +150,7 @@ class Vendors(MethodView):
         """Vendors (a vendor's users and keys see their own)."""
         pp = pagination_parameters
         result = services.list_vendors(current_principal(), query.get("kind"), pp.page, pp.page_size)
-        return _page(result, pp)
+        return page_of(result, pp)
 
     @idempotent()
     @blp.arguments(VendorSchema)

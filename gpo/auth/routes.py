@@ -7,7 +7,7 @@ from flask.views import MethodView
 from gpo.auth import services
 from gpo.auth.request import current_principal, public
 from gpo.auth.schemas import ApiKeyCreatedSchema, ApiKeySchema, LoginSchema, MeSchema, TokenSchema
-from gpo.api import Blueprint
+from gpo.api import Blueprint, page_of
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Sign in, who am I, vendor API keys")
 
@@ -47,8 +47,7 @@ class ApiKeys(MethodView):
         """The vendor's keys (never the keys themselves)."""
         pp = pagination_parameters
         result = services.list_api_keys(current_principal(), vendor_id, pp.page, pp.page_size)
-        pp.item_count = result.total
-        return result.items
+        return page_of(result, pp)
 
     @blp.arguments(ApiKeySchema)
     @blp.response(201, ApiKeyCreatedSchema)

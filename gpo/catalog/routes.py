@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import request
 from flask.views import MethodView
 
-from gpo.api import Blueprint
+from gpo.api import Blueprint, page_of
 from gpo.auth.request import current_principal
 from gpo.catalog import services
 from gpo.catalog.parsing import CSV_HEADER_DOC, MAX_ROWS
@@ -56,11 +56,6 @@ _IMPORT_BODY_DOC = {
 }
 
 
-def _page(result, pagination_parameters):
-    pagination_parameters.item_count = result.total
-    return result.items
-
-
 @blp.route("/products")
 class Products(MethodView):
     @blp.arguments(ProductQuerySchema, location="query")
@@ -69,7 +64,7 @@ class Products(MethodView):
     def get(self, filters, pagination_parameters):
         """Browse and search the catalog (practices: active products; vendors: their own)."""
         pp = pagination_parameters
-        return _page(services.browse(current_principal(), filters, pp.page, pp.page_size), pp)
+        return page_of(services.browse(current_principal(), filters, pp.page, pp.page_size), pp)
 
 
 @blp.route("/products/<int:product_id>")
@@ -115,7 +110,7 @@ class CatalogImports(MethodView):
     def get(self, vendor_id, pagination_parameters):
         """The vendor's imports, newest first."""
         pp = pagination_parameters
-        return _page(services.list_imports(current_principal(), vendor_id, pp.page, pp.page_size), pp)
+        return page_of(services.list_imports(current_principal(), vendor_id, pp.page, pp.page_size), pp)
 
     @idempotent()
     @blp.arguments(ImportQuerySchema, location="query")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from gpo.api import Blueprint
+from gpo.api import Blueprint, page_of
 from gpo.auth.request import current_principal
 from gpo.contracts import services
 from gpo.contracts.schemas import (
@@ -19,11 +19,6 @@ from gpo.idempotency import idempotent
 blp = Blueprint("contracts", __name__, url_prefix="/api/v1", description="Vendor contracts, tiers and negotiation")
 
 
-def _page(result, pagination_parameters):
-    pagination_parameters.item_count = result.total
-    return result.items
-
-
 @blp.route("/contracts")
 class Contracts(MethodView):
     @blp.arguments(ContractQuerySchema, location="query")
@@ -32,7 +27,7 @@ class Contracts(MethodView):
     def get(self, filters, pagination_parameters):
         """Contracts: MSO staff all, a vendor its own, practices those in effect."""
         pp = pagination_parameters
-        return _page(services.list_contracts(current_principal(), filters, pp.page, pp.page_size), pp)
+        return page_of(services.list_contracts(current_principal(), filters, pp.page, pp.page_size), pp)
 
     @idempotent()
     @blp.arguments(ContractCreateSchema)
@@ -61,7 +56,7 @@ class Proposals(MethodView):
     def get(self, contract_id, pagination_parameters):
         """The negotiation thread, oldest first (MSO staff and the vendor)."""
         pp = pagination_parameters
-        return _page(services.list_proposals(current_principal(), contract_id, pp.page, pp.page_size), pp)
+        return page_of(services.list_proposals(current_principal(), contract_id, pp.page, pp.page_size), pp)
 
     @idempotent()
     @blp.arguments(TermsSchema)

@@ -17,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gpo.catalog.models import Price
-from gpo.db import BigId, CreatedAtMixin, IdPK, UTCDateTime, db
+from gpo.db import BigId, CreatedAtMixin, IdPK, UTCDateTime, db, one_of_sql
 
 CYCLE_STATUSES = ("scheduled", "open", "closing", "closed")
 # An order is "submitted" for an instant: it is confirmed at once, or waits for a
@@ -26,8 +26,6 @@ ORDER_STATUSES = ("draft", "awaiting_approval", "confirmed", "priced", "invoiced
 OPEN_ORDER_STATUSES = ("draft", "awaiting_approval", "confirmed")
 
 
-def _in(column, values):
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class Cycle(CreatedAtMixin, db.Model):
@@ -35,7 +33,7 @@ class Cycle(CreatedAtMixin, db.Model):
 
     __tablename__ = "cycles"
     __table_args__ = (
-        CheckConstraint(_in("status", CYCLE_STATUSES), name="status"),
+        CheckConstraint(one_of_sql("status", CYCLE_STATUSES), name="status"),
         CheckConstraint("closes_at > opens_at", name="window"),
         UniqueConstraint("name"),
         # At most one cycle is open at a time.
@@ -57,7 +55,7 @@ class Cycle(CreatedAtMixin, db.Model):
 class Order(CreatedAtMixin, db.Model):
     __tablename__ = "orders"
     __table_args__ = (
-        CheckConstraint(_in("status", ORDER_STATUSES), name="status"),
+        CheckConstraint(one_of_sql("status", ORDER_STATUSES), name="status"),
         Index("ix_orders_cycle_status", "cycle_id", "status"),
     )
     __noun__ = "order"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import request
 from flask.views import MethodView
 
-from gpo.api import Blueprint
+from gpo.api import Blueprint, page_of
 from gpo.auth.request import current_principal
 from gpo.idempotency import idempotent
 from gpo.orders import services
@@ -29,11 +29,6 @@ from gpo.orders.schemas import (
 blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Purchasing cycles, orders and purchase orders")
 
 
-def _page(result, pagination_parameters):
-    pagination_parameters.item_count = result.total
-    return result.items
-
-
 @blp.route("/cycles")
 class Cycles(MethodView):
     @blp.arguments(CycleQuerySchema, location="query")
@@ -42,7 +37,7 @@ class Cycles(MethodView):
     def get(self, query, pagination_parameters):
         """Purchasing cycles, newest first."""
         pp = pagination_parameters
-        return _page(services.list_cycles(current_principal(), query.get("status"), pp.page, pp.page_size), pp)
+        return page_of(services.list_cycles(current_principal(), query.get("status"), pp.page, pp.page_size), pp)
 
     @idempotent()
     @blp.arguments(CycleSchema)
@@ -105,7 +100,7 @@ class Orders(MethodView):
     def get(self, filters, pagination_parameters):
         """Orders (a practice's users: their own), newest first."""
         pp = pagination_parameters
-        return _page(services.list_orders(current_principal(), filters, pp.page, pp.page_size), pp)
+        return page_of(services.list_orders(current_principal(), filters, pp.page, pp.page_size), pp)
 
     @idempotent(required=True)
     @blp.arguments(OrderCreateSchema)
@@ -161,7 +156,7 @@ class PurchaseOrders(MethodView):
     def get(self, query, pagination_parameters):
         """Purchase orders (a vendor: its own), lines per product and ship-to location."""
         pp = pagination_parameters
-        return _page(services.list_purchase_orders(current_principal(), query.get("cycle_id"), pp.page, pp.page_size), pp)
+        return page_of(services.list_purchase_orders(current_principal(), query.get("cycle_id"), pp.page, pp.page_size), pp)
 
 
 @blp.route("/purchase-orders/<int:purchase_order_id>")
