@@ -87,12 +87,23 @@ class Id(WholeNumber):
         super().__init__(**kwargs)
 
 
-class Price(ma.fields.Decimal):
-    """A unit price: a decimal string in and out, sent with its 4 places ("12.5000").
-    Loading never rounds: validators refuse more than 4 places."""
+class DecimalString(ma.fields.Decimal):
+    """An exact decimal, a string on the wire ("12.5") so no client reads it as a float;
+    JSON numbers are accepted on input, digits must be ASCII. Documented as
+    `type: string, format: decimal`."""
 
     def __init__(self, **kwargs):
         super().__init__(as_string=True, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or (isinstance(value, str) and not value.isascii()):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Price(DecimalString):
+    """A unit price, sent with its 4 places ("12.5000"). Loading never rounds:
+    validators refuse more than 4 places."""
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
@@ -245,6 +256,8 @@ def init_app(app: Flask) -> Api:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=app.config["TRUSTED_PROXIES"])
     api = GpoApi(app)
     api.ERROR_SCHEMA = ErrorSchema
+    api.register_field(DecimalString, "string", "decimal")
+    api.register_field(Price, "string", "decimal")
 
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from gpo.api import MAX_ID, Id, Price, Schema
+from gpo.api import DecimalString, Id, MAX_ID, Price, Schema
 from gpo.catalog.models import CATEGORIES
 from gpo.contracts.models import BASES
 
@@ -19,7 +19,7 @@ class ProductIdKey(fields.Integer):
 class TierSchema(Schema):
     min_volume = fields.Integer(required=True, strict=True, validate=validate.Range(max=10**15),
                                 metadata={"example": 250, "description": "units, or list-price cents for a spend basis"})
-    discount_percent = fields.Decimal(required=True, as_string=True, metadata={"example": "8.5"})
+    discount_percent = DecimalString(required=True, metadata={"example": "8.5"})
     item_prices = fields.Dict(
         keys=ProductIdKey(validate=validate.Range(min=1, max=MAX_ID)), values=Price(), load_default=dict,
         metadata={"example": {"103": "3100.0000"}, "description": "product id -> fixed unit price at this tier"},
@@ -30,7 +30,7 @@ class TermsSchema(Schema):
     """A proposal's terms."""
 
     tiers = fields.List(fields.Nested(TierSchema), required=True, validate=validate.Length(min=1, max=20))
-    admin_fee_percent = fields.Decimal(required=True, as_string=True, metadata={"example": "2.0"})
+    admin_fee_percent = DecimalString(required=True, metadata={"example": "2.0"})
     admin_fee_disclosure = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
     notes = fields.String(load_default="", validate=validate.Length(max=5000), metadata={"example": "opening offer"})
 
@@ -60,7 +60,7 @@ class ContractSchema(Schema):
     status = fields.String(metadata={"example": "active", "description": " -> ".join(CONTRACT_STATUSES[:4]) + " or terminated"})
     items = fields.List(fields.Integer(), metadata={"example": [101, 102, 103]})
     tiers = fields.List(fields.Nested(TierSchema), allow_none=True, metadata={"description": "the agreed tiers (none before acceptance)"})
-    admin_fee_percent = fields.Decimal(as_string=True, allow_none=True, metadata={"example": "2.0000"})
+    admin_fee_percent = DecimalString(allow_none=True, metadata={"example": "2.0000"})
     admin_fee_disclosure = fields.String(allow_none=True)
     accepted_proposal_number = fields.Integer(allow_none=True)
     accepted_at = fields.DateTime(allow_none=True)
@@ -75,7 +75,7 @@ class ProposalSchema(Schema):
     author_label = fields.String(metadata={"example": "admin@acme.example"})
     status = fields.String(metadata={"example": "open"})
     tiers = fields.List(fields.Nested(TierSchema))
-    admin_fee_percent = fields.Decimal(as_string=True)
+    admin_fee_percent = DecimalString()
     admin_fee_disclosure = fields.String(allow_none=True)
     notes = fields.String()
     created_at = fields.DateTime()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from gpo.api import Id, Price, Schema, WholeNumber
+from gpo.api import DecimalString, Id, Price, Schema, WholeNumber
 from gpo.orders.models import CYCLE_STATUSES, ORDER_STATUSES
 
 
@@ -85,7 +85,7 @@ class OrderQuerySchema(Schema):
 
 class TierRefSchema(Schema):
     min_volume = fields.Integer()
-    discount_percent = fields.Decimal(as_string=True)
+    discount_percent = DecimalString()
     item_prices = fields.Dict(keys=fields.String(), values=fields.String())
 
 
@@ -107,7 +107,7 @@ class TierProgressQuerySchema(Schema):
 class AchievedTierSchema(Schema):
     index = fields.Integer()
     min_volume = fields.Integer()
-    discount_percent = fields.Decimal(as_string=True)
+    discount_percent = DecimalString()
 
 
 class CycleResultSchema(Schema):

@@ -50,6 +50,9 @@ def test_the_openapi_document_validates_and_documents_errors(client):
     assert "Error" in spec["components"]["schemas"]
     example = spec["components"]["schemas"]["Practice"]["properties"]["tax_id"]["example"]
     assert example == "12-3456789"
+    # exact decimals travel as strings, and the spec says so (clients must not read floats)
+    for schema, field in (("Product", "list_price"), ("Tier", "discount_percent"), ("Contract", "admin_fee_percent")):
+        assert spec["components"]["schemas"][schema]["properties"][field]["type"] == "string", (schema, field)
 
 
 def test_swagger_ui_is_served(client):
