@@ -7,7 +7,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select, update
 
 from gpo import audit
-from gpo.accounts.models import User, Vendor
+from gpo.accounts.models import Organization, User, Vendor
 from gpo.auth import policy
 from gpo.auth.models import ApiKey, LoginFailure
 from gpo.auth.passwords import verify_password
@@ -152,8 +152,6 @@ def revoke_api_key(principal: Principal, api_key_id: int) -> None:
 
 def describe(principal: Principal) -> dict:
     """What GET /me shows of the caller."""
-    from gpo.accounts.models import Organization
-
     org = db.session.get(Organization, principal.organization_id)
     return {
         "kind": principal.kind,

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, or_, select, update
 from gpo import audit
 from gpo.accounts.models import Vendor
 from gpo.auth import policy
-from gpo.auth.principal import Principal
+from gpo.auth.principal import SYSTEM, Principal
 from gpo.catalog import parsing
 from gpo.catalog.models import CatalogImport, Product, ProductPrice, _search_document
 from gpo.catalog.schemas import ProductSchema
@@ -348,8 +348,6 @@ def apply_import(import_id: int) -> dict:
     catalog_import.errors = errors
     catalog_import.status = "finished"
     catalog_import.finished_at = now
-    from gpo.auth.principal import SYSTEM
-
     audit.record(SYSTEM, "catalog_import.apply", catalog_import, details=_counts(catalog_import))
     commit()
     return _counts(catalog_import)

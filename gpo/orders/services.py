@@ -16,7 +16,7 @@ from gpo.auth.principal import Principal
 from gpo.catalog.models import Product
 from gpo.contracts.models import Contract, ContractItem
 from gpo.contracts.tiers import achieved_index, price_at
-from gpo.db import Paged, commit, db, line_cents_sql, paged, utcnow
+from gpo.db import Paged, commit, db, flush_or_conflict, line_cents_sql, paged, utcnow
 from gpo.errors import Conflict, Invalid, NotFound
 from gpo.etags import require_match
 from gpo.jobs import enqueue
@@ -57,8 +57,6 @@ def create_cycle(principal: Principal, data: dict) -> Cycle:
         raise Invalid("closes_at must be after opens_at", {"json": {"closes_at": ["must be after opens_at"]}})
     cycle = Cycle(name=data["name"], opens_at=data["opens_at"], closes_at=data["closes_at"], status="scheduled")
     db.session.add(cycle)
-    from gpo.db import flush_or_conflict
-
     flush_or_conflict(f"a cycle named {data['name']!r} already exists")
     audit.record(principal, "cycle.create", cycle, details={"name": cycle.name})
     commit()
@@ -73,8 +71,6 @@ def open_cycle(principal: Principal, cycle_id: int) -> Cycle:
     cycle.status = "open"
     if cycle.opens_at > utcnow():
         cycle.opens_at = utcnow()
-    from gpo.db import flush_or_conflict
-
     flush_or_conflict("another cycle is open: close it first")
     audit.record(principal, "cycle.open", cycle)
     commit()
