@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Callable
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Numeric, event, func, select
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Numeric, event, func, literal, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -280,4 +280,6 @@ def discounted_price_sql(list_price_column, discount_percent_column):
         price = type_coerce(list_price_column, BigInteger())
         discount = type_coerce(discount_percent_column, BigInteger())
         return (price * (1000000 - discount) + 500000) // 1000000
-    return func.round(list_price_column * (100 - discount_percent_column) / 100, 4)
+    # Multiplying by 0.01 is exact; dividing by 100 would round once at the division's
+    # scale before the final round to 4 places.
+    return func.round(list_price_column * (100 - discount_percent_column) * literal(Decimal("0.01")), 4)

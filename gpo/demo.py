@@ -14,6 +14,7 @@ from gpo.auth.models import ApiKey
 from gpo.auth.principal import SYSTEM
 from gpo.auth.tokens import hash_api_key
 from gpo.db import commit, db, utcnow
+from gpo.etags import etag_for
 from gpo.identifiers import npi_with_check_digit
 
 DEMO_PASSWORD = "gpo-demo-password"
@@ -258,7 +259,7 @@ def seed_purchasing() -> list[str]:
         order("buyer@lakeside.example", "Lakeside Family Medicine", [("GLV-NIT-M", 40), ("GAU-4X4", 20)])
         order("buyer@riverbend.example", "Riverbend Pediatrics", [("GLV-NIT-M", 30), ("GLV-NIT-L", 25)])
         table = order("buyer@northside.example", "Northside Orthopedics", [("TBL-EXAM-626", 1), ("GLV-NIT-L", 30)])
-        orders.approve_order(_principal_of("dr.patel@northside.example"), table.id)
+        orders.approve_order(_principal_of("dr.patel@northside.example"), table.id, {etag_for(table)})
         order("buyer@lakeside.example", "Lakeside Family Medicine", [("SYR-3ML", 10)])  # never approved: misses
         orders.request_close(procurement, past.id)
         _wait_until_done(f"the close of cycle {past.id}", select(Cycle.status).where(Cycle.id == past.id), ("closed",))

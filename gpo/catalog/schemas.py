@@ -8,7 +8,9 @@ from gpo.api import Id, Price, Schema, WholeNumber
 from gpo.catalog.models import CATEGORIES, IMPORT_MODES
 from gpo.identifiers import is_valid_gtin
 
-MAX_PRICE = Decimal("9999999999.9999")  # NUMERIC(14,4)
+# Well inside NUMERIC(14,4), and small enough that SQL price arithmetic stays within
+# 64-bit integers on SQLite (price in 1/10000ths x a discount in 1/10000ths of a percent).
+MAX_PRICE = Decimal("99999999.9999")
 
 
 def _price(value: Decimal) -> None:
@@ -17,7 +19,7 @@ def _price(value: Decimal) -> None:
     if value.as_tuple().exponent < -4:
         raise ValidationError("list_price has at most 4 decimal places")
     if value > MAX_PRICE:
-        raise ValidationError("list_price is too large")
+        raise ValidationError(f"list_price is at most {MAX_PRICE}")
 
 
 def _gtin(value: str | None) -> None:

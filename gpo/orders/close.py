@@ -15,6 +15,7 @@ from sqlalchemy import and_, case, func, insert, literal, select, text, update
 
 from gpo import audit
 from gpo.auth.principal import SYSTEM
+from gpo.catalog.models import Product
 from gpo.contracts.models import Contract
 from gpo.contracts.tiers import achieved_index
 from gpo.db import commit, db, discounted_price_sql, line_cents_sql, utcnow
@@ -86,7 +87,18 @@ def close_cycle(cycle_id: int) -> dict:
 
 def _leave_out_unconfirmed(cycle_id: int) -> None:
     """Orders still waiting for a physician (or never submitted) miss the cycle, with
-    the reason the practice will see; they can be copied into the next cycle."""
+    the reason the practice will see; they can be copied into the next cycle. So do
+    confirmed orders holding a product marked clinical since, without an approval."""
+    newly_clinical = (
+        select(OrderLine.id).join(Product, Product.id == OrderLine.product_id)
+        .where(OrderLine.order_id == Order.id, Product.clinical.is_(True)).exists()
+    )
+    db.session.execute(
+        update(Order)
+        .where(Order.cycle_id == cycle_id, Order.status == "confirmed", Order.approved_at.is_(None), newly_clinical)
+        .values(status="missed_cycle",
+                missed_reason="a product was marked clinical after the order: it needed a physician's approval")
+    )
     db.session.execute(
         update(Order)
         .where(Order.cycle_id == cycle_id, Order.status.in_(("awaiting_approval", "draft")))
@@ -168,7 +180,7 @@ def _purchase_orders(cycle_id: int) -> None:
             ["cycle_id", "contract_id", "vendor_id", "created_at"],
             select(literal(cycle_id), Contract.id, Contract.vendor_id, literal(utcnow(), PurchaseOrder.created_at.type))
             .join(CycleContractResult, CycleContractResult.contract_id == Contract.id)
-            .where(CycleContractResult.cycle_id == cycle_id, CycleContractResult.volume > 0),
+            .where(CycleContractResult.cycle_id == cycle_id),  # every contract with confirmed lines
         )
     )
     db.session.execute(

@@ -7,7 +7,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Container
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 
 from gpo import audit
 from gpo.accounts.models import Location, Practice
@@ -17,9 +17,9 @@ from gpo.catalog.models import Product
 from gpo.contracts.models import Contract, ContractItem
 from gpo.contracts.tiers import achieved_index, price_at
 from gpo.db import Paged, commit, db, flush_or_conflict, line_cents_sql, paged, utcnow
-from gpo.errors import Conflict, Invalid, NotFound
+from gpo.errors import Conflict, DomainError, Invalid, NotFound
 from gpo.etags import require_match
-from gpo.jobs import enqueue
+from gpo.jobs import Job, enqueue
 from gpo.money import line_cents
 from gpo.orders import rules
 from gpo.orders.models import (
@@ -83,7 +83,9 @@ def request_close(principal: Principal, cycle_id: int) -> Cycle:
     cycle = policy.load(principal, Cycle, cycle_id, "cycle.manage", for_update=True)
     if cycle.status == "scheduled":
         raise Conflict(f"cycle {cycle.id} has not opened")
-    if cycle.close_job_id is None:
+    previous = db.session.get(Job, cycle.close_job_id) if cycle.close_job_id else None
+    if previous is None or (previous.status == "failed" and cycle.status != "closed"):
+        # (A close whose job failed for good can be asked for again.)
         cycle.close_job_id = enqueue("orders.close_cycle", principal, cycle_id=cycle.id).id
         audit.record(principal, "cycle.close_requested", cycle)
     commit()
@@ -264,10 +266,14 @@ def submit_order(principal: Principal, order_id: int) -> Order:
     return with_estimates(order)
 
 
-def approve_order(principal: Principal, order_id: int) -> Order:
-    """CPOM: a physician of the order's practice approves its clinical lines. No MSO
-    role and no other practice may (403 and 404)."""
+def approve_order(principal: Principal, order_id: int, if_match: Container[str]) -> Order:
+    """CPOM: a physician of the order's practice approves its clinical lines, exactly as
+    read (If-Match: lines changed since are not approved). No MSO role and no other
+    practice may (403 and 404)."""
     order = _changeable(principal, order_id, "order.approve")
+    if not if_match:
+        raise DomainError("approve the version you reviewed: send If-Match with its ETag", status_code=428)
+    require_match(order, if_match)
     order.approved_by_user_id, order.approved_at = principal.user_id, utcnow()
     order.updated_at = utcnow()
     if order.status == "awaiting_approval":
@@ -443,14 +449,19 @@ def get_purchase_order(principal: Principal, purchase_order_id: int) -> Purchase
     return policy.load(principal, PurchaseOrder, purchase_order_id, "purchase_order.read")
 
 
+def _pooled_into(po: PurchaseOrder, po_line: PurchaseOrderLine):
+    """SQL: the practices' order lines pooled into one purchase-order line (same
+    product, ship-to location and final price)."""
+    return and_(Order.id == OrderLine.order_id, Order.cycle_id == po.cycle_id,
+                Order.status.in_(("priced", "invoiced")), Order.location_id == po_line.location_id,
+                OrderLine.product_id == po_line.product_id, OrderLine.contract_id == po.contract_id,
+                OrderLine.unit_price == po_line.unit_price)
+
+
 def _order_lines_of(po: PurchaseOrder, po_line: PurchaseOrderLine, newest_first: bool):
-    """The practices' order lines pooled into one purchase-order line."""
     order_by = Order.id.desc() if newest_first else Order.id.asc()
     return db.session.scalars(
-        select(OrderLine).join(Order)
-        .where(Order.cycle_id == po.cycle_id, Order.status.in_(("priced", "invoiced")),
-               Order.location_id == po_line.location_id, OrderLine.product_id == po_line.product_id,
-               OrderLine.contract_id == po.contract_id)
+        select(OrderLine).join(Order, _pooled_into(po, po_line))
         .order_by(order_by, OrderLine.id).with_for_update(key_share=True)
     ).all()
 
@@ -469,6 +480,8 @@ def acknowledge(principal: Principal, purchase_order_id: int, lines: list[dict])
             errors[str(i)] = [f"line {po_line.id} is already acknowledged ({po_line.accepted_quantity} accepted)"]
         elif item["accepted_quantity"] > po_line.quantity:
             errors[str(i)] = [f"line {po_line.id}: {item['accepted_quantity']} accepted but {po_line.quantity} ordered"]
+    if len({item["line_id"] for item in lines}) != len(lines):
+        errors["lines"] = ["each line at most once per acknowledgement"]
     if errors:
         raise Invalid(next(iter(errors.values()))[0], {"json": {"lines": errors}})
     for item in lines:
@@ -486,25 +499,18 @@ def acknowledge(principal: Principal, purchase_order_id: int, lines: list[dict])
             order_line.savings_cents = order_line.list_cents - order_line.line_cents
         db.session.flush()
         po_line.line_cents = db.session.scalar(
-            select(func.coalesce(func.sum(OrderLine.line_cents), 0)).join(Order)
-            .where(Order.cycle_id == po.cycle_id, Order.status.in_(("priced", "invoiced")),
-                   Order.location_id == po_line.location_id, OrderLine.product_id == po_line.product_id,
-                   OrderLine.contract_id == po.contract_id)
-        )
+            select(func.coalesce(func.sum(OrderLine.line_cents), 0)).join(Order, _pooled_into(po, po_line)))
     audit.record(principal, "purchase_order.acknowledge", po,
                  details={"lines": [{"line_id": i["line_id"], "accepted_quantity": i["accepted_quantity"]} for i in lines]})
+    for hook in ACKNOWLEDGE_HOOKS:  # in the same transaction: all of it lands, or none
+        hook(po.id)
     commit()
-    _after_acknowledge(po.cycle_id)
     return po
 
 
-# Billing adds its reaction here (draft invoices drop refused lines).
+# Steps other features add to an acknowledgement, each `hook(purchase_order_id)`, run in
+# its transaction: billing adds here the draft invoices dropping refused units.
 ACKNOWLEDGE_HOOKS: list = []
-
-
-def _after_acknowledge(cycle_id: int) -> None:
-    for hook in ACKNOWLEDGE_HOOKS:
-        hook(cycle_id)
 
 
 def ship(principal: Principal, purchase_order_id: int, data: dict) -> Shipment:

@@ -132,15 +132,18 @@ def test_clinical_lines_wait_for_a_physician_of_the_practice(market):
     order = market.order([(market.table, 1), (market.gloves, 10)]).get_json()
     assert order["status"] == "awaiting_approval"
     url = f"/api/v1/orders/{order['id']}/approve"
-    assert_error(market.client.post(url, headers=market.world.headers["practice_buyer"]), 403)
-    assert_error(market.client.post(url, headers=market.world.headers["mso_admin"]), 403)
+    read = market.client.get(f"/api/v1/orders/{order['id']}", headers=market.world.headers["practice_physician"])
+    seen = {"If-Match": read.headers["ETag"]}
+    assert_error(market.client.post(url, headers={**market.world.headers["practice_buyer"], **seen}), 403)
+    assert_error(market.client.post(url, headers={**market.world.headers["mso_admin"], **seen}), 403)
+    assert_error(market.client.post(url, headers=market.world.headers["practice_physician"]), 428)
     other_physician = UserFactory(organization_id=market.world.other_practice.id, roles=["practice_physician"])
     from tests.api.conftest import bearer
     from tests.conftest import TEST_SECRET
     from tests.factories import token_for
 
-    assert_error(market.client.post(url, headers=bearer(token_for(other_physician, TEST_SECRET))), 404)
-    approved = market.client.post(url, headers=market.world.headers["practice_physician"])
+    assert_error(market.client.post(url, headers={**bearer(token_for(other_physician, TEST_SECRET)), **seen}), 404)
+    approved = market.client.post(url, headers={**market.world.headers["practice_physician"], **seen})
     assert approved.status_code == 200 and approved.get_json()["status"] == "confirmed"
     assert approved.get_json()["approved_by_user_id"] == market.world.users["practice_physician"].id
     by_physician = market.order([(market.table, 1)], who="practice_physician").get_json()
@@ -366,3 +369,79 @@ def test_results_are_each_partys_own_part(market):
     assert purchase_orders == []
     assert_error(market.client.get("/api/v1/purchase-orders", headers=market.world.headers["practice_buyer"]), 403)
     assert PurchaseOrderLine  # the model the totals come from
+
+
+def test_a_physician_approves_only_the_lines_they_read(market):
+    order = market.order([(market.table, 1)]).get_json()
+    url = f"/api/v1/orders/{order['id']}"
+    seen = market.client.get(url, headers=market.world.headers["practice_physician"]).headers["ETag"]
+    buyer = market.world.headers["practice_buyer"]
+    etag = market.client.get(url, headers=buyer).headers["ETag"]
+    market.client.patch(url, json={"lines": [{"product_id": market.table.id, "quantity": 3}]}, headers={**buyer, "If-Match": etag})
+    assert_error(market.client.post(f"{url}/approve", headers={**market.world.headers["practice_physician"], "If-Match": seen}), 412)
+
+
+def test_a_product_marked_clinical_mid_cycle_needs_approval_before_it_counts(market):
+    order = market.order([(market.gloves, 10)]).get_json()
+    assert order["status"] == "confirmed"
+    market.gloves.clinical = True
+    db.session.commit()
+    market.close()
+    missed = db.session.get(Order, order["id"])
+    assert missed.status == "missed_cycle" and "marked clinical" in missed.missed_reason
+    assert db.session.scalar(select(func.count()).select_from(PurchaseOrder)) == 0
+
+
+def test_a_list_price_change_mid_cycle_splits_the_line_and_each_part_is_acknowledged_alone(market):
+    market.order([(market.gloves, 60)], key="a")
+    market.gloves.list_price = D("21.00")
+    db.session.commit()
+    market.order([(market.gloves, 40)], who="practice_admin", key="b")
+    market.close()  # 100 units: 10% off each snapshot: 17.9910 and 18.9000
+    po = db.session.scalars(select(PurchaseOrder)).one()
+    cheap, dear = sorted(po.lines, key=lambda l: l.unit_price)
+    assert (cheap.line_cents, dear.line_cents) == (107946, 75600)
+    vendor = market.world.headers["vendor_key"]
+    url = f"/api/v1/purchase-orders/{po.id}/acknowledge"
+    assert_error(market.client.post(url, json={"lines": [{"line_id": dear.id, "accepted_quantity": 30},
+                                                       {"line_id": dear.id, "accepted_quantity": 40}]}, headers=vendor), 422)
+    assert market.client.post(url, json={"lines": [{"line_id": dear.id, "accepted_quantity": 30}]}, headers=vendor).status_code == 200
+    assert market.client.post(url, json={"lines": [{"line_id": cheap.id, "accepted_quantity": 60}]}, headers=vendor).status_code == 200
+    db.session.expire_all()
+    lines_total = db.session.scalar(select(func.sum(OrderLine.line_cents)))
+    po_total = db.session.scalar(select(func.sum(PurchaseOrderLine.line_cents)))
+    assert lines_total == po_total == 107946 + 56700
+
+
+def test_a_close_that_failed_for_good_can_be_asked_for_again(market, monkeypatch):
+    from gpo import jobs
+
+    market.order([(market.gloves, 10)])
+    monkeypatch.setattr(jobs, "dispatch", lambda job_id: None)
+    first = market.client.post(f"/api/v1/cycles/{market.cycle.id}/close", headers=market.world.headers["mso_procurement"]).get_json()
+    job = db.session.get(jobs.Job, first["job_id"])
+    job.status = "failed"
+    db.session.commit()
+    again = market.client.post(f"/api/v1/cycles/{market.cycle.id}/close", headers=market.world.headers["mso_procurement"]).get_json()
+    assert again["job_id"] != first["job_id"]
+
+
+def test_a_tiny_spend_still_reaches_the_vendor(market, world):
+    penny = ProductFactory(vendor_id=world.vendor.id, sku="PENNY", list_price=D("0.0040"))
+    ContractFactory(vendor_id=world.vendor.id, basis="spend", products=[penny])
+    market.order([(penny, 1)], key="p")
+    market.close()
+    assert db.session.scalar(select(func.count()).select_from(PurchaseOrder)) == 1
+
+
+def test_sql_prices_match_the_python_rule_even_for_huge_prices(market, world):
+    from gpo.money import line_cents, unit_price_at_discount
+
+    huge = ProductFactory(vendor_id=world.vendor.id, sku="HUGE", list_price=D("99362579.2946"))
+    ContractFactory(vendor_id=world.vendor.id, products=[huge], tiers=[
+        {"min_volume": 0, "discount_percent": "58.8425", "item_prices": {}}])
+    market.order([(huge, 1)], key="h")
+    market.close()
+    line = db.session.scalars(select(OrderLine).where(OrderLine.product_id == huge.id)).one()
+    expected = unit_price_at_discount(D("99362579.2946"), D("58.8425"))
+    assert (line.unit_price, line.line_cents) == (expected, line_cents(expected, 1)) == (D("40895153.5732"), 4089515357)
