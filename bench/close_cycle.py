@@ -80,7 +80,8 @@ GENERATE = [
        FROM orders o
        CROSS JOIN generate_series(1, :lines_per_order) k
        JOIN (SELECT contract_id, product_id, row_number() OVER (ORDER BY contract_id, product_id) - 1 AS n FROM contract_items) ci
-         ON ci.n = (o.id * 37 + k * 101) % (:contracts * :items)
+         ON ci.n = CASE WHEN :favorites = 0 THEN (o.id * 37 + k * 101) % (:contracts * :items)
+                        ELSE (o.practice_id * 53 + ((o.id + k) % :favorites) * 101) % (:contracts * :items) END
        JOIN products p ON p.id = ci.product_id""",
     "ANALYZE",
 ]
@@ -108,7 +109,7 @@ WHERE o.cycle_id = :cycle AND o.status = 'priced' GROUP BY o.practice_id
 """
 
 
-def run(app, url: str, lines: int) -> dict:
+def run(app, url: str, lines: int, favorites: int) -> dict:
     from flask_migrate import upgrade
 
     from gpo.db import db
@@ -119,7 +120,7 @@ def run(app, url: str, lines: int) -> dict:
         upgrade()
         db.engine.dispose()
     params = {"vendors": VENDORS, "practices": PRACTICES, "contracts": CONTRACTS, "items": ITEMS_PER_CONTRACT,
-              "orders": lines // LINES_PER_ORDER, "lines_per_order": LINES_PER_ORDER}
+              "orders": lines // LINES_PER_ORDER, "lines_per_order": LINES_PER_ORDER, "favorites": favorites}
     with app.app_context():
         start = time.perf_counter()
         for statement in GENERATE:
@@ -138,6 +139,7 @@ def run(app, url: str, lines: int) -> dict:
         start = time.perf_counter()
         summary = close_cycle(cycle_id)
         close_s = time.perf_counter() - start
+        po_lines = db.session.scalar(text("SELECT count(*) FROM purchase_order_lines"))
         closed = dict(db.session.execute(text(CLOSED_TOTALS), {"cycle": cycle_id}).all())
         db.session.commit()
         db.engine.dispose()
@@ -146,7 +148,7 @@ def run(app, url: str, lines: int) -> dict:
         "floor_seconds": round(floor_s, 3), "close_seconds": round(close_s, 3),
         "ratio_to_floor": round(close_s / floor_s, 2),
         "same_cents_per_practice_as_floor": {int(k): int(v) for k, v in floor.items()} == {int(k): int(v) for k, v in closed.items()},
-        "purchase_orders": summary["purchase_orders"], "paid_cents": summary["paid_cents"],
+        "purchase_orders": summary["purchase_orders"], "purchase_order_lines": po_lines, "paid_cents": summary["paid_cents"],
         "orders": summary["orders"], "peak_rss_mb_before_close": round(rss_before / 1024),
     }
 
@@ -154,15 +156,18 @@ def run(app, url: str, lines: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="100000,1000000", help="order-line counts to run, comma-separated")
+    parser.add_argument("--favorites", type=int, default=0,
+                        help="each practice orders from this many favourite products (0: any product, "
+                             "so almost no two lines pool into one purchase-order line: the worst case)")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/gpo_bench")
     os.environ.pop("REDIS_URL", None)
     from gpo import create_app
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": None, "SECRET_KEY": "bench" * 10})
-    figures = {"bench": "close_cycle", "practices": PRACTICES, "contracts": CONTRACTS}
+    figures = {"bench": "close_cycle", "practices": PRACTICES, "contracts": CONTRACTS, "favorites": args.favorites}
     for size in [int(s) for s in args.sizes.split(",")]:
-        figures[f"lines_{size}"] = run(app, url, size)
+        figures[f"lines_{size}"] = run(app, url, size, args.favorites)
     figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     figures["targets"] = {"ratio_to_floor": 3, "peak_rss_mb": 500}
     print(json.dumps(figures))
