@@ -49,6 +49,7 @@ def _register_jobs() -> None:
     from gpo import maintenance  # noqa: F401
     from gpo.catalog import services  # noqa: F401
     from gpo.orders import close  # noqa: F401
+    from gpo.billing import payments, purchasing, services as billing  # noqa: F401
 
 
 def _blueprints():
@@ -58,8 +59,9 @@ def _blueprints():
     from gpo.catalog import routes as catalog
     from gpo.contracts import routes as contracts
     from gpo.orders import routes as orders
+    from gpo.billing import routes as billing
 
-    return [auth.blp, accounts.blp, catalog.blp, contracts.blp, orders.blp, platform.blp]
+    return [auth.blp, accounts.blp, catalog.blp, contracts.blp, orders.blp, billing.blp, platform.blp]
 
 
 def _engine_options(url: str) -> dict:

@@ -8,6 +8,8 @@ and never a stack trace.
 """
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
 import re
@@ -18,7 +20,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 import marshmallow as ma
-from flask import Flask, has_request_context, jsonify, request
+from flask import Flask, Response, has_request_context, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -155,6 +157,28 @@ def page_of(result, pagination_parameters):
     """A list view's return value from a service's Paged result (sets X-Pagination)."""
     pagination_parameters.item_count = result.total
     return result.items
+
+
+def wants_csv() -> bool:
+    """The client asked for CSV (`Accept: text/csv`) rather than JSON."""
+    return request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"
+
+
+def csv_response(rows: list[dict], columns: list[str], filename: str) -> Response:
+    """Rows as a CSV download (statements and reports). Money stays in integer cents."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        # A spreadsheet must not run a cell as a formula (names come from users).
+        writer.writerow({k: (f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v) for k, v in row.items()})
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def csv_doc(example: str) -> dict:
+    """OpenAPI: the 200 answer is also available as CSV."""
+    return {"responses": {"200": {"content": {"text/csv": {"schema": {"type": "string"}, "example": example}}}}}
 
 
 def error_body(status: int, message: str | None = None, errors: dict | None = None) -> dict:

@@ -43,6 +43,10 @@ def from_environment() -> dict:
         "STRIPE_API_KEY": os.environ.get("STRIPE_API_KEY", "sk_test_localstripe"),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8420"),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_localstripe"),
+        # Invoices are due this many days after they are issued (net 30).
+        "INVOICE_NET_DAYS": _int("INVOICE_NET_DAYS", 30),
+        # Hours after a failed payment attempt before the next one (attempt 2, attempt 3).
+        "PAYMENT_RETRY_HOURS": [int(h) for h in os.environ.get("PAYMENT_RETRY_HOURS", "24,72").split(",")],
     }
 
 
@@ -56,3 +60,6 @@ def check(config: dict) -> None:
             )
         if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
             raise ConfigError("GPO_ENV=production needs DATABASE_URL pointing at PostgreSQL")
+        if config["STRIPE_WEBHOOK_SECRET"] == "whsec_localstripe" or config["STRIPE_API_KEY"] == "sk_test_localstripe":
+            raise ConfigError("GPO_ENV=production needs STRIPE_API_KEY and STRIPE_WEBHOOK_SECRET from Stripe "
+                              "(and STRIPE_API_BASE empty)")

@@ -283,3 +283,11 @@ def discounted_price_sql(list_price_column, discount_percent_column):
     # Multiplying by 0.01 is exact; dividing by 100 would round once at the division's
     # scale before the final round to 4 places.
     return func.round(list_price_column * (100 - discount_percent_column) * literal(Decimal("0.01")), 4)
+
+
+def whole_as_price_sql(integer_column):
+    """SQL storing a whole number into a 4-place ExactDecimal column from an
+    INSERT ... SELECT (SQLite keeps those in 1/10000ths)."""
+    if db.engine.dialect.name == "sqlite":
+        return integer_column * 10000
+    return integer_column

@@ -3,6 +3,7 @@ at the last step (DOMAIN.md "Money")."""
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Sequence
 
 PRICE_PLACES = Decimal("0.0001")
 HUNDRED = Decimal(100)
@@ -25,3 +26,43 @@ def line_cents(unit_price: Decimal, quantity: int) -> int:
 def percent_of_cents(amount_cents: int, percent: Decimal) -> int:
     """round_half_up(amount_cents * percent / 100), e.g. a service or admin fee."""
     return int(round_half_up(Decimal(amount_cents) * percent / HUNDRED))
+
+
+def allocate(total_cents: int, weights: Sequence[int | Decimal], keys: Sequence) -> list[int]:
+    """Split `total_cents` among parties by `weights`, largest remainder (DOMAIN.md "Money"):
+    each gets floor(total * w / W); the cents left over go one each to the largest
+    remainders, ties to the smallest key. Zero weight gets zero; a negative total is
+    split as its absolute value and negated. The parts always sum to the total.
+
+    The one function for every pooled split: rebates, admin-fee shares, pool overhead,
+    installments. Weights are whole numbers (cents, hours in minutes, ...) or Decimals.
+    """
+    if len(weights) != len(keys):
+        raise ValueError("one key per weight")
+    if total_cents < 0:
+        return [-part for part in allocate(-total_cents, weights, keys)]
+    if any(w < 0 for w in weights):
+        raise ValueError("weights must not be negative")
+    whole = sum(weights, Decimal(0))
+    if total_cents == 0:
+        return [0] * len(weights)
+    if whole == 0:
+        raise ValueError("cannot split a non-zero amount when every weight is zero")
+    # Exact integer arithmetic: scale Decimal weights to integers first.
+    exponent = min((Decimal(w).as_tuple().exponent for w in weights), default=0)
+    scale = 10 ** -exponent if exponent < 0 else 1
+    ints = [int(Decimal(w) * scale) for w in weights]
+    total_weight = sum(ints)
+    parts, remainders = [], []
+    for i, w in enumerate(ints):
+        share, remainder = divmod(total_cents * w, total_weight)
+        parts.append(share)
+        remainders.append(remainder)
+    left = total_cents - sum(parts)
+    # Largest remainder first; ties to the smallest key. Zero weights have remainder 0
+    # and never receive a leftover cent before a positive weight does (left < count of
+    # positive remainders, since each remainder < W and they sum to left * W).
+    order = sorted((i for i in range(len(ints)) if ints[i] > 0), key=lambda i: (-remainders[i], keys[i]))
+    for i in order[:left]:
+        parts[i] += 1
+    return parts

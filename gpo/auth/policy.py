@@ -23,6 +23,7 @@ from gpo.errors import Forbidden, NotFound
 MSO_ANY = frozenset(MSO_ROLES)
 PRACTICE_ANY = frozenset(PRACTICE_ROLES)
 VENDOR_ANY = frozenset({"vendor_admin", API_KEY_ROLE})
+MSO_BILLING = frozenset({"mso_admin", "mso_finance"})
 ORG_ADMINS = frozenset({"mso_admin", "practice_admin", "vendor_admin"})
 EVERYONE = MSO_ANY | PRACTICE_ANY | VENDOR_ANY
 
@@ -70,6 +71,25 @@ ACTIONS: dict[str, frozenset[str]] = {
     "purchase_order.read": MSO_ANY | VENDOR_ANY,
     "purchase_order.acknowledge": VENDOR_ANY,
     "purchase_order.ship": VENDOR_ANY,
+    # billing
+    "fee_schedule.read_default": MSO_ANY,
+    "fee_schedule.read": MSO_ANY | frozenset({"practice_admin"}),
+    "fee_schedule.update": MSO_BILLING,
+    "invoice.read": MSO_BILLING | PRACTICE_ANY,
+    "invoice.finalize": MSO_BILLING,
+    "invoice.void": MSO_BILLING,
+    "invoice.credit": MSO_BILLING,
+    "invoice.pay": MSO_BILLING | frozenset({"practice_admin"}),
+    "payment_method.read": MSO_BILLING | frozenset({"practice_admin"}),
+    "payment_method.update": frozenset({"practice_admin"}),
+    "billing_run.create": MSO_BILLING,
+    "billing_run.read": MSO_BILLING,
+    "rebate.create": MSO_BILLING,
+    "rebate.read": MSO_ANY,
+    "credit.read": MSO_ANY | PRACTICE_ANY,
+    "vendor_statement.read": MSO_ANY | VENDOR_ANY,
+    "disclosure.read": MSO_ANY | PRACTICE_ANY,
+    "savings_report.read": MSO_ANY | PRACTICE_ANY,
 }
 
 # Object types whose visibility is not plain tenancy register a rule here

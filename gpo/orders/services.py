@@ -503,12 +503,13 @@ def acknowledge(principal: Principal, purchase_order_id: int, lines: list[dict])
     audit.record(principal, "purchase_order.acknowledge", po,
                  details={"lines": [{"line_id": i["line_id"], "accepted_quantity": i["accepted_quantity"]} for i in lines]})
     for hook in ACKNOWLEDGE_HOOKS:  # in the same transaction: all of it lands, or none
-        hook(po.id)
+        hook(po.id, [item["line_id"] for item in lines])
     commit()
     return po
 
 
-# Steps other features add to an acknowledgement, each `hook(purchase_order_id)`, run in
+# Steps other features add to an acknowledgement, each `hook(purchase_order_id,
+# acknowledged_line_ids)`, run in
 # its transaction: billing adds here the draft invoices dropping refused units.
 ACKNOWLEDGE_HOOKS: list = []
 

@@ -8,6 +8,8 @@ def _production(**overrides):
         "GPO_ENV": "production",
         "SECRET_KEY": "x" * 40,
         "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://db/gpo",
+        "STRIPE_API_KEY": "sk_live_example",
+        "STRIPE_WEBHOOK_SECRET": "whsec_example",
     }
     conf.update(overrides)
     return conf
@@ -26,6 +28,11 @@ def test_production_refuses_a_short_secret():
 def test_production_refuses_sqlite():
     with pytest.raises(ConfigError, match="PostgreSQL"):
         check(_production(SQLALCHEMY_DATABASE_URI="sqlite:///x.db"))
+
+
+def test_production_refuses_the_test_stripe_settings():
+    with pytest.raises(ConfigError, match="STRIPE"):
+        check(_production(STRIPE_WEBHOOK_SECRET="whsec_localstripe"))
 
 
 def test_production_with_real_settings_starts():

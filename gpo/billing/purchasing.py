@@ -1,0 +1,159 @@
+"""The close's invoicing step and what a vendor's refusal does to invoices
+(DOMAIN.md "The close" step 6, "Vendor side").
+
+Set-based like the rest of the close: one INSERT ... SELECT copies every priced order
+line of the cycle into its practice's draft invoice; Python only touches one row per
+practice (its service fee and totals), never one per line.
+"""
+from __future__ import annotations
+
+from sqlalchemy import and_, delete, func, insert, literal, select, update
+
+from gpo.auth.principal import SYSTEM
+from gpo.billing.invoices import _dollars, effective_fees, issue_credit_note
+from gpo.billing.models import Invoice, InvoiceLine
+from gpo.catalog.models import Product
+from gpo.contracts.models import Contract
+from gpo.db import db, utcnow, whole_as_price_sql
+from gpo.money import percent_of_cents
+from gpo.orders.close import CLOSE_HOOKS
+from gpo.orders.models import Cycle, Order, OrderLine, PurchaseOrder
+from gpo.orders.services import ACKNOWLEDGE_HOOKS, _pooled_into
+
+
+def source_key(cycle_id: int, practice_id: int) -> str:
+    return f"purchasing:cycle:{cycle_id}:practice:{practice_id}"
+
+
+def draft_purchasing_invoices(cycle_id: int) -> None:
+    """One draft purchasing invoice per practice with priced orders in the cycle: its
+    priced lines (list, paid, savings per line) and the MSO service fee."""
+    cycle = db.session.get(Cycle, cycle_id)
+    practice_ids = db.session.scalars(
+        select(Order.practice_id).where(Order.cycle_id == cycle_id, Order.status == "priced").distinct()
+    ).all()
+    existing = set(db.session.scalars(select(Invoice.practice_id).where(
+        Invoice.cycle_id == cycle_id, Invoice.kind == "purchasing")))
+    fees = effective_fees(list(practice_ids))
+    now = utcnow()
+    new = [{"practice_id": pid, "kind": "purchasing", "status": "draft", "source_key": source_key(cycle_id, pid),
+            "description": f"Purchasing: {cycle.name}", "cycle_id": cycle_id,
+            "service_fee_percent": fees[pid].service_fee_percent, "created_at": now}
+           for pid in practice_ids if pid not in existing]
+    if not new:
+        return
+    db.session.execute(insert(Invoice), new)
+    invoices = Invoice.__table__
+    db.session.execute(insert(InvoiceLine).from_select(
+        ["invoice_id", "kind", "description", "order_line_id", "contract_id", "vendor_id", "product_id", "category",
+         "quantity", "unit_price", "list_cents", "amount_cents", "savings_cents"],
+        select(invoices.c.id, literal("product"), Product.sku + literal(" ") + Product.name, OrderLine.id,
+               OrderLine.contract_id, Product.vendor_id, Product.id, Product.category,
+               whole_as_price_sql(OrderLine.accepted_quantity), OrderLine.unit_price, OrderLine.list_cents, OrderLine.line_cents,
+               OrderLine.savings_cents)
+        .select_from(OrderLine)
+        .join(Order, and_(Order.id == OrderLine.order_id, Order.cycle_id == cycle_id, Order.status == "priced"))
+        .join(Product, Product.id == OrderLine.product_id)
+        .join(invoices, and_(invoices.c.cycle_id == cycle_id, invoices.c.kind == "purchasing",
+                             invoices.c.status == "draft", invoices.c.practice_id == Order.practice_id))
+        .where(OrderLine.accepted_quantity > 0, invoices.c.practice_id.in_([row["practice_id"] for row in new]))
+    ))
+    _refresh_totals(cycle_id, [row["practice_id"] for row in new])
+
+
+def _refresh_totals(cycle_id: int, practice_ids: list[int]) -> None:
+    """Goods, service fee and totals of the cycle's draft invoices for these practices,
+    one aggregate query and one small update per invoice."""
+    goods = dict(db.session.execute(
+        select(InvoiceLine.invoice_id, func.sum(InvoiceLine.amount_cents))
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(Invoice.cycle_id == cycle_id, Invoice.kind == "purchasing", Invoice.status == "draft",
+               Invoice.practice_id.in_(practice_ids), InvoiceLine.kind == "product")
+        .group_by(InvoiceLine.invoice_id)).all())
+    drafts = db.session.execute(
+        select(Invoice.id, Invoice.service_fee_percent).where(
+            Invoice.cycle_id == cycle_id, Invoice.kind == "purchasing", Invoice.status == "draft",
+            Invoice.practice_id.in_(practice_ids))).all()
+    for invoice_id, percent in drafts:
+        goods_cents = int(goods.get(invoice_id) or 0)
+        fee = percent_of_cents(goods_cents, percent) if percent else 0
+        db.session.execute(delete(InvoiceLine).where(InvoiceLine.invoice_id == invoice_id,
+                                                     InvoiceLine.kind == "service_fee"))
+        if fee:
+            db.session.execute(insert(InvoiceLine).values(
+                invoice_id=invoice_id, kind="service_fee", amount_cents=fee,
+                description=f"MSO service fee {percent.normalize():f}% of {_dollars(goods_cents)}"))
+        db.session.execute(update(Invoice).where(Invoice.id == invoice_id).values(
+            service_fee_cents=fee, subtotal_cents=goods_cents + fee, credits_applied_cents=0,
+            total_cents=goods_cents + fee, version=Invoice.version + 1))
+
+
+def follow_acknowledgement(purchase_order_id: int, line_ids: list[int]) -> None:
+    """A vendor's acknowledgement refused units: the practices' draft invoices drop them
+    (lines follow their order lines; a line with nothing accepted leaves). An invoice
+    already issued is not touched: the practice gets a credit note for the difference."""
+    po = db.session.get(PurchaseOrder, purchase_order_id)
+    order_line_ids = [
+        order_line_id
+        for po_line in po.lines if po_line.id in line_ids
+        for order_line_id in db.session.scalars(select(OrderLine.id).join(Order, _pooled_into(po, po_line)))
+    ]
+    changed = db.session.execute(
+        select(InvoiceLine, OrderLine, Invoice.status, Invoice.practice_id)
+        .join(OrderLine, OrderLine.id == InvoiceLine.order_line_id)
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(InvoiceLine.order_line_id.in_(order_line_ids), Invoice.status != "void",
+               InvoiceLine.amount_cents != OrderLine.line_cents)
+    ).all()
+    if not changed:
+        return
+    drafts, issued = set(), {}
+    for invoice_line, order_line, status, practice_id in changed:
+        if status == "draft":
+            drafts.add(practice_id)
+            if order_line.accepted_quantity == 0:
+                db.session.delete(invoice_line)
+            else:
+                invoice_line.quantity = order_line.accepted_quantity
+                invoice_line.list_cents = order_line.list_cents
+                invoice_line.amount_cents = order_line.line_cents
+                invoice_line.savings_cents = order_line.savings_cents
+        else:
+            issued.setdefault(invoice_line.invoice_id, []).append((invoice_line, order_line))
+    db.session.flush()
+    if drafts:
+        _refresh_totals(po.cycle_id, sorted(drafts))
+    contract = db.session.get(Contract, po.contract_id)
+    for invoice_id, pairs in sorted(issued.items()):
+        _credit_refusals(db.session.get(Invoice, invoice_id), pairs, contract)
+
+
+def _credit_refusals(invoice: Invoice, pairs, contract: Contract) -> None:
+    """Units refused after the invoice was issued: a credit note for the goods and the
+    service fee on them (the fee difference, so fee + credit equal the fee on what shipped)."""
+    lines = []
+    for invoice_line, order_line in pairs:
+        refused_cents = invoice_line.amount_cents - order_line.line_cents
+        lines.append({"kind": "adjustment", "description": f"Refused by {contract.title}: {invoice_line.description}",
+                      "contract_id": invoice_line.contract_id, "vendor_id": invoice_line.vendor_id,
+                      "product_id": invoice_line.product_id, "category": invoice_line.category,
+                      "order_line_id": None, "amount_cents": -refused_cents,
+                      "list_cents": -(invoice_line.list_cents - order_line.list_cents),
+                      "savings_cents": -(invoice_line.savings_cents - order_line.savings_cents)})
+    credited_goods = db.session.scalar(
+        select(func.coalesce(func.sum(InvoiceLine.amount_cents), 0)).join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(Invoice.corrects_invoice_id == invoice.id, InvoiceLine.kind == "adjustment", InvoiceLine.contract_id.is_not(None),
+               Invoice.kind == "credit"))
+    goods_before = sum(line.amount_cents for line in invoice.lines if line.kind == "product") + int(credited_goods)
+    goods_after = goods_before + sum(line["amount_cents"] for line in lines)
+    if invoice.service_fee_percent:
+        fee_delta = (percent_of_cents(goods_after, invoice.service_fee_percent)
+                     - percent_of_cents(goods_before, invoice.service_fee_percent))
+        if fee_delta:
+            lines.append({"kind": "service_fee", "amount_cents": fee_delta,
+                          "description": f"MSO service fee {invoice.service_fee_percent.normalize():f}% on refused units"})
+    issue_credit_note(SYSTEM, invoice, lines, f"Units refused by the vendor after {invoice.number}")
+
+
+CLOSE_HOOKS.append(draft_purchasing_invoices)
+ACKNOWLEDGE_HOOKS.append(follow_acknowledgement)

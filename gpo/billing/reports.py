@@ -1,0 +1,151 @@
+"""Vendor statements, the admin-fee disclosure and the savings report (DOMAIN.md
+"Billing"). Aggregates in SQL; the admin-fee shares go through `allocate`, so each
+practice's disclosed shares add up to the vendor statements exactly."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from sqlalchemy import func, select
+
+from gpo.accounts.models import Organization, Practice, Vendor
+from gpo.auth import policy
+from gpo.auth.principal import Principal
+from gpo.catalog.models import Product
+from gpo.contracts.models import Contract
+from gpo.db import db
+from gpo.errors import Invalid
+from gpo.money import allocate, percent_of_cents
+from gpo.orders.models import Cycle, Order, OrderLine
+
+SOLD = ("priced", "invoiced")  # orders whose lines the close priced and the vendor sells
+
+
+def _closed_between(start: dt.date, end: dt.date):
+    """Cycles closed on a day in [start, end] (UTC)."""
+    return (Cycle.status == "closed", Cycle.closed_at >= dt.datetime.combine(start, dt.time.min, dt.timezone.utc),
+            Cycle.closed_at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, dt.timezone.utc))
+
+
+def _check_period(start: dt.date, end: dt.date) -> None:
+    if end < start:
+        raise Invalid("the period ends before it starts", {"query": {"to": ["before from"]}})
+
+
+def _sales(start: dt.date, end: dt.date, vendor_id: int | None = None):
+    """(cycle, contract, practice) -> sales cents: the paid cents of the lines the
+    vendor sold (after its acknowledgement) in cycles closed in the period."""
+    stmt = (
+        select(Cycle.id, OrderLine.contract_id, Order.practice_id, func.sum(OrderLine.line_cents))
+        .select_from(OrderLine).join(Order, Order.id == OrderLine.order_id).join(Cycle, Cycle.id == Order.cycle_id)
+        .where(Order.status.in_(SOLD), *_closed_between(start, end))
+        .group_by(Cycle.id, OrderLine.contract_id, Order.practice_id)
+    )
+    if vendor_id is not None:
+        stmt = stmt.join(Contract, Contract.id == OrderLine.contract_id).where(Contract.vendor_id == vendor_id)
+    return [(c, k, p, int(s or 0)) for c, k, p, s in db.session.execute(stmt).all()]
+
+
+def vendor_statement(principal: Principal, vendor_id: int, start: dt.date, end: dt.date) -> dict:
+    """Sales and the admin fee owed per contract and cycle:
+    round_half_up(sales_cents * admin_fee_percent / 100)."""
+    vendor = policy.load(principal, Vendor, vendor_id, "vendor_statement.read")
+    _check_period(start, end)
+    by_cycle_contract: dict[tuple[int, int], int] = defaultdict(int)
+    for cycle_id, contract_id, _, cents in _sales(start, end, vendor.id):
+        by_cycle_contract[cycle_id, contract_id] += cents
+    contracts = {c.id: c for c in db.session.scalars(select(Contract).where(
+        Contract.id.in_({k for _, k in by_cycle_contract})))}
+    cycles = {c.id: c for c in db.session.scalars(select(Cycle).where(Cycle.id.in_({c for c, _ in by_cycle_contract})))}
+    rows = []
+    for (cycle_id, contract_id), sales in sorted(by_cycle_contract.items()):
+        contract, cycle = contracts[contract_id], cycles[cycle_id]
+        percent = contract.admin_fee_percent or 0
+        rows.append({"cycle_id": cycle_id, "cycle_name": cycle.name, "closed_on": cycle.closed_at.date(),
+                     "contract_id": contract_id, "contract_title": contract.title, "sales_cents": sales,
+                     "admin_fee_percent": percent, "admin_fee_cents": percent_of_cents(sales, percent)})
+    return {"vendor_id": vendor.id, "vendor_name": vendor.name, "from": start, "to": end, "rows": rows,
+            "sales_cents": sum(r["sales_cents"] for r in rows),
+            "admin_fee_cents": sum(r["admin_fee_cents"] for r in rows)}
+
+
+def admin_fee_shares(start: dt.date, end: dt.date) -> list[dict]:
+    """Each practice's share of each (cycle, contract) admin fee:
+    allocate(fee, practice sales, practice ids)."""
+    per_fee: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
+    for cycle_id, contract_id, practice_id, cents in _sales(start, end):
+        per_fee[cycle_id, contract_id][practice_id] = cents
+    contracts = {c.id: c for c in db.session.scalars(select(Contract).where(
+        Contract.id.in_({k for _, k in per_fee})))}
+    shares = []
+    for (cycle_id, contract_id), sales in sorted(per_fee.items()):
+        contract = contracts[contract_id]
+        fee = percent_of_cents(sum(sales.values()), contract.admin_fee_percent or 0)
+        practice_ids = sorted(p for p, cents in sales.items() if cents > 0)
+        if not practice_ids:
+            continue
+        for practice_id, share in zip(practice_ids, allocate(fee, [sales[p] for p in practice_ids], practice_ids)):
+            shares.append({"cycle_id": cycle_id, "contract": contract, "practice_id": practice_id,
+                           "sales_cents": sales[practice_id], "admin_fee_cents": share})
+    return shares
+
+
+def admin_fee_disclosure(principal: Principal, year: int, practice_id: int | None) -> dict:
+    """A practice's yearly disclosure: per vendor, its purchases and the admin fees the
+    vendor paid the MSO on them (the practice's share), with each contract's written fee
+    terms. MSO staff may ask for every practice at once."""
+    policy.authorize(principal, "disclosure.read")
+    if practice_id is None and not principal.is_mso:
+        practice_id = principal.organization_id
+    if practice_id is not None:
+        policy.load(principal, Practice, practice_id, "disclosure.read")
+    grouped: dict[tuple[int, int], dict] = {}
+    for share in admin_fee_shares(dt.date(year, 1, 1), dt.date(year, 12, 31)):
+        if practice_id is not None and share["practice_id"] != practice_id:
+            continue
+        contract = share["contract"]
+        row = grouped.setdefault((share["practice_id"], contract.vendor_id), {
+            "practice_id": share["practice_id"], "vendor_id": contract.vendor_id, "purchases_cents": 0,
+            "admin_fee_cents": 0, "contracts": {}})
+        row["purchases_cents"] += share["sales_cents"]
+        row["admin_fee_cents"] += share["admin_fee_cents"]
+        c = row["contracts"].setdefault(contract.id, {
+            "contract_id": contract.id, "contract_title": contract.title, "admin_fee_percent": contract.admin_fee_percent,
+            "admin_fee_disclosure": contract.admin_fee_disclosure, "purchases_cents": 0, "admin_fee_cents": 0})
+        c["purchases_cents"] += share["sales_cents"]
+        c["admin_fee_cents"] += share["admin_fee_cents"]
+    names = dict(db.session.execute(select(Organization.id, Organization.name).where(
+        Organization.id.in_({k for pair in grouped for k in pair}))).all())
+    rows = [{**row, "practice_name": names[row["practice_id"]], "vendor_name": names[row["vendor_id"]],
+             "contracts": list(row["contracts"].values())} for _, row in sorted(grouped.items())]
+    return {"year": year, "practice_id": practice_id, "rows": rows,
+            "purchases_cents": sum(r["purchases_cents"] for r in rows),
+            "admin_fee_cents": sum(r["admin_fee_cents"] for r in rows)}
+
+
+def savings_report(principal: Principal, practice_id: int | None, start: dt.date, end: dt.date) -> dict:
+    """List value, paid value and savings per category and vendor, over the cycles
+    closed in the period."""
+    policy.authorize(principal, "savings_report.read")
+    _check_period(start, end)
+    if practice_id is None and not principal.is_mso:
+        practice_id = principal.organization_id
+    if practice_id is not None:
+        policy.load(principal, Practice, practice_id, "savings_report.read")
+    stmt = (
+        select(Product.category, Product.vendor_id, Organization.name, func.sum(OrderLine.list_cents),
+               func.sum(OrderLine.line_cents), func.sum(OrderLine.savings_cents))
+        .select_from(OrderLine).join(Order, Order.id == OrderLine.order_id).join(Cycle, Cycle.id == Order.cycle_id)
+        .join(Product, Product.id == OrderLine.product_id).join(Organization, Organization.id == Product.vendor_id)
+        .where(Order.status.in_(SOLD), *_closed_between(start, end))
+        .group_by(Product.category, Product.vendor_id, Organization.name)
+        .order_by(Product.category, Organization.name)
+    )
+    if practice_id is not None:
+        stmt = stmt.where(Order.practice_id == practice_id)
+    rows = [{"category": category, "vendor_id": vendor_id, "vendor_name": name, "list_cents": int(listed or 0),
+             "paid_cents": int(paid or 0), "savings_cents": int(saved or 0)}
+            for category, vendor_id, name, listed, paid, saved in db.session.execute(stmt).all()]
+    return {"practice_id": practice_id, "from": start, "to": end, "rows": rows,
+            "list_cents": sum(r["list_cents"] for r in rows), "paid_cents": sum(r["paid_cents"] for r in rows),
+            "savings_cents": sum(r["savings_cents"] for r in rows)}

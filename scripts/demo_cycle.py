@@ -1,0 +1,647 @@
+"""Drive one whole purchasing cycle over the HTTP API, as the real users would.
+
+Against a server that `make run` started (it seeded the demo MSO, vendors and users):
+
+ 1. Acme (with its API key) and Bolt (its admin) import catalogs: new SKUs each run.
+ 2. MSO procurement opens a contract with each vendor, the vendor counters, procurement
+    accepts.
+ 3. The MSO admin admits a dozen new practices: a location, an admin/buyer, a physician
+    and a provider each.
+ 4. Procurement opens a new cycle (closing any cycle still open first); each practice
+    orders; one order has a clinical item that the practice's physician approves.
+ 5. Procurement closes the cycle: tiers and results per contract.
+ 6. The vendors acknowledge their purchase orders (refusing a few units) and ship.
+ 7. MSO finance finalizes the draft purchasing invoices; each practice admin saves a
+    card (localstripe) and pays.
+ 8. MSO finance records a vendor rebate, allocated to the practices by spend.
+ 9. A per-practice table: list value, paid, savings, rebate.
+
+Every run uses fresh names (a run tag from the clock), so it can run again and again.
+Only `requests` and the standard library.
+
+    .venv/bin/python scripts/demo_cycle.py --base-url http://127.0.0.1:5000 --stripe-url http://127.0.0.1:8420
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+import uuid
+from collections import defaultdict
+from urllib.parse import urlencode
+
+import requests
+
+PASSWORD = "gpo-demo-password"  # every demo user's (gpo/demo.py)
+ACME_API_KEY = "gpo_demo_acme_medical_supply_key_0001"
+MSO_ADMIN = "admin@summit-mso.example"
+MSO_PROCUREMENT = "procurement@summit-mso.example"
+MSO_FINANCE = "finance@summit-mso.example"
+BOLT_ADMIN = "admin@bolt.example"
+STRIPE_KEY = "sk_test_localstripe"
+STRIPE_WEBHOOK_SECRET = "whsec_localstripe"
+
+# key, SKU (the run tag is appended), name, category, list price, clinical, min qty, multiple
+ACME_ITEMS = [
+    ("gloves_m", "GLV-NIT-M", "Nitrile exam gloves, medium, box of 100", "supplies", "12.9900", False, 1, 1),
+    ("gloves_l", "GLV-NIT-L", "Nitrile exam gloves, large, box of 100", "supplies", "12.9900", False, 1, 1),
+    ("gauze", "GAU-4X4", "Gauze sponges 4x4, sleeve of 200", "supplies", "7.2500", False, 2, 2),
+    ("syringes", "SYR-3ML", "Syringe 3 mL luer lock, box of 100", "supplies", "18.5000", True, 1, 1),
+    ("stool", "STOOL-PNEU", "Pneumatic exam stool", "equipment", "329.0000", False, 1, 1),
+]
+BOLT_ITEMS = [
+    ("laptop", "LAP-14-PRO", "14-inch business laptop, 16 GB, 512 GB", "it", "1249.0000", False, 1, 1),
+    ("monitor", "MON-24", "24-inch monitor", "it", "219.9900", False, 1, 1),
+    ("router", "RTR-SMB", "Small-office router with firewall", "it", "449.0000", False, 1, 1),
+]
+
+# name, slug (e-mail domain), city, ZIP, physician (first, last), specialty
+PRACTICES = [
+    ("Aspen Family Care", "aspen", "Madison", "53703", ("Alice", "Moreno"), "family_medicine"),
+    ("Birchwood Internal Medicine", "birchwood", "Middleton", "53562", ("Bruno", "Keller"), "internal_medicine"),
+    ("Cedar Ridge Pediatrics", "cedarridge", "Verona", "53593", ("Chloe", "Nakamura"), "pediatrics"),
+    ("Dogwood Dermatology", "dogwood", "Fitchburg", "53711", ("Darius", "Okafor"), "dermatology"),
+    ("Elm Street Cardiology", "elmstreet", "Sun Prairie", "53590", ("Elena", "Petrova"), "cardiology"),
+    ("Fairview Women's Health", "fairview", "Waunakee", "53597", ("Farah", "Haddad"), "obgyn"),
+    ("Glenwood Orthopedics", "glenwood", "Monona", "53716", ("Gavin", "Li"), "orthopedic_surgery"),
+    ("Harbor View ENT", "harborview", "McFarland", "53558", ("Hana", "Sato"), "otolaryngology"),
+    ("Ironwood Urgent Care", "ironwood", "Oregon", "53575", ("Ivan", "Novak"), "emergency_medicine"),
+    ("Juniper Sports Medicine", "juniper", "Stoughton", "53589", ("Julia", "Romero"), "sports_medicine"),
+    ("Kingsley Family Practice", "kingsley", "DeForest", "53532", ("Kofi", "Mensah"), "family_medicine"),
+    ("Laurel Hill Geriatrics", "laurelhill", "Cottage Grove", "53527", ("Lena", "Fischer"), "geriatrics"),
+]
+CLINICAL_PRACTICE = 2  # this practice's order has a clinical line its physician approves
+
+POLL_INTERVAL = 0.3
+
+
+class DemoError(RuntimeError):
+    """The demo cannot go on (a job failed, a wait timed out, data is not as expected)."""
+
+
+class ApiError(DemoError):
+    def __init__(self, method: str, path: str, status: int, body: str, request_id: str | None):
+        self.status = status
+        text = body if len(body) <= 2000 else body[:2000] + "..."
+        rid = f" (X-Request-Id {request_id})" if request_id else ""
+        super().__init__(f"{method} {path} -> {status}{rid}: {text}")
+
+
+class Api:
+    """A requests.Session bound to the API's base URL and one principal's bearer token
+    (a user's access token, renewed once on 401, or a vendor API key)."""
+
+    def __init__(self, base_url: str, label: str, token: str | None = None,
+                 email: str | None = None, password: str | None = None, timeout: float = 120):
+        self.base_url = base_url.rstrip("/")
+        self.label = label
+        self.email, self.password = email, password
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.headers["Accept"] = "application/json"
+        self.token = token
+        if token is None and email is not None:
+            self.login()
+
+    @classmethod
+    def user(cls, base_url: str, email: str, password: str = PASSWORD) -> "Api":
+        return cls(base_url, label=email, email=email, password=password)
+
+    def login(self) -> dict:
+        body = self.call("POST", "/api/v1/auth/login", json={"email": self.email, "password": self.password},
+                         authenticated=False)
+        self.token = body["access_token"]
+        return body
+
+    def call(self, method: str, path: str, *, expect=(200,), json=None, params=None, headers=None,
+             idempotency_key: str | bool | None = None, if_match: str | None = None,
+             authenticated: bool = True, full: bool = False):
+        """Send a request; return the decoded JSON body (or (body, response) with full=True).
+        Any status not in `expect` raises ApiError naming method, path, status and body."""
+        expect = (expect,) if isinstance(expect, int) else tuple(expect)
+        sent = dict(headers or {})
+        if idempotency_key:
+            sent["Idempotency-Key"] = str(uuid.uuid4()) if idempotency_key is True else idempotency_key
+        if if_match:
+            sent["If-Match"] = if_match
+        for attempt in (1, 2):
+            if authenticated and self.token:
+                sent["Authorization"] = f"Bearer {self.token}"
+            try:
+                response = self.session.request(method, self.base_url + path, json=json, params=params,
+                                                headers=sent, timeout=self.timeout)
+            except requests.RequestException as exc:
+                raise DemoError(f"{method} {path}: cannot reach {self.base_url} ({exc})") from None
+            renewable = authenticated and self.email is not None and attempt == 1
+            if response.status_code == 401 and renewable:
+                self.login()  # the access token expired (they live 15 minutes): sign in again
+                continue
+            break
+        shown = path + ("?" + urlencode(params) if params else "")
+        if response.status_code not in expect:
+            raise ApiError(method, shown, response.status_code, response.text, response.headers.get("X-Request-Id"))
+        body = response.json() if response.content and "json" in response.headers.get("Content-Type", "") else None
+        return (body, response) if full else body
+
+    def get(self, path: str, **kwargs):
+        return self.call("GET", path, **kwargs)
+
+    def post(self, path: str, json=None, *, expect=(200, 201), **kwargs):
+        return self.call("POST", path, json=json, expect=expect, **kwargs)
+
+    def put(self, path: str, json=None, *, expect=(200,), **kwargs):
+        return self.call("PUT", path, json=json, expect=expect, **kwargs)
+
+    def get_with_etag(self, path: str) -> tuple[dict, str | None]:
+        body, response = self.call("GET", path, full=True)
+        return body, response.headers.get("ETag")
+
+    def get_all(self, path: str, params: dict | None = None) -> list:
+        """Every item of a paginated list (page/page_size, X-Pagination)."""
+        items, page = [], 1
+        while True:
+            body, response = self.call("GET", path, params={**(params or {}), "page": page, "page_size": 100},
+                                       full=True)
+            items.extend(body or [])
+            pagination = json.loads(response.headers.get("X-Pagination") or "{}")
+            if not pagination.get("next_page"):
+                return items
+            page = pagination["next_page"]
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def dollars(cents: int) -> str:
+    """Integer cents as dollars with two decimals (no floats anywhere)."""
+    sign = "-" if cents < 0 else ""
+    whole, rest = divmod(abs(int(cents)), 100)
+    return f"{sign}${whole:,}.{rest:02d}"
+
+
+def wait_for(what: str, probe, done, timeout: float = 120):
+    """Call probe() until done(value); DemoError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if done(value):
+            return value
+        if time.monotonic() > deadline:
+            raise DemoError(f"timed out after {timeout:.0f}s waiting for {what} (last seen: {value!r:.300})")
+        time.sleep(POLL_INTERVAL)
+
+
+def npi_for(first_nine: str) -> str:
+    """A valid NPI: nine digits (starting 1 or 2) and the Luhn check digit over 80840 + them."""
+    total = 0
+    for position, char in enumerate(reversed("80840" + first_nine)):
+        digit = int(char) * (2 if position % 2 == 0 else 1)
+        total += digit - 9 if digit > 9 else digit
+    return first_nine + str((10 - total % 10) % 10)
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def step(number: int, title: str) -> None:
+    print(f"\n== {number}. {title}", flush=True)
+
+
+def say(text: str) -> None:
+    print(f"   {text}", flush=True)
+
+
+# --- the demo -------------------------------------------------------------------------
+
+
+class Demo:
+    def __init__(self, base_url: str, stripe_url: str, tag: str):
+        self.base_url = base_url.rstrip("/")
+        self.stripe_url = stripe_url.rstrip("/")
+        self.tag = tag
+        self.started_on = utc_now().date()  # contract and rebate dates are UTC calendar days
+        self.vendors: dict[str, dict] = {}  # "acme"/"bolt" -> {api, id, name, products, contract}
+        self.practices: list[dict] = []     # {id, name, location_id, buyer, physician_email, ...}
+        self.cycle: dict | None = None
+        self.invoices: list[dict] = []
+        self.rebate: dict | None = None
+        self.problems: list[str] = []       # failures that do not stop the demo (unpaid invoices)
+        self.current_step = 0
+
+    def run(self) -> None:
+        steps = [
+            ("Vendors import their catalogs", self.import_catalogs),
+            ("MSO procurement and the vendors negotiate contracts", self.negotiate_contracts),
+            ("The MSO admin admits a dozen practices", self.admit_practices),
+            ("A purchasing cycle opens and every practice orders", self.order_in_cycle),
+            ("Procurement closes the cycle", self.close_cycle),
+            ("The vendors acknowledge and ship their purchase orders", self.acknowledge_and_ship),
+            ("MSO finance finalizes the invoices; the practices pay by card", self.bill_and_collect),
+            ("MSO finance records a vendor rebate", self.record_rebate),
+            ("What each practice paid, saved and gets back", self.print_table),
+        ]
+        print(f"gpo demo cycle, run {self.tag}, against {self.base_url} (Stripe: {self.stripe_url})")
+        for number, (title, action) in enumerate(steps, start=1):
+            self.current_step = number
+            step(number, title)
+            action()
+
+    # 1 -------------------------------------------------------------------------------
+
+    def import_catalogs(self) -> None:
+        acme = Api(self.base_url, label="Acme API key", token=ACME_API_KEY)
+        bolt = Api.user(self.base_url, BOLT_ADMIN)
+        for key, api, items in (("acme", acme, ACME_ITEMS), ("bolt", bolt, BOLT_ITEMS)):
+            org = api.get("/api/v1/me")["organization"]
+            vendor = {"api": api, "id": org["id"], "name": org["name"], "items": items}
+            self.vendors[key] = vendor
+            rows = [{
+                "sku": f"{sku}-{self.tag}", "name": name, "category": category, "list_price": price,
+                "clinical": clinical, "min_order_quantity": min_qty, "order_multiple": multiple,
+                "unit_of_measure": "each", "manufacturer": org["name"].split()[0],
+            } for _, sku, name, category, price, clinical, min_qty, multiple in items]
+            accepted = api.post(f"/api/v1/vendors/{vendor['id']}/catalog-imports",
+                                {"mode": "upsert", "products": rows}, expect=202, idempotency_key=True)
+            report = wait_for(
+                f"catalog import {accepted['id']}",
+                lambda: api.get(f"/api/v1/catalog-imports/{accepted['id']}"),
+                lambda r: r["status"] in ("finished", "failed"))
+            if report["status"] != "finished" or report["failed"]:
+                raise DemoError(f"catalog import {report['id']} of {org['name']} {report['status']} with "
+                                f"{report['failed']} failed rows: {report.get('errors')}")
+            say(f"{org['name']} (vendor {vendor['id']}, as {api.label}): import {report['id']} finished, "
+                f"{report['created']} created, {report['updated']} updated, {report['failed']} failed")
+            vendor["products"] = self._product_ids(api, vendor["id"], {f"{i[1]}-{self.tag}": i[0] for i in items})
+
+    def _product_ids(self, api: Api, vendor_id: int, keys_by_sku: dict[str, str]) -> dict[str, int]:
+        """item key -> product id of this run's SKUs (the vendor lists its own products)."""
+        found = {}
+        for params in ({"q": self.tag}, {}):  # a search first; the whole catalog if it misses any
+            for product in api.get_all("/api/v1/products", {"vendor_id": vendor_id, **params}):
+                if product["sku"] in keys_by_sku:
+                    found[keys_by_sku[product["sku"]]] = product["id"]
+            if len(found) == len(keys_by_sku):
+                return found
+        missing = sorted(sku for sku, key in keys_by_sku.items() if key not in found)
+        raise DemoError(f"imported products not found in vendor {vendor_id}'s catalog: {missing}")
+
+    # 2 -------------------------------------------------------------------------------
+
+    def negotiate_contracts(self) -> None:
+        self.procurement = Api.user(self.base_url, MSO_PROCUREMENT)
+        starts, ends = self.started_on, self.started_on + dt.timedelta(days=364)
+        specs = {
+            # vendor: title, category, basis, MSO's opening tiers, the vendor's counter
+            "acme": (f"Exam room supplies {self.tag}", "supplies", "units",
+                     [(0, "0"), (150, "6"), (300, "10")], [(0, "0"), (150, "5"), (350, "9")]),
+            "bolt": (f"Practice IT refresh {self.tag}", "it", "spend",
+                     [(0, "0"), (250_000, "4"), (750_000, "7")], [(0, "0"), (300_000, "3"), (900_000, "6")]),
+        }
+        for key, (title, category, basis, opening, counter) in specs.items():
+            vendor = self.vendors[key]
+            contract = self.procurement.post("/api/v1/contracts", {
+                "vendor_id": vendor["id"], "title": title, "category": category, "basis": basis,
+                "starts_on": starts.isoformat(), "ends_on": ends.isoformat(),
+                "items": list(vendor["products"].values()),
+                "proposal": {"admin_fee_percent": "2.0", "notes": "opening offer", "tiers": self._tiers(opening)},
+            }, expect=201, idempotency_key=True)
+            say(f"procurement opened contract {contract['id']} '{title}' with {vendor['name']}: "
+                f"{self._describe_tiers(basis, opening)}")
+            proposal = vendor["api"].post(f"/api/v1/contracts/{contract['id']}/proposals", {
+                "admin_fee_percent": "2.0", "notes": "our counter: a little more volume per step",
+                "tiers": self._tiers(counter),
+            }, expect=201, idempotency_key=True)
+            say(f"{vendor['name']} countered with proposal {proposal['number']}: {self._describe_tiers(basis, counter)}")
+            contract = self.procurement.post(
+                f"/api/v1/contracts/{contract['id']}/proposals/{proposal['number']}/accept", expect=200)
+            say(f"procurement accepted proposal {proposal['number']}: contract {contract['id']} is {contract['status']} "
+                f"({contract['starts_on']} to {contract['ends_on']})")
+            if contract["status"] != "active":
+                raise DemoError(f"contract {contract['id']} is {contract['status']}, expected active")
+            vendor["contract"] = contract
+
+    @staticmethod
+    def _tiers(pairs) -> list[dict]:
+        return [{"min_volume": volume, "discount_percent": percent} for volume, percent in pairs]
+
+    @staticmethod
+    def _volume(basis: str, volume: int) -> str:
+        return f"{volume} units" if basis == "units" else f"{dollars(volume)} spend"
+
+    def _describe_tiers(self, basis: str, pairs) -> str:
+        return ", ".join(f"{percent}% from {self._volume(basis, volume)}" for volume, percent in pairs[1:])
+
+    # 3 -------------------------------------------------------------------------------
+
+    def admit_practices(self) -> None:
+        admin = Api.user(self.base_url, MSO_ADMIN)
+        digits = "".join(c for c in self.tag if c.isdigit())[-7:].rjust(7, "0")
+        for i, (name, slug, city, zip_code, (first, last), specialty) in enumerate(PRACTICES):
+            practice = admin.post("/api/v1/practices", {
+                "name": f"{name} {self.tag}", "tax_id": f"{40 + i:02d}-{digits}",
+                "joined_on": self.started_on.isoformat(),
+            }, expect=201, idempotency_key=True)
+            pid = practice["id"]
+            location = admin.post(f"/api/v1/practices/{pid}/locations", {
+                "name": "Main office", "line1": f"{100 + 10 * i} Main St", "city": city, "state": "WI",
+                "postal_code": zip_code,
+            }, expect=201, idempotency_key=True)
+            buyer_email = f"admin.{self.tag}@{slug}.example".lower()
+            physician_email = f"dr.{last}.{self.tag}@{slug}.example".lower()
+            admin.post(f"/api/v1/practices/{pid}/users", {
+                "email": buyer_email, "name": f"{name} office manager", "password": PASSWORD,
+                "roles": ["practice_admin", "practice_buyer"],
+            }, expect=201, idempotency_key=True)
+            admin.post(f"/api/v1/practices/{pid}/users", {
+                "email": physician_email, "name": f"Dr. {first} {last}", "password": PASSWORD,
+                "roles": ["practice_physician"],
+            }, expect=201, idempotency_key=True)
+            npi = npi_for(f"1{digits[-6:]}{i:02d}")
+            admin.post(f"/api/v1/practices/{pid}/providers", {
+                "first_name": first, "last_name": last, "npi": npi, "specialty": specialty,
+                "active_from": self.started_on.isoformat(),
+            }, expect=201, idempotency_key=True)
+            self.practices.append({
+                "index": i, "id": pid, "name": practice["name"], "location_id": location["id"],
+                "buyer_email": buyer_email, "physician_email": physician_email,
+                "buyer": Api.user(self.base_url, buyer_email),
+            })
+            say(f"practice {pid} {practice['name']}: location {location['id']}, {buyer_email} "
+                f"(admin, buyer), {physician_email} (physician, NPI {npi})")
+
+    # 4 -------------------------------------------------------------------------------
+
+    def _close_and_wait(self, cycle: dict) -> dict:
+        """Ask for the close (202, a job) and wait until the cycle is closed."""
+        if cycle["status"] == "open":
+            ref = self.procurement.post(f"/api/v1/cycles/{cycle['id']}/close", expect=202)
+            say(f"closing cycle {cycle['id']} '{cycle['name']}' (job {ref['job_id']})")
+        job_id = cycle.get("close_job_id")
+
+        def probe():
+            current = self.procurement.get(f"/api/v1/cycles/{cycle['id']}")
+            job = current.get("close_job_id") or job_id
+            if current["status"] != "closed" and job:
+                state = self.procurement.get(f"/api/v1/jobs/{job}")
+                if state["status"] == "failed":
+                    raise DemoError(f"the close of cycle {cycle['id']} failed (job {job}): {state.get('error')}")
+            return current
+
+        return wait_for(f"cycle {cycle['id']} to close", probe, lambda c: c["status"] == "closed")
+
+    def order_in_cycle(self) -> None:
+        for status in ("open", "closing"):
+            for cycle in self.procurement.get_all("/api/v1/cycles", {"status": status}):
+                say(f"cycle {cycle['id']} '{cycle['name']}' is {status}: only one cycle may be open")
+                self._close_and_wait(cycle)
+                say(f"cycle {cycle['id']} closed")
+        now = utc_now()
+        cycle = self.procurement.post("/api/v1/cycles", {
+            "name": f"Demo cycle {self.tag}", "opens_at": now.isoformat(),
+            "closes_at": (now + dt.timedelta(days=1)).isoformat(),
+        }, expect=201, idempotency_key=True)
+        self.cycle = self.procurement.post(f"/api/v1/cycles/{cycle['id']}/open", expect=200)
+        say(f"procurement opened cycle {self.cycle['id']} '{self.cycle['name']}' (closes {self.cycle['closes_at']})")
+
+        acme, bolt = self.vendors["acme"]["products"], self.vendors["bolt"]["products"]
+        clinical_order = None
+        for practice in self.practices:
+            i = practice["index"]
+            lines = [
+                (acme["gloves_m"], 10 + (i % 4) * 5),
+                (acme["gloves_l"], 6 + (i % 3) * 3),
+                (acme["gauze"], 4 if i % 2 == 0 else 6),
+                (bolt["monitor"], 1 + i % 2),
+            ]
+            if i % 4 == 1:
+                lines.append((acme["stool"], 1))
+            if i % 3 == 0:
+                lines.append((bolt["laptop"], 1))
+            if i in (5, 11):
+                lines.append((bolt["router"], 1))
+            if i == CLINICAL_PRACTICE:
+                lines.append((acme["syringes"], 10))
+            order = practice["buyer"].post("/api/v1/orders", {
+                "location_id": practice["location_id"],
+                "lines": [{"product_id": pid, "quantity": qty} for pid, qty in lines],
+            }, expect=201, idempotency_key=True)
+            units = sum(qty for _, qty in lines)
+            say(f"{practice['name']}: order {order['id']} {order['status']}, {len(lines)} lines, {units} units")
+            if i == CLINICAL_PRACTICE:
+                clinical_order = (practice, order)
+            if i == len(self.practices) // 2 - 1:
+                self.print_tier_progress("halfway through the orders")
+
+        practice, order = clinical_order
+        if order["status"] != "awaiting_approval":
+            raise DemoError(f"order {order['id']} with a clinical line is {order['status']}, expected awaiting_approval")
+        physician = Api.user(self.base_url, practice["physician_email"])
+        seen, etag = physician.get_with_etag(f"/api/v1/orders/{order['id']}")
+        approved = physician.post(f"/api/v1/orders/{order['id']}/approve", expect=200, if_match=etag)
+        say(f"{practice['physician_email']} approved the clinical line of order {order['id']} "
+            f"(If-Match {etag}): {seen['status']} -> {approved['status']}")
+        self.print_tier_progress("all orders in")
+
+    def print_tier_progress(self, when: str) -> None:
+        say(f"tier progress, {when}:")
+        for vendor in self.vendors.values():
+            contract = vendor["contract"]
+            progress = self.procurement.get(f"/api/v1/contracts/{contract['id']}/tier-progress",
+                                            params={"cycle_id": self.cycle["id"]})
+            basis = progress["basis"]
+            text = (f"  {contract['title']}: {self._volume(basis, progress['volume'])} confirmed, "
+                    f"{progress['achieved_tier']['discount_percent']}% off")
+            if progress["next_tier"] is not None:
+                text += (f"; {self._volume(basis, progress['volume_to_next_tier'])} more unlock "
+                         f"{progress['next_tier']['discount_percent']}% (everyone saves "
+                         f"{dollars(progress['savings_at_next_tier_cents'])} more)")
+            else:
+                text += " (the top tier)"
+            say(text)
+
+    # 5 -------------------------------------------------------------------------------
+
+    def close_cycle(self) -> None:
+        self.cycle = self._close_and_wait(self.cycle)
+        say(f"cycle {self.cycle['id']} closed at {self.cycle['closed_at']}")
+        for result in self.procurement.get(f"/api/v1/cycles/{self.cycle['id']}/results"):
+            tier = result["achieved_tier"]
+            say(f"{result['title']}: {self._volume(result['basis'], result['volume'])}, tier {tier['index']} "
+                f"({tier['discount_percent']}% off): list {dollars(result['list_cents'])}, "
+                f"paid {dollars(result['paid_cents'])}, saved {dollars(result['savings_cents'])}")
+
+    # 6 -------------------------------------------------------------------------------
+
+    def acknowledge_and_ship(self) -> None:
+        for key, vendor in self.vendors.items():
+            api = vendor["api"]
+            orders = api.get_all("/api/v1/purchase-orders", {"cycle_id": self.cycle["id"]})
+            if not orders:
+                raise DemoError(f"{vendor['name']} has no purchase order in cycle {self.cycle['id']}")
+            for po in orders:
+                po = api.get(f"/api/v1/purchase-orders/{po['id']}")
+                refused_line = None
+                if key == "acme":  # refuse 3 units of the largest line
+                    refused_line = max(po["lines"], key=lambda line: (line["quantity"], -line["id"]))
+                acknowledgement = [{
+                    "line_id": line["id"],
+                    "accepted_quantity": line["quantity"] - (3 if line is refused_line else 0),
+                } for line in po["lines"]]
+                po = api.post(f"/api/v1/purchase-orders/{po['id']}/acknowledge", {"lines": acknowledgement},
+                              expect=200)
+                ordered = sum(line["quantity"] for line in po["lines"])
+                accepted = sum(line["accepted_quantity"] for line in po["lines"])
+                say(f"{vendor['name']} acknowledged purchase order {po['id']} (contract {po['contract_id']}): "
+                    f"{len(po['lines'])} lines, {accepted} of {ordered} units accepted"
+                    + (f" (3 refused on line {refused_line['id']})" if refused_line else ""))
+                by_location = defaultdict(list)
+                for line in po["lines"]:
+                    if line["accepted_quantity"]:
+                        by_location[line["location_id"]].append(line)
+                for n, (location_id, lines) in enumerate(sorted(by_location.items()), start=1):
+                    api.post(f"/api/v1/purchase-orders/{po['id']}/shipments", {
+                        "carrier": "UPS", "tracking_number": f"1Z{self.tag.replace('-', '')}{po['id']:04d}{n:03d}",
+                        "lines": [{"line_id": line["id"], "location_id": location_id,
+                                   "quantity": line["accepted_quantity"]} for line in lines],
+                    }, expect=201, idempotency_key=True)
+                say(f"{vendor['name']} shipped {accepted} units in {len(by_location)} shipments (one per location)")
+
+    # 7 -------------------------------------------------------------------------------
+
+    def bill_and_collect(self) -> None:
+        self.finance = Api.user(self.base_url, MSO_FINANCE)
+        drafts = self.finance.get_all("/api/v1/invoices",
+                                      {"cycle_id": self.cycle["id"], "kind": "purchasing", "status": "draft"})
+        if not drafts:
+            raise DemoError(f"no draft purchasing invoices for cycle {self.cycle['id']}")
+        by_practice = {p["id"]: p for p in self.practices}
+        for draft in drafts:
+            _, etag = self.finance.get_with_etag(f"/api/v1/invoices/{draft['id']}")
+            invoice = self.finance.post(f"/api/v1/invoices/{draft['id']}/finalize", expect=200, if_match=etag)
+            practice = by_practice.get(invoice.get("practice_id"), {"name": f"practice {invoice.get('practice_id')}"})
+            say(f"finalized invoice {invoice['id']} {invoice.get('number')} for {practice['name']}: "
+                f"subtotal {dollars(invoice['subtotal_cents'])} + service fee {dollars(invoice['service_fee_cents'])}"
+                f" - credits {dollars(invoice['credits_applied_cents'])} = {dollars(invoice['total_cents'])} "
+                f"({invoice['status']})")
+            self.invoices.append(invoice)
+
+        self._stripe_post(f"/_config/webhooks/gpo", {
+            "url": f"{self.base_url}/api/v1/webhooks/stripe", "secret": STRIPE_WEBHOOK_SECRET})
+        say(f"localstripe sends its webhooks to {self.base_url}/api/v1/webhooks/stripe")
+
+        cards: set[int] = set()
+        pending = []
+        for invoice in self.invoices:
+            practice = by_practice.get(invoice.get("practice_id"))
+            payer = practice["buyer"] if practice else self.finance
+            if invoice["status"] == "paid" or invoice["total_cents"] <= 0:
+                say(f"invoice {invoice['id']} is {invoice['status']} with {dollars(invoice['total_cents'])} due: "
+                    f"nothing to pay")
+                continue
+            if practice and practice["id"] not in cards:
+                method = self._stripe_post("/v1/payment_methods", {
+                    "type": "card", "card[number]": "4242424242424242", "card[exp_month]": "12",
+                    "card[exp_year]": "2030", "card[cvc]": "123"})
+                payer.put(f"/api/v1/practices/{practice['id']}/payment-method",
+                          {"stripe_payment_method_id": method["id"]}, expect=(200, 201, 204))
+                cards.add(practice["id"])
+                say(f"{practice['buyer_email']} saved card {method['id']} for {practice['name']}")
+            attempt = payer.post(f"/api/v1/invoices/{invoice['id']}/pay", expect=202, idempotency_key=True)
+            say(f"{payer.label} pays invoice {invoice['id']} ({dollars(invoice['total_cents'])}): attempt "
+                f"{attempt.get('attempt_number')} {attempt.get('status')} (job {attempt.get('job_id')})")
+            pending.append((payer, invoice))
+
+        deadline = time.monotonic() + 60
+        for payer, invoice in pending:
+            while True:
+                current = payer.get(f"/api/v1/invoices/{invoice['id']}")
+                if current["status"] == "paid" or time.monotonic() > deadline:
+                    break
+                time.sleep(POLL_INTERVAL)
+            invoice.update(current)
+            if current["status"] == "paid":
+                say(f"invoice {current['id']} {current.get('number')} paid ({dollars(current['total_cents'])})")
+            else:
+                problem = f"invoice {current['id']} is still {current['status']} 60 s after paying"
+                say(f"NOT PAID: {problem}")
+                self.problems.append(problem)
+
+    def _stripe_post(self, path: str, form: dict) -> dict:
+        """A form-encoded POST to localstripe, as the practice's browser (Stripe.js) would."""
+        url = self.stripe_url + path
+        try:
+            response = requests.post(url, data=form, headers={"Authorization": f"Bearer {STRIPE_KEY}"}, timeout=30)
+        except requests.RequestException as exc:
+            raise DemoError(f"POST {url}: cannot reach localstripe ({exc}): is it running (make stripe-mock)?") from None
+        if response.status_code not in (200, 201):
+            raise ApiError("POST", url, response.status_code, response.text, None)
+        return response.json() if response.content else {}
+
+    # 8 -------------------------------------------------------------------------------
+
+    def record_rebate(self) -> None:
+        acme = self.vendors["acme"]
+        self.rebate = self.finance.post("/api/v1/rebates", {
+            "vendor_id": acme["id"], "contract_id": acme["contract"]["id"],
+            "period_start": self.started_on.isoformat(), "period_end": utc_now().date().isoformat(),
+            "amount_cents": 250000, "retained_percent": "20",
+        }, expect=201, idempotency_key=True)
+        say(f"rebate {self.rebate['id']} from {acme['name']}: {dollars(250000)}, MSO retains "
+            f"{dollars(self.rebate['retained_cents'])}, distributes {dollars(self.rebate['distributed_cents'])} "
+            f"to {len(self.rebate['allocations'])} practices as credits")
+
+    # 9 -------------------------------------------------------------------------------
+
+    def print_table(self) -> None:
+        rebates = defaultdict(int)
+        for allocation in self.rebate["allocations"]:
+            rebates[allocation["practice_id"]] += allocation["amount_cents"]
+        rows, totals = [], [0, 0, 0, 0]
+        for practice in self.practices:
+            report = self.finance.get("/api/v1/reports/savings", params={
+                "practice_id": practice["id"], "from": self.started_on.isoformat(),
+                "to": utc_now().date().isoformat()})
+            values = [report["list_cents"], report["paid_cents"], report["savings_cents"], rebates[practice["id"]]]
+            totals = [t + v for t, v in zip(totals, values)]
+            rows.append([practice["name"]] + [dollars(v) for v in values])
+        rows.append(["Total"] + [dollars(v) for v in totals])
+        header = ["Practice", "List value", "Paid", "Savings", "Rebate"]
+        widths = [max(len(r[c]) for r in rows + [header]) for c in range(len(header))]
+
+        def line(cells):
+            return "  ".join([cells[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(cells[1:], widths[1:])])
+
+        rule = "  ".join("-" * w for w in widths)
+        print()
+        for text in [line(header), rule] + [line(r) for r in rows[:-1]] + [rule, line(rows[-1])]:
+            say(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base-url", default="http://127.0.0.1:5000", help="the gpo API (default: %(default)s)")
+    parser.add_argument("--stripe-url", default="http://127.0.0.1:8420", help="localstripe (default: %(default)s)")
+    parser.add_argument("--tag", default=utc_now().strftime("%y%m%d-%H%M%S"),
+                        help="the run's suffix for new names (default: the UTC time, %(default)s)")
+    args = parser.parse_args(argv)
+    demo = Demo(args.base_url, args.stripe_url, args.tag)
+    try:
+        demo.run()
+    except DemoError as exc:
+        print(f"\nFAILED in step {demo.current_step}: {exc}", file=sys.stderr, flush=True)
+        return 1
+    except KeyboardInterrupt:
+        print(f"\ninterrupted in step {demo.current_step}", file=sys.stderr)
+        return 130
+    if demo.problems:
+        print("\nFINISHED WITH PROBLEMS:\n" + "\n".join(f" - {p}" for p in demo.problems), file=sys.stderr)
+        return 1
+    print(f"\nDone: run {demo.tag}, cycle {demo.cycle['id']}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
