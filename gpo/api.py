@@ -176,9 +176,11 @@ def csv_response(rows: list[dict], columns: list[str], filename: str) -> Respons
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-def csv_doc(example: str) -> dict:
-    """OpenAPI: the 200 answer is also available as CSV."""
-    return {"responses": {"200": {"content": {"text/csv": {"schema": {"type": "string"}, "example": example}}}}}
+def csv_doc(schema, example: str) -> dict:
+    """OpenAPI: the 200 answer is JSON (`schema`), or CSV with `Accept: text/csv`."""
+    return {"responses": {"200": {"description": "OK (JSON, or CSV with `Accept: text/csv`)", "content": {
+        "application/json": {"schema": schema},
+        "text/csv": {"schema": {"type": "string"}, "example": example}}}}}
 
 
 def error_body(status: int, message: str | None = None, errors: dict | None = None) -> dict:

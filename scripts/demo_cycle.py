@@ -30,6 +30,7 @@ import sys
 import time
 import uuid
 from collections import defaultdict
+from decimal import Decimal
 from urllib.parse import urlencode
 
 import requests
@@ -133,7 +134,8 @@ class Api:
                 response = self.session.request(method, self.base_url + path, json=json, params=params,
                                                 headers=sent, timeout=self.timeout)
             except requests.RequestException as exc:
-                raise DemoError(f"{method} {path}: cannot reach {self.base_url} ({exc})") from None
+                raise DemoError(f"{method} {path}: cannot reach {self.base_url}: is the server running "
+                                f"(make run)? ({exc})") from None
             renewable = authenticated and self.email is not None and attempt == 1
             if response.status_code == 401 and renewable:
                 self.login()  # the access token expired (they live 15 minutes): sign in again
@@ -179,6 +181,11 @@ def dollars(cents: int) -> str:
     sign = "-" if cents < 0 else ""
     whole, rest = divmod(abs(int(cents)), 100)
     return f"{sign}${whole:,}.{rest:02d}"
+
+
+def percent(value: str) -> str:
+    """A decimal string as a short percent: "9.0000" -> "9%", "12.5000" -> "12.5%"."""
+    return format(Decimal(value).normalize(), "f") + "%"
 
 
 def wait_for(what: str, probe, done, timeout: float = 120):
@@ -261,7 +268,7 @@ class Demo:
             rows = [{
                 "sku": f"{sku}-{self.tag}", "name": name, "category": category, "list_price": price,
                 "clinical": clinical, "min_order_quantity": min_qty, "order_multiple": multiple,
-                "unit_of_measure": "each", "manufacturer": org["name"].split()[0],
+                "manufacturer": org["name"].split()[0],
             } for _, sku, name, category, price, clinical, min_qty, multiple in items]
             accepted = api.post(f"/api/v1/vendors/{vendor['id']}/catalog-imports",
                                 {"mode": "upsert", "products": rows}, expect=202, idempotency_key=True)
@@ -325,14 +332,15 @@ class Demo:
 
     @staticmethod
     def _tiers(pairs) -> list[dict]:
-        return [{"min_volume": volume, "discount_percent": percent} for volume, percent in pairs]
+        return [{"min_volume": volume, "discount_percent": p} for volume, p in pairs]
 
     @staticmethod
-    def _volume(basis: str, volume: int) -> str:
-        return f"{volume} units" if basis == "units" else f"{dollars(volume)} spend"
+    def _volume(basis: str, volume: int, more: str = "") -> str:
+        """A contract volume: units, or list-price cents on a spend basis."""
+        return f"{volume} {more}units" if basis == "units" else f"{dollars(volume)} {more}spend"
 
     def _describe_tiers(self, basis: str, pairs) -> str:
-        return ", ".join(f"{percent}% from {self._volume(basis, volume)}" for volume, percent in pairs[1:])
+        return ", ".join(f"{percent(p)} off from {self._volume(basis, volume)}" for volume, p in pairs[1:])
 
     # 3 -------------------------------------------------------------------------------
 
@@ -375,15 +383,14 @@ class Demo:
     # 4 -------------------------------------------------------------------------------
 
     def _close_and_wait(self, cycle: dict) -> dict:
-        """Ask for the close (202, a job) and wait until the cycle is closed."""
-        if cycle["status"] == "open":
-            ref = self.procurement.post(f"/api/v1/cycles/{cycle['id']}/close", expect=202)
-            say(f"closing cycle {cycle['id']} '{cycle['name']}' (job {ref['job_id']})")
-        job_id = cycle.get("close_job_id")
+        """Ask for the close (202, a job; asking again while it runs is harmless, and a
+        close whose job failed starts again) and wait until the cycle is closed."""
+        ref = self.procurement.post(f"/api/v1/cycles/{cycle['id']}/close", expect=202)
+        say(f"closing cycle {cycle['id']} '{cycle['name']}' (job {ref['job_id']})")
 
         def probe():
             current = self.procurement.get(f"/api/v1/cycles/{cycle['id']}")
-            job = current.get("close_job_id") or job_id
+            job = current.get("close_job_id") or ref["job_id"]
             if current["status"] != "closed" and job:
                 state = self.procurement.get(f"/api/v1/jobs/{job}")
                 if state["status"] == "failed":
@@ -453,10 +460,10 @@ class Demo:
                                             params={"cycle_id": self.cycle["id"]})
             basis = progress["basis"]
             text = (f"  {contract['title']}: {self._volume(basis, progress['volume'])} confirmed, "
-                    f"{progress['achieved_tier']['discount_percent']}% off")
+                    f"{percent(progress['achieved_tier']['discount_percent'])} off")
             if progress["next_tier"] is not None:
-                text += (f"; {self._volume(basis, progress['volume_to_next_tier'])} more unlock "
-                         f"{progress['next_tier']['discount_percent']}% (everyone saves "
+                text += (f"; {self._volume(basis, progress['volume_to_next_tier'], 'more ')} unlock "
+                         f"{percent(progress['next_tier']['discount_percent'])} off (everyone would save "
                          f"{dollars(progress['savings_at_next_tier_cents'])} more)")
             else:
                 text += " (the top tier)"
@@ -470,7 +477,7 @@ class Demo:
         for result in self.procurement.get(f"/api/v1/cycles/{self.cycle['id']}/results"):
             tier = result["achieved_tier"]
             say(f"{result['title']}: {self._volume(result['basis'], result['volume'])}, tier {tier['index']} "
-                f"({tier['discount_percent']}% off): list {dollars(result['list_cents'])}, "
+                f"({percent(tier['discount_percent'])} off): list {dollars(result['list_cents'])}, "
                 f"paid {dollars(result['paid_cents'])}, saved {dollars(result['savings_cents'])}")
 
     # 6 -------------------------------------------------------------------------------
@@ -528,7 +535,7 @@ class Demo:
                 f"({invoice['status']})")
             self.invoices.append(invoice)
 
-        self._stripe_post(f"/_config/webhooks/gpo", {
+        self._stripe_post("/_config/webhooks/gpo", {
             "url": f"{self.base_url}/api/v1/webhooks/stripe", "secret": STRIPE_WEBHOOK_SECRET})
         say(f"localstripe sends its webhooks to {self.base_url}/api/v1/webhooks/stripe")
 
@@ -631,6 +638,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         demo.run()
     except DemoError as exc:
+        sys.stdout.flush()
         print(f"\nFAILED in step {demo.current_step}: {exc}", file=sys.stderr, flush=True)
         return 1
     except KeyboardInterrupt:

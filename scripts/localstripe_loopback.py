@@ -2,6 +2,7 @@
 
 localstripe's own launcher listens on every interface; this one binds 127.0.0.1.
     python scripts/localstripe_loopback.py --port 8420
+Webhooks: POST /_config/webhooks/{id} with url= and secret= (form data).
 """
 from __future__ import annotations
 
@@ -17,8 +18,12 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8420)
     parser.add_argument("--from-scratch", action="store_true", help="ignore localstripe's saved state")
+    parser.add_argument("--ephemeral", action="store_true",
+                        help="start empty and never write /tmp/localstripe.pickle (the test suite's own server)")
     args = parser.parse_args()
-    if not args.from_scratch:
+    if args.ephemeral:
+        type(store).dump_to_disk = lambda self: None
+    elif not args.from_scratch:
         store.try_load_from_disk()
     logging.basicConfig(level=logging.INFO)
     web.run_app(app, host=args.host, port=args.port, print=None)

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+TEST_WEBHOOK_SECRET = "whsec_gpo_test_suite"
 
 
 def pytest_report_header(config):
@@ -50,9 +51,53 @@ def queue_name() -> str:
     return f"gpo-test-{uuid.uuid4().hex[:8]}"
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_http(url: str, proc, what: str, timeout: float = 20.0) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(urllib.request.Request(url, headers={"Authorization": "Bearer sk_test_x"}), timeout=1)
+            return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            if proc is not None and proc.poll() is not None:
+                raise RuntimeError(f"{what} exited with {proc.returncode}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not answer on {url}")
+            time.sleep(0.1)
+
+
 @pytest.fixture(scope="session")
-def test_config(database_url, queue_name) -> dict:
+def stripe_url() -> str:
+    """localstripe (a stateful Stripe API server) on a free loopback port, for the whole run."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "scripts" / "localstripe_loopback.py"), "--port", str(port), "--ephemeral"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    _wait_for_http(f"{url}/v1/customers", proc, "localstripe")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def test_config(database_url, queue_name, stripe_url) -> dict:
     return {
+        "STRIPE_API_BASE": stripe_url,
+        "STRIPE_API_KEY": "sk_test_gpo_suite",
+        "STRIPE_WEBHOOK_SECRET": TEST_WEBHOOK_SECRET,
         "TESTING": True,
         "SECRET_KEY": TEST_SECRET,
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -103,6 +148,9 @@ def rq_worker(app, test_config):
         REDIS_URL=TEST_REDIS_URL,
         RQ_QUEUE=test_config["RQ_QUEUE"],
         SECRET_KEY=TEST_SECRET,
+        STRIPE_API_BASE=test_config["STRIPE_API_BASE"],
+        STRIPE_API_KEY=test_config["STRIPE_API_KEY"],
+        STRIPE_WEBHOOK_SECRET=TEST_WEBHOOK_SECRET,
     )
     log = open(ROOT / "instance" / f"test-worker-{test_config['RQ_QUEUE']}.log", "w") if (ROOT / "instance").is_dir() else subprocess.DEVNULL
     proc = subprocess.Popen(
@@ -161,3 +209,32 @@ def postgresql_only(app):
     """Skip (with the reason) unless the suite runs on PostgreSQL."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         pytest.skip("needs PostgreSQL row locks and real concurrency: set TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The app over real HTTP on a free loopback port (for localstripe's webhooks)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def stripe_webhooks(stripe_url, live_server):
+    """localstripe delivers its signed webhooks to the app during the test (and nowhere after)."""
+    import urllib.parse
+    import urllib.request
+
+    def point_to(url: str) -> None:
+        data = urllib.parse.urlencode({"url": url, "secret": TEST_WEBHOOK_SECRET}).encode()
+        urllib.request.urlopen(urllib.request.Request(f"{stripe_url}/_config/webhooks/gpo", data=data), timeout=5)
+
+    point_to(f"{live_server}/api/v1/webhooks/stripe")
+    yield
+    point_to("http://127.0.0.1:9/nowhere")

@@ -117,7 +117,7 @@ def put_fee_schedule(principal: Principal, practice_id: int | None, data: dict) 
     row.updated_at = utcnow()
     flush_or_conflict("the fee schedule was created at the same moment; read it and try again")
     audit.record(principal, "fee_schedule.update", row, organization_id=practice_id,
-                 details={f: data.get(f) for f in FEE_FIELDS})
+                 details={f: (str(data[f]) if data.get(f) is not None else None) for f in FEE_FIELDS})
     commit()
     return fee_schedule_view(practice_id)
 

@@ -206,7 +206,7 @@ STATEMENT_COLUMNS = ["cycle_id", "cycle_name", "closed_on", "contract_id", "cont
 class VendorStatements(MethodView):
     @blp.arguments(PeriodQuerySchema, location="query")
     @blp.response(200, VendorStatementSchema)
-    @blp.doc(**csv_doc(",".join(STATEMENT_COLUMNS) + "\r\n7,December 2026,2026-12-16,1,Exam room supplies,1250000,2.0000,25000\r\n"))
+    @blp.doc(**csv_doc(VendorStatementSchema, ",".join(STATEMENT_COLUMNS) + "\r\n7,December 2026,2026-12-16,1,Exam room supplies,1250000,2.0000,25000\r\n"))
     def get(self, query, vendor_id):
         """Sales and the admin fee owed per contract and cycle closed in the period (the
         vendor, MSO). `Accept: text/csv` for a spreadsheet."""
@@ -223,7 +223,7 @@ SAVINGS_COLUMNS = ["category", "vendor_id", "vendor_name", "list_cents", "paid_c
 class SavingsReport(MethodView):
     @blp.arguments(SavingsQuerySchema, location="query")
     @blp.response(200, SavingsSchema)
-    @blp.doc(**csv_doc(",".join(SAVINGS_COLUMNS) + "\r\nsupplies,5,Acme Medical Supply,79960,69965,9995\r\n"))
+    @blp.doc(**csv_doc(SavingsSchema, ",".join(SAVINGS_COLUMNS) + "\r\nsupplies,5,Acme Medical Supply,79960,69965,9995\r\n"))
     def get(self, query):
         """List value, paid value and savings per category and vendor over the cycles
         closed in the period (a practice: its own). `Accept: text/csv` for a spreadsheet."""
@@ -240,7 +240,7 @@ DISCLOSURE_COLUMNS = ["practice_id", "practice_name", "vendor_id", "vendor_name"
 class AdminFeeDisclosure(MethodView):
     @blp.arguments(DisclosureQuerySchema, location="query")
     @blp.response(200, DisclosureSchema)
-    @blp.doc(**csv_doc(",".join(DISCLOSURE_COLUMNS) + "\r\n3,Lakeside Family Medicine,5,Acme Medical Supply,84210,1684\r\n"))
+    @blp.doc(**csv_doc(DisclosureSchema, ",".join(DISCLOSURE_COLUMNS) + "\r\n3,Lakeside Family Medicine,5,Acme Medical Supply,84210,1684\r\n"))
     def get(self, query):
         """The yearly disclosure: per vendor, the admin fees the vendor paid the MSO on
         this practice's purchases (its share of each vendor statement, so the shares add

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from gpo.billing.models import BillingRun, Invoice, InvoiceLine, Rebate
 from gpo.catalog.models import CatalogImport
 from gpo.db import db
 from gpo.jobs import Job
@@ -134,6 +135,34 @@ MATRIX = [
      lambda ids: {"carrier": "UPS", "tracking_number": "1Z", "lines": [
          {"line_id": ids["acked_po_line"], "location_id": ids["location"], "quantity": 1}]},
      {**OUTSIDERS_OF_VENDOR, "mso_procurement": 403}),
+    # billing: invoices, credits and fees are their practice's; statements their vendor's
+    ("GET", "/api/v1/invoices/<int:invoice_id>", "/api/v1/invoices/{open_invoice}", None,
+     {**OUTSIDERS_OF_PRACTICE, "mso_procurement": 403}),
+    ("POST", "/api/v1/invoices/<int:invoice_id>/finalize", "/api/v1/invoices/{draft_invoice}/finalize", None,
+     {**OUTSIDERS_OF_PRACTICE, "practice_admin": 403, "mso_procurement": 403}),
+    ("POST", "/api/v1/invoices/<int:invoice_id>/void", "/api/v1/invoices/{open_invoice}/void", {"reason": "wrong"},
+     {**OUTSIDERS_OF_PRACTICE, "practice_admin": 403, "mso_procurement": 403}),
+    ("POST", "/api/v1/invoices/<int:invoice_id>/credit-notes", "/api/v1/invoices/{open_invoice}/credit-notes",
+     {"amount_cents": 100, "reason": "damaged"}, {**OUTSIDERS_OF_PRACTICE, "practice_admin": 403}),
+    ("POST", "/api/v1/invoices/<int:invoice_id>/pay", "/api/v1/invoices/{open_invoice}/pay", None,
+     {**OUTSIDERS_OF_PRACTICE, "practice_buyer": 403, "mso_procurement": 403}),
+    ("GET", "/api/v1/practices/<int:practice_id>/payment-method", "/api/v1/practices/{practice}/payment-method", None,
+     {**OUTSIDERS_OF_PRACTICE, "practice_buyer": 403}),
+    ("PUT", "/api/v1/practices/<int:practice_id>/payment-method", "/api/v1/practices/{practice}/payment-method",
+     {"stripe_payment_method_id": "pm_unknown"}, {**OUTSIDERS_OF_PRACTICE, "practice_buyer": 403, "mso_finance": 403}),
+    ("GET", "/api/v1/practices/<int:practice_id>/fee-schedule", "/api/v1/practices/{practice}/fee-schedule", None,
+     {**OUTSIDERS_OF_PRACTICE, "practice_buyer": 403}),
+    ("PUT", "/api/v1/practices/<int:practice_id>/fee-schedule", "/api/v1/practices/{practice}/fee-schedule",
+     {"service_fee_percent": "3"}, {**OUTSIDERS_OF_PRACTICE, "practice_admin": 403, "mso_procurement": 403}),
+    ("GET", "/api/v1/practices/<int:practice_id>/credits", "/api/v1/practices/{practice}/credits", None,
+     OUTSIDERS_OF_PRACTICE),
+    ("GET", "/api/v1/rebates/<int:rebate_id>", "/api/v1/rebates/{rebate}", None,
+     {**OUTSIDERS_OF_VENDOR, "vendor_admin": 403}),
+    ("GET", "/api/v1/billing-runs/<int:run_id>", "/api/v1/billing-runs/{billing_run}", None,
+     {"practice_admin": 403, "vendor_key": 403, "mso_procurement": 403}),
+    ("GET", "/api/v1/vendors/<int:vendor_id>/statements",
+     "/api/v1/vendors/{vendor}/statements?from=2026-01-01&to=2026-12-31", None,
+     {**OUTSIDERS_OF_VENDOR, "practice_buyer": 404}),
 ]
 
 
@@ -160,6 +189,15 @@ OWNERS = {
     "/api/v1/purchase-orders/<int:purchase_order_id>": "vendor_key",
     "/api/v1/purchase-orders/<int:purchase_order_id>/acknowledge": "vendor_key",
     "/api/v1/purchase-orders/<int:purchase_order_id>/shipments": "vendor_key",
+    "/api/v1/invoices/<int:invoice_id>/finalize": "mso_finance",
+    "/api/v1/invoices/<int:invoice_id>/void": "mso_finance",
+    "/api/v1/invoices/<int:invoice_id>/credit-notes": "mso_finance",
+    "/api/v1/invoices/<int:invoice_id>/pay": ("practice_admin", 409),  # no saved payment method: it answers
+    ("PUT", "/api/v1/practices/<int:practice_id>/payment-method"): ("practice_admin", 422),  # Stripe: no such pm_
+    ("PUT", "/api/v1/practices/<int:practice_id>/fee-schedule"): "mso_finance",
+    "/api/v1/rebates/<int:rebate_id>": "mso_finance",
+    "/api/v1/billing-runs/<int:run_id>": "mso_finance",
+    "/api/v1/vendors/<int:vendor_id>/statements": "vendor_key",
 }
 
 
@@ -208,13 +246,26 @@ def _ids(world) -> dict:
     acked_line = PurchaseOrderLine(purchase_order_id=po.id, product_id=inactive.id, location_id=world.location.id,
                                    quantity=5, unit_price=product.list_price, line_cents=100, accepted_quantity=5)
     db.session.add_all([open_line, acked_line])
+    draft_invoice = Invoice(practice_id=world.practice.id, kind="membership", source_key="t:draft", description="d",
+                            lines=[InvoiceLine(kind="membership", description="m", amount_cents=500)],
+                            subtotal_cents=500, total_cents=500)
+    open_invoice = Invoice(practice_id=world.practice.id, kind="membership", source_key="t:open", description="o",
+                           status="open", number="INV-2026-999999", issued_on=dt.date(2026, 11, 1),
+                           lines=[InvoiceLine(kind="membership", description="m", amount_cents=500)],
+                           subtotal_cents=500, total_cents=500)
+    rebate = Rebate(vendor_id=world.vendor.id, contract_id=contract.id, period_start=dt.date(2026, 1, 1),
+                    period_end=dt.date(2026, 3, 31), amount_cents=100, retained_percent=0, retained_cents=0,
+                    distributed_cents=100, recorded_by="t")
+    run = BillingRun(kind="membership", month="2026-01", status="finished", requested_by="t")
+    db.session.add_all([draft_invoice, open_invoice, rebate, run])
     db.session.commit()
     return {"practice": world.practice.id, "provider": world.provider.id, "vendor": world.vendor.id,
             "api_key": world.api_key.id, "job": job.id, "product": product.id, "inactive_product": inactive.id,
             "catalog_import": catalog_import.id, "contract": contract.id, "negotiating_contract": negotiating.id,
             "open_cycle": open_cycle.id, "closed_cycle": closed.id, "scheduled_cycle": scheduled.id,
             "order": order.id, "missed_order": missed.id, "purchase_order": po.id, "open_po_line": open_line.id,
-            "acked_po_line": acked_line.id, "location": world.location.id}
+            "acked_po_line": acked_line.id, "location": world.location.id, "draft_invoice": draft_invoice.id,
+            "open_invoice": open_invoice.id, "rebate": rebate.id, "billing_run": run.id}
 
 
 @pytest.mark.parametrize("method, rule, template, body, expected", MATRIX, ids=[f"{m} {r}" for m, r, *_ in MATRIX])
@@ -223,12 +274,13 @@ def test_tenancy_and_roles(client, world, method, rule, template, body, expected
     url = template.format(**ids)
     body = body(ids) if callable(body) else body
     for principal, status in expected.items():
-        headers = {**world.headers[principal], "If-Match": '"some-etag"'}
+        headers = {**world.headers[principal], "If-Match": '"some-etag"', "Idempotency-Key": f"matrix-{principal}"}
         response = client.open(url, method=method, json=body, headers=headers)
         assert_error(response, status)
     # and its owner may: the route exists and works for them (412: our If-Match is made up)
-    owner = OWNERS.get(rule, "practice_admin")
+    owner = OWNERS.get((method, rule)) or OWNERS.get(rule, "practice_admin")
     owner, allowed = owner if isinstance(owner, tuple) else (owner, None)
-    response = client.open(url, method=method, json=body, headers={**world.headers[owner], "If-Match": '"some-etag"'})
+    response = client.open(url, method=method, json=body, headers={
+        **world.headers[owner], "If-Match": '"some-etag"', "Idempotency-Key": "matrix-owner"})
     assert response.status_code in ((allowed,) if allowed else (200, 201, 202, 204, 412)), (
         owner, response.get_data(as_text=True))
