@@ -525,6 +525,8 @@ class Demo:
         if not drafts:
             raise DemoError(f"no draft purchasing invoices for cycle {self.cycle['id']}")
         by_practice = {p["id"]: p for p in self.practices}
+        order = {p["id"]: p["index"] for p in self.practices}
+        drafts.sort(key=lambda inv: (order.get(inv.get("practice_id"), len(order)), inv["id"]))
         for draft in drafts:
             _, etag = self.finance.get_with_etag(f"/api/v1/invoices/{draft['id']}")
             invoice = self.finance.post(f"/api/v1/invoices/{draft['id']}/finalize", expect=200, if_match=etag)

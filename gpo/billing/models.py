@@ -203,7 +203,7 @@ class Rebate(CreatedAtMixin, db.Model):
     __tablename__ = "rebates"
     __table_args__ = (
         CheckConstraint("amount_cents > 0", name="amount"),
-        CheckConstraint("retained_percent >= 0 AND retained_percent <= 100", name="retained_percent"),
+        CheckConstraint("retained_percent >= 0", name="retained_percent"),
         CheckConstraint("period_end >= period_start", name="period"),
         CheckConstraint("retained_cents + distributed_cents = amount_cents", name="split"),
         # One rebate per contract and period: recording it twice is a 409.

@@ -135,7 +135,7 @@ def upgrade():
     sa.CheckConstraint('amount_cents > 0', name=op.f('ck_rebates_amount')),
     sa.CheckConstraint('period_end >= period_start', name=op.f('ck_rebates_period')),
     sa.CheckConstraint('retained_cents + distributed_cents = amount_cents', name=op.f('ck_rebates_split')),
-    sa.CheckConstraint('retained_percent >= 0 AND retained_percent <= 100', name=op.f('ck_rebates_retained_percent')),
+    sa.CheckConstraint('retained_percent >= 0', name=op.f('ck_rebates_retained_percent')),
     sa.ForeignKeyConstraint(['contract_id'], ['contracts.id'], name=op.f('fk_rebates_contract_id_contracts')),
     sa.ForeignKeyConstraint(['vendor_id'], ['vendors.id'], name=op.f('fk_rebates_vendor_id_vendors')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_rebates')),
