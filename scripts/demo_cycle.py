@@ -236,6 +236,8 @@ class Demo:
         self.invoices: list[dict] = []
         self.rebate: dict | None = None
         self.problems: list[str] = []       # failures that do not stop the demo (unpaid invoices)
+        self.procurement: Api | None = None  # signed in at step 2
+        self.finance: Api | None = None      # signed in at step 7
         self.current_step = 0
 
     def run(self) -> None:
@@ -561,22 +563,29 @@ class Demo:
             attempt = payer.post(f"/api/v1/invoices/{invoice['id']}/pay", expect=202, idempotency_key=True)
             say(f"{payer.label} pays invoice {invoice['id']} ({dollars(invoice['total_cents'])}): attempt "
                 f"{attempt.get('attempt_number')} {attempt.get('status')} (job {attempt.get('job_id')})")
-            pending.append((payer, invoice))
+            pending.append((payer, invoice, attempt.get("job_id")))
 
-        deadline = time.monotonic() + 60
-        for payer, invoice in pending:
+        deadline = time.monotonic() + 60  # Stripe confirms through the webhook
+        for payer, invoice, job_id in pending:
+            job = None
             while True:
                 current = payer.get(f"/api/v1/invoices/{invoice['id']}")
                 if current["status"] == "paid" or time.monotonic() > deadline:
                     break
+                job = payer.get(f"/api/v1/jobs/{job_id}") if job_id else None
+                if job and job["status"] == "failed":
+                    break  # the charge failed for good: no webhook will come
                 time.sleep(POLL_INTERVAL)
             invoice.update(current)
             if current["status"] == "paid":
                 say(f"invoice {current['id']} {current.get('number')} paid ({dollars(current['total_cents'])})")
+                continue
+            if job and job["status"] == "failed":
+                problem = f"invoice {current['id']} is {current['status']}: payment job {job_id} failed: {job.get('error')}"
             else:
                 problem = f"invoice {current['id']} is still {current['status']} 60 s after paying"
-                say(f"NOT PAID: {problem}")
-                self.problems.append(problem)
+            say(f"NOT PAID: {problem}")
+            self.problems.append(problem)
 
     def _stripe_post(self, path: str, form: dict) -> dict:
         """A form-encoded POST to localstripe, as the practice's browser (Stripe.js) would."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 
 import stripe
 from flask import current_app
@@ -120,7 +121,10 @@ def get_payment_method(principal: Principal, practice_id: int) -> dict:
 
 
 def attempt_key(invoice_id: int, number: int) -> str:
-    return f"gpo-invoice-{invoice_id}-attempt-{number}"
+    """Derived from the invoice and attempt number, plus a random part: ids start again
+    in another database (staging, a restore) sharing the Stripe account, and such a key
+    must never match a PaymentIntent that is not this attempt's."""
+    return f"gpo-invoice-{invoice_id}-attempt-{number}-{secrets.token_hex(6)}"
 
 
 def start_attempt(principal: Principal, invoice: Invoice) -> PaymentAttempt:
@@ -154,6 +158,13 @@ def pay(principal: Principal, invoice_id: int) -> PaymentAttempt:
     return attempt
 
 
+def _as_dict(value) -> dict:
+    """A StripeObject field (metadata, last_payment_error) as a plain dict."""
+    if value is None:
+        return {}
+    return value.to_dict() if hasattr(value, "to_dict") else dict(value)
+
+
 def _find_intent(client: stripe.StripeClient, customer_id: str, key: str):
     """The PaymentIntent an earlier run created for this attempt, if any (by metadata).
     Stripe filters by customer; the test server lists everything."""
@@ -162,7 +173,7 @@ def _find_intent(client: stripe.StripeClient, customer_id: str, key: str):
     except stripe.InvalidRequestError:
         intents = client.v1.payment_intents.list({"limit": 100})
     for intent in intents.auto_paging_iter():
-        if (intent.metadata or {}).get("gpo_attempt_key") == key:
+        if _as_dict(getattr(intent, "metadata", None)).get("gpo_attempt_key") == key and intent.customer == customer_id:
             return intent
     return None
 
@@ -234,7 +245,7 @@ def record_outcome(attempt_id: int, intent, decline: tuple[str, str] | None = No
             audit.record(SYSTEM, "invoice.paid", invoice, details={
                 "attempt": attempt.attempt_number, "stripe_payment_intent_id": attempt.stripe_payment_intent_id})
     elif decline is not None or status in ("requires_payment_method", "canceled", None):
-        error = (getattr(intent, "last_payment_error", None) or {}) if intent is not None else {}
+        error = _as_dict(getattr(intent, "last_payment_error", None)) if intent is not None else {}
         code = decline[0] if decline else (error.get("code") or "payment_failed")
         message = decline[1] if decline else (error.get("message") or f"PaymentIntent {status or 'missing'}")
         _fail(attempt, invoice, code, message)
@@ -318,7 +329,7 @@ def handle_webhook(payload: bytes, signature: str | None) -> dict:
             PaymentAttempt.stripe_payment_intent_id == intent.id))
         if attempt_id is None:
             attempt_id = db.session.scalar(select(PaymentAttempt.id).where(
-                PaymentAttempt.idempotency_key == (intent.metadata or {}).get("gpo_attempt_key", "")))
+                PaymentAttempt.idempotency_key == _as_dict(getattr(intent, "metadata", None)).get("gpo_attempt_key", "")))
         if attempt_id is not None:
             effect = record_outcome(attempt_id, intent)
     commit()

@@ -141,3 +141,48 @@ def test_a_catalog_import_and_product_edits_at_once_neither_deadlocks_nor_loses(
     current = db.session.scalars(select(ProductPrice).where(ProductPrice.product_id == edited.id,
                                                            ProductPrice.effective_to.is_(None))).one()
     assert current.list_price == product.list_price  # the history agrees with the product, whoever went last
+
+
+def _draft_invoices(practice_ids, count):
+    from gpo.billing.invoices import draft_invoice
+
+    ids = []
+    for i in range(count):
+        practice_id = practice_ids[i % len(practice_ids)]
+        ids.append(draft_invoice(practice_id, "membership", f"race:{i}", "Membership", [
+            {"kind": "membership", "description": "Membership", "amount_cents": 1000 + i}]).id)
+    db.session.commit()
+    return ids
+
+
+def test_invoice_numbers_stay_gap_free_and_unique_under_concurrent_finalization(app, client, world, postgresql_only):
+    from gpo.billing.models import Credit, Invoice
+
+    # a shared credit makes the finalizations contend on the same rows too
+    db.session.add(Credit(practice_id=world.practice.id, source="adjustment", description="c",
+                          amount_cents=5000, remaining_cents=5000))
+    ids = _draft_invoices([world.practice.id, world.other_practice.id], 12)
+    responses = race(app, [("POST", f"/api/v1/invoices/{i}/finalize", {"headers": world.headers["mso_finance"]})
+                           for i in ids])
+    assert [r.status_code for r in responses] == [200] * 12, [r.get_data(as_text=True) for r in responses]
+    db.session.expire_all()
+    numbers = sorted(db.session.scalars(select(Invoice.number)))
+    year = numbers[0][4:8]
+    assert numbers == [f"INV-{year}-{n:06d}" for n in range(1, 13)]
+    # the credit was spent once: never more than it held
+    applied = db.session.scalar(select(func.sum(Invoice.credits_applied_cents)))
+    assert applied == 5000
+    assert db.session.scalar(select(Credit.remaining_cents)) == 0
+
+
+def test_two_finalizations_of_one_invoice_at_once_one_wins(app, client, world, postgresql_only):
+    from gpo.billing.models import Invoice
+
+    [invoice_id] = _draft_invoices([world.practice.id], 1)
+    responses = race(app, [("POST", f"/api/v1/invoices/{invoice_id}/finalize", {"headers": world.headers["mso_finance"]})] * 4)
+    assert sorted(r.status_code for r in responses) == [200, 409, 409, 409]
+    db.session.expire_all()
+    assert db.session.scalar(select(Invoice.number)).endswith("-000001")
+    from gpo.billing.models import InvoiceCounter
+
+    assert db.session.scalar(select(InvoiceCounter.last_number)) == 1  # the losers took no number
