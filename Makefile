@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 STRIPE_PORT ?= 8420
 
-.PHONY: install run test worker demo-data stripe-mock migrate clean
+.PHONY: install run test worker demo demo-data stripe-mock migrate clean
 
 $(BIN)/flask: requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ stripe-mock: install ## localstripe on 127.0.0.1:$(STRIPE_PORT), in the backgrou
 
 run: demo-data stripe-mock ## serve the API on http://127.0.0.1:5000 (docs at /docs)
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+demo: install ## with `make run` serving: one whole purchasing cycle over HTTP, paid through localstripe
+	$(BIN)/python scripts/demo_cycle.py --base-url http://127.0.0.1:5000 --stripe-url http://127.0.0.1:$(STRIPE_PORT)
 
 worker: install ## an RQ worker (needs REDIS_URL)
 	$(BIN)/flask gpo worker
