@@ -77,12 +77,13 @@ def purge_expired() -> None:
 
 @gpo_cli.command("tick")
 def tick_command() -> None:
-    """Keep the purchasing calendar (run every minute from cron): open the cycle whose
-    time has come, start closing the cycle whose closes_at has passed."""
+    """Keep time (run every minute from cron): open the cycle whose time has come, start
+    closing the cycle whose closes_at has passed, retry failed payments that are due."""
     from gpo.auth.principal import SYSTEM
+    from gpo.billing.payments import retry_due_payments
     from gpo.orders.services import tick
 
-    click.echo(tick(SYSTEM))
+    click.echo({**tick(SYSTEM), "payment_retries": retry_due_payments()})
 
 
 @gpo_cli.command("close-cycle")

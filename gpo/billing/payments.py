@@ -219,6 +219,8 @@ def collect(attempt_id: int) -> dict:
         except stripe.CardError as exc:  # declined: the intent exists, waiting for another method
             decline = (exc.code or "card_declined", exc.user_message or str(exc))
             intent = _find_intent(client, customer, key)
+        except stripe.InvalidRequestError as exc:  # e.g. the card was detached: fails like a decline
+            decline = (exc.code or "invalid_request", exc.user_message or str(exc))
     _step("stripe_answered")
     status = record_outcome(attempt_id, intent, decline)
     commit()

@@ -156,6 +156,21 @@ def test_a_declined_card_is_retried_on_schedule_then_uncollectible(client, world
     assert [(i["id"], [p["failure_code"] for p in i["payments"]]) for i in listed] == [(invoice.id, ["card_declined"] * 3)]
 
 
+def test_the_clock_retries_due_payments(app, client, world, run_jobs):
+    _save_card(client, world, DECLINED_CARD)
+    invoice = _open_invoice(world.practice.id)
+    attempt = _pay(client, world, invoice.id).get_json()
+    run_jobs(attempt["job_id"])
+    first = _reload(PaymentAttempt, attempt["id"])
+    first.next_retry_at = utcnow() - dt.timedelta(minutes=1)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["gpo", "tick"])
+    assert result.exit_code == 0, result.output
+    second = db.session.scalars(select(PaymentAttempt).where(PaymentAttempt.attempt_number == 2)).one()
+    assert f"'payment_retries': [{second.id}]" in result.output
+    assert run_jobs(second.job_id).status == "finished"
+
+
 def test_a_crash_after_stripe_answered_does_not_charge_twice(client, world, monkeypatch):
     _save_card(client, world)
     invoice = _open_invoice(world.practice.id)
