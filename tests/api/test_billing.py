@@ -370,3 +370,23 @@ def test_reports_export_as_csv(billing):
     assert savings.get_data(as_text=True).splitlines()[0] == "category,vendor_id,vendor_name,list_cents,paid_cents,savings_cents"
     disclosure = billing.client.get(f"/api/v1/reports/admin-fee-disclosure?year={YEAR}", headers={**billing.finance, "Accept": "text/csv"})
     assert sum(int(r["admin_fee_cents"]) for r in csv.DictReader(io.StringIO(disclosure.get_data(as_text=True)))) == 3958
+
+
+def test_postgresql_refuses_changing_an_issued_invoice_in_the_database_too(billing):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the immutability triggers are PostgreSQL's (runs when TEST_DATABASE_URL is set)")
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    invoice_id = _membership_invoice(billing.world.practice, 8000, "m1")
+    db.session.execute(text("UPDATE invoice_lines SET amount_cents = 9000 WHERE invoice_id = :i"), {"i": invoice_id})
+    db.session.rollback()  # a draft may change
+    billing.finalize(invoice_id)
+    for statement in ("UPDATE invoices SET total_cents = 1 WHERE id = :i", "UPDATE invoices SET status = 'draft' WHERE id = :i",
+                      "UPDATE invoice_lines SET amount_cents = 1 WHERE invoice_id = :i", "DELETE FROM invoices WHERE id = :i",
+                      "INSERT INTO invoice_lines (invoice_id, kind, description, amount_cents) VALUES (:i, 'adjustment', 'x', 1)"):
+        with pytest.raises(DBAPIError, match="never change"):
+            db.session.execute(text(statement), {"i": invoice_id})
+        db.session.rollback()
+    db.session.execute(text("UPDATE invoices SET status = 'paid', paid_at = now() WHERE id = :i"), {"i": invoice_id})
+    db.session.rollback()
