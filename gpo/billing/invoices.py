@@ -252,6 +252,15 @@ def issue(invoice: Invoice, principal: Principal) -> Invoice:
 
 
 def finalize(principal: Principal, invoice_id: int) -> Invoice:
+    invoice = policy.load(principal, Invoice, invoice_id, "invoice.finalize")
+    if invoice.kind == "purchasing":
+        # Orders first, then the invoice: the order a vendor's acknowledgement takes
+        # them in, so the two never wait on each other in a circle.
+        from gpo.orders.models import Order
+
+        db.session.execute(select(Order.id).where(
+            Order.cycle_id == invoice.cycle_id, Order.practice_id == invoice.practice_id)
+            .order_by(Order.id).with_for_update(key_share=True))
     invoice = policy.load(principal, Invoice, invoice_id, "invoice.finalize", for_update=True)
     issue(invoice, principal)
     commit()
@@ -259,15 +268,21 @@ def finalize(principal: Principal, invoice_id: int) -> Invoice:
 
 
 def void(principal: Principal, invoice_id: int, reason: str) -> Invoice:
-    """open (or draft) -> void. Credits it used go back to the practice. A payment in
-    flight must finish first; a paid invoice is corrected with a credit note."""
+    """open (or draft) -> void. Credits it used go back to the practice, and what it
+    billed may be billed again (its source key is released: a membership month run
+    again drafts it anew). A purchasing invoice bills goods that were bought: it is
+    corrected with credit notes instead. A payment in flight must finish first."""
     from gpo.billing.models import PaymentAttempt
 
     invoice = policy.load(principal, Invoice, invoice_id, "invoice.void", for_update=True)
     if invoice.status not in ("draft", "open"):
         raise Conflict(f"invoice {invoice.id} is {invoice.status}: only a draft or open invoice can be voided")
-    if invoice.kind == "credit":
-        raise Conflict("a credit note is not voided; issue an invoice for the amount instead")
+    if invoice.kind in ("credit", "purchasing"):
+        raise Conflict(f"a {invoice.kind} invoice is not voided: correct it with a credit note "
+                       f"(POST /api/v1/invoices/{invoice.id}/credit-notes)")
+    credited = db.session.scalar(select(Invoice.id).where(Invoice.corrects_invoice_id == invoice.id))
+    if credited is not None:
+        raise Conflict(f"invoice {invoice.id} has a credit note ({credited}): credit the rest instead of voiding")
     in_flight = db.session.scalar(select(PaymentAttempt.id).where(
         PaymentAttempt.invoice_id == invoice.id, PaymentAttempt.status.in_(("pending", "processing"))))
     if in_flight is not None:
@@ -279,12 +294,7 @@ def void(principal: Principal, invoice_id: int, reason: str) -> Invoice:
             credit.remaining_cents += application.amount_cents
             application.reversed_at = utcnow()
     invoice.status, invoice.voided_at, invoice.void_reason = "void", utcnow(), reason
-    if invoice.kind == "purchasing":
-        from gpo.orders.models import Order
-
-        db.session.execute(update(Order).where(
-            Order.cycle_id == invoice.cycle_id, Order.practice_id == invoice.practice_id, Order.status == "invoiced"
-        ).values(status="priced", updated_at=utcnow(), version=Order.version + 1))
+    invoice.source_key = f"{invoice.source_key}:void:{invoice.id}"[:120]
     audit.record(principal, "invoice.void", invoice, details={"reason": reason})
     commit()
     return invoice
@@ -294,6 +304,7 @@ def issue_credit_note(principal: Principal, invoice: Invoice, lines: list[dict],
     """A credit note correcting an issued invoice: an invoice of kind `credit`, negative
     lines, numbered at once; its amount becomes a credit applied to the practice's next
     invoices. Lines: {description, amount_cents (negative), ...}."""
+    # The caller holds the invoice's row lock: credit notes of one invoice are numbered one at a time.
     seq = db.session.scalar(select(func.count(Invoice.id)).where(Invoice.corrects_invoice_id == invoice.id)) + 1
     note = draft_invoice(invoice.practice_id, "credit", f"credit:{invoice.id}:{seq}", description, lines,
                          corrects_invoice_id=invoice.id, cycle_id=invoice.cycle_id)
@@ -304,15 +315,22 @@ def issue_credit_note(principal: Principal, invoice: Invoice, lines: list[dict],
     return note
 
 
+def left_to_credit(invoice: Invoice) -> int:
+    """What credit notes may still take back from an issued invoice: its subtotal less
+    what they took already."""
+    credited = -int(db.session.scalar(select(func.coalesce(func.sum(Invoice.subtotal_cents), 0)).where(
+        Invoice.corrects_invoice_id == invoice.id)) or 0)
+    return invoice.subtotal_cents - credited
+
+
 def credit_invoice(principal: Principal, invoice_id: int, amount_cents: int, reason: str) -> Invoice:
     """MSO finance corrects an issued invoice by crediting part or all of it."""
     invoice = policy.load(principal, Invoice, invoice_id, "invoice.credit", for_update=True)
     if invoice.status not in ("open", "paid") or invoice.kind == "credit":
         raise Conflict(f"invoice {invoice.id} is {invoice.status} {invoice.kind}: only an issued invoice is credited")
-    credited = -(db.session.scalar(select(func.coalesce(func.sum(Invoice.subtotal_cents), 0)).where(
-        Invoice.corrects_invoice_id == invoice.id)) or 0)
-    if amount_cents > invoice.subtotal_cents - credited:
-        raise Invalid(f"at most {invoice.subtotal_cents - credited} cents of invoice {invoice.number} are left to credit",
+    left = left_to_credit(invoice)
+    if amount_cents > left:
+        raise Invalid(f"at most {left} cents of invoice {invoice.number} are left to credit",
                       {"json": {"amount_cents": ["more than the invoice has left to credit"]}})
     note = issue_credit_note(principal, invoice, [
         {"kind": "adjustment", "description": reason, "amount_cents": -amount_cents}], f"Credit for {invoice.number}: {reason}")

@@ -83,7 +83,7 @@ class Invoice(CreatedAtMixin, db.Model):
         # A bill never goes below zero; a credit note is all negative.
         CheckConstraint("(kind = 'credit' AND subtotal_cents <= 0 AND credits_applied_cents = 0) "
                         "OR (kind <> 'credit' AND total_cents >= 0)", name="sign"),
-        CheckConstraint("status = 'draft' OR number IS NOT NULL", name="numbered"),
+        CheckConstraint("status IN ('draft', 'void') OR number IS NOT NULL", name="numbered"),
         UniqueConstraint("number"),
         # What the invoice bills ("purchasing:cycle:7:practice:3"): creating it twice is impossible.
         UniqueConstraint("source_key"),

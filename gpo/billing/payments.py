@@ -165,15 +165,33 @@ def _as_dict(value) -> dict:
     return value.to_dict() if hasattr(value, "to_dict") else dict(value)
 
 
-def _find_intent(client: stripe.StripeClient, customer_id: str, key: str):
-    """The PaymentIntent an earlier run created for this attempt, if any (by metadata).
-    Stripe filters by customer; the test server lists everything."""
+def _intents_of(client: stripe.StripeClient, customer_id: str):
+    """The customer's PaymentIntents, newest first. Stripe filters by customer; the test
+    server does not know the filter and lists everything."""
     try:
         intents = client.v1.payment_intents.list({"customer": customer_id, "limit": 100})
     except stripe.InvalidRequestError:
         intents = client.v1.payment_intents.list({"limit": 100})
     for intent in intents.auto_paging_iter():
-        if _as_dict(getattr(intent, "metadata", None)).get("gpo_attempt_key") == key and intent.customer == customer_id:
+        if intent.customer == customer_id:
+            yield intent
+
+
+def _find_intent(client: stripe.StripeClient, customer_id: str, key: str):
+    """The PaymentIntent an earlier run created for this attempt, if any (by metadata)."""
+    for intent in _intents_of(client, customer_id):
+        if _as_dict(getattr(intent, "metadata", None)).get("gpo_attempt_key") == key:
+            return intent
+    return None
+
+
+def _find_collected(client: stripe.StripeClient, customer_id: str, invoice_id: int, key: str):
+    """A PaymentIntent of another attempt at this invoice that took (or is taking) the
+    money: an attempt given up for lost (Stripe unreachable) may have charged after all."""
+    for intent in _intents_of(client, customer_id):
+        metadata = _as_dict(getattr(intent, "metadata", None))
+        if (metadata.get("gpo_invoice_id") == str(invoice_id) and metadata.get("gpo_attempt_key") != key
+                and intent.status in ("succeeded", "processing")):
             return intent
     return None
 
@@ -209,6 +227,17 @@ def collect(attempt_id: int) -> dict:
     client = stripe_client()
     decline = None
     intent = _find_intent(client, customer, key)
+    if intent is None:
+        earlier = _find_collected(client, customer, invoice.id, key)
+        if earlier is not None:  # never charge an invoice twice: record the earlier payment instead
+            earlier_attempt = db.session.scalar(select(PaymentAttempt.id).where(
+                PaymentAttempt.idempotency_key == _as_dict(earlier.metadata).get("gpo_attempt_key")))
+            if earlier_attempt is not None:
+                record_outcome(earlier_attempt, earlier)
+            status = record_outcome(attempt_id, None, (
+                "already_collected", f"PaymentIntent {earlier.id} of an earlier attempt already collected this invoice"))
+            commit()
+            return {"status": status, "payment_intent": earlier.id}
     if intent is None:
         try:
             intent = client.v1.payment_intents.create({
@@ -246,12 +275,20 @@ def record_outcome(attempt_id: int, intent, decline: tuple[str, str] | None = No
             invoice.status, invoice.paid_at = "paid", utcnow()
             audit.record(SYSTEM, "invoice.paid", invoice, details={
                 "attempt": attempt.attempt_number, "stripe_payment_intent_id": attempt.stripe_payment_intent_id})
-    elif decline is not None or status in ("requires_payment_method", "canceled", None):
+        else:  # money for an invoice already paid or voided: MSO finance refunds it
+            audit.record(SYSTEM, "invoice.unexpected_payment", invoice, details={
+                "attempt": attempt.attempt_number, "stripe_payment_intent_id": attempt.stripe_payment_intent_id,
+                "invoice_status": invoice.status})
+            log.warning("payment %s received for invoice %s, which is %s: refund it",
+                        attempt.stripe_payment_intent_id, invoice.id, invoice.status)
+    elif decline is not None or status in ("requires_payment_method", "requires_action", "canceled", None):
         error = _as_dict(getattr(intent, "last_payment_error", None)) if intent is not None else {}
+        if status == "requires_action" and not decline:  # off-session: the cardholder is not there to authenticate
+            error = {"code": "authentication_required", "message": "the card needs the cardholder to authenticate"}
         code = decline[0] if decline else (error.get("code") or "payment_failed")
         message = decline[1] if decline else (error.get("message") or f"PaymentIntent {status or 'missing'}")
         _fail(attempt, invoice, code, message)
-    # `processing` or `requires_action`: Stripe's webhook will tell.
+    # `processing`: Stripe's webhook will tell.
     return attempt.status
 
 
@@ -325,7 +362,7 @@ def handle_webhook(payload: bytes, signature: str | None) -> dict:
         db.session.rollback()
         return {"received": True, "duplicate": True, "event_id": event.id}
     effect = "ignored"
-    if event.type in ("payment_intent.succeeded", "payment_intent.payment_failed"):
+    if event.type in ("payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled"):
         intent = event.data.object
         attempt_id = db.session.scalar(select(PaymentAttempt.id).where(
             PaymentAttempt.stripe_payment_intent_id == intent.id))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import and_, delete, func, insert, literal, select, update
 
 from gpo.auth.principal import SYSTEM
-from gpo.billing.invoices import _dollars, effective_fees, issue_credit_note
+from gpo.billing.invoices import _dollars, effective_fees, issue_credit_note, left_to_credit
 from gpo.billing.models import Invoice, InvoiceLine
 from gpo.catalog.models import Product
 from gpo.contracts.models import Contract
@@ -83,7 +83,7 @@ def _refresh_totals(cycle_id: int, practice_ids: list[int]) -> None:
             db.session.execute(insert(InvoiceLine).values(
                 invoice_id=invoice_id, kind="service_fee", amount_cents=fee,
                 description=f"MSO service fee {percent.normalize():f}% of {_dollars(goods_cents)}"))
-        db.session.execute(update(Invoice).where(Invoice.id == invoice_id).values(
+        db.session.execute(update(Invoice).where(Invoice.id == invoice_id, Invoice.status == "draft").values(
             service_fee_cents=fee, subtotal_cents=goods_cents + fee, credits_applied_cents=0,
             total_cents=goods_cents + fee, version=Invoice.version + 1))
 
@@ -125,7 +125,9 @@ def follow_acknowledgement(purchase_order_id: int, line_ids: list[int]) -> None:
         _refresh_totals(po.cycle_id, sorted(drafts))
     contract = db.session.get(Contract, po.contract_id)
     for invoice_id, pairs in sorted(issued.items()):
-        _credit_refusals(db.session.get(Invoice, invoice_id), pairs, contract)
+        invoice = db.session.scalars(select(Invoice).where(Invoice.id == invoice_id).with_for_update()
+                                     .execution_options(populate_existing=True)).one()
+        _credit_refusals(invoice, pairs, contract)
 
 
 def _credit_refusals(invoice: Invoice, pairs, contract: Contract) -> None:
@@ -152,7 +154,13 @@ def _credit_refusals(invoice: Invoice, pairs, contract: Contract) -> None:
         if fee_delta:
             lines.append({"kind": "service_fee", "amount_cents": fee_delta,
                           "description": f"MSO service fee {invoice.service_fee_percent.normalize():f}% on refused units"})
-    issue_credit_note(SYSTEM, invoice, lines, f"Units refused by the vendor after {invoice.number}")
+    left = left_to_credit(invoice)
+    if -sum(line["amount_cents"] for line in lines) > left:
+        # Credit notes already gave back more: never credit beyond the invoice.
+        lines = [{"kind": "adjustment", "description": f"Refused by {contract.title} (capped at what is left to credit)",
+                  "contract_id": contract.id, "vendor_id": contract.vendor_id, "amount_cents": -left}] if left else []
+    if lines:
+        issue_credit_note(SYSTEM, invoice, lines, f"Units refused by the vendor after {invoice.number}")
 
 
 CLOSE_HOOKS.append(draft_purchasing_invoices)

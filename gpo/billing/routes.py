@@ -67,18 +67,21 @@ class VoidInvoice(MethodView):
     @blp.arguments(VoidSchema)
     @blp.response(200, InvoiceSchema)
     def post(self, data, invoice_id):
-        """open (or draft) -> void (MSO finance); credits it used go back to the practice."""
+        """open (or draft) -> void (MSO finance); credits it used go back to the practice
+        and what it billed may be billed again. Purchasing invoices are corrected with
+        credit notes instead (409), as is an invoice that already has one."""
         return invoices.void(current_principal(), invoice_id, data["reason"])
 
 
 @blp.route("/invoices/<int:invoice_id>/credit-notes")
 class CreditNotes(MethodView):
-    @idempotent()
+    @idempotent(required=True)
     @blp.arguments(CreditNoteInSchema)
     @blp.response(201, InvoiceSchema)
     def post(self, data, invoice_id):
-        """Correct an issued invoice (MSO finance): a credit note, whose amount becomes a
-        credit applied to the practice's next invoices."""
+        """Correct an issued invoice (MSO finance; Idempotency-Key required): a credit
+        note, whose amount becomes a credit applied to the practice's next invoices. At
+        most what the invoice has left to credit."""
         return invoices.credit_invoice(current_principal(), invoice_id, data["amount_cents"], data["reason"])
 
 

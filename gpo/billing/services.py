@@ -99,8 +99,15 @@ def request_billing_run(principal: Principal, data: dict) -> tuple[BillingRun, b
     """One run per kind and month: asking again returns the first run (created=False)."""
     policy.authorize(principal, "billing_run.create")
     existing = db.session.scalars(select(BillingRun).where(
-        BillingRun.kind == data["kind"], BillingRun.month == data["month"])).one_or_none()
+        BillingRun.kind == data["kind"], BillingRun.month == data["month"]).with_for_update()).one_or_none()
     if existing is not None:
+        if existing.status in ("finished", "failed"):
+            # Run it again: it drafts only what is missing (an invoice voided since, a
+            # practice activated since); with nothing missing it creates nothing.
+            existing.status, existing.finished_at = "queued", None
+            existing.job_id = enqueue("billing.membership_run", principal, run_id=existing.id).id
+            audit.record(principal, "billing_run.rerun", existing, details={"month": existing.month})
+            commit()
         return existing, False
     run = BillingRun(kind=data["kind"], month=data["month"], status="queued", requested_by=principal.label)
     db.session.add(run)

@@ -104,7 +104,7 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.CheckConstraint("(kind = 'credit' AND subtotal_cents <= 0 AND credits_applied_cents = 0) OR (kind <> 'credit' AND total_cents >= 0)", name=op.f('ck_invoices_sign')),
     sa.CheckConstraint("kind IN ('purchasing', 'membership', 'insurance', 'staffing', 'credit')", name=op.f('ck_invoices_kind')),
-    sa.CheckConstraint("status = 'draft' OR number IS NOT NULL", name=op.f('ck_invoices_numbered')),
+    sa.CheckConstraint("status IN ('draft', 'void') OR number IS NOT NULL", name=op.f('ck_invoices_numbered')),
     sa.CheckConstraint("status IN ('draft', 'open', 'paid', 'void', 'uncollectible')", name=op.f('ck_invoices_status')),
     sa.CheckConstraint('credits_applied_cents >= 0', name=op.f('ck_invoices_credits_applied')),
     sa.CheckConstraint('total_cents = subtotal_cents - credits_applied_cents', name=op.f('ck_invoices_total')),

@@ -203,15 +203,36 @@ def test_a_credit_note_corrects_an_issued_invoice_up_to_its_amount(billing):
     practice = billing.world.practice
     invoice = billing.finalize(_membership_invoice(practice, 8000, "m1"))
     url = f"/api/v1/invoices/{invoice['id']}/credit-notes"
-    note = billing.client.post(url, json={"amount_cents": 3000, "reason": "pro-rated"}, headers=billing.finance)
+    assert_error(billing.client.post(url, json={"amount_cents": 3000, "reason": "pro-rated"}, headers=billing.finance), 428)
+    keyed = {**billing.finance, "Idempotency-Key": "cn-1"}
+    note = billing.client.post(url, json={"amount_cents": 3000, "reason": "pro-rated"}, headers=keyed)
+    assert billing.client.post(url, json={"amount_cents": 3000, "reason": "pro-rated"}, headers=keyed).get_json()["id"] == \
+        note.get_json()["id"]  # a retried request replays: one credit note
     assert note.status_code == 201, note.get_data(as_text=True)
     assert (note.get_json()["kind"], note.get_json()["total_cents"], note.get_json()["number"]) == ("credit", -3000, f"INV-{YEAR}-000002")
-    assert_error(billing.client.post(url, json={"amount_cents": 5001, "reason": "too much"}, headers=billing.finance), 422,
-                 contains="at most 5000")
+    assert_error(billing.client.post(url, json={"amount_cents": 5001, "reason": "too much"},
+                                     headers={**billing.finance, "Idempotency-Key": "cn-2"}), 422, contains="at most 5000")
+    assert_error(billing.client.post(f"/api/v1/invoices/{invoice['id']}/void", json={"reason": "x"}, headers=billing.finance),
+                 409, contains="has a credit note")
     assert db.session.scalar(select(func.sum(Credit.remaining_cents))) == 3000
     draft = _membership_invoice(practice, 100, "m2")
     assert_error(billing.client.post(f"/api/v1/invoices/{draft}/credit-notes", json={"amount_cents": 1, "reason": "x"},
-                                     headers=billing.finance), 409)
+                                     headers={**billing.finance, "Idempotency-Key": "cn-3"}), 409)
+
+
+def test_a_purchasing_invoice_is_corrected_with_credit_notes_never_voided(billing):
+    billing.buy_and_close()
+    a = billing.finalize(billing.invoice_of(billing.world.practice, kind="purchasing")["id"])
+    assert_error(billing.client.post(f"/api/v1/invoices/{a['id']}/void", json={"reason": "x"}, headers=billing.finance),
+                 409, contains="credit note")
+    # a full credit, then refusals: never more than the invoice
+    full = billing.client.post(f"/api/v1/invoices/{a['id']}/credit-notes", json={"amount_cents": 110645, "reason": "all"},
+                               headers={**billing.finance, "Idempotency-Key": "all"})
+    assert full.status_code == 201
+    billing.acknowledge(refuse_at_practice_location=10)
+    notes = db.session.scalars(select(Invoice).where(Invoice.kind == "credit")).all()
+    assert [n.total_cents for n in notes] == [-110645]
+    assert db.session.scalar(select(func.sum(Credit.amount_cents))) == 110645
 
 
 # --- fee schedules -------------------------------------------------------------------
@@ -273,6 +294,14 @@ def test_membership_counts_providers_active_on_any_day_of_the_month_and_runs_onc
     assert db.session.scalar(select(func.count(Invoice.id))) == 2
     got = billing.client.get(f"/api/v1/billing-runs/{run['id']}", headers=billing.finance).get_json()
     assert (got["status"], got["invoice_count"]) == ("finished", 2)
+    # a voided month is billed again by running the month again, and only it
+    voided = billing.client.post(f"/api/v1/invoices/{b['id']}/void", json={"reason": "wrong fee"}, headers=billing.finance)
+    assert voided.status_code == 200, voided.get_data(as_text=True)
+    rerun = billing.client.post("/api/v1/billing-runs", json={"kind": "membership", "month": "2026-12"}, headers=billing.finance)
+    assert run_jobs(rerun.get_json()["job_id"]).status == "finished"
+    assert db.session.scalar(select(func.count(Invoice.id)).where(Invoice.practice_id == w.other_practice.id,
+                                                                   Invoice.status == "draft")) == 1
+    assert db.session.scalar(select(func.count(Invoice.id))) == 3
 
 
 @pytest.mark.parametrize("body", [{"kind": "membership", "month": "2026-13"}, {"kind": "membership", "month": "12-2026"},

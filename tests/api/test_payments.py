@@ -193,6 +193,32 @@ def test_a_crash_after_stripe_answered_does_not_charge_twice(client, world, monk
     assert _reload(Invoice, invoice.id).status == "paid"
 
 
+def test_an_attempt_given_up_for_lost_is_never_charged_again(client, world, monkeypatch):
+    """Stripe charged, then our worker never heard back: the attempt is marked failed
+    (provider unreachable). Paying again finds the earlier charge instead of making one."""
+    _save_card(client, world)
+    invoice = _open_invoice(world.practice.id)
+    monkeypatch.setattr(jobs, "dispatch", lambda job_id: None)
+    first = _pay(client, world, invoice.id).get_json()
+
+    def unreachable(name):
+        raise ConnectionError("the network dropped after Stripe charged")
+
+    monkeypatch.setattr(payments, "_step", unreachable)
+    with pytest.raises(ConnectionError):
+        jobs.run(first["job_id"])
+    payments._collect_failed(first["id"])  # what the job system does once it gives up
+    assert (_reload(PaymentAttempt, first["id"]).status, _reload(Invoice, invoice.id).status) == ("failed", "open")
+    monkeypatch.setattr(payments, "_step", lambda name: None)
+    second = _pay(client, world, invoice.id, key="pay-2").get_json()
+    assert jobs.run(second["job_id"])["status"] == "failed"
+    assert _reload(PaymentAttempt, second["id"]).failure_code == "already_collected"
+    assert _reload(Invoice, invoice.id).status == "paid"
+    customer = db.session.get(PaymentProfile, world.practice.id).stripe_customer_id
+    intents = payments.stripe_client().v1.payment_intents.list({"limit": 100}).auto_paging_iter()
+    assert len([i for i in intents if i.customer == customer]) == 1  # one charge, ever
+
+
 # --- webhooks we sign ourselves --------------------------------------------------------
 
 
