@@ -7,14 +7,14 @@ practice (its service fee and totals), never one per line.
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, delete, func, insert, literal, select, update
+from sqlalchemy import and_, delete, func, insert, literal, select, text, update
 
 from gpo.auth.principal import SYSTEM
 from gpo.billing.invoices import _dollars, effective_fees, issue_credit_note, left_to_credit
 from gpo.billing.models import Invoice, InvoiceLine
 from gpo.catalog.models import Product
 from gpo.contracts.models import Contract
-from gpo.db import db, utcnow, whole_as_price_sql
+from gpo.db import db, is_postgresql, utcnow, whole_as_price_sql
 from gpo.money import percent_of_cents
 from gpo.orders.close import CLOSE_HOOKS
 from gpo.orders.models import Cycle, Order, OrderLine, PurchaseOrder
@@ -43,6 +43,10 @@ def draft_purchasing_invoices(cycle_id: int) -> None:
     if not new:
         return
     db.session.execute(insert(Invoice), new)
+    if is_postgresql():
+        # Thousands of invoices just appeared: let the planner know before joining a
+        # cycle's lines to them (it would otherwise plan for an empty table).
+        db.session.execute(text("ANALYZE invoices"))
     invoices = Invoice.__table__
     db.session.execute(insert(InvoiceLine).from_select(
         ["invoice_id", "kind", "description", "order_line_id", "contract_id", "vendor_id", "product_id", "category",

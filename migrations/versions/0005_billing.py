@@ -272,28 +272,30 @@ def upgrade():
             CREATE TRIGGER invoices_issued_are_immutable BEFORE UPDATE OR DELETE ON invoices
             FOR EACH ROW EXECUTE FUNCTION invoices_issued_are_immutable()
         """)
+        # Statement-level with transition tables: one join per statement, not one lookup
+        # per line (the close inserts a cycle's lines in one statement).
         op.execute("""
             CREATE FUNCTION invoice_lines_of_issued_are_immutable() RETURNS trigger AS $$
-            DECLARE parent_status text;
             BEGIN
-              SELECT status INTO parent_status FROM invoices
-               WHERE id = CASE WHEN TG_OP = 'DELETE' THEN OLD.invoice_id ELSE NEW.invoice_id END;
-              IF parent_status IS NOT NULL AND parent_status <> 'draft' THEN
+              IF EXISTS (SELECT 1 FROM changed_lines c JOIN invoices i ON i.id = c.invoice_id
+                         WHERE i.status <> 'draft') THEN
                 RAISE EXCEPTION 'the lines of an issued invoice never change';
               END IF;
-              IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
-              RETURN NEW;
+              RETURN NULL;
             END $$ LANGUAGE plpgsql
         """)
-        op.execute("""
-            CREATE TRIGGER invoice_lines_of_issued_are_immutable BEFORE INSERT OR UPDATE OR DELETE ON invoice_lines
-            FOR EACH ROW EXECUTE FUNCTION invoice_lines_of_issued_are_immutable()
-        """)
+        for event, table in (("INSERT", "NEW"), ("UPDATE", "OLD"), ("DELETE", "OLD")):
+            op.execute(f"""
+                CREATE TRIGGER invoice_lines_{event.lower()}_of_issued AFTER {event} ON invoice_lines
+                REFERENCING {table} TABLE AS changed_lines
+                FOR EACH STATEMENT EXECUTE FUNCTION invoice_lines_of_issued_are_immutable()
+            """)
 
 
 def downgrade():
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS invoice_lines_of_issued_are_immutable ON invoice_lines")
+        for event in ("insert", "update", "delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS invoice_lines_{event}_of_issued ON invoice_lines")
         op.execute("DROP FUNCTION IF EXISTS invoice_lines_of_issued_are_immutable()")
         op.execute("DROP TRIGGER IF EXISTS invoices_issued_are_immutable ON invoices")
         op.execute("DROP FUNCTION IF EXISTS invoices_issued_are_immutable()")
