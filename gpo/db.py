@@ -291,3 +291,13 @@ def whole_as_price_sql(integer_column):
     if db.engine.dialect.name == "sqlite":
         return integer_column * 10000
     return integer_column
+
+
+def percent_of_cents_sql(cents, percent_column):
+    """SQL for round_half_up(cents * percent / 100) on non-negative cents: the set-based
+    twin of gpo.money.percent_of_cents (percent an ExactDecimal with 4 places)."""
+    from sqlalchemy import cast, type_coerce
+
+    if db.engine.dialect.name == "sqlite":  # percent stored in 1/10000ths
+        return (cents * type_coerce(percent_column, BigInteger()) + 500000) // 1000000
+    return cast(func.round(cents * percent_column * literal(Decimal("0.01"))), BigInteger())

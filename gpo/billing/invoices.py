@@ -25,7 +25,6 @@ from gpo.billing.models import (
 )
 from gpo.db import Paged, commit, db, flush_or_conflict, is_postgresql, paged, utcnow
 from gpo.errors import Conflict, Invalid, NotFound
-from gpo.money import percent_of_cents
 
 ZERO = Decimal(0)
 
@@ -157,24 +156,9 @@ def draft_invoice(practice_id: int, kind: str, source_key: str, description: str
 
 
 def recompute(invoice: Invoice) -> None:
-    """Subtotal from the lines; a purchasing invoice's service fee on its goods,
-    rounded half-up once. Only drafts change."""
-    if invoice.kind == "purchasing" and invoice.service_fee_percent is not None:
-        goods = sum(line.amount_cents for line in invoice.lines if line.kind == "product")
-        fee = percent_of_cents(goods, invoice.service_fee_percent)
-        fee_lines = [line for line in invoice.lines if line.kind == "service_fee"]
-        for extra in fee_lines[1:]:
-            invoice.lines.remove(extra)
-        if fee and not fee_lines:
-            invoice.lines.append(InvoiceLine(kind="service_fee", description="", amount_cents=0))
-            fee_lines = [invoice.lines[-1]]
-        if fee_lines:
-            if fee:
-                fee_lines[0].amount_cents = fee
-                fee_lines[0].description = f"MSO service fee {invoice.service_fee_percent.normalize():f}% of {_dollars(goods)}"
-            else:
-                invoice.lines.remove(fee_lines[0])
-        invoice.service_fee_cents = fee
+    """A draft's subtotal and total from its lines (credits apply when it is issued).
+    Purchasing invoices' service fees are computed set-based by the close
+    (gpo/billing/purchasing.py)."""
     invoice.subtotal_cents = sum(line.amount_cents for line in invoice.lines)
     invoice.credits_applied_cents = 0
     invoice.total_cents = invoice.subtotal_cents

@@ -10,15 +10,18 @@ from __future__ import annotations
 from sqlalchemy import and_, delete, func, insert, literal, select, text, update
 
 from gpo.auth.principal import SYSTEM
-from gpo.billing.invoices import _dollars, effective_fees, issue_credit_note, left_to_credit
+from gpo.billing.invoices import effective_fees, issue_credit_note, left_to_credit
 from gpo.billing.models import Invoice, InvoiceLine
 from gpo.catalog.models import Product
 from gpo.contracts.models import Contract
-from gpo.db import db, is_postgresql, utcnow, whole_as_price_sql
+from gpo.db import db, is_postgresql, percent_of_cents_sql, utcnow, whole_as_price_sql
 from gpo.money import percent_of_cents
 from gpo.orders.close import CLOSE_HOOKS
 from gpo.orders.models import Cycle, Order, OrderLine, PurchaseOrder
 from gpo.orders.services import ACKNOWLEDGE_HOOKS, _pooled_into
+
+
+SERVICE_FEE = "MSO service fee"
 
 
 def source_key(cycle_id: int, practice_id: int) -> str:
@@ -62,34 +65,35 @@ def draft_purchasing_invoices(cycle_id: int) -> None:
                              invoices.c.status == "draft", invoices.c.practice_id == Order.practice_id))
         .where(OrderLine.accepted_quantity > 0, invoices.c.practice_id.in_([row["practice_id"] for row in new]))
     ))
-    _refresh_totals(cycle_id, [row["practice_id"] for row in new])
+    _refresh_totals(cycle_id, None if not existing else [row["practice_id"] for row in new])
 
 
-def _refresh_totals(cycle_id: int, practice_ids: list[int]) -> None:
-    """Goods, service fee and totals of the cycle's draft invoices for these practices,
-    one aggregate query and one small update per invoice."""
-    goods = dict(db.session.execute(
-        select(InvoiceLine.invoice_id, func.sum(InvoiceLine.amount_cents))
-        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-        .where(Invoice.cycle_id == cycle_id, Invoice.kind == "purchasing", Invoice.status == "draft",
-               Invoice.practice_id.in_(practice_ids), InvoiceLine.kind == "product")
-        .group_by(InvoiceLine.invoice_id)).all())
-    drafts = db.session.execute(
-        select(Invoice.id, Invoice.service_fee_percent).where(
-            Invoice.cycle_id == cycle_id, Invoice.kind == "purchasing", Invoice.status == "draft",
-            Invoice.practice_id.in_(practice_ids))).all()
-    for invoice_id, percent in drafts:
-        goods_cents = int(goods.get(invoice_id) or 0)
-        fee = percent_of_cents(goods_cents, percent) if percent else 0
-        db.session.execute(delete(InvoiceLine).where(InvoiceLine.invoice_id == invoice_id,
-                                                     InvoiceLine.kind == "service_fee"))
-        if fee:
-            db.session.execute(insert(InvoiceLine).values(
-                invoice_id=invoice_id, kind="service_fee", amount_cents=fee,
-                description=f"MSO service fee {percent.normalize():f}% of {_dollars(goods_cents)}"))
-        db.session.execute(update(Invoice).where(Invoice.id == invoice_id, Invoice.status == "draft").values(
-            service_fee_cents=fee, subtotal_cents=goods_cents + fee, credits_applied_cents=0,
-            total_cents=goods_cents + fee, version=Invoice.version + 1))
+def _refresh_totals(cycle_id: int, practice_ids: list[int] | None = None) -> None:
+    """Service fee and totals of the cycle's draft purchasing invoices (all of them, or
+    these practices'), set-based: the fee line is rebuilt from the goods, rounded
+    half-up once, and each invoice's amounts summed from its lines."""
+    drafts = select(Invoice.id).where(Invoice.cycle_id == cycle_id, Invoice.kind == "purchasing",
+                                      Invoice.status == "draft")
+    if practice_ids is not None:
+        drafts = drafts.where(Invoice.practice_id.in_(practice_ids))
+    db.session.execute(delete(InvoiceLine).where(InvoiceLine.invoice_id.in_(drafts), InvoiceLine.kind == "service_fee"))
+    goods = (select(InvoiceLine.invoice_id, func.sum(InvoiceLine.amount_cents).label("cents"))
+             .where(InvoiceLine.invoice_id.in_(drafts), InvoiceLine.kind == "product")
+             .group_by(InvoiceLine.invoice_id).subquery())
+    fee = percent_of_cents_sql(goods.c.cents, Invoice.service_fee_percent)
+    db.session.execute(insert(InvoiceLine).from_select(
+        ["invoice_id", "kind", "description", "amount_cents"],
+        select(Invoice.id, literal("service_fee"), literal(SERVICE_FEE), fee)
+        .join(goods, goods.c.invoice_id == Invoice.id)
+        .where(Invoice.service_fee_percent > 0, fee > 0)))
+
+    def sum_of(kind=None):
+        stmt = select(func.coalesce(func.sum(InvoiceLine.amount_cents), 0)).where(InvoiceLine.invoice_id == Invoice.id)
+        return (stmt.where(InvoiceLine.kind == kind) if kind else stmt).scalar_subquery()
+
+    db.session.execute(update(Invoice).where(Invoice.id.in_(drafts)).values(
+        service_fee_cents=sum_of("service_fee"), subtotal_cents=sum_of(), credits_applied_cents=0,
+        total_cents=sum_of(), version=Invoice.version + 1).execution_options(synchronize_session=False))
 
 
 def follow_acknowledgement(purchase_order_id: int, line_ids: list[int]) -> None:
