@@ -250,9 +250,11 @@ def _ids(world) -> dict:
                             lines=[InvoiceLine(kind="membership", description="m", amount_cents=500)],
                             subtotal_cents=500, total_cents=500)
     open_invoice = Invoice(practice_id=world.practice.id, kind="membership", source_key="t:open", description="o",
-                           status="open", number="INV-2026-999999", issued_on=dt.date(2026, 11, 1),
                            lines=[InvoiceLine(kind="membership", description="m", amount_cents=500)],
                            subtotal_cents=500, total_cents=500)
+    db.session.add(open_invoice)
+    db.session.flush()  # lines go in while it is a draft; then it is issued
+    open_invoice.status, open_invoice.number, open_invoice.issued_on = "open", "INV-2026-999999", dt.date(2026, 11, 1)
     rebate = Rebate(vendor_id=world.vendor.id, contract_id=contract.id, period_start=dt.date(2026, 1, 1),
                     period_end=dt.date(2026, 3, 31), amount_cents=100, retained_percent=0, retained_cents=0,
                     distributed_cents=100, recorded_by="t")
