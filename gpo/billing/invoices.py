@@ -24,7 +24,7 @@ from gpo.billing.models import (
     InvoiceLine,
 )
 from gpo.db import Paged, commit, db, flush_or_conflict, is_postgresql, paged, utcnow
-from gpo.errors import Conflict, Invalid, NotFound
+from gpo.errors import Conflict, Invalid
 
 ZERO = Decimal(0)
 
@@ -344,7 +344,3 @@ def credits_of(principal: Principal, practice_id: int) -> dict:
         } for c in credits],
     }
 
-
-def ensure_practice(practice_id: int) -> None:
-    if db.session.get(Practice, practice_id) is None:
-        raise NotFound(f"practice {practice_id} not found")
