@@ -301,3 +301,11 @@ def percent_of_cents_sql(cents, percent_column):
     if db.engine.dialect.name == "sqlite":  # percent stored in 1/10000ths
         return (cents * type_coerce(percent_column, BigInteger()) + 500000) // 1000000
     return cast(func.round(cents * percent_column * literal(Decimal("0.01"))), BigInteger())
+
+
+def lock_row(model, ident):
+    """`model` #ident locked FOR UPDATE until commit, read as it is now (even if this
+    session loaded it before the lock was granted). None when it does not exist."""
+    return db.session.scalars(
+        select(model).where(model.id == ident).with_for_update().execution_options(populate_existing=True)
+    ).one_or_none()

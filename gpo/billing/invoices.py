@@ -23,7 +23,7 @@ from gpo.billing.models import (
     InvoiceCounter,
     InvoiceLine,
 )
-from gpo.db import Paged, commit, db, flush_or_conflict, is_postgresql, paged, utcnow
+from gpo.db import Paged, commit, db, flush_or_conflict, is_postgresql, lock_row, paged, utcnow
 from gpo.errors import Conflict, Invalid
 
 ZERO = Decimal(0)
@@ -74,12 +74,11 @@ def fee_schedule_view(practice_id: int | None) -> dict:
         fees = {f: (getattr(default, f) if default else None) for f in FEE_FIELDS}
         return {"practice_id": None, **{f: v if v is not None else (ZERO if f == "service_fee_percent" else 0)
                                         for f, v in fees.items()},
-                "overridden": [], "version": default.version if default else 0}
+                "overridden": []}
     own = db.session.scalars(select(FeeSchedule).where(FeeSchedule.practice_id == practice_id)).one_or_none()
     fees = effective_fees([practice_id])[practice_id]
     return {"practice_id": practice_id, **fees.__dict__,
-            "overridden": [f for f in FEE_FIELDS if own is not None and getattr(own, f) is not None],
-            "version": own.version if own else 0}
+            "overridden": [f for f in FEE_FIELDS if own is not None and getattr(own, f) is not None]}
 
 
 def get_fee_schedule(principal: Principal, practice_id: int | None) -> dict:
@@ -273,8 +272,7 @@ def void(principal: Principal, invoice_id: int, reason: str) -> Invoice:
         raise Conflict(f"payment attempt {in_flight} for invoice {invoice.id} is in flight; void it once it ends")
     for application in invoice.credit_applications:
         if application.reversed_at is None:
-            credit = db.session.scalars(select(Credit).where(Credit.id == application.credit_id)
-                                        .with_for_update().execution_options(populate_existing=True)).one()
+            credit = lock_row(Credit, application.credit_id)
             credit.remaining_cents += application.amount_cents
             application.reversed_at = utcnow()
     invoice.status, invoice.voided_at, invoice.void_reason = "void", utcnow(), reason

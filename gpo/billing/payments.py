@@ -26,7 +26,7 @@ from gpo.accounts.models import Practice
 from gpo.auth import policy
 from gpo.auth.principal import SYSTEM, Principal
 from gpo.billing.models import Invoice, PaymentAttempt, PaymentProfile, StripeEvent
-from gpo.db import commit, db, utcnow
+from gpo.db import commit, db, lock_row, utcnow
 from gpo.errors import Conflict, DomainError, Invalid
 from gpo.jobs import enqueue, job
 
@@ -200,7 +200,7 @@ def _collect_failed(attempt_id: int) -> None:
     """The job failed for good (Stripe unreachable): the attempt fails, to be retried on
     the schedule. Should Stripe have charged after all, its webhook still marks the
     invoice paid."""
-    attempt = db.session.scalars(select(PaymentAttempt).where(PaymentAttempt.id == attempt_id).with_for_update()).one()
+    attempt = lock_row(PaymentAttempt, attempt_id)
     if attempt.status in ("pending", "processing"):
         _fail(attempt, db.session.get(Invoice, attempt.invoice_id), "provider_unreachable",
               "the payment provider could not be reached")
@@ -210,7 +210,7 @@ def _collect_failed(attempt_id: int) -> None:
 @job("billing.collect", on_failure=_collect_failed)
 def collect(attempt_id: int) -> dict:
     """Charge the attempt's amount to the practice's saved payment method."""
-    attempt = db.session.scalars(select(PaymentAttempt).where(PaymentAttempt.id == attempt_id).with_for_update()).one()
+    attempt = lock_row(PaymentAttempt, attempt_id)
     if attempt.status in ("succeeded", "failed"):
         return {"status": attempt.status}
     invoice = db.session.get(Invoice, attempt.invoice_id)
@@ -259,16 +259,14 @@ def collect(attempt_id: int) -> dict:
 def record_outcome(attempt_id: int, intent, decline: tuple[str, str] | None = None) -> str:
     """What Stripe said about an attempt, from the job or from a webhook, in the
     caller's transaction. Idempotent: an attempt that has its outcome keeps it."""
-    attempt = db.session.scalars(select(PaymentAttempt).where(PaymentAttempt.id == attempt_id)
-                                 .with_for_update().execution_options(populate_existing=True)).one()
+    attempt = lock_row(PaymentAttempt, attempt_id)
     if intent is not None and attempt.stripe_payment_intent_id is None:
         attempt.stripe_payment_intent_id = intent.id
     status = intent.status if intent is not None else None
     # Money received always counts, even on an attempt given up for lost; a failure is recorded once.
     if attempt.status == "succeeded" or (attempt.status == "failed" and status != "succeeded"):
         return attempt.status
-    invoice = db.session.scalars(select(Invoice).where(Invoice.id == attempt.invoice_id)
-                                 .with_for_update().execution_options(populate_existing=True)).one()
+    invoice = lock_row(Invoice, attempt.invoice_id)
     if status == "succeeded":
         attempt.status, attempt.finished_at = "succeeded", utcnow()
         if invoice.status in ("open", "uncollectible"):
@@ -325,10 +323,8 @@ def retry_due_payments(now: dt.datetime | None = None) -> list[int]:
         PaymentAttempt.status == "failed", PaymentAttempt.next_retry_at <= now)).all()
     started = []
     for attempt_id in due:
-        attempt = db.session.scalars(select(PaymentAttempt).where(PaymentAttempt.id == attempt_id)
-                                     .with_for_update().execution_options(populate_existing=True)).one()
-        invoice = db.session.scalars(select(Invoice).where(Invoice.id == attempt.invoice_id)
-                                     .with_for_update().execution_options(populate_existing=True)).one()
+        attempt = lock_row(PaymentAttempt, attempt_id)
+        invoice = lock_row(Invoice, attempt.invoice_id)
         if attempt.next_retry_at is None or attempt.next_retry_at > now:
             commit()
             continue

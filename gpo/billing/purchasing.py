@@ -14,7 +14,7 @@ from gpo.billing.invoices import effective_fees, issue_credit_note, left_to_cred
 from gpo.billing.models import Invoice, InvoiceLine
 from gpo.catalog.models import Product
 from gpo.contracts.models import Contract
-from gpo.db import db, is_postgresql, percent_of_cents_sql, utcnow, whole_as_price_sql
+from gpo.db import db, is_postgresql, lock_row, percent_of_cents_sql, utcnow, whole_as_price_sql
 from gpo.money import percent_of_cents
 from gpo.orders.close import CLOSE_HOOKS
 from gpo.orders.models import Cycle, Order, OrderLine, PurchaseOrder
@@ -133,8 +133,7 @@ def follow_acknowledgement(purchase_order_id: int, line_ids: list[int]) -> None:
         _refresh_totals(po.cycle_id, sorted(drafts))
     contract = db.session.get(Contract, po.contract_id)
     for invoice_id, pairs in sorted(issued.items()):
-        invoice = db.session.scalars(select(Invoice).where(Invoice.id == invoice_id).with_for_update()
-                                     .execution_options(populate_existing=True)).one()
+        invoice = lock_row(Invoice, invoice_id)
         _credit_refusals(invoice, pairs, contract)
 
 

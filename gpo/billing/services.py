@@ -14,7 +14,7 @@ from gpo.auth.principal import SYSTEM, Principal
 from gpo.billing.invoices import _dollars, draft_invoice, effective_fees
 from gpo.billing.models import FINALIZED_STATUSES, BillingRun, Credit, Invoice, InvoiceLine, Rebate, RebateAllocation
 from gpo.contracts.models import Contract
-from gpo.db import commit, db, flush_or_conflict, utcnow
+from gpo.db import commit, db, flush_or_conflict, lock_row, utcnow
 from gpo.errors import Invalid, NotFound
 from gpo.jobs import enqueue, job
 from gpo.money import allocate, percent_of_cents
@@ -145,7 +145,7 @@ def membership_run(run_id: int) -> dict:
     """One membership invoice per active practice for the month: the flat fee plus PMPM
     times the providers active in the month. Each invoice's key makes a rerun (after a
     crash, or asked twice) create nothing new."""
-    run = db.session.scalars(select(BillingRun).where(BillingRun.id == run_id).with_for_update()).one()
+    run = lock_row(BillingRun, run_id)
     if run.status == "finished":
         return {"invoices": run.invoice_count}
     start, end = month_bounds(run.month)
