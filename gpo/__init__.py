@@ -50,6 +50,7 @@ def _register_jobs() -> None:
     from gpo.catalog import services  # noqa: F401
     from gpo.orders import close  # noqa: F401
     from gpo.billing import payments, purchasing, services as billing  # noqa: F401
+    from gpo.insurance import services as insurance  # noqa: F401
 
 
 def _blueprints():
@@ -60,8 +61,9 @@ def _blueprints():
     from gpo.contracts import routes as contracts
     from gpo.orders import routes as orders
     from gpo.billing import routes as billing
+    from gpo.insurance import routes as insurance
 
-    return [auth.blp, accounts.blp, catalog.blp, contracts.blp, orders.blp, billing.blp, platform.blp]
+    return [auth.blp, accounts.blp, catalog.blp, contracts.blp, orders.blp, billing.blp, insurance.blp, platform.blp]
 
 
 def _engine_options(url: str) -> dict:

@@ -90,6 +90,13 @@ ACTIONS: dict[str, frozenset[str]] = {
     "vendor_statement.read": MSO_ANY | VENDOR_ANY,
     "disclosure.read": MSO_ANY | PRACTICE_ANY,
     "savings_report.read": MSO_ANY | PRACTICE_ANY,
+    # malpractice insurance: visibility in gpo/insurance/services.py
+    "insurance_program.read": EVERYONE,
+    "insurance_program.create": frozenset({"mso_admin", "mso_procurement"}) | VENDOR_ANY,
+    "insurance_program.bind": frozenset({"mso_admin", "mso_procurement", "mso_finance"}),
+    "enrollment.read": EVERYONE,
+    "enrollment.create": frozenset({"practice_admin"}),
+    "enrollment.cancel": frozenset({"practice_admin", "mso_admin"}),
 }
 
 # Object types whose visibility is not plain tenancy register a rule here

@@ -206,10 +206,11 @@ def apply_credits(invoice: Invoice) -> None:
     invoice.total_cents = left
 
 
-def issue(invoice: Invoice, principal: Principal) -> Invoice:
+def issue(invoice: Invoice, principal: Principal, due_on: dt.date | None = None) -> Invoice:
     """draft -> open: credits applied, a number, issue and due dates. From here the
     invoice never changes (corrections are credit notes or a void). An invoice the
-    credits cover entirely is paid at once."""
+    credits cover entirely is paid at once. `due_on` (an insurance installment's
+    date) is honoured when it is later than the usual net terms."""
     if invoice.status != "draft":
         raise Conflict(f"invoice {invoice.id} is {invoice.status}: only a draft can be finalized")
     if invoice.kind != "credit":
@@ -219,6 +220,8 @@ def issue(invoice: Invoice, principal: Principal) -> Invoice:
     invoice.status = "open"
     invoice.issued_on = issued
     invoice.due_on = issued + dt.timedelta(days=current_app.config["INVOICE_NET_DAYS"])
+    if due_on is not None and due_on > invoice.due_on:
+        invoice.due_on = due_on
     invoice.finalized_at = utcnow()
     if invoice.kind != "credit" and invoice.total_cents == 0:
         invoice.status, invoice.paid_at = "paid", invoice.finalized_at

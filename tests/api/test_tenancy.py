@@ -18,7 +18,8 @@ import datetime as dt
 from gpo.contracts.models import Proposal
 from gpo.db import utcnow
 from gpo.orders.models import CycleContractResult, Order, OrderLine, PurchaseOrder, PurchaseOrderLine
-from tests.factories import ContractFactory, CycleFactory, ProductFactory
+from gpo.insurance.models import Enrollment, InsuranceProgram
+from tests.factories import ContractFactory, CycleFactory, ProductFactory, ProviderFactory
 from tests.helpers import assert_error
 
 OUTSIDERS_OF_PRACTICE = {"other_practice_admin": 404, "other_vendor_admin": 404, "vendor_key": 404}
@@ -163,6 +164,24 @@ MATRIX = [
     ("GET", "/api/v1/vendors/<int:vendor_id>/statements",
      "/api/v1/vendors/{vendor}/statements?from=2026-01-01&to=2026-12-31", None,
      {**OUTSIDERS_OF_VENDOR, "practice_buyer": 404}),
+    # insurance: a program is its carrier's (the vendor here), open to every practice;
+    # an enrollment is its practice's, and its program's carrier reads it
+    ("GET", "/api/v1/insurance/programs/<int:program_id>", "/api/v1/insurance/programs/{program}", None,
+     {"other_vendor_admin": 404, "other_vendor_key": 404}),
+    ("GET", "/api/v1/insurance/programs/<int:program_id>/group-progress",
+     "/api/v1/insurance/programs/{program}/group-progress", None, {"other_vendor_admin": 404, "other_vendor_key": 404}),
+    ("GET", "/api/v1/insurance/programs/<int:program_id>/enrollments", "/api/v1/insurance/programs/{program}/enrollments",
+     None, {"other_vendor_admin": 404, "other_vendor_key": 404}),
+    ("POST", "/api/v1/insurance/programs/<int:program_id>/enrollments", "/api/v1/insurance/programs/{program}/enrollments",
+     lambda ids: {"provider_id": ids["spare_provider"], "limits": "1M/3M", "fte": "1", "claims_made_year": 1,
+                  "claims_free_years": 0, "installments": 1},
+     {"other_vendor_admin": 404, "other_practice_admin": 422, "vendor_key": 403, "practice_buyer": 403, "mso_admin": 403}),
+    ("GET", "/api/v1/insurance/enrollments/<int:enrollment_id>", "/api/v1/insurance/enrollments/{enrollment}", None,
+     {"other_practice_admin": 404, "other_vendor_admin": 404, "other_vendor_key": 404}),
+    ("DELETE", "/api/v1/insurance/enrollments/<int:enrollment_id>", "/api/v1/insurance/enrollments/{enrollment}", None,
+     {"other_practice_admin": 404, "other_vendor_key": 404, "vendor_key": 403, "practice_buyer": 403}),
+    ("POST", "/api/v1/insurance/programs/<int:program_id>/bind", "/api/v1/insurance/programs/{program}/bind", None,
+     {"other_vendor_key": 404, "vendor_key": 403, "practice_admin": 403}),
 ]
 
 
@@ -198,6 +217,10 @@ OWNERS = {
     "/api/v1/rebates/<int:rebate_id>": "mso_finance",
     "/api/v1/billing-runs/<int:run_id>": "mso_finance",
     "/api/v1/vendors/<int:vendor_id>/statements": "vendor_key",
+    "/api/v1/insurance/programs/<int:program_id>": "vendor_key",
+    "/api/v1/insurance/programs/<int:program_id>/group-progress": "practice_buyer",
+    ("GET", "/api/v1/insurance/programs/<int:program_id>/enrollments"): "vendor_key",
+    "/api/v1/insurance/programs/<int:program_id>/bind": "mso_admin",
 }
 
 
@@ -260,6 +283,20 @@ def _ids(world) -> dict:
                     distributed_cents=100, recorded_by="t")
     run = BillingRun(kind="membership", month="2026-01", status="finished", requested_by="t")
     db.session.add_all([draft_invoice, open_invoice, rebate, run])
+    start = utcnow().date() + dt.timedelta(days=30)
+    program = InsuranceProgram(
+        carrier_vendor_id=world.vendor.id, name="Group program", period_start=start,
+        period_end=start + dt.timedelta(days=364), status="open", created_by="t", limits_options=["1M/3M"],
+        specialty_classes={"family_medicine": "1"}, rates=[{"specialty_class": "1", "limits": "1M/3M", "annual_rate_cents": 100}],
+        step_factors=["1"], claims_free_credits=[], group_discount_bands=[{"min_providers": 0, "percent": "0"}],
+        installment_options=[1])
+    db.session.add(program)
+    db.session.flush()
+    enrollment = Enrollment(program_id=program.id, practice_id=world.practice.id, provider_id=world.provider.id,
+                            specialty="family_medicine", specialty_class="1", limits="1M/3M", fte=1, claims_made_year=1,
+                            claims_free_years=0, installments=1, effective_on=start, enrolled_by="t")
+    spare_provider = ProviderFactory(practice_id=world.practice.id)
+    db.session.add(enrollment)
     db.session.commit()
     return {"practice": world.practice.id, "provider": world.provider.id, "vendor": world.vendor.id,
             "api_key": world.api_key.id, "job": job.id, "product": product.id, "inactive_product": inactive.id,
@@ -267,7 +304,8 @@ def _ids(world) -> dict:
             "open_cycle": open_cycle.id, "closed_cycle": closed.id, "scheduled_cycle": scheduled.id,
             "order": order.id, "missed_order": missed.id, "purchase_order": po.id, "open_po_line": open_line.id,
             "acked_po_line": acked_line.id, "location": world.location.id, "draft_invoice": draft_invoice.id,
-            "open_invoice": open_invoice.id, "rebate": rebate.id, "billing_run": run.id}
+            "open_invoice": open_invoice.id, "rebate": rebate.id, "billing_run": run.id,
+            "program": program.id, "enrollment": enrollment.id, "spare_provider": spare_provider.id}
 
 
 @pytest.mark.parametrize("method, rule, template, body, expected", MATRIX, ids=[f"{m} {r}" for m, r, *_ in MATRIX])

@@ -1,0 +1,1 @@
+"""Malpractice insurance group program: carriers' programs, enrollments, binding."""

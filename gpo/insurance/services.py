@@ -1,0 +1,393 @@
+"""The malpractice group program (DOMAIN.md "Malpractice insurance group program"):
+carriers post programs, practices enroll their providers and see quotes at the band
+the group reaches now, MSO binds (a job) and the installments become invoices;
+mid-term additions and cancellations are pro-rata at the bound band."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from gpo import audit
+from gpo.accounts.models import Practice, Provider, Vendor
+from gpo.auth import policy
+from gpo.auth.principal import SYSTEM, Principal
+from gpo.billing.invoices import _dollars, draft_invoice, issue, today
+from gpo.billing.models import Credit
+from gpo.db import Paged, commit, db, flush_or_conflict, lock_row, paged, utcnow
+from gpo.errors import Conflict, Forbidden, Invalid, NotFound
+from gpo.identifiers import is_valid_npi
+from gpo.insurance import premium as rule
+from gpo.insurance.models import Enrollment, InsuranceProgram
+from gpo.insurance.rules import rate_table, terms_json, validate_program
+from gpo.jobs import enqueue, job
+
+
+def _program_visible(principal: Principal, program: InsuranceProgram) -> bool:
+    """MSO staff, the carrier that posted it, and every practice (they enroll in it).
+    Other vendors: 404."""
+    return principal.is_mso or principal.org_type == "practice" or principal.organization_id == program.carrier_vendor_id
+
+
+def _enrollment_visible(principal: Principal, enrollment: Enrollment) -> bool:
+    """MSO staff, the practice, and the program's carrier (for underwriting)."""
+    return principal.is_mso or principal.organization_id in (enrollment.practice_id, enrollment.program.carrier_vendor_id)
+
+
+policy.register_visibility(InsuranceProgram, _program_visible)
+policy.register_visibility(Enrollment, _enrollment_visible)
+
+
+def _invalid(field: str, message: str) -> Invalid:
+    return Invalid(message, {"json": {field: [message]}})
+
+
+# --- programs ---------------------------------------------------------------------------
+
+
+def create_program(principal: Principal, data: dict) -> InsuranceProgram:
+    """A carrier posts its own program; MSO staff post one for a carrier they name."""
+    policy.authorize(principal, "insurance_program.create")
+    if principal.org_type == "vendor":
+        own = db.session.get(Vendor, principal.organization_id)
+        if own.kind != "carrier":
+            raise Forbidden("only an insurance carrier posts malpractice programs")
+        if data.get("carrier_vendor_id") not in (None, own.id):
+            raise _invalid("carrier_vendor_id", "a carrier posts programs for itself only")
+        carrier_id = own.id
+    else:
+        carrier_id = data.get("carrier_vendor_id")
+        carrier = db.session.get(Vendor, carrier_id) if carrier_id is not None else None
+        if carrier is None or carrier.kind != "carrier":
+            raise _invalid("carrier_vendor_id", f"vendor {carrier_id} is not an insurance carrier")
+    validate_program(data)
+    if data["period_end"] < today():
+        raise _invalid("period_end", f"the period ended on {data['period_end']}")
+    program = InsuranceProgram(carrier_vendor_id=carrier_id, name=data["name"], period_start=data["period_start"],
+                               period_end=data["period_end"], status="open", created_by=principal.label,
+                               **terms_json(data))
+    db.session.add(program)
+    db.session.flush()
+    audit.record(principal, "insurance_program.create", program, details={
+        "name": program.name, "period_start": str(program.period_start), "period_end": str(program.period_end)})
+    commit()
+    return program
+
+
+def list_programs(principal: Principal, filters: dict, page: int, page_size: int) -> Paged:
+    policy.authorize(principal, "insurance_program.read")
+    stmt = select(InsuranceProgram)
+    if principal.org_type == "vendor":
+        stmt = stmt.where(InsuranceProgram.carrier_vendor_id == principal.organization_id)
+    if filters.get("status") is not None:
+        stmt = stmt.where(InsuranceProgram.status == filters["status"])
+    return paged(stmt.order_by(InsuranceProgram.period_start.desc(), InsuranceProgram.id.desc()), page, page_size)
+
+
+def get_program(principal: Principal, program_id: int) -> InsuranceProgram:
+    return policy.load(principal, InsuranceProgram, program_id, "insurance_program.read")
+
+
+def active_count(program_id: int) -> int:
+    return db.session.scalar(select(func.count(Enrollment.id)).where(
+        Enrollment.program_id == program_id, Enrollment.status == "active"))
+
+
+def group_progress(principal: Principal, program_id: int) -> dict:
+    """How many providers the group has, the band that gives, and how far the next is.
+    Once bound, the band is the one binding fixed."""
+    program = get_program(principal, program_id)
+    bands = rate_table(program).group_discount_bands
+    enrolled = active_count(program.id)
+    current = rule.reached(bands, enrolled)
+    following = rule.next_threshold(bands, enrolled)
+    return {
+        "program_id": program.id, "status": program.status, "enrolled": enrolled,
+        "current_band": {"min_providers": current.minimum, "percent": current.percent},
+        "next_band": {"min_providers": following.minimum, "percent": following.percent} if following else None,
+        "providers_to_next_band": following.minimum - enrolled if following else None,
+        "bound_provider_count": program.bound_provider_count,
+        "bound_discount_percent": program.bound_discount_percent,
+    }
+
+
+# --- premiums -----------------------------------------------------------------------------
+
+
+def _premium(program: InsuranceProgram, enrollment: Enrollment, discount: Decimal) -> rule.Premium:
+    return rule.premium(
+        rate_table(program), specialty=enrollment.specialty, limits=enrollment.limits, fte=enrollment.fte,
+        claims_made_year=enrollment.claims_made_year, claims_free_years=enrollment.claims_free_years,
+        group_discount_percent=discount,
+        days_covered=rule.days_between(enrollment.effective_on, program.period_end),
+        days_in_period=program.days_in_period)
+
+
+def current_discount(program: InsuranceProgram) -> Decimal:
+    """The band the group reaches now (the bound one once bound)."""
+    if program.bound_discount_percent is not None:
+        return program.bound_discount_percent
+    return rule.percent_reached(rate_table(program).group_discount_bands, active_count(program.id))
+
+
+def enrollment_view(principal: Principal, enrollment: Enrollment, discount: Decimal | None = None) -> dict:
+    """An enrollment as its reader may see it. Its practice and MSO: everything, with
+    the quote (or the final premium) and its installments. The carrier: what
+    underwriting needs (the provider's name, NPI and specialty, the limits and rating
+    facts, the premium), nothing else of the practice."""
+    program = enrollment.program
+    provider = enrollment.provider
+    if enrollment.final:
+        discount = enrollment.group_discount_percent
+    elif discount is None:
+        discount = current_discount(program)
+    p = _premium(program, enrollment, discount)
+    view = {
+        "id": enrollment.id, "program_id": program.id, "status": enrollment.status,
+        "provider_id": provider.id, "provider_name": f"{provider.first_name} {provider.last_name}",
+        "npi": provider.npi, "specialty": enrollment.specialty, "specialty_class": enrollment.specialty_class,
+        "limits": enrollment.limits, "fte": enrollment.fte, "claims_made_year": enrollment.claims_made_year,
+        "claims_free_years": enrollment.claims_free_years, "effective_on": enrollment.effective_on,
+        "cancelled_on": enrollment.cancelled_on, "final": enrollment.final,
+        "annual_premium_cents": p.annual_cents, "premium_cents": p.premium_cents,
+    }
+    if principal.org_type == "vendor":
+        return view
+    schedule = []
+    if enrollment.status == "active" or enrollment.final:
+        schedule = rule.installment_schedule(program.period_start, program.period_end, enrollment.installments,
+                                             enrollment.effective_on, p.premium_cents)
+    return {
+        **view, "practice_id": enrollment.practice_id, "installments": enrollment.installments,
+        "quote": {
+            "base_rate_cents": p.base_rate_cents, "step_factor": p.step_factor, "fte": p.fte,
+            "claims_free_percent": p.claims_free_percent, "group_discount_percent": p.group_discount_percent,
+            "annual_cents": p.annual_cents, "days_covered": p.days_covered, "days_in_period": p.days_in_period,
+            "premium_cents": p.premium_cents,
+        },
+        "installment_schedule": [{"due_on": due, "amount_cents": cents} for due, cents in schedule],
+        "credited_cents": enrollment.credited_cents, "credit_id": enrollment.credit_id,
+        "cancel_reason": enrollment.cancel_reason, "enrolled_by": enrollment.enrolled_by,
+        "created_at": enrollment.created_at,
+    }
+
+
+# --- enrollments ----------------------------------------------------------------------------
+
+
+def _provider_of(principal: Principal, provider_id: int) -> Provider:
+    provider = db.session.get(Provider, provider_id)
+    if provider is None or provider.practice_id != principal.organization_id:
+        raise _invalid("provider_id", f"provider {provider_id} is not a provider of your practice")
+    if not is_valid_npi(provider.npi):
+        raise _invalid("provider_id", f"provider {provider_id}'s NPI {provider.npi} is not a valid NPI")
+    return provider
+
+
+def _coverage_start(program: InsuranceProgram, requested: dt.date | None) -> dt.date:
+    """Before binding, coverage runs from the period's start unless the practice names a
+    later day; after binding it starts today at the earliest (no back-dated cover)."""
+    bound = program.status == "bound"
+    earliest = max(program.period_start, today()) if bound else program.period_start
+    start = requested or earliest
+    if start < earliest:
+        raise _invalid("effective_on", f"coverage can start on {earliest} at the earliest"
+                       + (" (the program is bound: no back-dated cover)" if bound else ""))
+    if start > program.period_end:
+        raise _invalid("effective_on", f"the program's period ends on {program.period_end}")
+    return start
+
+
+def enroll(principal: Principal, program_id: int, data: dict) -> dict:
+    """Enroll one of the practice's active providers. The database refuses a second
+    active enrollment of the same provider in the program (409). After binding, the
+    premium is final at once (pro-rata at the bound band) and its installments are
+    invoiced; nobody else is re-rated."""
+    policy.load(principal, InsuranceProgram, program_id, "enrollment.create")
+    # The program's lock: enrollments and binding take turns, so binding counts every
+    # enrollment made before it and prices every one made after it.
+    program = lock_row(InsuranceProgram, program_id)
+    if program.period_end < today():
+        raise Conflict(f"program {program.id}'s period ended on {program.period_end}: it takes no enrollments")
+    provider = _provider_of(principal, data["provider_id"])
+    practice = db.session.get(Practice, provider.practice_id)
+    if practice.status != "active":
+        raise Conflict(f"practice {practice.id} is {practice.status}: it cannot enroll providers")
+    specialty_class = program.specialty_classes.get(provider.specialty)
+    if specialty_class is None:
+        raise _invalid("provider_id", f"specialty {provider.specialty!r} of provider {provider.id} has no class "
+                       f"in this program (classes exist for: {', '.join(sorted(program.specialty_classes))})")
+    if data["limits"] not in program.limits_options:
+        raise _invalid("limits", f"limits {data['limits']!r} are not offered (offered: {', '.join(program.limits_options)})")
+    if data["installments"] not in program.installment_options:
+        raise _invalid("installments", "installments must be one of "
+                       + ", ".join(str(n) for n in program.installment_options))
+    start = _coverage_start(program, data.get("effective_on"))
+    if provider.active_from > start or (provider.active_to is not None and provider.active_to < start):
+        raise _invalid("provider_id", f"provider {provider.id} is not active on {start}")
+    enrollment = Enrollment(
+        program_id=program.id, practice_id=practice.id, provider_id=provider.id, specialty=provider.specialty,
+        specialty_class=specialty_class, limits=data["limits"], fte=data["fte"],
+        claims_made_year=data["claims_made_year"], claims_free_years=data["claims_free_years"],
+        installments=data["installments"], effective_on=start, status="active", enrolled_by=principal.label)
+    db.session.add(enrollment)
+    flush_or_conflict(f"provider {provider.id} is already enrolled in program {program.id}")
+    if program.status == "bound":
+        _make_final(program, enrollment, program.bound_discount_percent)
+        practice_invoices(program, practice.id, [enrollment], f"enrollment:{enrollment.id}")
+    audit.record(principal, "enrollment.create", enrollment, details={
+        "program_id": program.id, "provider_id": provider.id, "limits": enrollment.limits,
+        "fte": str(enrollment.fte), "effective_on": str(start), "premium_cents": enrollment.premium_cents})
+    commit()
+    return enrollment_view(principal, enrollment)
+
+
+def list_enrollments(principal: Principal, program_id: int, filters: dict, page: int, page_size: int):
+    """A practice: its own enrollments in the program; the carrier and MSO: all of them."""
+    program = policy.load(principal, InsuranceProgram, program_id, "enrollment.read")
+    stmt = select(Enrollment).where(Enrollment.program_id == program.id)
+    if principal.org_type == "practice":
+        stmt = stmt.where(Enrollment.practice_id == principal.organization_id)
+    for name in ("status", "practice_id"):
+        if filters.get(name) is not None:
+            stmt = stmt.where(getattr(Enrollment, name) == filters[name])
+    result = paged(stmt.order_by(Enrollment.id), page, page_size)
+    discount = current_discount(program)  # once for the page, not per enrollment
+    return Paged(items=[enrollment_view(principal, e, discount) for e in result.items], total=result.total)
+
+
+def get_enrollment(principal: Principal, enrollment_id: int) -> dict:
+    return enrollment_view(principal, policy.load(principal, Enrollment, enrollment_id, "enrollment.read"))
+
+
+def cancel(principal: Principal, enrollment_id: int, data: dict) -> dict:
+    """End an enrollment. Bound: the unused days, from the first day no longer
+    covered to the period's end, come back as a credit on the practice's next invoices,
+    `round_half_up(annual * unused_days / days_in_period)` at the bound band. Before
+    binding there is nothing billed to credit. Nobody else is re-rated."""
+    enrollment = policy.load(principal, Enrollment, enrollment_id, "enrollment.cancel")
+    program = lock_row(InsuranceProgram, enrollment.program_id)  # the order enroll and bind lock in
+    enrollment = lock_row(Enrollment, enrollment_id)
+    if enrollment.status == "cancelled":
+        raise Conflict(f"enrollment {enrollment.id} was already cancelled on {enrollment.cancelled_on}")
+    last_day = program.period_end + dt.timedelta(days=1)  # cancelled from here on: nothing unused
+    earliest = min(max(enrollment.effective_on, today()) if enrollment.final else enrollment.effective_on, last_day)
+    ends = data.get("effective_on") or max(earliest, min(today(), last_day))
+    if ends < earliest:
+        raise _invalid("effective_on", f"the cancellation can take effect on {earliest} at the earliest"
+                       + (" (no back-dated credit once premiums are billed)" if enrollment.final else ""))
+    if ends > last_day:
+        raise _invalid("effective_on", f"the program's period ends on {program.period_end}")
+    enrollment.status, enrollment.cancelled_on = "cancelled", ends
+    enrollment.cancel_reason = data.get("reason") or None
+    if enrollment.final:
+        p = _premium(program, enrollment, enrollment.group_discount_percent)
+        unused = rule.days_between(ends, program.period_end)
+        credit_cents = rule.prorated_cents(p.annual_exact, unused, program.days_in_period)
+        if credit_cents > 0:
+            provider = enrollment.provider
+            credit = Credit(practice_id=enrollment.practice_id, source="insurance_cancellation",
+                            amount_cents=credit_cents, remaining_cents=credit_cents,
+                            description=f"{program.name}: {provider.first_name} {provider.last_name} cancelled "
+                                        f"from {ends}, {unused} unused days")
+            db.session.add(credit)
+            db.session.flush()
+            enrollment.credited_cents, enrollment.credit_id = credit_cents, credit.id
+    db.session.flush()
+    audit.record(principal, "enrollment.cancel", enrollment, details={
+        "cancelled_on": str(ends), "credited_cents": enrollment.credited_cents})
+    commit()
+    return enrollment_view(principal, enrollment)
+
+
+# --- binding --------------------------------------------------------------------------------
+
+
+def request_bind(principal: Principal, program_id: int) -> InsuranceProgram:
+    """open -> binding; a job fixes the band and invoices. Asking again is 409."""
+    policy.load(principal, InsuranceProgram, program_id, "insurance_program.bind")
+    program = lock_row(InsuranceProgram, program_id)
+    if program.status != "open":
+        raise Conflict(f"program {program.id} is {program.status}: it is bound once")
+    if program.period_end < today():
+        raise Conflict(f"program {program.id}'s period ended on {program.period_end}")
+    if active_count(program.id) == 0:
+        raise Conflict(f"program {program.id} has no active enrollments to bind")
+    program.status = "binding"
+    program.bind_job_id = enqueue("insurance.bind", principal, program_id=program.id).id
+    audit.record(principal, "insurance_program.bind", program, details={"job_id": program.bind_job_id})
+    commit()
+    return program
+
+
+def _make_final(program: InsuranceProgram, enrollment: Enrollment, discount: Decimal) -> None:
+    p = _premium(program, enrollment, discount)
+    enrollment.group_discount_percent = discount
+    enrollment.annual_premium_cents, enrollment.premium_cents = p.annual_cents, p.premium_cents
+
+
+def practice_invoices(program: InsuranceProgram, practice_id: int, enrollments: list[Enrollment], source: str) -> int:
+    """Issue a practice's insurance invoices: its enrollments' installments, one invoice
+    per due date (quarterly and monthly payers share the dates they have in common).
+    Each invoice's key names what it bills, so running this again creates nothing."""
+    by_due: dict[dt.date, list[dict]] = defaultdict(list)
+    for enrollment in enrollments:
+        schedule = rule.installment_schedule(program.period_start, program.period_end, enrollment.installments,
+                                             enrollment.effective_on, enrollment.premium_cents)
+        provider = enrollment.provider
+        for number, (due, cents) in enumerate(schedule, start=1):
+            by_due[due].append({
+                "kind": "premium", "amount_cents": cents,
+                "description": f"{provider.first_name} {provider.last_name} (NPI {provider.npi}), "
+                               f"{enrollment.limits}, installment {number} of {len(schedule)}"[:300]})
+    created = 0
+    for due in sorted(by_due):
+        invoice = draft_invoice(practice_id, "insurance", f"insurance:program:{program.id}:{source}:due:{due}",
+                                f"{program.name}: premium due {due}"[:200], by_due[due],
+                                period_start=program.period_start, period_end=program.period_end)
+        if invoice is not None:
+            issue(invoice, SYSTEM, due_on=due)
+            created += 1
+    return created
+
+
+def _binding_failed(program_id: int) -> None:
+    """The bind job failed for good: the program can be bound again."""
+    program = lock_row(InsuranceProgram, program_id)
+    if program is not None and program.status == "binding":
+        program.status = "open"
+        audit.record(SYSTEM, "insurance_program.bind_failed", program)
+        commit()
+
+
+@job("insurance.bind", on_failure=_binding_failed)
+def bind(program_id: int) -> dict:
+    """Fix the band from the active enrollments, make every premium final and issue
+    each practice's installment invoices, in one transaction: a crash leaves nothing
+    half-done, and a rerun of a bound program does nothing."""
+    program = lock_row(InsuranceProgram, program_id)
+    if program is None:
+        raise NotFound(f"insurance program {program_id} not found")
+    if program.status == "bound":
+        return {"status": "bound", "providers": program.bound_provider_count}
+    enrollments = db.session.scalars(select(Enrollment).where(
+        Enrollment.program_id == program.id, Enrollment.status == "active")
+        .order_by(Enrollment.practice_id, Enrollment.id).with_for_update()).all()
+    discount = rule.percent_reached(rate_table(program).group_discount_bands, len(enrollments))
+    by_practice: dict[int, list[Enrollment]] = defaultdict(list)
+    for enrollment in enrollments:
+        _make_final(program, enrollment, discount)
+        by_practice[enrollment.practice_id].append(enrollment)
+    invoices = sum(practice_invoices(program, practice_id, members, f"practice:{practice_id}")
+                   for practice_id, members in sorted(by_practice.items()))
+    total = sum(e.premium_cents for e in enrollments)
+    program.status, program.bound_at = "bound", utcnow()
+    program.bound_provider_count, program.bound_discount_percent = len(enrollments), discount
+    audit.record(SYSTEM, "insurance_program.bound", program, details={
+        "providers": len(enrollments), "discount_percent": str(discount), "invoices": invoices,
+        "premium_cents": total})
+    commit()
+    return {"status": "bound", "providers": len(enrollments), "discount_percent": str(discount),
+            "invoices": invoices, "premium_cents": total, "premium": _dollars(total)}
