@@ -108,8 +108,9 @@ class Enrollment(CreatedAtMixin, db.Model):
     credit_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("credits.id"))
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
-    program: Mapped[InsuranceProgram] = relationship(lazy="joined")
-    provider = relationship("Provider", lazy="joined")
+    # selectin, not joined: a joined load cannot go with the FOR UPDATE that locks an enrollment
+    program: Mapped[InsuranceProgram] = relationship(lazy="selectin")
+    provider = relationship("Provider", lazy="selectin")
 
     __mapper_args__ = {"version_id_col": version}
 
