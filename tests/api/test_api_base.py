@@ -51,8 +51,12 @@ def test_the_openapi_document_validates_and_documents_errors(client):
     example = spec["components"]["schemas"]["Practice"]["properties"]["tax_id"]["example"]
     assert example == "12-3456789"
     # exact decimals travel as strings, and the spec says so (clients must not read floats)
-    for schema, field in (("Product", "list_price"), ("Tier", "discount_percent"), ("Contract", "admin_fee_percent")):
+    for schema, field in (("Product", "list_price"), ("Tier", "discount_percent"), ("Contract", "admin_fee_percent"),
+                          ("Enrollment", "fte"), ("Quote", "step_factor"), ("GroupBand", "percent")):
         assert spec["components"]["schemas"][schema]["properties"][field]["type"] == "string", (schema, field)
+    program = spec["components"]["schemas"]["Program"]["properties"]
+    assert program["step_factors"]["example"] == ["0.35", "0.60", "0.80", "0.90", "1.00"]
+    assert spec["paths"]["/api/v1/insurance/programs/{program_id}/bind"]["post"]["responses"]["202"]
 
 
 def test_swagger_ui_is_served(client):
