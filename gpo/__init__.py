@@ -51,6 +51,7 @@ def _register_jobs() -> None:
     from gpo.orders import close  # noqa: F401
     from gpo.billing import payments, purchasing, services as billing  # noqa: F401
     from gpo.insurance import services as insurance  # noqa: F401
+    from gpo.staffing import services as staffing  # noqa: F401
 
 
 def _blueprints():
@@ -62,8 +63,10 @@ def _blueprints():
     from gpo.orders import routes as orders
     from gpo.billing import routes as billing
     from gpo.insurance import routes as insurance
+    from gpo.staffing import routes as staffing
 
-    return [auth.blp, accounts.blp, catalog.blp, contracts.blp, orders.blp, billing.blp, insurance.blp, platform.blp]
+    return [auth.blp, accounts.blp, catalog.blp, contracts.blp, orders.blp, billing.blp, insurance.blp, staffing.blp,
+            platform.blp]
 
 
 def _engine_options(url: str) -> dict:

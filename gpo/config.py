@@ -47,11 +47,28 @@ def from_environment() -> dict:
         "INVOICE_NET_DAYS": _int("INVOICE_NET_DAYS", 30),
         # Hours after a failed payment attempt before the next one (attempt 2, attempt 3).
         "PAYMENT_RETRY_HOURS": [int(h) for h in os.environ.get("PAYMENT_RETRY_HOURS", "24,72").split(",")],
+        # The shared staffing pool: the zone its weekly availability and months are in,
+        # and the premium on shifts requested less than 48 hours ahead.
+        "STAFFING_TIMEZONE": os.environ.get("STAFFING_TIMEZONE", "America/Chicago"),
+        "STAFFING_SHORT_NOTICE_PREMIUM_PERCENT": os.environ.get("STAFFING_SHORT_NOTICE_PREMIUM_PERCENT", "25"),
     }
 
 
 def check(config: dict) -> None:
     """Refuse settings that must never reach production."""
+    from decimal import Decimal, InvalidOperation
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(config["STAFFING_TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"STAFFING_TIMEZONE {config['STAFFING_TIMEZONE']!r} is not a time zone") from exc
+    try:
+        premium = Decimal(str(config["STAFFING_SHORT_NOTICE_PREMIUM_PERCENT"]))
+    except InvalidOperation as exc:
+        raise ConfigError("STAFFING_SHORT_NOTICE_PREMIUM_PERCENT must be a number, e.g. 25") from exc
+    if not premium.is_finite() or not 0 <= premium <= 1000:
+        raise ConfigError("STAFFING_SHORT_NOTICE_PREMIUM_PERCENT must be between 0 and 1000")
     if config.get("GPO_ENV") == "production":
         secret = config.get("SECRET_KEY") or ""
         if secret == DEFAULT_SECRET_KEY or len(secret) < 32:

@@ -24,6 +24,7 @@ MSO_ANY = frozenset(MSO_ROLES)
 PRACTICE_ANY = frozenset(PRACTICE_ROLES)
 VENDOR_ANY = frozenset({"vendor_admin", API_KEY_ROLE})
 MSO_BILLING = frozenset({"mso_admin", "mso_finance"})
+MSO_SCHEDULING = frozenset({"mso_admin", "mso_scheduler"})
 ORG_ADMINS = frozenset({"mso_admin", "practice_admin", "vendor_admin"})
 EVERYONE = MSO_ANY | PRACTICE_ANY | VENDOR_ANY
 
@@ -97,6 +98,21 @@ ACTIONS: dict[str, frozenset[str]] = {
     "enrollment.read": EVERYONE,
     "enrollment.create": frozenset({"practice_admin"}),
     "enrollment.cancel": frozenset({"practice_admin", "mso_admin"}),
+    # the shared staffing pool (accepting clinical staff: a physician, in the service)
+    "staff.read": MSO_ANY,
+    "staff.manage": MSO_SCHEDULING,
+    "shift_request.read": MSO_ANY | PRACTICE_ANY,
+    "shift_request.create": PRACTICE_ANY,
+    "shift_request.cancel": PRACTICE_ANY | MSO_SCHEDULING,
+    "shift_request.assign": MSO_SCHEDULING,
+    "assignment.read": MSO_ANY | PRACTICE_ANY,
+    "assignment.accept": PRACTICE_ANY,
+    "assignment.release": frozenset({"practice_admin", "practice_physician"}),
+    "timesheet.record": MSO_SCHEDULING,
+    "timesheet.approve": frozenset({"practice_admin", "practice_physician"}),
+    "timesheet.dispute": frozenset({"practice_admin", "practice_physician"}),
+    "cost_run.create": MSO_BILLING,
+    "cost_run.read": MSO_BILLING | frozenset({"mso_scheduler"}),
 }
 
 # Object types whose visibility is not plain tenancy register a rule here

@@ -19,11 +19,13 @@ from gpo.contracts.models import Proposal
 from gpo.db import utcnow
 from gpo.orders.models import CycleContractResult, Order, OrderLine, PurchaseOrder, PurchaseOrderLine
 from gpo.insurance.models import Enrollment, InsuranceProgram
+from gpo.staffing.models import Assignment, Availability, CostRun, ShiftRequest, StaffMember, Timesheet
 from tests.factories import ContractFactory, CycleFactory, ProductFactory, ProviderFactory
 from tests.helpers import assert_error
 
 OUTSIDERS_OF_PRACTICE = {"other_practice_admin": 404, "other_vendor_admin": 404, "vendor_key": 404}
 OUTSIDERS_OF_VENDOR = {"other_vendor_admin": 404, "other_vendor_key": 404, "practice_admin": 404}
+NOT_MSO = {"practice_admin": 404, "vendor_key": 404, "other_vendor_admin": 404}
 
 USER_BODY = {"email": "new@example.test", "name": "N", "password": "long-enough-password", "roles": ["practice_buyer"]}
 LOCATION_BODY = {"name": "Annex", "line1": "2 Main", "city": "Madison", "state": "WI", "postal_code": "53703"}
@@ -182,6 +184,44 @@ MATRIX = [
      {"other_practice_admin": 404, "other_vendor_key": 404, "vendor_key": 403, "practice_buyer": 403}),
     ("POST", "/api/v1/insurance/programs/<int:program_id>/bind", "/api/v1/insurance/programs/{program}/bind", None,
      {"other_vendor_key": 404, "vendor_key": 403, "practice_admin": 403}),
+    # staffing: the pool and cost runs are the MSO's; requests and assignments their practice's
+    ("GET", "/api/v1/staffing/staff/<int:staff_id>", "/api/v1/staffing/staff/{staff}", None, NOT_MSO),
+    ("PATCH", "/api/v1/staffing/staff/<int:staff_id>", "/api/v1/staffing/staff/{staff}", {"name": "Z"},
+     {**NOT_MSO, "mso_finance": 403}),
+    ("GET", "/api/v1/staffing/staff/<int:staff_id>/availability", "/api/v1/staffing/staff/{staff}/availability", None,
+     NOT_MSO),
+    ("POST", "/api/v1/staffing/staff/<int:staff_id>/availability", "/api/v1/staffing/staff/{staff}/availability",
+     {"kind": "weekly", "weekday": 0, "start": "08:00", "end": "12:00"}, {**NOT_MSO, "mso_finance": 403}),
+    ("DELETE", "/api/v1/staffing/availability/<int:availability_id>", "/api/v1/staffing/availability/{availability}",
+     None, {**NOT_MSO, "mso_finance": 403}),
+    ("GET", "/api/v1/staffing/shift-requests/<int:request_id>", "/api/v1/staffing/shift-requests/{shift_request}", None,
+     OUTSIDERS_OF_PRACTICE),
+    ("POST", "/api/v1/staffing/shift-requests/<int:request_id>/cancel",
+     "/api/v1/staffing/shift-requests/{shift_request}/cancel", {}, {**OUTSIDERS_OF_PRACTICE, "mso_finance": 403}),
+    ("POST", "/api/v1/staffing/shift-requests/<int:request_id>/assign",
+     "/api/v1/staffing/shift-requests/{shift_request}/assign", lambda ids: {"staff_id": ids["staff"]},
+     {**OUTSIDERS_OF_PRACTICE, "practice_admin": 403, "mso_finance": 403}),
+    ("POST", "/api/v1/staffing/shift-requests/<int:request_id>/auto-assign",
+     "/api/v1/staffing/shift-requests/{shift_request}/auto-assign", None,
+     {**OUTSIDERS_OF_PRACTICE, "practice_admin": 403, "mso_finance": 403}),
+    ("GET", "/api/v1/staffing/assignments/<int:assignment_id>", "/api/v1/staffing/assignments/{assignment}", None,
+     OUTSIDERS_OF_PRACTICE),
+    ("POST", "/api/v1/staffing/assignments/<int:assignment_id>/accept", "/api/v1/staffing/assignments/{assignment}/accept",
+     None, {**OUTSIDERS_OF_PRACTICE, "mso_admin": 403}),
+    ("POST", "/api/v1/staffing/assignments/<int:assignment_id>/release",
+     "/api/v1/staffing/assignments/{assignment}/release", {}, {**OUTSIDERS_OF_PRACTICE, "practice_buyer": 403, "mso_admin": 403}),
+    ("POST", "/api/v1/staffing/assignments/<int:assignment_id>/timesheet",
+     "/api/v1/staffing/assignments/{worked_assignment}/timesheet",
+     lambda ids: {"started_at": ids["worked_from"], "ended_at": ids["worked_to"], "break_minutes": 0},
+     {**OUTSIDERS_OF_PRACTICE, "practice_admin": 403}),
+    ("POST", "/api/v1/staffing/assignments/<int:assignment_id>/timesheet/approve",
+     "/api/v1/staffing/assignments/{timesheet_assignment}/timesheet/approve", None,
+     {**OUTSIDERS_OF_PRACTICE, "practice_buyer": 403, "mso_admin": 403}),
+    ("POST", "/api/v1/staffing/assignments/<int:assignment_id>/timesheet/dispute",
+     "/api/v1/staffing/assignments/{timesheet_assignment}/timesheet/dispute", {"reason": "late"},
+     {**OUTSIDERS_OF_PRACTICE, "practice_buyer": 403, "mso_admin": 403}),
+    ("GET", "/api/v1/staffing/cost-runs/<int:run_id>", "/api/v1/staffing/cost-runs/{cost_run}", None,
+     {**NOT_MSO, "mso_procurement": 403}),
 ]
 
 
@@ -221,6 +261,13 @@ OWNERS = {
     "/api/v1/insurance/programs/<int:program_id>/group-progress": "practice_buyer",
     ("GET", "/api/v1/insurance/programs/<int:program_id>/enrollments"): "vendor_key",
     "/api/v1/insurance/programs/<int:program_id>/bind": "mso_admin",
+    "/api/v1/staffing/staff/<int:staff_id>": "mso_admin",
+    "/api/v1/staffing/staff/<int:staff_id>/availability": "mso_admin",
+    "/api/v1/staffing/availability/<int:availability_id>": "mso_admin",
+    "/api/v1/staffing/shift-requests/<int:request_id>/assign": "mso_admin",
+    "/api/v1/staffing/shift-requests/<int:request_id>/auto-assign": "mso_admin",
+    "/api/v1/staffing/assignments/<int:assignment_id>/timesheet": "mso_admin",
+    "/api/v1/staffing/cost-runs/<int:run_id>": "mso_finance",
 }
 
 
@@ -297,6 +344,38 @@ def _ids(world) -> dict:
                             claims_free_years=0, installments=1, effective_on=start, enrolled_by="t")
     spare_provider = ProviderFactory(practice_id=world.practice.id)
     db.session.add(enrollment)
+    # staffing: an open request tomorrow (the person is available then), an assignment
+    # waiting for acceptance, one worked yesterday, and one with its timesheet submitted
+    tomorrow = now.replace(microsecond=0) + dt.timedelta(days=1)
+    yesterday = now.replace(microsecond=0) - dt.timedelta(days=1)
+    staff = StaffMember(name="Dana", role="billing_specialist", clinical=False, hourly_cost_cents=3000)
+    db.session.add(staff)
+    db.session.flush()
+    availability = Availability(staff_id=staff.id, kind="available", starts_at=tomorrow - dt.timedelta(days=1),
+                                ends_at=tomorrow + dt.timedelta(days=2))
+
+    def shift(starts, status):
+        return ShiftRequest(practice_id=world.practice.id, location_id=world.location.id, role="billing_specialist",
+                            starts_at=starts, ends_at=starts + dt.timedelta(hours=4), status=status, requested_by="t")
+
+    open_request, waiting, worked, sheeted = (shift(tomorrow, "open"), shift(tomorrow + dt.timedelta(hours=5), "assigned"),
+                                              shift(yesterday, "accepted"), shift(yesterday - dt.timedelta(hours=5), "completed"))
+    db.session.add_all([availability, open_request, waiting, worked, sheeted])
+    db.session.flush()
+
+    def booking(request, status):
+        return Assignment(shift_request_id=request.id, staff_id=staff.id, practice_id=world.practice.id,
+                          starts_at=request.starts_at, ends_at=request.ends_at, status=status, hourly_cost_cents=3000,
+                          assigned_by="t")
+
+    assignments = [booking(waiting, "assigned"), booking(worked, "accepted"), booking(sheeted, "completed")]
+    db.session.add_all(assignments)
+    db.session.flush()
+    db.session.add(Timesheet(assignment_id=assignments[2].id, practice_id=world.practice.id, started_at=sheeted.starts_at,
+                             ended_at=sheeted.ends_at, break_minutes=0, minutes=240, recorded_by="t"))
+    cost_run = CostRun(month="2026-01", month_start=dt.date(2026, 1, 1), timezone="America/Chicago", overhead_cents=0,
+                       short_notice_premium_percent=25, status="finished", requested_by="t")
+    db.session.add(cost_run)
     db.session.commit()
     return {"practice": world.practice.id, "provider": world.provider.id, "vendor": world.vendor.id,
             "api_key": world.api_key.id, "job": job.id, "product": product.id, "inactive_product": inactive.id,
@@ -305,7 +384,11 @@ def _ids(world) -> dict:
             "order": order.id, "missed_order": missed.id, "purchase_order": po.id, "open_po_line": open_line.id,
             "acked_po_line": acked_line.id, "location": world.location.id, "draft_invoice": draft_invoice.id,
             "open_invoice": open_invoice.id, "rebate": rebate.id, "billing_run": run.id,
-            "program": program.id, "enrollment": enrollment.id, "spare_provider": spare_provider.id}
+            "program": program.id, "enrollment": enrollment.id, "spare_provider": spare_provider.id,
+            "staff": staff.id, "availability": availability.id, "shift_request": open_request.id,
+            "assignment": assignments[0].id, "worked_assignment": assignments[1].id,
+            "worked_from": worked.starts_at.isoformat(), "worked_to": worked.ends_at.isoformat(),
+            "timesheet_assignment": assignments[2].id, "cost_run": cost_run.id}
 
 
 @pytest.mark.parametrize("method, rule, template, body, expected", MATRIX, ids=[f"{m} {r}" for m, r, *_ in MATRIX])

@@ -1,0 +1,1 @@
+"""The shared staffing pool: staff, shift requests, assignments, timesheets, cost runs."""
