@@ -59,12 +59,13 @@ def check(config: dict) -> None:
     from decimal import Decimal, InvalidOperation
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+    zone = config.get("STAFFING_TIMEZONE", "America/Chicago")
     try:
-        ZoneInfo(config["STAFFING_TIMEZONE"])
+        ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"STAFFING_TIMEZONE {config['STAFFING_TIMEZONE']!r} is not a time zone") from exc
+        raise ConfigError(f"STAFFING_TIMEZONE {zone!r} is not a time zone") from exc
     try:
-        premium = Decimal(str(config["STAFFING_SHORT_NOTICE_PREMIUM_PERCENT"]))
+        premium = Decimal(str(config.get("STAFFING_SHORT_NOTICE_PREMIUM_PERCENT", "25")))
     except InvalidOperation as exc:
         raise ConfigError("STAFFING_SHORT_NOTICE_PREMIUM_PERCENT must be a number, e.g. 25") from exc
     if not premium.is_finite() or not 0 <= premium <= 1000:

@@ -394,6 +394,111 @@ def seed_insurance() -> list[str]:
             " Northside's surgeon was added after binding: pro-rata from March 1 at the bound band"]
 
 
+STAFF = [  # name, role, clinical, hourly cost
+    ("Dana Reyes", "billing_specialist", False, 3250),
+    ("Eli Park", "billing_specialist", False, 3000),
+    ("Mia Chen", "medical_assistant", True, 2800),
+    ("Omar Haddad", "it_technician", False, 4500),
+]
+
+
+def _local(day: dt.date, hour: int, zone) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=zone).astimezone(dt.timezone.utc)
+
+
+def _weekdays(first: dt.date, count: int) -> list[dt.date]:
+    days, day = [], first
+    while len(days) < count:
+        if day.weekday() < 5:
+            days.append(day)
+        day += dt.timedelta(days=1)
+    return days
+
+
+def seed_staffing() -> list[str]:
+    """The MSO's staff pool (weekdays 08:00-18:00), last month's worked and approved
+    shifts run into staffing invoices by the month's cost run, and next week's requests:
+    one booked and accepted, a clinical one waiting for a physician, one still open.
+    Last month's history is written directly (the API takes only future shifts)."""
+    from gpo.staffing import services
+    from gpo.staffing.models import Assignment, CostRun, ShiftRequest, StaffMember, Timesheet
+
+    scheduler = _principal_of("scheduler@summit-mso.example")
+    if db.session.scalar(select(func.count(StaffMember.id))) == 0:
+        for name, role, clinical, cents in STAFF:
+            person = services.create_staff(scheduler, {"name": name, "role": role, "clinical": clinical,
+                                                       "hourly_cost_cents": cents, "active": True})
+            for weekday in range(5):
+                services.add_availability(scheduler, person.id, {"kind": "weekly", "weekday": weekday,
+                                                                 "start_minute": 8 * 60, "end_minute": 18 * 60})
+    staff = {p.name: p for p in db.session.scalars(select(StaffMember))}
+    practices = {p.name: p for p in db.session.scalars(select(Practice))}
+    zone = services.zone()
+    today = services.now().astimezone(zone).date()
+    last_month_start = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    month = f"{last_month_start:%Y-%m}"
+    if db.session.scalars(select(CostRun).where(CostRun.month == month)).first() is None:
+        history = [  # practice, person, accepted by, short notice
+            ("Lakeside Family Medicine", "Dana Reyes", "buyer@lakeside.example", False),
+            ("Lakeside Family Medicine", "Dana Reyes", "buyer@lakeside.example", True),
+            ("Lakeside Family Medicine", "Omar Haddad", "admin@lakeside.example", False),
+            ("Riverbend Pediatrics", "Mia Chen", "dr.diaz@riverbend.example", False),
+            ("Riverbend Pediatrics", "Eli Park", "admin@riverbend.example", False),
+        ]
+        for day, (practice_name, person_name, accepted_by, short) in zip(_weekdays(last_month_start + dt.timedelta(days=7), 5), history):
+            practice, person = practices[practice_name], staff[person_name]
+            location = db.session.scalars(select(Location).where(Location.practice_id == practice.id)).first()
+            starts, ends = _local(day, 9, zone), _local(day, 17, zone)
+            request = ShiftRequest(practice_id=practice.id, location_id=location.id, role=person.role, starts_at=starts,
+                                   ends_at=ends, short_notice=short, status="completed", requested_by=accepted_by)
+            db.session.add(request)
+            db.session.flush()
+            booking = Assignment(shift_request_id=request.id, staff_id=person.id, practice_id=practice.id,
+                                 starts_at=starts, ends_at=ends, status="completed", hourly_cost_cents=person.hourly_cost_cents,
+                                 assigned_by="scheduler@summit-mso.example", accepted_by=accepted_by, accepted_at=starts)
+            db.session.add(booking)
+            db.session.flush()
+            db.session.add(Timesheet(assignment_id=booking.id, practice_id=practice.id, started_at=starts,
+                                     ended_at=ends + dt.timedelta(minutes=15), break_minutes=30, minutes=465,
+                                     status="approved", recorded_by="scheduler@summit-mso.example",
+                                     decided_by=accepted_by, decided_at=ends))
+        commit()
+        run = services.request_cost_run(_principal_of("finance@summit-mso.example"),
+                                        {"month": month, "overhead_cents": 150000})
+        _wait_until_done(f"the staffing cost run for {month}", select(CostRun.status).where(CostRun.id == run.id),
+                         ("finished", "failed"))
+    upcoming = db.session.scalar(select(func.count(ShiftRequest.id)).where(ShiftRequest.starts_at > services.now()))
+    if not upcoming:
+        next_monday = today + dt.timedelta(days=7 - today.weekday())
+        lakeside = services.create_request(_principal_of("admin@lakeside.example"), {
+            "location_id": _location_of("Lakeside Family Medicine"), "role": "billing_specialist",
+            "starts_at": _local(next_monday, 9, zone), "ends_at": _local(next_monday, 17, zone),
+            "notes": "month-end claims backlog"})
+        booked = services.auto_assign(scheduler, lakeside.id)
+        services.accept(_principal_of("buyer@lakeside.example"), booked.id)
+        riverbend = services.create_request(_principal_of("admin@riverbend.example"), {
+            "location_id": _location_of("Riverbend Pediatrics"), "role": "medical_assistant",
+            "starts_at": _local(next_monday + dt.timedelta(days=1), 8, zone),
+            "ends_at": _local(next_monday + dt.timedelta(days=1), 16, zone), "notes": "flu clinic"})
+        services.assign(scheduler, riverbend.id, staff["Mia Chen"].id)
+        services.create_request(_principal_of("admin@northside.example"), {
+            "location_id": _location_of("Northside Orthopedics"), "role": "it_technician",
+            "starts_at": _local(next_monday + dt.timedelta(days=2), 10, zone),
+            "ends_at": _local(next_monday + dt.timedelta(days=2), 14, zone), "notes": "new workstations"})
+    run = db.session.scalars(select(CostRun).where(CostRun.month == month)).one()
+    return ["Shared staffing:",
+            f" a pool of {len(staff)} (GET /api/v1/staffing/staff as scheduler@summit-mso.example)",
+            f" {month}'s cost run {run.id}: {run.invoice_count} draft staffing invoices "
+            f"(GET /api/v1/staffing/cost-runs/{run.id} as finance@summit-mso.example)",
+            " next week: Lakeside's shift booked and accepted; Riverbend's medical assistant waits for "
+            "dr.diaz@riverbend.example to accept (CPOM); Northside's IT shift is open for auto-assign"]
+
+
+def _location_of(practice_name: str) -> int:
+    return db.session.scalars(select(Location.id).join(Practice, Practice.id == Location.practice_id)
+                              .where(Organization.name == practice_name)).first()
+
+
 def seed() -> list[str]:
     lines = seed_accounts()
     lines += seed_catalog()
@@ -402,4 +507,5 @@ def seed() -> list[str]:
     lines += seed_purchasing()
     lines += seed_billing()
     lines += seed_insurance()
+    lines += seed_staffing()
     return lines + [f"Every demo user's password: {DEMO_PASSWORD}"]

@@ -57,6 +57,8 @@ def test_the_openapi_document_validates_and_documents_errors(client):
     program = spec["components"]["schemas"]["Program"]["properties"]
     assert program["step_factors"]["example"] == ["0.35", "0.60", "0.80", "0.90", "1.00"]
     assert spec["paths"]["/api/v1/insurance/programs/{program_id}/bind"]["post"]["responses"]["202"]
+    assert spec["paths"]["/api/v1/staffing/cost-runs"]["post"]["responses"]["202"]
+    assert spec["components"]["schemas"]["ShiftRequestIn"]["properties"]["starts_at"]["example"] == "2027-01-12T14:00:00Z"
 
 
 def test_swagger_ui_is_served(client):

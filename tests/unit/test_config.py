@@ -50,3 +50,11 @@ def test_create_app_refuses_production_with_the_default_secret(monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(ConfigError):
         create_app()
+
+
+@pytest.mark.parametrize("setting, value", [("STAFFING_TIMEZONE", "Mars/Olympus"),
+                                            ("STAFFING_SHORT_NOTICE_PREMIUM_PERCENT", "lots"),
+                                            ("STAFFING_SHORT_NOTICE_PREMIUM_PERCENT", "-5")])
+def test_staffing_settings_are_checked_in_every_environment(setting, value):
+    with pytest.raises(ConfigError, match=setting):
+        check({"GPO_ENV": "development", setting: value})
