@@ -250,9 +250,12 @@ def list_enrollments(principal: Principal, program_id: int, filters: dict, page:
     stmt = select(Enrollment).where(Enrollment.program_id == program.id)
     if principal.org_type == "practice":
         stmt = stmt.where(Enrollment.practice_id == principal.organization_id)
-    for name in ("status", "practice_id"):
-        if filters.get(name) is not None:
-            stmt = stmt.where(getattr(Enrollment, name) == filters[name])
+    if filters.get("status") is not None:
+        stmt = stmt.where(Enrollment.status == filters["status"])
+    if filters.get("practice_id") is not None:
+        if principal.org_type == "vendor":  # it would tell the carrier whose providers they are
+            raise _invalid("practice_id", "carriers do not filter enrollments by practice")
+        stmt = stmt.where(Enrollment.practice_id == filters["practice_id"])
     result = paged(stmt.order_by(Enrollment.id), page, page_size)
     discount = current_discount(program)  # once for the page, not per enrollment
     return Paged(items=[enrollment_view(principal, e, discount) for e in result.items], total=result.total)

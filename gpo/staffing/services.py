@@ -224,6 +224,10 @@ def cancel_request(principal: Principal, request_id: int, reason: str | None) ->
     if request.starts_at <= now():
         raise Conflict(f"shift request {request.id} has started: record its timesheet instead")
     live = _live(request)
+    if live is not None and live.status == "accepted" and live.staff.clinical \
+            and "practice_physician" not in principal.roles:
+        raise Forbidden(f"{live.staff.name} is clinical staff accepted by a physician: a physician of the practice "
+                        "cancels their shift (CPOM)")
     if live is not None:
         live.status = "cancelled"
     request.status, request.cancel_reason = "cancelled", reason
@@ -330,6 +334,8 @@ def accept(principal: Principal, assignment_id: int) -> Assignment:
         raise Conflict(f"assignment {assignment.id} is {assignment.status}: only an assigned person is accepted")
     if assignment.staff.clinical and "practice_physician" not in principal.roles:
         raise Forbidden(f"{assignment.staff.name} is clinical staff: a physician of the practice accepts them (CPOM)")
+    if assignment.starts_at <= now():
+        raise Conflict(f"assignment {assignment.id} has started: a person is accepted before the shift")
     assignment.status, assignment.accepted_by, assignment.accepted_at = "accepted", principal.label, now()
     db.session.get(ShiftRequest, assignment.shift_request_id).status = "accepted"
     db.session.flush()
@@ -340,24 +346,31 @@ def accept(principal: Principal, assignment_id: int) -> Assignment:
 
 def release(principal: Principal, assignment_id: int, data: dict) -> list[Assignment]:
     """The practice releases the person from this future shift, or (`all_future`) from
-    every future shift of theirs at the practice. Shifts under way or past stay."""
-    first = _locked(principal, assignment_id, "assignment.release")
+    every future shift of theirs at the practice. Shifts under way or past stay.
+    Clinical staff are released by a physician of the practice (CPOM)."""
+    first = policy.load(principal, Assignment, assignment_id, "assignment.release")
+    if first.staff.clinical and "practice_physician" not in principal.roles:
+        raise Forbidden(f"{first.staff.name} is clinical staff: a physician of the practice releases them (CPOM)")
+    moment = now()
+    requests = {first.id: first.shift_request_id}
+    if data.get("all_future"):
+        requests.update(db.session.execute(select(Assignment.id, Assignment.shift_request_id).where(
+            Assignment.practice_id == first.practice_id, Assignment.staff_id == first.staff_id,
+            Assignment.status.in_(("assigned", "accepted")), Assignment.starts_at > moment)).all())
+    # Requests first, all in one ordered statement, then their assignments: two
+    # releases of overlapping sets never hold what the other waits for.
+    db.session.execute(select(ShiftRequest.id).where(ShiftRequest.id.in_(requests.values()))
+                       .order_by(ShiftRequest.id).with_for_update())
+    locked = {a.id: a for a in db.session.scalars(
+        select(Assignment).where(Assignment.id.in_(requests)).order_by(Assignment.id)
+        .with_for_update().execution_options(populate_existing=True))}
+    first = locked[assignment_id]
     if first.status not in ("assigned", "accepted"):
         raise Conflict(f"assignment {first.id} is {first.status}: only a booked future shift is released")
-    moment = now()
     if first.starts_at <= moment:
         raise Conflict(f"assignment {first.id} has started: it can no longer be released")
-    targets = [first]
-    if data.get("all_future"):
-        others = db.session.execute(select(Assignment.id, Assignment.shift_request_id).where(
-            Assignment.practice_id == first.practice_id, Assignment.staff_id == first.staff_id,
-            Assignment.status.in_(("assigned", "accepted")), Assignment.starts_at > moment,
-            Assignment.id != first.id).order_by(Assignment.starts_at)).all()
-        for assignment_id_, request_id in others:
-            lock_row(ShiftRequest, request_id)
-            other = lock_row(Assignment, assignment_id_)
-            if other.status in ("assigned", "accepted"):  # as it is now, under its lock
-                targets.append(other)
+    targets = [first] + sorted((a for a in locked.values() if a.id != first.id and a.status in ("assigned", "accepted")
+                                and a.starts_at > moment), key=lambda a: a.starts_at)
     for assignment in targets:
         assignment.status, assignment.released_by, assignment.released_at = "released", principal.label, moment
         assignment.release_reason = data.get("reason")
@@ -394,7 +407,7 @@ def record_timesheet(principal: Principal, assignment_id: int, data: dict) -> As
     minutes = rules.worked_minutes(started, ended, pause)
     if minutes <= 0:
         raise _invalid("break_minutes", "the break is as long as the shift")
-    sheet = assignment.timesheet
+    sheet = _sheet_of(assignment)
     if sheet is None:
         sheet = Timesheet(assignment_id=assignment.id, practice_id=assignment.practice_id)
         db.session.add(sheet)
@@ -417,12 +430,18 @@ def _month_of(moment: dt.datetime) -> str:
     return f"{moment.astimezone(zone()):%Y-%m}"
 
 
+def _sheet_of(assignment: Assignment) -> Timesheet | None:
+    """The assignment's timesheet, locked and read as it is now."""
+    return db.session.scalars(select(Timesheet).where(Timesheet.assignment_id == assignment.id)
+                              .with_for_update().execution_options(populate_existing=True)).one_or_none()
+
+
 def _decide(principal: Principal, assignment_id: int, action: str) -> tuple[Assignment, Timesheet]:
-    assignment = policy.load(principal, Assignment, assignment_id, action)
-    sheet = assignment.timesheet
+    # The same lock order as recording: a correction and a decision take turns.
+    assignment = _locked(principal, assignment_id, action)
+    sheet = _sheet_of(assignment)
     if sheet is None:
         raise Conflict(f"assignment {assignment.id} has no timesheet yet")
-    sheet = lock_row(Timesheet, sheet.id)
     if sheet.status == "approved":
         raise Conflict(f"the timesheet of assignment {assignment.id} is already approved")
     if sheet.status == "disputed":
@@ -435,7 +454,7 @@ def approve_timesheet(principal: Principal, assignment_id: int) -> Assignment:
     """Approved minutes are what the month's cost run bills."""
     assignment, sheet = _decide(principal, assignment_id, "timesheet.approve")
     month = _month_of(assignment.starts_at)
-    if db.session.scalar(select(CostRun.id).where(CostRun.month == month)) is not None:
+    if db.session.scalar(select(CostRun.id).where(CostRun.month == month, CostRun.status != "failed")) is not None:
         raise Conflict(f"{month}'s staffing costs were already run: ask MSO finance to bill this shift by a "
                        "correction")
     sheet.status, sheet.decided_by, sheet.decided_at = "approved", principal.label, now()
@@ -463,16 +482,23 @@ MONTH = re.compile(r"(19|20|21)\d\d-(0[1-9]|1[0-2])")
 
 
 def _approved_in(span: rules.Span, *, for_update: bool = False):
+    """Approved, not yet billed timesheets of shifts starting in the span. Locking (the
+    job), it first locks every timesheet of the month whatever its status, then keeps
+    the approved ones as they are under the lock: an approval racing the run either
+    commits first and is billed, or waits and then finds the run (409). Filtering on
+    the status in SQL would skip a row whose approval is not yet committed."""
     stmt = (select(Timesheet, Assignment, ShiftRequest, StaffMember)
             .join(Assignment, Assignment.id == Timesheet.assignment_id)
             .join(ShiftRequest, ShiftRequest.id == Assignment.shift_request_id)
             .join(StaffMember, StaffMember.id == Assignment.staff_id)
-            .where(Timesheet.status == "approved", Timesheet.cost_run_id.is_(None),
-                   Assignment.starts_at >= span.starts_at, Assignment.starts_at < span.ends_at)
+            .where(Assignment.starts_at >= span.starts_at, Assignment.starts_at < span.ends_at)
             .order_by(Assignment.practice_id, StaffMember.name, Assignment.starts_at, Timesheet.id))
     if for_update:
-        stmt = stmt.with_for_update(of=Timesheet)
-    return db.session.execute(stmt).all()
+        stmt = stmt.with_for_update(of=Timesheet).execution_options(populate_existing=True)
+    else:
+        stmt = stmt.where(Timesheet.status == "approved", Timesheet.cost_run_id.is_(None))
+    return [row for row in db.session.execute(stmt).all()
+            if row[0].status == "approved" and row[0].cost_run_id is None]
 
 
 def request_cost_run(principal: Principal, data: dict) -> CostRun:
@@ -482,10 +508,19 @@ def request_cost_run(principal: Principal, data: dict) -> CostRun:
     span = rules.month_span(month, zone())
     if span.ends_at > now():
         raise _invalid("month", f"{month} has not ended yet: its costs are run once it has")
-    if db.session.scalar(select(CostRun.id).where(CostRun.month == month)) is not None:
-        raise Conflict(f"the staffing costs of {month} were already run")
+    existing = db.session.scalars(select(CostRun).where(CostRun.month == month).with_for_update()).one_or_none()
+    if existing is not None and existing.status != "failed":
+        raise Conflict(f"the staffing costs of {month} were already run (cost run {existing.id})")
     if overhead > 0 and not _approved_in(span):
         raise _invalid("overhead_cents", f"no approved hours in {month} to share the overhead by")
+    if existing is not None:
+        # The job failed for good, keeping nothing (one transaction): run the month again.
+        existing.status, existing.overhead_cents = "queued", overhead
+        existing.job_id = enqueue("staffing.cost_run", principal, run_id=existing.id).id
+        audit.record(principal, "cost_run.rerun", existing, organization_id=principal.organization_id,
+                     details={"month": month, "overhead_cents": overhead})
+        commit()
+        return existing
     run = CostRun(month=month, month_start=span.starts_at.date(), timezone=current_app.config["STAFFING_TIMEZONE"],
                   overhead_cents=overhead, status="queued", requested_by=principal.label,
                   short_notice_premium_percent=Decimal(str(current_app.config["STAFFING_SHORT_NOTICE_PREMIUM_PERCENT"])))

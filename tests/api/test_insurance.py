@@ -474,3 +474,5 @@ def test_carriers_see_underwriting_fields_practices_their_own(ins):
     # MSO: all, filterable
     assert [e["id"] for e in ins.get(f"{url}?practice_id={ins.world.other_practice.id}", "mso_finance")] == [b["id"]]
     assert len(ins.get(url, "mso_admin")) == 2
+    # and a carrier cannot learn whose providers they are by filtering
+    assert_error(ins.client.get(f"{url}?practice_id={ins.world.practice.id}", headers=ins.world.headers["carrier_key"]), 422)

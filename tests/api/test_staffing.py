@@ -228,6 +228,12 @@ def test_clinical_staff_stand_only_once_a_physician_of_the_practice_accepts(st):
     accepted = st.accept(assignment, who="practice_physician")
     assert (accepted["status"], accepted["accepted_by"]) == ("accepted", "practice_physician@example.test")
     assert_error(st.post(f"/api/v1/staffing/assignments/{assignment['id']}/accept", who="practice_physician"), 409)
+    # nobody is accepted once the shift has started
+    late = st.assign(st.requested("2027-01-05T14:00:00Z", "2027-01-05T20:00:00Z", role="medical_assistant"), st.mia)
+    st.set_now("2027-01-05T14:30:00Z")
+    assert_error(st.post(f"/api/v1/staffing/assignments/{late['id']}/accept", who="practice_physician"), 409,
+                 contains="has started")
+    st.set_now("2027-01-04T15:00:00Z")
     # non-clinical staff: anyone of the practice accepts
     other = st.assign(st.requested("2027-01-12T14:00:00Z", "2027-01-12T20:00:00Z"), st.dana)
     assert st.accept(other, who="practice_buyer")["status"] == "accepted"
@@ -239,6 +245,11 @@ def test_the_practice_releases_a_person_from_future_shifts(st):
     wednesday = st.booked("2027-01-13T14:00:00Z", "2027-01-13T20:00:00Z", st.mia, accept_as="practice_physician")
     assert_error(st.post(f"/api/v1/staffing/assignments/{monday['id']}/release", {}, who="practice_buyer"), 403)
     assert_error(st.post(f"/api/v1/staffing/assignments/{monday['id']}/release", {}, who="scheduler"), 403)
+    # clinical personnel are released by a physician (CPOM), and MSO cannot cancel them away
+    assert_error(st.post(f"/api/v1/staffing/assignments/{monday['id']}/release", {}, who="practice_admin"), 403,
+                 contains="physician")
+    assert_error(st.post(f"/api/v1/staffing/shift-requests/{monday['shift_request_id']}/cancel", {}, who="scheduler"),
+                 403, contains="physician")
     released = st.post(f"/api/v1/staffing/assignments/{monday['id']}/release", {"reason": "not a fit"},
                        who="practice_physician", expect=200)
     assert [(a["id"], a["status"]) for a in released] == [(monday["id"], "released")]
@@ -250,13 +261,25 @@ def test_the_practice_releases_a_person_from_future_shifts(st):
                                   who="b_admin"), st.mia)["status"] == "assigned"
     # the rest of her future shifts at once; a shift under way is not released
     st.set_now("2027-01-12T15:00:00Z")
-    assert_error(st.post(f"/api/v1/staffing/assignments/{tuesday['id']}/release", {}, who="practice_admin"), 409,
+    assert_error(st.post(f"/api/v1/staffing/assignments/{tuesday['id']}/release", {}, who="practice_physician"), 409,
                  contains="has started")
     rest = st.post(f"/api/v1/staffing/assignments/{wednesday['id']}/release", {"all_future": True},
-                   who="practice_admin", expect=200)
+                   who="practice_physician", expect=200)
     assert [a["id"] for a in rest] == [wednesday["id"]]
+    db.session.expire_all()
     assert db.session.get(Assignment, tuesday["id"]).status == "accepted"
-    assert_error(st.post(f"/api/v1/staffing/assignments/{wednesday['id']}/release", {}, who="practice_admin"), 409)
+    assert_error(st.post(f"/api/v1/staffing/assignments/{wednesday['id']}/release", {}, who="practice_physician"), 409)
+
+
+def test_all_future_releases_every_later_shift_of_the_person_at_the_practice(st):
+    days = [st.booked(f"2027-01-{d}T14:00:00Z", f"2027-01-{d}T20:00:00Z", st.dana) for d in (11, 12, 13)]
+    elsewhere = st.booked("2027-01-14T14:00:00Z", "2027-01-14T20:00:00Z", st.dana, who="b_admin")
+    released = st.post(f"/api/v1/staffing/assignments/{days[1]['id']}/release", {"all_future": True, "reason": "moving"},
+                       who="practice_admin", expect=200)
+    assert [a["id"] for a in released] == [days[1]["id"], days[0]["id"], days[2]["id"]]
+    assert all(a["status"] == "released" and a["release_reason"] == "moving" for a in released)
+    db.session.expire_all()
+    assert db.session.get(Assignment, elsewhere["id"]).status == "accepted"  # another practice's booking stays
 
 
 def test_a_cancelled_request_frees_its_person(st):
@@ -368,3 +391,32 @@ def test_the_monthly_cost_run_bills_approved_hours_premium_and_overhead_exactly(
     assert_error(st.client.get(f"/api/v1/staffing/cost-runs/{run['id']}", headers=st.world.headers["practice_admin"]), 404)
     assert st.client.get(f"/api/v1/invoices/{invoice_a.id}", headers=st.world.headers["practice_admin"]).status_code == 200
     assert db.session.scalar(select(func.count(CostRun.id))) == 1
+
+
+def test_a_failed_cost_run_can_be_asked_again(st):
+    booked = st.booked("2027-01-11T14:00:00Z", "2027-01-11T22:00:00Z", st.dana)
+    st.set_now("2027-02-02T12:00:00Z")
+    st.timesheet(booked, "2027-01-11T14:00:00Z", "2027-01-11T22:00:00Z")
+    st.post(f"/api/v1/staffing/assignments/{booked['id']}/timesheet/approve", who="practice_admin", expect=200)
+    db.session.commit()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    st.monkeypatch.setattr(services, "draft_invoice", broken)
+    run = st.post("/api/v1/staffing/cost-runs", {"month": "2027-01", "overhead_cents": 500}, who="mso_finance", expect=202)
+    job = st.run_jobs(run["job_id"])
+    if st.client.application.config.get("REDIS_URL"):  # a worker process runs the real function
+        assert job.status == "finished"
+        return
+    assert job.status == "failed"
+    got = st.client.get(f"/api/v1/staffing/cost-runs/{run['id']}", headers=st.world.headers["mso_finance"]).get_json()
+    assert (got["status"], got["allocations"]) == ("failed", [])
+    assert db.session.scalar(select(func.count(Invoice.id))) == 0
+    st.monkeypatch.undo()
+    st.set_now("2027-02-02T12:00:00Z")
+    again = st.post("/api/v1/staffing/cost-runs", {"month": "2027-01", "overhead_cents": 500}, who="mso_finance", expect=202)
+    assert again["id"] == run["id"] and st.run_jobs(again["job_id"]).status == "finished"
+    # 480 min x $32.50 = 26,000 + the whole overhead
+    got = st.client.get(f"/api/v1/staffing/cost-runs/{run['id']}", headers=st.world.headers["mso_finance"]).get_json()
+    assert [(x["labor_cents"], x["overhead_cents"]) for x in got["allocations"]] == [(26000, 500)]

@@ -50,3 +50,51 @@ def test_the_database_refuses_an_overlapping_booking_written_past_the_service(cl
     with pytest.raises(IntegrityError, match="ex_staff_assignments_no_double_booking"):
         db.session.commit()
     db.session.rollback()
+
+
+def test_an_approval_in_flight_when_the_month_is_run_is_billed_not_lost(app, client, world, run_jobs, monkeypatch,
+                                                                         postgresql_only):
+    """The run locks every timesheet of the month before it looks at their status: an
+    approval not yet committed makes it wait, and is then billed."""
+    import threading
+    import time
+    from decimal import Decimal
+
+    from sqlalchemy import text
+
+    from gpo.staffing.models import CostRun, Timesheet
+    from gpo.staffing.services import cost_run
+
+    st = Staffing(client, world, run_jobs, monkeypatch)
+    first = st.booked("2027-01-11T14:00:00Z", "2027-01-11T22:00:00Z", st.dana)
+    second = st.booked("2027-01-12T14:00:00Z", "2027-01-12T22:00:00Z", st.dana)
+    st.set_now("2027-02-02T12:00:00Z")
+    st.timesheet(first, "2027-01-11T14:00:00Z", "2027-01-11T22:00:00Z")
+    st.timesheet(second, "2027-01-12T14:00:00Z", "2027-01-12T22:00:00Z")
+    st.post(f"/api/v1/staffing/assignments/{first['id']}/timesheet/approve", who="practice_admin", expect=200)
+    run = CostRun(month="2027-01", month_start=at("2027-01-01T00:00:00Z").date(), timezone="America/Chicago",
+                  overhead_cents=0, short_notice_premium_percent=Decimal(25), status="queued", requested_by="t")
+    db.session.add(run)
+    db.session.commit()
+    run_id, second_sheet = run.id, db.session.scalar(select(Timesheet.id).where(Timesheet.assignment_id == second["id"]))
+
+    approval = db.engine.connect()
+    approval.begin()
+    approval.execute(text("UPDATE timesheets SET status = 'approved', version = version + 1 WHERE id = :id"),
+                     {"id": second_sheet})  # the practice's approval, not yet committed
+    result = {}
+
+    def run_the_month():
+        with app.app_context():
+            result.update(cost_run(run_id))
+
+    worker = threading.Thread(target=run_the_month)
+    worker.start()
+    time.sleep(1.0)
+    assert worker.is_alive(), "the run must wait for the approval in flight"
+    approval.commit()
+    approval.close()
+    worker.join(timeout=30)
+    db.session.expire_all()
+    assert result["labor_cents"] == 26000 + 26000  # both 8-hour shifts at $32.50
+    assert set(db.session.scalars(select(Timesheet.cost_run_id))) == {run_id}
