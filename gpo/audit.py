@@ -48,6 +48,17 @@ class AuditEvent(db.Model):
         return self.organization_id
 
 
+def apply_changes(obj, data: dict) -> dict:
+    """Set fields on obj; return {field: [old, new]} for what changed (an edit's audit details)."""
+    changes = {}
+    for field, value in data.items():
+        old = getattr(obj, field)
+        if old != value:
+            changes[field] = [str(old) if old is not None else None, str(value) if value is not None else None]
+            setattr(obj, field, value)
+    return changes
+
+
 @event.listens_for(AuditEvent, "before_update")
 @event.listens_for(AuditEvent, "before_delete")
 def _append_only(mapper, connection, target):

@@ -25,16 +25,6 @@ from gpo.errors import Invalid, NotFound
 from gpo.etags import require_match
 
 
-def _apply(obj, data: dict) -> dict:
-    """Set fields on obj; return {field: [old, new]} for what changed (for audit)."""
-    changes = {}
-    for field, value in data.items():
-        old = getattr(obj, field)
-        if old != value:
-            changes[field] = [str(old) if old is not None else None, str(value) if value is not None else None]
-            setattr(obj, field, value)
-    return changes
-
 
 # --- practices ---------------------------------------------------------------------
 
@@ -65,7 +55,7 @@ def update_practice(principal: Principal, practice_id: int, data: dict, if_match
     if "status" in data and data["status"] != practice.status:
         policy.authorize(principal, "practice.change_status", practice)
     require_match(practice, if_match)
-    changes = _apply(practice, data)
+    changes = audit.apply_changes(practice, data)
     if changes:
         audit.record(principal, "practice.update", practice, details=changes)
     commit()
@@ -117,7 +107,7 @@ def create_provider(principal: Principal, practice_id: int, data: dict) -> Provi
 def update_provider(principal: Principal, provider_id: int, data: dict, if_match: Container[str]) -> Provider:
     provider = policy.load(principal, Provider, provider_id, "provider.update", for_update=True)
     require_match(provider, if_match)
-    changes = _apply(provider, data)
+    changes = audit.apply_changes(provider, data)
     if provider.active_to is not None and provider.active_to < provider.active_from:
         raise Invalid("active_to must not be before active_from", {"json": {"active_to": ["before active_from"]}})
     flush_or_conflict(f"NPI {provider.npi} is already a provider of practice {provider.practice_id}")
@@ -209,7 +199,7 @@ def update_vendor(principal: Principal, vendor_id: int, data: dict, if_match: Co
     if "kind" in data and data["kind"] != vendor.kind:
         policy.authorize(principal, "vendor.change_kind", vendor)
     require_match(vendor, if_match)
-    changes = _apply(vendor, data)
+    changes = audit.apply_changes(vendor, data)
     if changes:
         audit.record(principal, "vendor.update", vendor, details=changes)
     commit()

@@ -87,11 +87,7 @@ def update_staff(principal: Principal, staff_id: int, data: dict, if_match: Cont
     """Edit a person (If-Match). Booked shifts keep the hourly cost they were booked at."""
     staff = policy.load(principal, StaffMember, staff_id, "staff.manage", for_update=True)
     require_match(staff, if_match)
-    changes = {}
-    for field, value in data.items():
-        if getattr(staff, field) != value:
-            changes[field] = [str(getattr(staff, field)), str(value)]
-            setattr(staff, field, value)
+    changes = audit.apply_changes(staff, data)
     if changes:
         db.session.flush()
         audit.record(principal, "staff.update", staff, organization_id=principal.organization_id, details=changes)
