@@ -26,6 +26,11 @@ class Invalid(DomainError):
 
     status_code = 422
 
+    @classmethod
+    def of_field(cls, field: str, message: str) -> "Invalid":
+        """422 naming the one body field at fault, in the error shape's `errors`."""
+        return cls(message, {"json": {field: [message]}})
+
 
 class Unauthenticated(DomainError):
     """Missing or bad credentials (401)."""

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import re
-
-from marshmallow import ValidationError, fields, validate, validates
+from marshmallow import ValidationError, fields, validate
 
 from gpo.api import DecimalString, Id, Price, Schema, WholeNumber
 from gpo.billing.models import INVOICE_KINDS, INVOICE_STATUSES, RUN_KINDS
@@ -131,14 +129,15 @@ class PaymentMethodSchema(Schema):
     updated_at = fields.DateTime(allow_none=True)
 
 
+def Month(**kwargs):  # noqa: N802 - a field factory
+    """A calendar month, "YYYY-MM" (billing and staffing runs)."""
+    return fields.String(validate=validate.Regexp(r"^(19|20|21)\d\d-(0[1-9]|1[0-2])$",
+                                                  error="a month as YYYY-MM, e.g. 2026-12"), **kwargs)
+
+
 class BillingRunInSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(RUN_KINDS), metadata={"example": "membership"})
-    month = fields.String(required=True, metadata={"example": "2026-12"})
-
-    @validates("month")
-    def _month(self, value, **kwargs):
-        if not re.fullmatch(r"(19|20|21)\d\d-(0[1-9]|1[0-2])", value):
-            raise ValidationError("a month as YYYY-MM, e.g. 2026-12")
+    month = Month(required=True, metadata={"example": "2026-12"})
 
 
 class BillingRunSchema(Schema):

@@ -40,10 +40,6 @@ policy.register_visibility(InsuranceProgram, _program_visible)
 policy.register_visibility(Enrollment, _enrollment_visible)
 
 
-def _invalid(field: str, message: str) -> Invalid:
-    return Invalid(message, {"json": {field: [message]}})
-
-
 # --- programs ---------------------------------------------------------------------------
 
 
@@ -55,16 +51,16 @@ def create_program(principal: Principal, data: dict) -> InsuranceProgram:
         if own.kind != "carrier":
             raise Forbidden("only an insurance carrier posts malpractice programs")
         if data.get("carrier_vendor_id") not in (None, own.id):
-            raise _invalid("carrier_vendor_id", "a carrier posts programs for itself only")
+            raise Invalid.of_field("carrier_vendor_id", "a carrier posts programs for itself only")
         carrier_id = own.id
     else:
         carrier_id = data.get("carrier_vendor_id")
         carrier = db.session.get(Vendor, carrier_id) if carrier_id is not None else None
         if carrier is None or carrier.kind != "carrier":
-            raise _invalid("carrier_vendor_id", f"vendor {carrier_id} is not an insurance carrier")
+            raise Invalid.of_field("carrier_vendor_id", f"vendor {carrier_id} is not an insurance carrier")
     validate_program(data)
     if data["period_end"] < today():
-        raise _invalid("period_end", f"the period ended on {data['period_end']}")
+        raise Invalid.of_field("period_end", f"the period ended on {data['period_end']}")
     program = InsuranceProgram(carrier_vendor_id=carrier_id, name=data["name"], period_start=data["period_start"],
                                period_end=data["period_end"], status="open", created_by=principal.label,
                                **terms_json(data))
@@ -180,9 +176,9 @@ def enrollment_view(principal: Principal, enrollment: Enrollment, discount: Deci
 def _provider_of(principal: Principal, provider_id: int) -> Provider:
     provider = db.session.get(Provider, provider_id)
     if provider is None or provider.practice_id != principal.organization_id:
-        raise _invalid("provider_id", f"provider {provider_id} is not a provider of your practice")
+        raise Invalid.of_field("provider_id", f"provider {provider_id} is not a provider of your practice")
     if not is_valid_npi(provider.npi):
-        raise _invalid("provider_id", f"provider {provider_id}'s NPI {provider.npi} is not a valid NPI")
+        raise Invalid.of_field("provider_id", f"provider {provider_id}'s NPI {provider.npi} is not a valid NPI")
     return provider
 
 
@@ -193,10 +189,10 @@ def _coverage_start(program: InsuranceProgram, requested: dt.date | None) -> dt.
     earliest = max(program.period_start, today()) if bound else program.period_start
     start = requested or earliest
     if start < earliest:
-        raise _invalid("effective_on", f"coverage can start on {earliest} at the earliest"
+        raise Invalid.of_field("effective_on", f"coverage can start on {earliest} at the earliest"
                        + (" (the program is bound: no back-dated cover)" if bound else ""))
     if start > program.period_end:
-        raise _invalid("effective_on", f"the program's period ends on {program.period_end}")
+        raise Invalid.of_field("effective_on", f"the program's period ends on {program.period_end}")
     return start
 
 
@@ -217,16 +213,16 @@ def enroll(principal: Principal, program_id: int, data: dict) -> dict:
         raise Conflict(f"practice {practice.id} is {practice.status}: it cannot enroll providers")
     specialty_class = program.specialty_classes.get(provider.specialty)
     if specialty_class is None:
-        raise _invalid("provider_id", f"specialty {provider.specialty!r} of provider {provider.id} has no class "
+        raise Invalid.of_field("provider_id", f"specialty {provider.specialty!r} of provider {provider.id} has no class "
                        f"in this program (classes exist for: {', '.join(sorted(program.specialty_classes))})")
     if data["limits"] not in program.limits_options:
-        raise _invalid("limits", f"limits {data['limits']!r} are not offered (offered: {', '.join(program.limits_options)})")
+        raise Invalid.of_field("limits", f"limits {data['limits']!r} are not offered (offered: {', '.join(program.limits_options)})")
     if data["installments"] not in program.installment_options:
-        raise _invalid("installments", "installments must be one of "
+        raise Invalid.of_field("installments", "installments must be one of "
                        + ", ".join(str(n) for n in program.installment_options))
     start = _coverage_start(program, data.get("effective_on"))
     if provider.active_from > start or (provider.active_to is not None and provider.active_to < start):
-        raise _invalid("provider_id", f"provider {provider.id} is not active on {start}")
+        raise Invalid.of_field("provider_id", f"provider {provider.id} is not active on {start}")
     enrollment = Enrollment(
         program_id=program.id, practice_id=practice.id, provider_id=provider.id, specialty=provider.specialty,
         specialty_class=specialty_class, limits=data["limits"], fte=data["fte"],
@@ -254,7 +250,7 @@ def list_enrollments(principal: Principal, program_id: int, filters: dict, page:
         stmt = stmt.where(Enrollment.status == filters["status"])
     if filters.get("practice_id") is not None:
         if principal.org_type == "vendor":  # it would tell the carrier whose providers they are
-            raise _invalid("practice_id", "carriers do not filter enrollments by practice")
+            raise Invalid.of_field("practice_id", "carriers do not filter enrollments by practice")
         stmt = stmt.where(Enrollment.practice_id == filters["practice_id"])
     result = paged(stmt.order_by(Enrollment.id), page, page_size)
     discount = current_discount(program)  # once for the page, not per enrollment
@@ -279,10 +275,10 @@ def cancel(principal: Principal, enrollment_id: int, data: dict) -> dict:
     earliest = min(max(enrollment.effective_on, today()) if enrollment.final else enrollment.effective_on, last_day)
     ends = data.get("effective_on") or max(earliest, min(today(), last_day))
     if ends < earliest:
-        raise _invalid("effective_on", f"the cancellation can take effect on {earliest} at the earliest"
+        raise Invalid.of_field("effective_on", f"the cancellation can take effect on {earliest} at the earliest"
                        + (" (no back-dated credit once premiums are billed)" if enrollment.final else ""))
     if ends > last_day:
-        raise _invalid("effective_on", f"the program's period ends on {program.period_end}")
+        raise Invalid.of_field("effective_on", f"the program's period ends on {program.period_end}")
     enrollment.status, enrollment.cancelled_on = "cancelled", ends
     enrollment.cancel_reason = data.get("reason") or None
     if enrollment.final:

@@ -2,12 +2,11 @@ from __future__ import annotations
 
 import re
 
-from marshmallow import ValidationError, fields, validate, validates
+from marshmallow import ValidationError, fields, validate
 
 from gpo.api import DecimalString, Id, Schema, WholeNumber
-from gpo.billing.schemas import MAX_CENTS
+from gpo.billing.schemas import MAX_CENTS, Month
 from gpo.staffing.models import AVAILABILITY_KINDS, REQUEST_STATUSES
-from gpo.staffing.services import MONTH
 
 Role = fields.String  # e.g. "billing_specialist", "medical_assistant"
 ROLE = {"validate": validate.Regexp(r"^[a-z][a-z0-9_]{1,47}$", error="a role like billing_specialist"),
@@ -156,13 +155,8 @@ class DisputeInSchema(Schema):
 
 
 class CostRunInSchema(Schema):
-    month = fields.String(required=True, metadata={"example": "2027-01"})
+    month = Month(required=True, metadata={"example": "2027-01"})
     overhead_cents = WholeNumber(required=True, validate=validate.Range(min=0, max=MAX_CENTS), metadata={"example": 250000})
-
-    @validates("month")
-    def _month(self, value, **kwargs):
-        if not MONTH.fullmatch(value):
-            raise ValidationError("a month as YYYY-MM, e.g. 2027-01")
 
 
 class CostAllocationSchema(Schema):

@@ -5,14 +5,13 @@ timesheets; MSO finance runs the month's costs into staffing invoices."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from decimal import Decimal
 from typing import Container
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from gpo import audit
 from gpo.accounts.models import Location
@@ -46,14 +45,6 @@ def now() -> dt.datetime:
 
 def zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["STAFFING_TIMEZONE"])
-
-
-def _invalid(field: str, message: str) -> Invalid:
-    return Invalid(message, {"json": {field: [message]}})
-
-
-def _hm(minute: int) -> str:
-    return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
 # --- the pool ---------------------------------------------------------------------------
@@ -110,7 +101,7 @@ def add_availability(principal: Principal, staff_id: int, data: dict) -> Availab
         if missing:
             raise Invalid("a weekly window needs weekday, start and end", {"json": {f: ["required"] for f in missing}})
         if data["start_minute"] >= data["end_minute"]:
-            raise _invalid("end", "the window ends before it starts")
+            raise Invalid.of_field("end", "the window ends before it starts")
         row = Availability(staff_id=staff.id, kind="weekly", weekday=data["weekday"], start_minute=data["start_minute"],
                            end_minute=data["end_minute"], note=data.get("note"))
     else:
@@ -118,7 +109,7 @@ def add_availability(principal: Principal, staff_id: int, data: dict) -> Availab
         if missing:
             raise Invalid("a dated exception needs starts_at and ends_at", {"json": {f: ["required"] for f in missing}})
         if data["ends_at"] <= data["starts_at"]:
-            raise _invalid("ends_at", "the exception ends before it starts")
+            raise Invalid.of_field("ends_at", "the exception ends before it starts")
         row = Availability(staff_id=staff.id, kind=data["kind"], starts_at=data["starts_at"], ends_at=data["ends_at"],
                            note=data.get("note"))
     db.session.add(row)
@@ -165,19 +156,19 @@ def create_request(principal: Principal, data: dict) -> ShiftRequest:
         raise Forbidden("shift requests are made by a practice")
     location = db.session.get(Location, data["location_id"])
     if location is None or location.practice_id != principal.organization_id:
-        raise _invalid("location_id", f"location {data['location_id']} is not one of your practice's locations")
+        raise Invalid.of_field("location_id", f"location {data['location_id']} is not one of your practice's locations")
     starts_at, ends_at = data["starts_at"], data["ends_at"]
     if ends_at <= starts_at:
-        raise _invalid("ends_at", "the shift ends before it starts")
+        raise Invalid.of_field("ends_at", "the shift ends before it starts")
     if ends_at - starts_at > dt.timedelta(hours=MAX_SHIFT_HOURS):
-        raise _invalid("ends_at", f"a shift is at most {MAX_SHIFT_HOURS} hours")
+        raise Invalid.of_field("ends_at", f"a shift is at most {MAX_SHIFT_HOURS} hours")
     asked_at = now()
     if starts_at <= asked_at:
-        raise _invalid("starts_at", "the shift must start in the future")
+        raise Invalid.of_field("starts_at", "the shift must start in the future")
     has_role = db.session.scalar(select(StaffMember.id).where(
         StaffMember.role == data["role"], StaffMember.active.is_(True)).limit(1))
     if has_role is None:
-        raise _invalid("role", f"no active staff member in the pool has the role {data['role']!r}")
+        raise Invalid.of_field("role", f"no active staff member in the pool has the role {data['role']!r}")
     request = ShiftRequest(practice_id=principal.organization_id, location_id=location.id, role=data["role"],
                            starts_at=starts_at, ends_at=ends_at, notes=data.get("notes") or "",
                            short_notice=starts_at - asked_at < SHORT_NOTICE, status="open",
@@ -241,11 +232,11 @@ def _book(principal: Principal, request: ShiftRequest, staff: StaffMember, how: 
     between two schedulers is decided by the database (PostgreSQL's exclusion
     constraint; SQLite runs one writer at a time), and the loser gets 409."""
     if not staff.active:
-        raise _invalid("staff_id", f"staff member {staff.id} is not active")
+        raise Invalid.of_field("staff_id", f"staff member {staff.id} is not active")
     if staff.role != request.role:
-        raise _invalid("staff_id", f"staff member {staff.id} is a {staff.role}, the shift needs a {request.role}")
+        raise Invalid.of_field("staff_id", f"staff member {staff.id} is a {staff.role}, the shift needs a {request.role}")
     if not available(staff, request.starts_at, request.ends_at):
-        raise _invalid("staff_id", f"{staff.name} is not available from {request.starts_at:%Y-%m-%d %H:%M} "
+        raise Invalid.of_field("staff_id", f"{staff.name} is not available from {request.starts_at:%Y-%m-%d %H:%M} "
                                    f"to {request.ends_at:%H:%M} UTC")
     clash = overlapping(staff.id, request.starts_at, request.ends_at)
     if clash is not None:
@@ -278,7 +269,7 @@ def assign(principal: Principal, request_id: int, staff_id: int) -> Assignment:
     request = _assignable(principal, request_id)
     staff = db.session.get(StaffMember, staff_id)
     if staff is None:
-        raise _invalid("staff_id", f"no staff member {staff_id}")
+        raise Invalid.of_field("staff_id", f"no staff member {staff_id}")
     return _book(principal, request, staff, "manual")
 
 
@@ -389,20 +380,20 @@ def record_timesheet(principal: Principal, assignment_id: int, data: dict) -> As
     if assignment.status not in ("accepted", "completed"):
         raise Conflict(f"assignment {assignment.id} is {assignment.status}: only an accepted shift has a timesheet")
     if assignment.starts_at > moment:
-        raise _invalid("started_at", f"the shift starts at {assignment.starts_at:%Y-%m-%d %H:%M} UTC: "
+        raise Invalid.of_field("started_at", f"the shift starts at {assignment.starts_at:%Y-%m-%d %H:%M} UTC: "
                                      "record its timesheet once it has happened")
     started, ended, pause = data["started_at"], data["ended_at"], data["break_minutes"]
     if ended <= started:
-        raise _invalid("ended_at", "the shift ends before it starts")
+        raise Invalid.of_field("ended_at", "the shift ends before it starts")
     if ended > moment:
-        raise _invalid("ended_at", "the shift cannot end in the future")
+        raise Invalid.of_field("ended_at", "the shift cannot end in the future")
     if ended - started > dt.timedelta(hours=MAX_SHIFT_HOURS):
-        raise _invalid("ended_at", f"a shift is at most {MAX_SHIFT_HOURS} hours")
+        raise Invalid.of_field("ended_at", f"a shift is at most {MAX_SHIFT_HOURS} hours")
     if abs(started - assignment.starts_at) > dt.timedelta(hours=12):
-        raise _invalid("started_at", "the shift started more than 12 hours from when it was booked")
+        raise Invalid.of_field("started_at", "the shift started more than 12 hours from when it was booked")
     minutes = rules.worked_minutes(started, ended, pause)
     if minutes <= 0:
-        raise _invalid("break_minutes", "the break is as long as the shift")
+        raise Invalid.of_field("break_minutes", "the break is as long as the shift")
     sheet = _sheet_of(assignment)
     if sheet is None:
         sheet = Timesheet(assignment_id=assignment.id, practice_id=assignment.practice_id)
@@ -474,9 +465,6 @@ def dispute_timesheet(principal: Principal, assignment_id: int, reason: str) -> 
 
 # --- the monthly cost run --------------------------------------------------------------------
 
-MONTH = re.compile(r"(19|20|21)\d\d-(0[1-9]|1[0-2])")
-
-
 def _approved_in(span: rules.Span, *, for_update: bool = False):
     """Approved, not yet billed timesheets of shifts starting in the span. Locking (the
     job), it first locks every timesheet of the month whatever its status, then keeps
@@ -503,12 +491,12 @@ def request_cost_run(principal: Principal, data: dict) -> CostRun:
     month, overhead = data["month"], data["overhead_cents"]
     span = rules.month_span(month, zone())
     if span.ends_at > now():
-        raise _invalid("month", f"{month} has not ended yet: its costs are run once it has")
+        raise Invalid.of_field("month", f"{month} has not ended yet: its costs are run once it has")
     existing = db.session.scalars(select(CostRun).where(CostRun.month == month).with_for_update()).one_or_none()
     if existing is not None and existing.status != "failed":
         raise Conflict(f"the staffing costs of {month} were already run (cost run {existing.id})")
     if overhead > 0 and not _approved_in(span):
-        raise _invalid("overhead_cents", f"no approved hours in {month} to share the overhead by")
+        raise Invalid.of_field("overhead_cents", f"no approved hours in {month} to share the overhead by")
     if existing is not None:
         # The job failed for good, keeping nothing (one transaction): run the month again.
         existing.status, existing.overhead_cents = "queued", overhead
