@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 STRIPE_PORT ?= 8420
 
-.PHONY: install run test worker demo demo-data stripe-mock migrate clean
+.PHONY: install run test contract worker demo demo-data stripe-mock migrate clean
 
 $(BIN)/flask: requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ worker: install ## an RQ worker (needs REDIS_URL)
 
 test: install ## the whole suite (PostgreSQL and Redis too when TEST_DATABASE_URL/TEST_REDIS_URL are set)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+contract: install ## Schemathesis against a live server with the demo data, as three principals (scripts/contract_check.py)
+	$(BIN)/python scripts/contract_check.py $(CONTRACT_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
