@@ -32,13 +32,14 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"), render_as_batch=True)
 
     from gpo import api as api_module
-    from gpo import cli
+    from gpo import cli, openapi
     from gpo.auth import request as auth_request
 
     api = api_module.init_app(app)
     auth_request.init_app(app)
     for blueprint in _blueprints():
         api.register_blueprint(blueprint)
+    openapi.finish(api, app)
     cli.init_app(app)
     _register_jobs()
     return app

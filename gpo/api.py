@@ -114,9 +114,12 @@ class Price(DecimalString):
 
 
 class ErrorSchema(Schema):
-    code = ma.fields.Integer(metadata={"example": 422})
-    status = ma.fields.String(metadata={"example": "Unprocessable Entity"})
-    message = ma.fields.String(metadata={"example": "npi: not a valid NPI (check digit)"})
+    """The one error shape. `errors` is there when fields are at fault: by location
+    (`json`, `query`, `headers`), then field, then messages."""
+
+    code = ma.fields.Integer(required=True, metadata={"example": 422})
+    status = ma.fields.String(required=True, metadata={"example": "Unprocessable Entity"})
+    message = ma.fields.String(required=True, metadata={"example": "npi: not a valid NPI (check digit)"})
     errors = ma.fields.Dict(metadata={"example": {"json": {"npi": ["Not a valid NPI."]}}})
 
 

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 from functools import wraps
 
 from flask import Response, current_app, request
@@ -25,6 +26,8 @@ from gpo.auth.request import current_principal
 from gpo.errors import Conflict, Invalid
 
 HEADER = "Idempotency-Key"
+# Visible ASCII, no spaces (a UUID fits): what an HTTP header carries unchanged.
+KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
 # A claim older than this whose request never completed was lost to a crash: its
 # change rolled back with it, so the key may be used again.
 STALE_CLAIM = dt.timedelta(minutes=5)
@@ -121,8 +124,8 @@ def idempotent(required: bool = False):
                 if required:
                     raise Invalid(f"this request needs an {HEADER} header", status_code=428)
                 return view(*args, **kwargs)
-            if not 1 <= len(key) <= 255 or not key.isprintable():
-                raise Invalid(f"{HEADER} must be 1 to 255 printable characters")
+            if not KEY_PATTERN.match(key):
+                raise Invalid(f"{HEADER} must be 1 to 255 visible ASCII characters (a UUID, for example)")
             record_id, stored = _claim(current_principal().key, key, _request_hash())
             if stored is not None:
                 return _replay(stored)
@@ -163,7 +166,7 @@ def prepare_doc(doc, doc_info, **kwargs):
                 "in": "header",
                 "name": HEADER,
                 "required": info["required"],
-                "schema": {"type": "string", "maxLength": 255},
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": KEY_PATTERN.pattern},
                 "example": "5f0c6d1e-7d7e-4c55-9f0a-1f6f2d8b9a10",
                 "description": "Replaying the same key returns the first response and "
                 "creates nothing new; the same key with another body answers 409.",

@@ -130,8 +130,9 @@ class OrderItem(MethodView):
         return order
 
 
-def _order_action(name: str, doc: str, fn, status: int = 200):
+def _order_action(name: str, doc: str, fn, status: int = 200, if_match: bool = False):
     class Action(MethodView):
+        @blp.doc(**{"x-if-match": if_match})  # gpo/openapi.py documents the If-Match header
         @blp.response(status, OrderSchema)
         def post(self, order_id):
             return fn(current_principal(), order_id)
@@ -144,7 +145,7 @@ def _order_action(name: str, doc: str, fn, status: int = 200):
 _order_action("submit", "Submit a draft: confirmed, or awaiting a physician's approval.", services.submit_order)
 _order_action("approve", "A physician of the practice approves the clinical lines as read (CPOM): "
               "If-Match with the order's ETag is required.",
-              lambda principal, order_id: services.approve_order(principal, order_id, request.if_match))
+              lambda principal, order_id: services.approve_order(principal, order_id, request.if_match), if_match=True)
 _order_action("cancel", "Cancel the order while its cycle is open.", services.cancel_order)
 _order_action("copy-to-cycle", "Copy the order (for example one that missed its cycle) into the open cycle as a draft.",
               services.copy_to_open_cycle, status=201)
