@@ -8,14 +8,14 @@ version is in the URL, so a new pin never meets an old cached copy.
 """
 from __future__ import annotations
 
-from importlib.metadata import version
 from importlib.resources import files
 
 from flask import Blueprint, Flask
 
-SWAGGER_UI_VERSION = version("flask-swagger-ui")  # the Swagger UI release it ships
+_DIST = files("flask_swagger_ui") / "dist"
+SWAGGER_UI_VERSION = (_DIST / "VERSION").read_text().strip().removeprefix("v")  # the release it ships: "5.34.0"
 SWAGGER_UI_URL = f"/docs/swagger-ui-{SWAGGER_UI_VERSION}/"
-SWAGGER_UI_DIST = str(files("flask_swagger_ui") / "dist")
+SWAGGER_UI_DIST = str(_DIST)
 
 
 def init_app(app: Flask) -> None:
