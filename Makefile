@@ -33,7 +33,7 @@ stripe-mock: install ## localstripe on 127.0.0.1:$(STRIPE_PORT), in the backgrou
 	fi
 
 run: demo-data stripe-mock ## serve the API on http://127.0.0.1:$(PORT) (docs at /docs); `make stop` ends what it started
-	echo $$$$ > instance/server.pid; export STRIPE_API_BASE=$${STRIPE_API_BASE-http://127.0.0.1:$(STRIPE_PORT)}; \
+	@echo $$$$ > instance/server.pid; export STRIPE_API_BASE=$${STRIPE_API_BASE-http://127.0.0.1:$(STRIPE_PORT)}; \
 		exec $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 stop: ## stop what `make run` left running: localstripe, and the server if it runs in the background
