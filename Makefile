@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
+PORT ?= 5000
 STRIPE_PORT ?= 8420
 
-.PHONY: install run test contract worker demo demo-data stripe-mock migrate clean
+.PHONY: install run stop test lint contract worker demo demo-data stripe-mock migrate clean
 
 $(BIN)/flask: requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,14 +32,32 @@ stripe-mock: install ## localstripe on 127.0.0.1:$(STRIPE_PORT), in the backgrou
 		echo "localstripe started on 127.0.0.1:$(STRIPE_PORT) (log: instance/localstripe.log)"; \
 	fi
 
-run: demo-data stripe-mock ## serve the API on http://127.0.0.1:5000 (docs at /docs)
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+run: demo-data stripe-mock ## serve the API on http://127.0.0.1:$(PORT) (docs at /docs); `make stop` ends what it started
+	@echo $$$$ > instance/server.pid; export STRIPE_API_BASE=$${STRIPE_API_BASE-http://127.0.0.1:$(STRIPE_PORT)}; \
+		exec $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+stop: ## stop what `make run` left running: localstripe, and the server if it runs in the background
+	@# Only a process that the pid file names, started from this checkout, running flask or localstripe.
+	@for name in server localstripe; do \
+		pidfile=instance/$$name.pid; \
+		pid=$$(cat $$pidfile 2>/dev/null); \
+		if [ -n "$$pid" ] && [ "$$(readlink /proc/$$pid/cwd 2>/dev/null)" = "$(CURDIR)" ] \
+			&& tr '\0' ' ' < /proc/$$pid/cmdline 2>/dev/null | grep -Eq 'bin/flask run|localstripe'; then \
+			kill $$pid && echo "stopped $$name (pid $$pid)"; \
+		else \
+			echo "$$name: not running"; \
+		fi; \
+		rm -f $$pidfile; \
+	done
 
 demo: install ## with `make run` serving: one whole purchasing cycle over HTTP, paid through localstripe
-	$(BIN)/python scripts/demo_cycle.py --base-url http://127.0.0.1:5000 --stripe-url http://127.0.0.1:$(STRIPE_PORT)
+	$(BIN)/python scripts/demo_cycle.py --base-url http://127.0.0.1:$(PORT) --stripe-url http://127.0.0.1:$(STRIPE_PORT)
 
 worker: install ## an RQ worker (needs REDIS_URL)
 	$(BIN)/flask gpo worker
+
+lint: install ## ruff check . (the rules: pyproject.toml [tool.ruff.lint])
+	$(BIN)/ruff check .
 
 test: install ## the whole suite (PostgreSQL and Redis too when TEST_DATABASE_URL/TEST_REDIS_URL are set)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -31,6 +31,7 @@ from flask_smorest.etag import _get_etag_ctx
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from gpo import docs
 from gpo.errors import DomainError
 from gpo.etags import etag_for
 from gpo.money import PRICE_PLACES
@@ -249,9 +250,8 @@ def init_app(app: Flask) -> Api:
     app.config.setdefault("OPENAPI_URL_PREFIX", "/")
     app.config.setdefault("OPENAPI_JSON_PATH", "api/v1/openapi.json")
     app.config.setdefault("OPENAPI_SWAGGER_UI_PATH", "/docs")
-    app.config.setdefault(
-        "OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
-    )
+    app.config.setdefault("OPENAPI_SWAGGER_UI_URL", docs.SWAGGER_UI_URL)  # our own copy: works offline
+    app.config.setdefault("OPENAPI_SWAGGER_UI_CONFIG", {"validatorUrl": None})  # no badge from another host
     app.config.setdefault(
         "API_SPEC_OPTIONS",
         {
@@ -283,6 +283,7 @@ def init_app(app: Flask) -> Api:
     if app.config.get("TRUSTED_PROXIES"):
         # Behind N reverse proxies the client address (login throttling) comes from X-Forwarded-For.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=app.config["TRUSTED_PROXIES"])
+    docs.init_app(app)
     api = GpoApi(app)
     api.ERROR_SCHEMA = ErrorSchema
     api.register_field(DecimalString, "string", "decimal")

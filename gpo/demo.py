@@ -283,7 +283,9 @@ def seed_purchasing() -> list[str]:
         order("buyer@lakeside.example", "Lakeside Family Medicine", [("GLV-NIT-M", 50), ("GAU-4X4", 10)])
         order("buyer@riverbend.example", "Riverbend Pediatrics", [("GLV-NIT-L", 40)])
         order("buyer@northside.example", "Northside Orthopedics", [("OTO-WALL", 2)])  # clinical: awaits dr.patel
-    lines.append(f" {current.name}: cycle {current.id}, open (GET /api/v1/contracts/1/tier-progress)")
+    # `make demo` closes the open cycle for its own, then opens "Demo: this cycle (reopened ...)" in its place.
+    current = db.session.scalars(select(Cycle).where(Cycle.status == "open")).first() or current
+    lines.append(f" {current.name}: cycle {current.id}, {current.status} (GET /api/v1/contracts/1/tier-progress)")
     return lines
 
 

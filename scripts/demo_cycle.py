@@ -7,16 +7,23 @@ Against a server that `make run` started (it seeded the demo MSO, vendors and us
     accepts.
  3. The MSO admin admits a dozen new practices: a location, an admin/buyer, a physician
     and a provider each.
- 4. Procurement opens a new cycle (closing any cycle still open first); each practice
-    orders; one order has a clinical item that the practice's physician approves.
+ 4. Procurement opens a new cycle; each practice orders; one order has a clinical item
+    that the practice's physician approves. Only one cycle may be open: a cycle that is
+    open already (`make run` seeds "Demo: this cycle") is closed first, and the demo
+    prints what that changed.
  5. Procurement closes the cycle: tiers and results per contract.
- 6. The vendors acknowledge their purchase orders (refusing a few units) and ship.
- 7. MSO finance finalizes the draft purchasing invoices; each practice admin saves a
-    card (localstripe) and pays.
- 8. MSO finance records a vendor rebate, allocated to the practices by spend.
- 9. A per-practice table: list value, paid, savings, rebate.
+ 6. The cycle that was open before the demo opens again: a new cycle with the same
+    closing time ("<name> (reopened <run tag>)"), that cycle's open orders copied into it
+    and submitted again.
+ 7. The vendors acknowledge their purchase orders (refusing a few units) and ship.
+ 8. MSO finance finalizes the draft purchasing invoices (a table: goods + service fee =
+    subtotal, - credits = total); each practice admin saves a card (localstripe) and pays.
+ 9. MSO finance records a vendor rebate, allocated to the practices by spend.
+10. A per-practice table: list value - paid = savings, and the rebate credit.
 
 Every run uses fresh names (a run tag from the clock), so it can run again and again.
+It ends by listing what it changed in the data that was there before it (the seeded
+demo data of `make run`): the practices, products and contracts it adds are its own.
 Only `requests` and the standard library.
 
     .venv/bin/python scripts/demo_cycle.py --base-url http://127.0.0.1:5000 --stripe-url http://127.0.0.1:8420
@@ -221,6 +228,32 @@ def say(text: str) -> None:
     print(f"   {text}", flush=True)
 
 
+def table(header: list[str], rows: list[list[str]], total: list[str] | None = None) -> None:
+    """Print rows under a header: the first column left-aligned, the others (amounts)
+    right-aligned, and an optional total row under a rule."""
+    everything = [header] + rows + ([total] if total else [])
+    widths = [max(len(r[c]) for r in everything) for c in range(len(header))]
+
+    def line(cells):
+        return "  ".join([cells[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)])
+
+    rule = "  ".join("-" * w for w in widths)
+    for text in [line(header), rule] + [line(r) for r in rows] + ([rule, line(total)] if total else []):
+        say(text)
+
+
+def ids(items: list[dict]) -> str:
+    return ", ".join(str(i) for i in sorted(item["id"] for item in items)) or "none"
+
+
+def count_by(items: list[dict], key: str) -> str:
+    """"2 confirmed, 1 awaiting_approval" (or "none")."""
+    counts: dict[str, int] = defaultdict(int)
+    for item in items:
+        counts[item[key]] += 1
+    return ", ".join(f"{n} {value}" for value, n in sorted(counts.items())) or "none"
+
+
 # --- the demo -------------------------------------------------------------------------
 
 
@@ -236,6 +269,8 @@ class Demo:
         self.invoices: list[dict] = []
         self.rebate: dict | None = None
         self.problems: list[str] = []       # failures that do not stop the demo (unpaid invoices)
+        self.displaced: list[dict] = []     # cycles open before the demo: {"cycle", "orders"} as found
+        self.changes: list[str] = []        # what the demo changed in data that was there before it
         self.procurement: Api | None = None  # signed in at step 2
         self.finance: Api | None = None      # signed in at step 7
         self.current_step = 0
@@ -247,6 +282,7 @@ class Demo:
             ("The MSO admin admits a dozen practices", self.admit_practices),
             ("A purchasing cycle opens and every practice orders", self.order_in_cycle),
             ("Procurement closes the cycle", self.close_cycle),
+            ("The cycle that was open before the demo opens again", self.reopen_displaced),
             ("The vendors acknowledge and ship their purchase orders", self.acknowledge_and_ship),
             ("MSO finance finalizes the invoices; the practices pay by card", self.bill_and_collect),
             ("MSO finance records a vendor rebate", self.record_rebate),
@@ -276,7 +312,7 @@ class Demo:
                                 {"mode": "upsert", "products": rows}, expect=202, idempotency_key=True)
             report = wait_for(
                 f"catalog import {accepted['id']}",
-                lambda: api.get(f"/api/v1/catalog-imports/{accepted['id']}"),
+                lambda api=api, accepted=accepted: api.get(f"/api/v1/catalog-imports/{accepted['id']}"),
                 lambda r: r["status"] in ("finished", "failed"))
             if report["status"] != "finished" or report["failed"]:
                 raise DemoError(f"catalog import {report['id']} of {org['name']} {report['status']} with "
@@ -401,12 +437,34 @@ class Demo:
 
         return wait_for(f"cycle {cycle['id']} to close", probe, lambda c: c["status"] == "closed")
 
-    def order_in_cycle(self) -> None:
+    def _make_room(self) -> None:
+        """Only one cycle may be open: close the one that is (make run seeds one), note
+        exactly what that did, and keep its orders as found, to copy them back later."""
         for status in ("open", "closing"):
             for cycle in self.procurement.get_all("/api/v1/cycles", {"status": status}):
-                say(f"cycle {cycle['id']} '{cycle['name']}' is {status}: only one cycle may be open")
+                orders = self.procurement.get_all("/api/v1/orders", {"cycle_id": cycle["id"]})
+                say(f"cycle {cycle['id']} '{cycle['name']}' is {status} (closes {cycle['closes_at']}) with "
+                    f"{len(orders)} orders ({count_by(orders, 'status')}): only one cycle may be open, so it "
+                    "closes first and opens again after the demo's cycle (step 6)")
                 self._close_and_wait(cycle)
-                say(f"cycle {cycle['id']} closed")
+                after = self.procurement.get_all("/api/v1/orders", {"cycle_id": cycle["id"]})
+                pos = self.procurement.get_all("/api/v1/purchase-orders", {"cycle_id": cycle["id"]})
+                drafts = self._finance().get_all("/api/v1/invoices", {"cycle_id": cycle["id"], "kind": "purchasing"})
+                change = (f"closed cycle {cycle['id']} '{cycle['name']}' before its time: its orders are now "
+                          f"{count_by(after, 'status')}; purchase orders {ids(pos)} went to the vendors (not "
+                          f"acknowledged), draft purchasing invoices {ids(drafts)} to the practices (not finalized)")
+                say(change)
+                self.changes.append(change)
+                if status == "open":
+                    self.displaced.append({"cycle": cycle, "orders": orders})
+
+    def _finance(self) -> Api:
+        if self.finance is None:
+            self.finance = Api.user(self.base_url, MSO_FINANCE)
+        return self.finance
+
+    def order_in_cycle(self) -> None:
+        self._make_room()
         now = utc_now()
         cycle = self.procurement.post("/api/v1/cycles", {
             "name": f"Demo cycle {self.tag}", "opens_at": now.isoformat(),
@@ -484,6 +542,50 @@ class Demo:
 
     # 6 -------------------------------------------------------------------------------
 
+    def reopen_displaced(self) -> None:
+        """Open a new cycle in place of each one closed at step 4 (same closing time; names
+        are unique, so "<name> (reopened <run tag>)") and copy its open orders into it,
+        submitted again by whoever placed them."""
+        if not self.displaced:
+            say("no cycle was open before the demo: nothing to reopen")
+            return
+        users: dict[str, Api] = {}
+        for found in self.displaced:
+            old = found["cycle"]
+            now = utc_now()
+            closes_at = dt.datetime.fromisoformat(old["closes_at"].replace("Z", "+00:00"))
+            if closes_at < now + dt.timedelta(hours=1):
+                closes_at = now + dt.timedelta(days=14)
+            name = f"{old['name'].split(' (reopened ')[0]} (reopened {self.tag})"
+            cycle = self.procurement.post("/api/v1/cycles", {
+                "name": name, "opens_at": now.isoformat(), "closes_at": closes_at.isoformat(),
+            }, expect=201, idempotency_key=True)
+            cycle = self.procurement.post(f"/api/v1/cycles/{cycle['id']}/open", expect=200)
+            copies = []
+            for order in sorted(found["orders"], key=lambda o: o["id"]):
+                if order["status"] not in ("draft", "awaiting_approval", "confirmed"):
+                    continue  # cancelled orders stay behind
+                placer = users.get(order["placed_by"])
+                if placer is None:
+                    try:
+                        placer = Api.user(self.base_url, order["placed_by"])
+                    except ApiError:  # not a demo user's e-mail: procurement acts for the practice
+                        placer = self.procurement
+                    users[order["placed_by"]] = placer
+                copy = placer.post(f"/api/v1/orders/{order['id']}/copy-to-cycle", expect=201)
+                if order["status"] != "draft":
+                    copy = placer.post(f"/api/v1/orders/{copy['id']}/submit", expect=200)
+                copies.append(copy)
+                say(f"order {order['id']} ({order['status']}) copied as order {copy['id']} by {placer.label}: "
+                    f"{copy['status']}")
+            change = (f"opened cycle {cycle['id']} '{cycle['name']}' in place of cycle {old['id']} (closes "
+                      f"{cycle['closes_at']}), with copies of its {len(copies)} open orders: "
+                      f"{count_by(copies, 'status')}")
+            say(change)
+            self.changes.append(change)
+
+    # 7 -------------------------------------------------------------------------------
+
     def acknowledge_and_ship(self) -> None:
         for key, vendor in self.vendors.items():
             api = vendor["api"]
@@ -518,10 +620,10 @@ class Demo:
                     }, expect=201, idempotency_key=True)
                 say(f"{vendor['name']} shipped {accepted} units in {len(by_location)} shipments (one per location)")
 
-    # 7 -------------------------------------------------------------------------------
+    # 8 -------------------------------------------------------------------------------
 
     def bill_and_collect(self) -> None:
-        self.finance = Api.user(self.base_url, MSO_FINANCE)
+        self._finance()
         drafts = self.finance.get_all("/api/v1/invoices",
                                       {"cycle_id": self.cycle["id"], "kind": "purchasing", "status": "draft"})
         if not drafts:
@@ -529,15 +631,25 @@ class Demo:
         by_practice = {p["id"]: p for p in self.practices}
         order = {p["id"]: p["index"] for p in self.practices}
         drafts.sort(key=lambda inv: (order.get(inv.get("practice_id"), len(order)), inv["id"]))
+        rows, totals = [], [0] * 5
         for draft in drafts:
             _, etag = self.finance.get_with_etag(f"/api/v1/invoices/{draft['id']}")
             invoice = self.finance.post(f"/api/v1/invoices/{draft['id']}/finalize", expect=200, if_match=etag)
             practice = by_practice.get(invoice.get("practice_id"), {"name": f"practice {invoice.get('practice_id')}"})
-            say(f"finalized invoice {invoice['id']} {invoice.get('number')} for {practice['name']}: "
-                f"subtotal {dollars(invoice['subtotal_cents'])} + service fee {dollars(invoice['service_fee_cents'])}"
-                f" - credits {dollars(invoice['credits_applied_cents'])} = {dollars(invoice['total_cents'])} "
-                f"({invoice['status']})")
+            # subtotal_cents is every line, the service fee's included; the goods are the product lines.
+            goods = sum(line["amount_cents"] for line in invoice["lines"] if line["kind"] == "product")
+            amounts = [goods, invoice["service_fee_cents"], invoice["subtotal_cents"],
+                       invoice["credits_applied_cents"], invoice["total_cents"]]
+            if goods + amounts[1] != amounts[2] or amounts[2] - amounts[3] != amounts[4]:
+                self.problems.append(f"invoice {invoice['id']} does not add up: goods, fee, subtotal, credits, "
+                                     f"total = {amounts}")
+            totals = [t + a for t, a in zip(totals, amounts, strict=True)]
+            rows.append([f"{invoice.get('number')} {practice['name']}"] + [dollars(a) for a in amounts]
+                        + [invoice["status"]])
             self.invoices.append(invoice)
+        say(f"finalized {len(rows)} purchasing invoices (credits apply oldest first; none below zero):")
+        table(["Invoice, practice", "Goods", "+ Service fee", "= Subtotal", "- Credits", "= Total due", "Status"],
+              rows, ["Total"] + [dollars(t) for t in totals] + [""])
 
         self._stripe_post("/_config/webhooks/gpo", {
             "url": f"{self.base_url}/api/v1/webhooks/stripe", "secret": STRIPE_WEBHOOK_SECRET})
@@ -598,7 +710,7 @@ class Demo:
             raise ApiError("POST", url, response.status_code, response.text, None)
         return response.json() if response.content else {}
 
-    # 8 -------------------------------------------------------------------------------
+    # 9 -------------------------------------------------------------------------------
 
     def record_rebate(self) -> None:
         acme = self.vendors["acme"]
@@ -611,7 +723,7 @@ class Demo:
             f"{dollars(self.rebate['retained_cents'])}, distributes {dollars(self.rebate['distributed_cents'])} "
             f"to {len(self.rebate['allocations'])} practices as credits")
 
-    # 9 -------------------------------------------------------------------------------
+    # 10 ------------------------------------------------------------------------------
 
     def print_table(self) -> None:
         rebates = defaultdict(int)
@@ -623,19 +735,13 @@ class Demo:
                 "practice_id": practice["id"], "from": self.started_on.isoformat(),
                 "to": utc_now().date().isoformat()})
             values = [report["list_cents"], report["paid_cents"], report["savings_cents"], rebates[practice["id"]]]
-            totals = [t + v for t, v in zip(totals, values)]
+            totals = [t + v for t, v in zip(totals, values, strict=True)]
             rows.append([practice["name"]] + [dollars(v) for v in values])
-        rows.append(["Total"] + [dollars(v) for v in totals])
-        header = ["Practice", "List value", "Paid", "Savings", "Rebate"]
-        widths = [max(len(r[c]) for r in rows + [header]) for c in range(len(header))]
-
-        def line(cells):
-            return "  ".join([cells[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(cells[1:], widths[1:])])
-
-        rule = "  ".join("-" * w for w in widths)
+        say("goods at list price, what the practice paid for them at the tier reached (service fee not "
+            "included), the difference, and its share of the rebate (a credit on its next invoice):")
         print()
-        for text in [line(header), rule] + [line(r) for r in rows[:-1]] + [rule, line(rows[-1])]:
-            say(text)
+        table(["Practice", "List value", "- Paid", "= Savings", "Rebate credit"], rows,
+              ["Total"] + [dollars(v) for v in totals])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -651,16 +757,22 @@ def main(argv: list[str] | None = None) -> int:
     except DemoError as exc:
         sys.stdout.flush()
         print(f"\nFAILED in step {demo.current_step}: {exc}", file=sys.stderr, flush=True)
-        return 1
+        status = 1
     except KeyboardInterrupt:
         print(f"\ninterrupted in step {demo.current_step}", file=sys.stderr)
-        return 130
-    if demo.problems:
-        print("\nFINISHED WITH PROBLEMS:\n" + "\n".join(f" - {p}" for p in demo.problems), file=sys.stderr)
-        return 1
-    print(f"\nDone: run {demo.tag}, cycle {demo.cycle['id']}.")
-    return 0
-
+        status = 130
+    else:
+        if demo.problems:
+            print("\nFINISHED WITH PROBLEMS:\n" + "\n".join(f" - {p}" for p in demo.problems), file=sys.stderr)
+            status = 1
+        else:
+            print(f"\nDone: run {demo.tag}, cycle {demo.cycle['id']}.")
+            status = 0
+    sys.stderr.flush()
+    print("\nWhat this run changed in the data that was there before it (all else it made is its own):")
+    for change in demo.changes or ["nothing"]:
+        print(f" - {change}")
+    return status
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -8,12 +8,17 @@ from marshmallow import fields
 from gpo.accounts import services
 from gpo.accounts.models import Mso, Practice, Vendor
 from gpo.accounts.schemas import (
+    LocationCreateSchema,
     LocationSchema,
+    PracticeCreateSchema,
     PracticeSchema,
     PracticeUpdateSchema,
+    ProviderCreateSchema,
     ProviderSchema,
     ProviderUpdateSchema,
+    UserCreateSchema,
     UserSchema,
+    VendorCreateSchema,
     VendorSchema,
     VendorUpdateSchema,
 )
@@ -34,7 +39,7 @@ class Practices(MethodView):
         return page_of(services.list_practices(current_principal(), pp.page, pp.page_size), pp)
 
     @idempotent()
-    @blp.arguments(PracticeSchema)
+    @blp.arguments(PracticeCreateSchema)
     @blp.response(201, PracticeSchema)
     def post(self, data):
         """Admit a member practice (MSO admin)."""
@@ -69,7 +74,7 @@ class Locations(MethodView):
         return page_of(services.list_locations(current_principal(), practice_id, pp.page, pp.page_size), pp)
 
     @idempotent()
-    @blp.arguments(LocationSchema)
+    @blp.arguments(LocationCreateSchema)
     @blp.response(201, LocationSchema)
     def post(self, data, practice_id):
         """Add a ship-to location (practice admin, MSO admin)."""
@@ -86,7 +91,7 @@ class Providers(MethodView):
         return page_of(services.list_providers(current_principal(), practice_id, pp.page, pp.page_size), pp)
 
     @idempotent()
-    @blp.arguments(ProviderSchema)
+    @blp.arguments(ProviderCreateSchema)
     @blp.response(201, ProviderSchema)
     def post(self, data, practice_id):
         """Add a clinician; the NPI must pass its Luhn check."""
@@ -121,7 +126,7 @@ def _users_view(model, url: str, org_arg: str | None, who: str):
             return page_of(result, pp)
 
         @idempotent()
-        @blp.arguments(UserSchema)
+        @blp.arguments(UserCreateSchema)
         @blp.response(201, UserSchema)
         def post(self, data, **kwargs):
             return services.create_user(current_principal(), model, kwargs.get(org_arg), data)
@@ -153,7 +158,7 @@ class Vendors(MethodView):
         return page_of(result, pp)
 
     @idempotent()
-    @blp.arguments(VendorSchema)
+    @blp.arguments(VendorCreateSchema)
     @blp.response(201, VendorSchema)
     def post(self, data):
         """Add a vendor: supplier, carrier or staffing (MSO admin, procurement)."""

@@ -10,9 +10,12 @@ from gpo.identifiers import is_valid_npi
 
 _name = validate.Length(min=1, max=200)
 
+# Request bodies (…Create, …Update) and answers (the plain name) are separate schemas:
+# an answer lists in `required` every field the server always sends.
+CREATED_AT = {"example": "2026-11-02T15:04:05+00:00"}
 
-class PracticeSchema(Schema):
-    id = fields.Integer(dump_only=True, metadata={"example": 12})
+
+class PracticeCreateSchema(Schema):
     name = fields.String(required=True, validate=_name, metadata={"example": "Lakeside Family Medicine"})
     tax_id = fields.String(
         required=True,
@@ -23,22 +26,29 @@ class PracticeSchema(Schema):
         validate=validate.OneOf(PRACTICE_STATUSES), load_default="active", metadata={"example": "active"}
     )
     joined_on = fields.Date(load_default=dt.date.today, metadata={"example": "2026-01-15"})
-    created_at = fields.DateTime(dump_only=True)
 
 
-class PracticeUpdateSchema(PracticeSchema):
+class PracticeUpdateSchema(PracticeCreateSchema):
     """Every field optional (used with partial=True)."""
 
-    status = fields.String(validate=validate.OneOf(PRACTICE_STATUSES))
-    joined_on = fields.Date()
+    status = fields.String(validate=validate.OneOf(PRACTICE_STATUSES), metadata={"example": "suspended"})
+    joined_on = fields.Date(metadata={"example": "2026-01-15"})
 
 
-class LocationSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    practice_id = fields.Integer(dump_only=True)
+class PracticeSchema(Schema):
+    id = fields.Integer(required=True, metadata={"example": 12})
+    name = fields.String(required=True, metadata={"example": "Lakeside Family Medicine"})
+    tax_id = fields.String(required=True, metadata={"example": "12-3456789"})
+    status = fields.String(required=True, metadata={"example": "active", "description": "active or suspended"})
+    joined_on = fields.Date(required=True, metadata={"example": "2026-01-15"})
+    created_at = fields.DateTime(required=True, metadata=CREATED_AT)
+
+
+class LocationCreateSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=120), metadata={"example": "Main clinic"})
     line1 = fields.String(required=True, validate=_name, metadata={"example": "100 Lake St"})
-    line2 = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    line2 = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
+                          metadata={"example": "Suite 200"})
     city = fields.String(required=True, validate=validate.Length(min=1, max=100), metadata={"example": "Madison"})
     state = fields.String(
         required=True,
@@ -50,12 +60,21 @@ class LocationSchema(Schema):
         validate=validate.Regexp(r"^\d{5}(-\d{4})?$", error="postal_code must be a US ZIP code"),
         metadata={"example": "53703"},
     )
-    created_at = fields.DateTime(dump_only=True)
 
 
-class ProviderSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    practice_id = fields.Integer(dump_only=True)
+class LocationSchema(Schema):
+    id = fields.Integer(required=True, metadata={"example": 12})
+    practice_id = fields.Integer(required=True, metadata={"example": 3})
+    name = fields.String(required=True, metadata={"example": "Main clinic"})
+    line1 = fields.String(required=True, metadata={"example": "100 Lake St"})
+    line2 = fields.String(required=True, allow_none=True, metadata={"example": "Suite 200"})
+    city = fields.String(required=True, metadata={"example": "Madison"})
+    state = fields.String(required=True, metadata={"example": "WI"})
+    postal_code = fields.String(required=True, metadata={"example": "53703"})
+    created_at = fields.DateTime(required=True, metadata=CREATED_AT)
+
+
+class ProviderCreateSchema(Schema):
     first_name = fields.String(required=True, validate=validate.Length(min=1, max=100), metadata={"example": "Ana"})
     last_name = fields.String(required=True, validate=validate.Length(min=1, max=100), metadata={"example": "Ortiz"})
     npi = fields.String(required=True, metadata={"example": "1234567893"})
@@ -66,7 +85,6 @@ class ProviderSchema(Schema):
     )
     active_from = fields.Date(required=True, metadata={"example": "2026-01-01"})
     active_to = fields.Date(load_default=None, allow_none=True, metadata={"example": None})
-    created_at = fields.DateTime(dump_only=True)
 
     @validates("npi")
     def _npi(self, value, **kwargs):
@@ -80,20 +98,31 @@ class ProviderSchema(Schema):
             raise ValidationError("active_to must not be before active_from", "active_to")
 
 
-class ProviderUpdateSchema(ProviderSchema):
+class ProviderUpdateSchema(ProviderCreateSchema):
     """Every field optional (used with partial=True)."""
 
-    active_to = fields.Date(allow_none=True)
+    active_to = fields.Date(allow_none=True, metadata={"example": "2026-12-31"})
 
 
-class UserSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    organization_id = fields.Integer(dump_only=True)
+class ProviderSchema(Schema):
+    id = fields.Integer(required=True, metadata={"example": 31})
+    practice_id = fields.Integer(required=True, metadata={"example": 3})
+    first_name = fields.String(required=True, metadata={"example": "Ana"})
+    last_name = fields.String(required=True, metadata={"example": "Ortiz"})
+    npi = fields.String(required=True, metadata={"example": "1234567893"})
+    specialty = fields.String(required=True, metadata={"example": "family_medicine"})
+    active_from = fields.Date(required=True, metadata={"example": "2026-01-01"})
+    active_to = fields.Date(required=True, allow_none=True, metadata={
+        "example": None, "description": "the last day with the practice; null while active"})
+    created_at = fields.DateTime(required=True, metadata=CREATED_AT)
+
+
+class UserCreateSchema(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=254), metadata={"example": "buyer@lakeside.example"})
     name = fields.String(required=True, validate=_name, metadata={"example": "Sam Buyer"})
     password = fields.String(
-        required=True, load_only=True, validate=validate.Length(min=12, max=200),
-        metadata={"example": "correct-horse-battery"},
+        required=True, validate=validate.Length(min=12, max=200),
+        metadata={"example": "correct-horse-battery", "description": "12 to 200 characters; never sent back"},
     )
     roles = fields.List(
         fields.String(validate=validate.OneOf(ALL_ROLES)),
@@ -101,17 +130,30 @@ class UserSchema(Schema):
         validate=validate.Length(min=1),
         metadata={"example": ["practice_buyer"]},
     )
-    active = fields.Boolean(dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
+
+
+class UserSchema(Schema):
+    id = fields.Integer(required=True, metadata={"example": 21})
+    organization_id = fields.Integer(required=True, metadata={"example": 3})
+    email = fields.Email(required=True, metadata={"example": "buyer@lakeside.example"})
+    name = fields.String(required=True, metadata={"example": "Sam Buyer"})
+    roles = fields.List(fields.String(), required=True, metadata={"example": ["practice_buyer"]})
+    active = fields.Boolean(required=True, metadata={"example": True})
+    created_at = fields.DateTime(required=True, metadata=CREATED_AT)
+
+
+class VendorCreateSchema(Schema):
+    name = fields.String(required=True, validate=_name, metadata={"example": "Acme Medical Supply"})
+    kind = fields.String(required=True, validate=validate.OneOf(VENDOR_KINDS), metadata={"example": "supplier"})
+
+
+class VendorUpdateSchema(VendorCreateSchema):
+    class Meta:
+        partial = True
 
 
 class VendorSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    name = fields.String(required=True, validate=_name, metadata={"example": "Acme Medical Supply"})
-    kind = fields.String(required=True, validate=validate.OneOf(VENDOR_KINDS), metadata={"example": "supplier"})
-    created_at = fields.DateTime(dump_only=True)
-
-
-class VendorUpdateSchema(VendorSchema):
-    class Meta:
-        partial = True
+    id = fields.Integer(required=True, metadata={"example": 5})
+    name = fields.String(required=True, metadata={"example": "Acme Medical Supply"})
+    kind = fields.String(required=True, metadata={"example": "supplier", "description": "supplier, carrier or staffing"})
+    created_at = fields.DateTime(required=True, metadata=CREATED_AT)

@@ -6,7 +6,7 @@ from flask.views import MethodView
 
 from gpo.auth import services
 from gpo.auth.request import current_principal, public
-from gpo.auth.schemas import ApiKeyCreatedSchema, ApiKeySchema, LoginSchema, MeSchema, TokenSchema
+from gpo.auth.schemas import ApiKeyCreatedSchema, ApiKeyCreateSchema, ApiKeySchema, LoginSchema, MeSchema, TokenSchema
 from gpo.api import Blueprint, page_of
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Sign in, who am I, vendor API keys")
@@ -49,7 +49,7 @@ class ApiKeys(MethodView):
         result = services.list_api_keys(current_principal(), vendor_id, pp.page, pp.page_size)
         return page_of(result, pp)
 
-    @blp.arguments(ApiKeySchema)
+    @blp.arguments(ApiKeyCreateSchema)
     @blp.response(201, ApiKeyCreatedSchema)
     def post(self, data, vendor_id):
         """Create a key (vendor admin). The response shows the key this once.

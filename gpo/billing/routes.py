@@ -16,12 +16,14 @@ from gpo.billing.schemas import (
     DisclosureQuerySchema,
     DisclosureSchema,
     FeeScheduleSchema,
+    FeeScheduleUpdateSchema,
     InvoiceQuerySchema,
     InvoiceSchema,
     PaymentAttemptSchema,
     PaymentMethodInSchema,
     PaymentMethodSchema,
     PeriodQuerySchema,
+    RebateCreateSchema,
     RebateSchema,
     SavingsQuerySchema,
     SavingsSchema,
@@ -129,7 +131,7 @@ class DefaultFeeSchedule(MethodView):
         """The MSO's default fees."""
         return invoices.get_fee_schedule(current_principal(), None)
 
-    @blp.arguments(FeeScheduleSchema)
+    @blp.arguments(FeeScheduleUpdateSchema)
     @blp.response(200, FeeScheduleSchema)
     def put(self, data):
         """Set the MSO's default fees (MSO finance); every field is required."""
@@ -143,7 +145,7 @@ class PracticeFeeSchedule(MethodView):
         """The practice's fees in effect: its overrides, else the MSO default."""
         return invoices.get_fee_schedule(current_principal(), practice_id)
 
-    @blp.arguments(FeeScheduleSchema)
+    @blp.arguments(FeeScheduleUpdateSchema)
     @blp.response(200, FeeScheduleSchema)
     def put(self, data, practice_id):
         """Set the practice's overrides (MSO finance); a null or absent field inherits the
@@ -174,7 +176,7 @@ class BillingRunItem(MethodView):
 @blp.route("/rebates")
 class Rebates(MethodView):
     @idempotent()
-    @blp.arguments(RebateSchema)
+    @blp.arguments(RebateCreateSchema)
     @blp.response(201, RebateSchema)
     def post(self, data):
         """Record a vendor's rebate (MSO finance). The MSO keeps `retained_percent`; the

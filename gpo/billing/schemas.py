@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate
 
+from gpo.accounts.schemas import CREATED_AT
 from gpo.api import DecimalString, Id, Price, Schema, WholeNumber
 from gpo.billing.models import INVOICE_KINDS, INVOICE_STATUSES, RUN_KINDS
 
@@ -20,82 +21,105 @@ def Percent(**kwargs):  # noqa: N802 - a field factory
     return DecimalString(validate=_percent, **kwargs)
 
 
-class FeeScheduleSchema(Schema):
-    practice_id = fields.Integer(dump_only=True, allow_none=True)
+class FeeScheduleUpdateSchema(Schema):
     service_fee_percent = Percent(allow_none=True,
                                   metadata={"example": "2.5", "description": "of a purchasing invoice's goods"})
     monthly_membership_cents = WholeNumber(allow_none=True, validate=validate.Range(min=0, max=MAX_CENTS),
                                            metadata={"example": 15000})
     pmpm_cents = WholeNumber(allow_none=True, validate=validate.Range(min=0, max=MAX_CENTS),
                              metadata={"example": 2500, "description": "per provider active in the month"})
-    overridden = fields.List(fields.String(), dump_only=True, metadata={
-        "description": "a practice's fields set on it; the others inherit the MSO default"})
+
+
+class FeeScheduleSchema(Schema):
+    """The fees in effect (a practice's: its overrides, else the MSO default)."""
+
+    practice_id = fields.Integer(required=True, allow_none=True, metadata={"example": 3, "description": "null: the MSO default"})
+    service_fee_percent = DecimalString(required=True, metadata={"example": "2.5",
+                                                                 "description": "of a purchasing invoice's goods"})
+    monthly_membership_cents = fields.Integer(required=True, metadata={"example": 15000})
+    pmpm_cents = fields.Integer(required=True, metadata={"example": 2500, "description": "per provider active in the month"})
+    overridden = fields.List(fields.String(), required=True, metadata={
+        "example": ["pmpm_cents"], "description": "a practice's fields set on it; the others inherit the MSO default"})
 
 
 class InvoiceLineSchema(Schema):
-    id = fields.Integer()
-    kind = fields.String(metadata={"example": "product"})
-    description = fields.String(metadata={"example": "GLV-NIT-M Nitrile exam gloves, medium"})
-    contract_id = fields.Integer(allow_none=True)
-    vendor_id = fields.Integer(allow_none=True)
-    product_id = fields.Integer(allow_none=True)
-    category = fields.String(allow_none=True)
-    quantity = Price(allow_none=True, metadata={"example": "40.0000"})
-    unit_price = Price(allow_none=True, metadata={"example": "17.4913"})
-    list_cents = fields.Integer(allow_none=True, metadata={"example": 79960})
-    amount_cents = fields.Integer(metadata={"example": 69965})
-    savings_cents = fields.Integer(allow_none=True, metadata={"example": 9995})
+    id = fields.Integer(required=True, metadata={"example": 901})
+    kind = fields.String(required=True, metadata={
+        "example": "product",
+        "description": "product, service_fee, membership, pmpm, premium, staffing, overhead or adjustment"})
+    description = fields.String(required=True, metadata={"example": "GLV-NIT-M Nitrile exam gloves, medium"})
+    contract_id = fields.Integer(required=True, allow_none=True, metadata={"example": 1})
+    vendor_id = fields.Integer(required=True, allow_none=True, metadata={"example": 5})
+    product_id = fields.Integer(required=True, allow_none=True, metadata={"example": 101})
+    category = fields.String(required=True, allow_none=True, metadata={"example": "supplies"})
+    quantity = Price(required=True, allow_none=True, metadata={"example": "40.0000"})
+    unit_price = Price(required=True, allow_none=True, metadata={"example": "17.4913"})
+    list_cents = fields.Integer(required=True, allow_none=True, metadata={"example": 79960})
+    amount_cents = fields.Integer(required=True, metadata={"example": 69965})
+    savings_cents = fields.Integer(required=True, allow_none=True, metadata={"example": 9995})
 
 
 class PaymentAttemptSchema(Schema):
-    id = fields.Integer()
-    invoice_id = fields.Integer()
-    attempt_number = fields.Integer(metadata={"example": 1})
-    status = fields.String(metadata={"example": "pending"})
-    amount_cents = fields.Integer()
-    stripe_payment_intent_id = fields.String(allow_none=True, metadata={"example": "pi_3Pq..."})
-    failure_code = fields.String(allow_none=True, metadata={"example": "card_declined"})
-    failure_message = fields.String(allow_none=True)
-    next_retry_at = fields.DateTime(allow_none=True)
-    job_id = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
-    finished_at = fields.DateTime(allow_none=True)
+    id = fields.Integer(required=True, metadata={"example": 17})
+    invoice_id = fields.Integer(required=True, metadata={"example": 123})
+    attempt_number = fields.Integer(required=True, metadata={"example": 1})
+    status = fields.String(required=True, metadata={"example": "pending",
+                                                    "description": "pending, processing, succeeded or failed"})
+    amount_cents = fields.Integer(required=True, metadata={"example": 66714})
+    stripe_payment_intent_id = fields.String(required=True, allow_none=True, metadata={"example": "pi_3Pq..."})
+    failure_code = fields.String(required=True, allow_none=True, metadata={"example": None})
+    failure_message = fields.String(required=True, allow_none=True, metadata={"example": None})
+    next_retry_at = fields.DateTime(required=True, allow_none=True, metadata={"example": None})
+    job_id = fields.Integer(required=True, allow_none=True, metadata={"example": 42})
+    created_at = fields.DateTime(required=True, metadata=CREATED_AT)
+    finished_at = fields.DateTime(required=True, allow_none=True, metadata={"example": None})
 
 
 class CreditApplicationSchema(Schema):
-    credit_id = fields.Integer()
-    amount_cents = fields.Integer()
-    created_at = fields.DateTime()
-    reversed_at = fields.DateTime(allow_none=True)
+    credit_id = fields.Integer(required=True, metadata={"example": 7})
+    amount_cents = fields.Integer(required=True, metadata={"example": 5000})
+    created_at = fields.DateTime(required=True, metadata=CREATED_AT)
+    reversed_at = fields.DateTime(required=True, allow_none=True, metadata={"example": None})
 
 
 class InvoiceSchema(Schema):
-    id = fields.Integer()
-    number = fields.String(allow_none=True, metadata={"example": "INV-2026-000123"})
-    practice_id = fields.Integer()
-    kind = fields.String(metadata={"example": "purchasing"})
-    status = fields.String(metadata={"example": "open"})
-    description = fields.String(metadata={"example": "Purchasing: December 2026"})
-    cycle_id = fields.Integer(allow_none=True)
-    period_start = fields.Date(allow_none=True)
-    period_end = fields.Date(allow_none=True)
-    service_fee_percent = Price(allow_none=True, metadata={"example": "2.5000"})
-    service_fee_cents = fields.Integer(metadata={"example": 1749})
-    subtotal_cents = fields.Integer(metadata={"example": 71714})
-    credits_applied_cents = fields.Integer(metadata={"example": 5000})
-    total_cents = fields.Integer(metadata={"example": 66714})
-    issued_on = fields.Date(allow_none=True)
-    due_on = fields.Date(allow_none=True, metadata={"description": "net 30 from the issue date"})
-    paid_at = fields.DateTime(allow_none=True)
-    voided_at = fields.DateTime(allow_none=True)
-    void_reason = fields.String(allow_none=True)
-    uncollectible_reason = fields.String(allow_none=True, metadata={
+    id = fields.Integer(required=True, metadata={"example": 123})
+    number = fields.String(required=True, allow_none=True, metadata={"example": "INV-2026-000123",
+                                                                     "description": "null while a draft"})
+    practice_id = fields.Integer(required=True, metadata={"example": 3})
+    kind = fields.String(required=True, metadata={"example": "purchasing",
+                                                  "description": "purchasing, membership, insurance, staffing or credit"})
+    status = fields.String(required=True, metadata={"example": "open",
+                                                    "description": "draft, open, paid, void or uncollectible"})
+    description = fields.String(required=True, metadata={"example": "Purchasing: December 2026"})
+    cycle_id = fields.Integer(required=True, allow_none=True, metadata={"example": 7})
+    period_start = fields.Date(required=True, allow_none=True, metadata={"example": "2026-12-01"})
+    period_end = fields.Date(required=True, allow_none=True, metadata={"example": "2026-12-31"})
+    service_fee_percent = Price(required=True, allow_none=True, metadata={"example": "2.5000"})
+    service_fee_cents = fields.Integer(required=True, metadata={
+        "example": 1749,
+        "description": "the service fee line(s); already part of subtotal_cents, not to be added to it"})
+    subtotal_cents = fields.Integer(required=True, metadata={
+        "example": 71714,
+        "description": "the sum of every line's amount_cents, fee lines included (service_fee_cents is part "
+                       "of it): subtotal_cents - credits_applied_cents = total_cents. Not 'before fees'"})
+    credits_applied_cents = fields.Integer(required=True, metadata={"example": 5000})
+    total_cents = fields.Integer(required=True, metadata={"example": 66714,
+                                                          "description": "subtotal_cents - credits_applied_cents"})
+    issued_on = fields.Date(required=True, allow_none=True, metadata={"example": "2026-12-16"})
+    due_on = fields.Date(required=True, allow_none=True, metadata={"example": "2027-01-15",
+                                                                   "description": "net 30 from the issue date"})
+    paid_at = fields.DateTime(required=True, allow_none=True, metadata={"example": None})
+    voided_at = fields.DateTime(required=True, allow_none=True, metadata={"example": None})
+    void_reason = fields.String(required=True, allow_none=True, metadata={"example": None})
+    uncollectible_reason = fields.String(required=True, allow_none=True, metadata={
         "example": "3 payment attempts failed; the last on 2026-12-20: Your card was declined. (card_declined)"})
-    corrects_invoice_id = fields.Integer(allow_none=True, metadata={"description": "a credit note's invoice"})
-    created_at = fields.DateTime()
-    lines = fields.List(fields.Nested(InvoiceLineSchema))
-    credit_applications = fields.List(fields.Nested(CreditApplicationSchema))
-    payments = fields.List(fields.Nested(PaymentAttemptSchema))
+    corrects_invoice_id = fields.Integer(required=True, allow_none=True, metadata={
+        "example": None, "description": "a credit note's invoice"})
+    created_at = fields.DateTime(required=True, metadata=CREATED_AT)
+    lines = fields.List(fields.Nested(InvoiceLineSchema), required=True)
+    credit_applications = fields.List(fields.Nested(CreditApplicationSchema), required=True)
+    payments = fields.List(fields.Nested(PaymentAttemptSchema), required=True)
 
 
 class InvoiceQuerySchema(Schema):
@@ -123,10 +147,10 @@ class PaymentMethodInSchema(Schema):
 
 
 class PaymentMethodSchema(Schema):
-    practice_id = fields.Integer()
-    stripe_customer_id = fields.String(allow_none=True, metadata={"example": "cus_Qx1"})
-    stripe_payment_method_id = fields.String(allow_none=True, metadata={"example": "pm_1Q0PsIJvEtkwdCNY"})
-    updated_at = fields.DateTime(allow_none=True)
+    practice_id = fields.Integer(required=True, metadata={"example": 3})
+    stripe_customer_id = fields.String(required=True, allow_none=True, metadata={"example": "cus_Qx1"})
+    stripe_payment_method_id = fields.String(required=True, allow_none=True, metadata={"example": "pm_1Q0PsIJvEtkwdCNY"})
+    updated_at = fields.DateTime(required=True, allow_none=True, metadata={"example": "2026-12-01T10:00:00+00:00"})
 
 
 def Month(**kwargs):  # noqa: N802 - a field factory
@@ -141,25 +165,25 @@ class BillingRunInSchema(Schema):
 
 
 class BillingRunSchema(Schema):
-    id = fields.Integer()
-    kind = fields.String(metadata={"example": "membership"})
-    month = fields.String(metadata={"example": "2026-12"})
-    status = fields.String(metadata={"example": "queued"})
-    job_id = fields.Integer(allow_none=True)
-    invoice_count = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
-    finished_at = fields.DateTime(allow_none=True)
+    id = fields.Integer(required=True, metadata={"example": 4})
+    kind = fields.String(required=True, metadata={"example": "membership"})
+    month = fields.String(required=True, metadata={"example": "2026-12"})
+    status = fields.String(required=True, metadata={"example": "queued", "description": "queued, finished or failed"})
+    job_id = fields.Integer(required=True, allow_none=True, metadata={"example": 42})
+    invoice_count = fields.Integer(required=True, allow_none=True, metadata={"example": None,
+                                                                             "description": "set when finished"})
+    created_at = fields.DateTime(required=True, metadata=CREATED_AT)
+    finished_at = fields.DateTime(required=True, allow_none=True, metadata={"example": None})
 
 
 class RebateAllocationSchema(Schema):
-    practice_id = fields.Integer()
-    spend_cents = fields.Integer(metadata={"example": 125000})
-    amount_cents = fields.Integer(metadata={"example": 40000})
-    credit_id = fields.Integer(allow_none=True)
+    practice_id = fields.Integer(required=True, metadata={"example": 3})
+    spend_cents = fields.Integer(required=True, metadata={"example": 125000})
+    amount_cents = fields.Integer(required=True, metadata={"example": 40000})
+    credit_id = fields.Integer(required=True, allow_none=True, metadata={"example": 7})
 
 
-class RebateSchema(Schema):
-    id = fields.Integer(dump_only=True)
+class RebateCreateSchema(Schema):
     vendor_id = Id(required=True, metadata={"example": 5})
     contract_id = Id(required=True, metadata={"example": 1})
     period_start = fields.Date(required=True, metadata={"example": "2026-10-01"})
@@ -167,38 +191,50 @@ class RebateSchema(Schema):
     amount_cents = WholeNumber(required=True, validate=validate.Range(min=1, max=MAX_CENTS), metadata={"example": 250000})
     retained_percent = Percent(required=True,
                                metadata={"example": "20", "description": "the MSO's share"})
-    notes = fields.String(load_default="", validate=validate.Length(max=2000))
-    retained_cents = fields.Integer(dump_only=True, metadata={"example": 50000})
-    distributed_cents = fields.Integer(dump_only=True, metadata={"example": 200000})
-    recorded_by = fields.String(dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
-    allocations = fields.List(fields.Nested(RebateAllocationSchema), dump_only=True)
+    notes = fields.String(load_default="", validate=validate.Length(max=2000), metadata={"example": "Q4 volume rebate"})
+
+
+class RebateSchema(Schema):
+    id = fields.Integer(required=True, metadata={"example": 2})
+    vendor_id = fields.Integer(required=True, metadata={"example": 5})
+    contract_id = fields.Integer(required=True, metadata={"example": 1})
+    period_start = fields.Date(required=True, metadata={"example": "2026-10-01"})
+    period_end = fields.Date(required=True, metadata={"example": "2026-12-31"})
+    amount_cents = fields.Integer(required=True, metadata={"example": 250000})
+    retained_percent = DecimalString(required=True, metadata={"example": "20.0000", "description": "the MSO's share"})
+    notes = fields.String(required=True, metadata={"example": "Q4 volume rebate"})
+    retained_cents = fields.Integer(required=True, metadata={"example": 50000})
+    distributed_cents = fields.Integer(required=True, metadata={"example": 200000})
+    recorded_by = fields.String(required=True, metadata={"example": "finance@summit-mso.example"})
+    created_at = fields.DateTime(required=True, metadata=CREATED_AT)
+    allocations = fields.List(fields.Nested(RebateAllocationSchema), required=True)
 
 
 class CreditApplicationViewSchema(Schema):
-    invoice_id = fields.Integer()
-    invoice_number = fields.String(allow_none=True)
-    amount_cents = fields.Integer()
-    applied_at = fields.DateTime()
-    reversed_at = fields.DateTime(allow_none=True)
+    invoice_id = fields.Integer(required=True, metadata={"example": 123})
+    invoice_number = fields.String(required=True, allow_none=True, metadata={"example": "INV-2026-000123"})
+    amount_cents = fields.Integer(required=True, metadata={"example": 25000})
+    applied_at = fields.DateTime(required=True, metadata=CREATED_AT)
+    reversed_at = fields.DateTime(required=True, allow_none=True, metadata={"example": None})
 
 
 class CreditSchema(Schema):
-    id = fields.Integer()
-    source = fields.String(metadata={"example": "rebate"})
-    description = fields.String()
-    amount_cents = fields.Integer(metadata={"example": 40000})
-    remaining_cents = fields.Integer(metadata={"example": 15000})
-    rebate_id = fields.Integer(allow_none=True)
-    credit_note_invoice_id = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
-    applications = fields.List(fields.Nested(CreditApplicationViewSchema))
+    id = fields.Integer(required=True, metadata={"example": 7})
+    source = fields.String(required=True, metadata={
+        "example": "rebate", "description": "rebate, credit_note, insurance_cancellation or adjustment"})
+    description = fields.String(required=True, metadata={"example": "Rebate 2: Exam room supplies, 2026-10-01 to 2026-12-31"})
+    amount_cents = fields.Integer(required=True, metadata={"example": 40000})
+    remaining_cents = fields.Integer(required=True, metadata={"example": 15000})
+    rebate_id = fields.Integer(required=True, allow_none=True, metadata={"example": 2})
+    credit_note_invoice_id = fields.Integer(required=True, allow_none=True, metadata={"example": None})
+    created_at = fields.DateTime(required=True, metadata=CREATED_AT)
+    applications = fields.List(fields.Nested(CreditApplicationViewSchema), required=True)
 
 
 class CreditsSchema(Schema):
-    practice_id = fields.Integer()
-    balance_cents = fields.Integer(metadata={"example": 15000})
-    credits = fields.List(fields.Nested(CreditSchema))
+    practice_id = fields.Integer(required=True, metadata={"example": 3})
+    balance_cents = fields.Integer(required=True, metadata={"example": 15000})
+    credits = fields.List(fields.Nested(CreditSchema), required=True)
 
 
 class PeriodQuerySchema(Schema):
@@ -216,74 +252,76 @@ class DisclosureQuerySchema(Schema):
 
 
 class StatementRowSchema(Schema):
-    cycle_id = fields.Integer()
-    cycle_name = fields.String()
-    closed_on = fields.Date()
-    contract_id = fields.Integer()
-    contract_title = fields.String()
-    sales_cents = fields.Integer(metadata={"example": 1250000})
-    admin_fee_percent = Price(metadata={"example": "2.0000"})
-    admin_fee_cents = fields.Integer(metadata={"example": 25000})
+    cycle_id = fields.Integer(required=True, metadata={"example": 7})
+    cycle_name = fields.String(required=True, metadata={"example": "December 2026"})
+    closed_on = fields.Date(required=True, metadata={"example": "2026-12-16"})
+    contract_id = fields.Integer(required=True, metadata={"example": 1})
+    contract_title = fields.String(required=True, metadata={"example": "Exam room supplies"})
+    sales_cents = fields.Integer(required=True, metadata={"example": 1250000})
+    admin_fee_percent = Price(required=True, metadata={"example": "2.0000"})
+    admin_fee_cents = fields.Integer(required=True, metadata={"example": 25000})
 
 
 class VendorStatementSchema(Schema):
-    vendor_id = fields.Integer()
-    vendor_name = fields.String()
-    from_ = fields.Date(data_key="from", attribute="from")
-    to = fields.Date()
-    sales_cents = fields.Integer()
-    admin_fee_cents = fields.Integer()
-    rows = fields.List(fields.Nested(StatementRowSchema))
+    vendor_id = fields.Integer(required=True, metadata={"example": 5})
+    vendor_name = fields.String(required=True, metadata={"example": "Acme Medical Supply"})
+    from_ = fields.Date(data_key="from", attribute="from", required=True, metadata={"example": "2026-01-01"})
+    to = fields.Date(required=True, metadata={"example": "2026-12-31"})
+    sales_cents = fields.Integer(required=True, metadata={"example": 1250000})
+    admin_fee_cents = fields.Integer(required=True, metadata={"example": 25000})
+    rows = fields.List(fields.Nested(StatementRowSchema), required=True)
 
 
 class DisclosureContractSchema(Schema):
-    contract_id = fields.Integer()
-    contract_title = fields.String()
-    admin_fee_percent = Price(allow_none=True)
-    admin_fee_disclosure = fields.String(allow_none=True)
-    purchases_cents = fields.Integer()
-    admin_fee_cents = fields.Integer()
+    contract_id = fields.Integer(required=True, metadata={"example": 1})
+    contract_title = fields.String(required=True, metadata={"example": "Exam room supplies"})
+    admin_fee_percent = Price(required=True, allow_none=True, metadata={"example": "2.0000"})
+    admin_fee_disclosure = fields.String(required=True, allow_none=True, metadata={"example": None})
+    purchases_cents = fields.Integer(required=True, metadata={"example": 84210})
+    admin_fee_cents = fields.Integer(required=True, metadata={"example": 1684})
 
 
 class DisclosureRowSchema(Schema):
-    practice_id = fields.Integer()
-    practice_name = fields.String()
-    vendor_id = fields.Integer()
-    vendor_name = fields.String()
-    purchases_cents = fields.Integer(metadata={"example": 84210})
-    admin_fee_cents = fields.Integer(metadata={"example": 1684})
-    contracts = fields.List(fields.Nested(DisclosureContractSchema))
+    practice_id = fields.Integer(required=True, metadata={"example": 3})
+    practice_name = fields.String(required=True, metadata={"example": "Lakeside Family Medicine"})
+    vendor_id = fields.Integer(required=True, metadata={"example": 5})
+    vendor_name = fields.String(required=True, metadata={"example": "Acme Medical Supply"})
+    purchases_cents = fields.Integer(required=True, metadata={"example": 84210})
+    admin_fee_cents = fields.Integer(required=True, metadata={"example": 1684})
+    contracts = fields.List(fields.Nested(DisclosureContractSchema), required=True)
 
 
 class DisclosureSchema(Schema):
-    year = fields.Integer()
-    practice_id = fields.Integer(allow_none=True)
-    purchases_cents = fields.Integer()
-    admin_fee_cents = fields.Integer()
-    rows = fields.List(fields.Nested(DisclosureRowSchema))
+    year = fields.Integer(required=True, metadata={"example": 2026})
+    practice_id = fields.Integer(required=True, allow_none=True, metadata={"example": 3,
+                                                                           "description": "null: every practice"})
+    purchases_cents = fields.Integer(required=True, metadata={"example": 84210})
+    admin_fee_cents = fields.Integer(required=True, metadata={"example": 1684})
+    rows = fields.List(fields.Nested(DisclosureRowSchema), required=True)
 
 
 class SavingsRowSchema(Schema):
-    category = fields.String(metadata={"example": "supplies"})
-    vendor_id = fields.Integer()
-    vendor_name = fields.String(metadata={"example": "Acme Medical Supply"})
-    list_cents = fields.Integer(metadata={"example": 79960})
-    paid_cents = fields.Integer(metadata={"example": 69965})
-    savings_cents = fields.Integer(metadata={"example": 9995})
+    category = fields.String(required=True, metadata={"example": "supplies"})
+    vendor_id = fields.Integer(required=True, metadata={"example": 5})
+    vendor_name = fields.String(required=True, metadata={"example": "Acme Medical Supply"})
+    list_cents = fields.Integer(required=True, metadata={"example": 79960})
+    paid_cents = fields.Integer(required=True, metadata={"example": 69965})
+    savings_cents = fields.Integer(required=True, metadata={"example": 9995})
 
 
 class SavingsSchema(Schema):
-    practice_id = fields.Integer(allow_none=True)
-    from_ = fields.Date(data_key="from", attribute="from")
-    to = fields.Date()
-    list_cents = fields.Integer()
-    paid_cents = fields.Integer()
-    savings_cents = fields.Integer()
-    rows = fields.List(fields.Nested(SavingsRowSchema))
+    practice_id = fields.Integer(required=True, allow_none=True, metadata={"example": 3,
+                                                                           "description": "null: every practice"})
+    from_ = fields.Date(data_key="from", attribute="from", required=True, metadata={"example": "2026-01-01"})
+    to = fields.Date(required=True, metadata={"example": "2026-12-31"})
+    list_cents = fields.Integer(required=True, metadata={"example": 79960})
+    paid_cents = fields.Integer(required=True, metadata={"example": 69965})
+    savings_cents = fields.Integer(required=True, metadata={"example": 9995})
+    rows = fields.List(fields.Nested(SavingsRowSchema), required=True)
 
 
 class WebhookAnswerSchema(Schema):
-    received = fields.Boolean()
-    duplicate = fields.Boolean()
-    event_id = fields.String()
-    effect = fields.String()
+    received = fields.Boolean(required=True, metadata={"example": True})
+    duplicate = fields.Boolean(required=True, metadata={"example": False})
+    event_id = fields.String(required=True, metadata={"example": "evt_1Q0PsIJvEtkwdCNY"})
+    effect = fields.String(metadata={"example": "ignored", "description": "what the event did; absent for a duplicate"})

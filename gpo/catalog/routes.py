@@ -12,6 +12,8 @@ from gpo.catalog.schemas import (
     CatalogImportSchema,
     CatalogImportSummarySchema,
     ImportQuerySchema,
+    ImportRequestSchema,
+    ProductCreateSchema,
     ProductDetailSchema,
     ProductQuerySchema,
     ProductSchema,
@@ -36,19 +38,15 @@ _IMPORT_BODY_DOC = {
         f"the default or keep the current value) with `?mode=`. At most {MAX_ROWS:,} rows and 20 MB."
     ),
     "content": {
+        # The typed path; CSV below is the same rows as a file (generators that know only
+        # JSON and binary bodies can map text/csv to application/octet-stream).
         "application/json": {
-            "schema": {
-                "type": "object",
-                "required": ["products"],
-                "properties": {
-                    "mode": {"type": "string", "enum": ["upsert", "replace"], "default": "upsert"},
-                    "products": {"type": "array", "items": {"$ref": "#/components/schemas/Product"}},
-                },
-            },
+            "schema": ImportRequestSchema,
             "example": {"mode": "upsert", "products": [_EXAMPLE_ROW]},
         },
         "text/csv": {
-            "schema": {"type": "string"},
+            "schema": {"type": "string", "format": "binary",
+                       "description": f"UTF-8 CSV with the header row `{CSV_HEADER_DOC}`"},
             "example": CSV_HEADER_DOC + "\nGLV-NIT-M,\"Nitrile exam gloves, medium\",supplies,12.9900,,Acme,AC-100M,"
             "00012345678905,box,false,1,1,true\n",
         },
@@ -96,7 +94,7 @@ class ProductItem(MethodView):
 @blp.route("/vendors/<int:vendor_id>/products")
 class VendorProducts(MethodView):
     @idempotent()
-    @blp.arguments(ProductSchema)
+    @blp.arguments(ProductCreateSchema)
     @blp.response(201, ProductDetailSchema)
     def post(self, data, vendor_id):
         """Add one product to the vendor's catalog."""

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from marshmallow import ValidationError, fields, validate, validates
 
+from gpo.accounts.schemas import CREATED_AT
 from gpo.api import Id, Price, Schema, WholeNumber
 from gpo.catalog.models import CATEGORIES, IMPORT_MODES
 from gpo.identifiers import is_valid_gtin
@@ -27,11 +28,9 @@ def _gtin(value: str | None) -> None:
         raise ValidationError("not a valid GTIN: 8, 12, 13 or 14 digits with the GS1 check digit")
 
 
-class ProductSchema(Schema):
+class ProductCreateSchema(Schema):
     """A product as a vendor sends it (one API call or one import row)."""
 
-    id = fields.Integer(dump_only=True)
-    vendor_id = fields.Integer(dump_only=True)
     sku = fields.String(
         required=True,
         validate=[validate.Length(min=1, max=64), validate.Regexp(r"^\S(.*\S)?$", error="sku must not start or end with spaces")],
@@ -50,31 +49,52 @@ class ProductSchema(Schema):
     min_order_quantity = WholeNumber(validate=validate.Range(min=1, max=1_000_000), metadata={"example": 1})
     order_multiple = WholeNumber(validate=validate.Range(min=1, max=1_000_000), metadata={"example": 1})
     active = fields.Boolean(metadata={"example": True})
-    clinical_marked_by_mso = fields.Boolean(dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
-    updated_at = fields.DateTime(dump_only=True)
 
 
-class ProductUpdateSchema(ProductSchema):
+class ProductUpdateSchema(ProductCreateSchema):
     """Any subset of a product's fields (used with partial=True)."""
 
 
+class ProductSchema(Schema):
+    id = fields.Integer(required=True, metadata={"example": 101})
+    vendor_id = fields.Integer(required=True, metadata={"example": 5})
+    sku = fields.String(required=True, metadata={"example": "GLV-NIT-M"})
+    name = fields.String(required=True, metadata={"example": "Nitrile exam gloves, medium, box of 100"})
+    description = fields.String(required=True, metadata={"example": "Powder-free, latex-free."})
+    category = fields.String(required=True, metadata={"example": "supplies", "description": "equipment, it, supplies or services"})
+    manufacturer = fields.String(required=True, metadata={"example": "Acme"})
+    manufacturer_part_number = fields.String(required=True, metadata={"example": "AC-100M"})
+    gtin = fields.String(required=True, allow_none=True, metadata={"example": "00012345678905"})
+    unit_of_measure = fields.String(required=True, metadata={"example": "box"})
+    list_price = Price(required=True, metadata={"example": "12.9900"})
+    clinical = fields.Boolean(required=True, metadata={"example": False})
+    min_order_quantity = fields.Integer(required=True, metadata={"example": 1})
+    order_multiple = fields.Integer(required=True, metadata={"example": 1})
+    active = fields.Boolean(required=True, metadata={"example": True})
+    clinical_marked_by_mso = fields.Boolean(required=True, metadata={
+        "example": False, "description": "MSO procurement marked it clinical: its vendor cannot unmark it"})
+    created_at = fields.DateTime(required=True, metadata=CREATED_AT)
+    updated_at = fields.DateTime(required=True, metadata={"example": "2026-11-20T08:12:44+00:00"})
+
+
 class PriceSchema(Schema):
-    list_price = Price(metadata={"example": "12.9900"})
-    effective_from = fields.DateTime()
-    effective_to = fields.DateTime(allow_none=True)
+    list_price = Price(required=True, metadata={"example": "12.9900"})
+    effective_from = fields.DateTime(required=True, metadata=CREATED_AT)
+    effective_to = fields.DateTime(required=True, allow_none=True, metadata={
+        "example": None, "description": "null for the price in effect"})
 
 
 class ProductContractSchema(Schema):
-    id = fields.Integer(metadata={"example": 4})
-    title = fields.String(metadata={"example": "Exam room supplies 2027"})
-    starts_on = fields.Date()
-    ends_on = fields.Date()
+    id = fields.Integer(required=True, metadata={"example": 4})
+    title = fields.String(required=True, metadata={"example": "Exam room supplies 2027"})
+    starts_on = fields.Date(required=True, metadata={"example": "2027-01-01"})
+    ends_on = fields.Date(required=True, metadata={"example": "2027-12-31"})
 
 
 class ProductDetailSchema(ProductSchema):
-    price_history = fields.List(fields.Nested(PriceSchema), attribute="prices", dump_only=True)
-    contracts = fields.List(fields.Nested(ProductContractSchema), dump_only=True,
+    price_history = fields.List(fields.Nested(PriceSchema), attribute="prices", required=True,
+                                metadata={"description": "newest first"})
+    contracts = fields.List(fields.Nested(ProductContractSchema), required=True,
                             metadata={"description": "the contracts in effect that the product is on"})
 
 
@@ -95,8 +115,9 @@ class ProductQuerySchema(Schema):
 class ImportRequestSchema(Schema):
     """Documents the JSON body; the view parses it itself (rows are validated one by one by the job)."""
 
-    mode = fields.String(validate=validate.OneOf(IMPORT_MODES), load_default="upsert")
-    products = fields.List(fields.Dict(), required=True)
+    mode = fields.String(validate=validate.OneOf(IMPORT_MODES), load_default="upsert", metadata={
+        "example": "upsert", "description": "replace also deactivates the vendor's products the file no longer lists"})
+    products = fields.List(fields.Nested(ProductCreateSchema), required=True)
 
 
 class ImportQuerySchema(Schema):
@@ -105,27 +126,27 @@ class ImportQuerySchema(Schema):
 
 
 class ImportErrorSchema(Schema):
-    line = fields.Integer(metadata={"example": 7})
-    sku = fields.String(allow_none=True, metadata={"example": "GLV-NIT-L"})
-    errors = fields.Dict(metadata={"example": {"list_price": ["list_price must be greater than 0"]}})
+    line = fields.Integer(required=True, metadata={"example": 7})
+    sku = fields.String(required=True, allow_none=True, metadata={"example": "GLV-NIT-L"})
+    errors = fields.Dict(required=True, metadata={"example": {"list_price": ["list_price must be greater than 0"]}})
 
 
 class CatalogImportSchema(Schema):
-    id = fields.Integer()
-    vendor_id = fields.Integer()
-    mode = fields.String(metadata={"example": "upsert"})
-    source_format = fields.String(metadata={"example": "csv"})
-    status = fields.String(metadata={"example": "finished"})
-    job_id = fields.Integer(allow_none=True)
-    row_count = fields.Integer(metadata={"example": 1200})
-    created = fields.Integer(metadata={"example": 1150})
-    updated = fields.Integer(metadata={"example": 40})
-    unchanged = fields.Integer(metadata={"example": 0})
-    deactivated = fields.Integer(metadata={"example": 3})
-    failed = fields.Integer(metadata={"example": 10})
-    errors = fields.List(fields.Nested(ImportErrorSchema))
-    created_at = fields.DateTime()
-    finished_at = fields.DateTime(allow_none=True)
+    id = fields.Integer(required=True, metadata={"example": 14})
+    vendor_id = fields.Integer(required=True, metadata={"example": 5})
+    mode = fields.String(required=True, metadata={"example": "upsert"})
+    source_format = fields.String(required=True, metadata={"example": "csv", "description": "csv or json"})
+    status = fields.String(required=True, metadata={"example": "finished", "description": "queued, running, finished or failed"})
+    job_id = fields.Integer(required=True, allow_none=True, metadata={"example": 42})
+    row_count = fields.Integer(required=True, metadata={"example": 1200})
+    created = fields.Integer(required=True, metadata={"example": 1150})
+    updated = fields.Integer(required=True, metadata={"example": 40})
+    unchanged = fields.Integer(required=True, metadata={"example": 0})
+    deactivated = fields.Integer(required=True, metadata={"example": 3})
+    failed = fields.Integer(required=True, metadata={"example": 10})
+    errors = fields.List(fields.Nested(ImportErrorSchema), required=True)
+    created_at = fields.DateTime(required=True, metadata=CREATED_AT)
+    finished_at = fields.DateTime(required=True, allow_none=True, metadata={"example": "2026-11-02T15:04:09+00:00"})
 
 
 class CatalogImportSummarySchema(CatalogImportSchema):

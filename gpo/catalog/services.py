@@ -15,7 +15,7 @@ from gpo.auth import policy
 from gpo.auth.principal import SYSTEM, Principal
 from gpo.catalog import parsing
 from gpo.catalog.models import CatalogImport, Product, ProductPrice, _search_document
-from gpo.catalog.schemas import ProductSchema
+from gpo.catalog.schemas import ProductCreateSchema
 from gpo.db import Paged, commit, copy_rows, db, flush_or_conflict, is_postgresql, paged, utcnow
 from gpo.errors import Forbidden, Invalid
 from gpo.etags import require_match
@@ -214,7 +214,7 @@ def list_imports(principal: Principal, vendor_id: int, page: int, page_size: int
     return paged(stmt, page, page_size)
 
 
-_ROW_SCHEMA = ProductSchema()
+_ROW_SCHEMA = ProductCreateSchema()
 
 
 def _validate_rows(rows: list[dict]):

@@ -7,6 +7,7 @@ from gpo.api import Blueprint, page_of
 from gpo.auth.request import current_principal
 from gpo.contracts import services
 from gpo.contracts.schemas import (
+    CONTRACT_CREATE_EXAMPLE,
     ContractCreateSchema,
     ContractQuerySchema,
     ContractSchema,
@@ -30,7 +31,7 @@ class Contracts(MethodView):
         return page_of(services.list_contracts(current_principal(), filters, pp.page, pp.page_size), pp)
 
     @idempotent()
-    @blp.arguments(ContractCreateSchema)
+    @blp.arguments(ContractCreateSchema, example=CONTRACT_CREATE_EXAMPLE)
     @blp.response(201, ContractSchema)
     def post(self, data):
         """Open a contract with its first proposal (MSO procurement).

@@ -8,11 +8,14 @@ from gpo.auth.request import current_principal
 from gpo.idempotency import idempotent
 from gpo.insurance import services
 from gpo.insurance.schemas import (
+    ENROLLMENT_EXAMPLE,
+    PROGRAM_CREATE_EXAMPLE,
     CancelSchema,
     EnrollmentInSchema,
     EnrollmentQuerySchema,
     EnrollmentSchema,
     GroupProgressSchema,
+    ProgramCreateSchema,
     ProgramQuerySchema,
     ProgramSchema,
 )
@@ -32,7 +35,7 @@ class Programs(MethodView):
         return page_of(services.list_programs(current_principal(), filters, pp.page, pp.page_size), pp)
 
     @idempotent()
-    @blp.arguments(ProgramSchema)
+    @blp.arguments(ProgramCreateSchema, example=PROGRAM_CREATE_EXAMPLE)
     @blp.response(201, ProgramSchema)
     def post(self, data):
         """Post a program (a carrier, by user or API key, for itself; MSO procurement for
@@ -69,7 +72,7 @@ class Enrollments(MethodView):
         return page_of(services.list_enrollments(current_principal(), program_id, filters, pp.page, pp.page_size), pp)
 
     @idempotent()
-    @blp.arguments(EnrollmentInSchema)
+    @blp.arguments(EnrollmentInSchema, example=ENROLLMENT_EXAMPLE)
     @blp.response(201, EnrollmentSchema)
     def post(self, data, program_id):
         """Enroll one of the practice's active providers (practice admin). Answers with its

@@ -9,7 +9,9 @@ from gpo.auth.request import current_principal
 from gpo.idempotency import idempotent
 from gpo.orders import services
 from gpo.orders.schemas import (
+    ORDER_CREATE_EXAMPLE,
     AcknowledgeSchema,
+    CycleCreateSchema,
     CycleQuerySchema,
     CycleResultSchema,
     CycleSchema,
@@ -40,7 +42,7 @@ class Cycles(MethodView):
         return page_of(services.list_cycles(current_principal(), query.get("status"), pp.page, pp.page_size), pp)
 
     @idempotent()
-    @blp.arguments(CycleSchema)
+    @blp.arguments(CycleCreateSchema)
     @blp.response(201, CycleSchema)
     def post(self, data):
         """Schedule a cycle (MSO procurement). It opens at opens_at (or when opened) and
@@ -103,7 +105,7 @@ class Orders(MethodView):
         return page_of(services.list_orders(current_principal(), filters, pp.page, pp.page_size), pp)
 
     @idempotent(required=True)
-    @blp.arguments(OrderCreateSchema)
+    @blp.arguments(OrderCreateSchema, example=ORDER_CREATE_EXAMPLE)
     @blp.response(201, OrderSchema)
     def post(self, data):
         """Place an order into the open cycle (Idempotency-Key required). Clinical lines

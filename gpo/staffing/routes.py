@@ -9,8 +9,12 @@ from gpo.auth.request import current_principal
 from gpo.idempotency import idempotent
 from gpo.staffing import services
 from gpo.staffing.schemas import (
+    SHIFT_REQUEST_EXAMPLE,
+    STAFF_CREATE_EXAMPLE,
+    TIMESHEET_EXAMPLE,
     AssignInSchema,
     AssignmentSchema,
+    AvailabilityCreateSchema,
     AvailabilitySchema,
     CancelInSchema,
     CostRunInSchema,
@@ -20,10 +24,11 @@ from gpo.staffing.schemas import (
     ShiftRequestInSchema,
     ShiftRequestQuerySchema,
     ShiftRequestSchema,
+    StaffCreateSchema,
     StaffQuerySchema,
     StaffSchema,
     StaffUpdateSchema,
-    TimesheetSchema,
+    TimesheetInSchema,
 )
 
 blp = Blueprint("staffing", __name__, url_prefix="/api/v1",
@@ -41,7 +46,7 @@ class Staff(MethodView):
         return page_of(services.list_staff(current_principal(), filters, pp.page, pp.page_size), pp)
 
     @idempotent()
-    @blp.arguments(StaffSchema)
+    @blp.arguments(StaffCreateSchema, example=STAFF_CREATE_EXAMPLE)
     @blp.response(201, StaffSchema)
     def post(self, data):
         """Add a person to the pool (MSO scheduler)."""
@@ -74,7 +79,7 @@ class StaffAvailability(MethodView):
         """A person's weekly windows and dated exceptions."""
         return services.list_availability(current_principal(), staff_id)
 
-    @blp.arguments(AvailabilitySchema)
+    @blp.arguments(AvailabilityCreateSchema)
     @blp.response(201, AvailabilitySchema)
     def post(self, data, staff_id):
         """Add a weekly window or a dated exception (MSO scheduler)."""
@@ -100,7 +105,7 @@ class ShiftRequests(MethodView):
         return page_of(services.list_requests(current_principal(), filters, pp.page, pp.page_size), pp)
 
     @idempotent()
-    @blp.arguments(ShiftRequestInSchema)
+    @blp.arguments(ShiftRequestInSchema, example=SHIFT_REQUEST_EXAMPLE)
     @blp.response(201, ShiftRequestSchema)
     def post(self, data):
         """Request a person of a role at one of the practice's locations: in the future,
@@ -171,7 +176,7 @@ class Release(MethodView):
 
 @blp.route("/staffing/assignments/<int:assignment_id>/timesheet")
 class RecordTimesheet(MethodView):
-    @blp.arguments(TimesheetSchema)
+    @blp.arguments(TimesheetInSchema, example=TIMESHEET_EXAMPLE)
     @blp.response(200, AssignmentSchema)
     def post(self, data, assignment_id):
         """Record the times worked, after the shift (MSO scheduler); a disputed timesheet
