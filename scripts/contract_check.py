@@ -25,7 +25,6 @@ import collections
 import concurrent.futures
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -74,9 +73,9 @@ def wait_for_http(url: str, proc: subprocess.Popen, what: str, timeout: float = 
             return  # it answers
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(f"{what} exited with {proc.returncode} before answering on {url}")
+                raise RuntimeError(f"{what} exited with {proc.returncode} before answering on {url}") from None
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{what} did not answer on {url} within {timeout:.0f}s")
+                raise RuntimeError(f"{what} did not answer on {url} within {timeout:.0f}s") from None
             time.sleep(0.2)
 
 
