@@ -47,6 +47,10 @@ PRINCIPALS = {
     "practice_buyer": ("buyer@lakeside.example", None),
     "vendor_key": (None, ACME_API_KEY),
 }
+# The practice buyer's run also checks object-level authorization: Schemathesis reads what
+# one practice's buyer created or listed as another practice's buyer (its peer), and a
+# success is a failure. The peer signs in too; the requests are the buyer's.
+PEERS = {"practice_buyer": {"riverbend_buyer": "buyer@riverbend.example"}}
 SECRET_KEY = "contract-check-secret-key-0123456789abcdef"
 WEBHOOK_SECRET = "whsec_contract_check"
 # gunicorn's access log: method, path (no query: it may carry generated junk), status.
@@ -215,9 +219,8 @@ class ContractCheck:
             token = login(base_url, email) if email else key
             report_dir = self.out / name
             argv = [
-                str(BIN / "schemathesis"), "--config-file", str(ROOT / "scripts" / "schemathesis.toml"),
+                str(BIN / "schemathesis"), "--config-file", str(self.config_for(name, token, base_url)),
                 "run", f"{base_url}/api/v1/openapi.json",
-                "--header", f"Authorization: Bearer {token}",
                 "--workers", str(self.args.workers),
                 "--max-response-time", str(self.args.max_response_time),
                 "--request-timeout", "30",
@@ -244,6 +247,25 @@ class ContractCheck:
             result.report = json.loads(reports[-1].read_text())
         self.read_server_logs(result)
         return result
+
+    def config_for(self, name: str, token: str, base_url: str) -> Path:
+        """scripts/schemathesis.toml with this principal's credentials: a Web Fuzzing Commons
+        auth file (the principal first, then its peers, if any, for object-level
+        authorization)."""
+        users = [{"name": name, "fixedHeaders": [{"name": "Authorization", "value": f"Bearer {token}"}]}]
+        for peer, email in PEERS.get(name, {}).items():
+            users.append({"name": peer, "fixedHeaders": [
+                {"name": "Authorization", "value": f"Bearer {login(base_url, email)}"}]})
+        auth = self.out / f"{name}-auth.json"
+        auth.write_text(json.dumps({"auth": users}, indent=1))
+        config = self.out / f"{name}-schemathesis.toml"
+        wfc = {"path": str(auth), "user": name}
+        if len(users) > 1:
+            wfc["peers"] = [u["name"] for u in users]
+        lines = [f"{key} = {json.dumps(value)}" for key, value in wfc.items()]
+        config.write_text((ROOT / "scripts" / "schemathesis.toml").read_text()
+                          + "\n[auth.wfc]  # contract_check.py\n" + "\n".join(lines) + "\n")
+        return config
 
     def read_server_logs(self, result: Result) -> None:
         access = self.out / f"{result.principal}-access.log"
