@@ -208,6 +208,8 @@ def current_request_id() -> str | None:
 
 
 class GpoApi(Api):
+    ERROR_SCHEMA = ErrorSchema  # a class attribute: flask-smorest registers it in __init__
+
     def handle_http_exception(self, error: HTTPException):
         """Flask's and webargs' HTTP errors, and crashes, in the one error shape."""
         if error.code == 500:
@@ -285,7 +287,6 @@ def init_app(app: Flask) -> Api:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=app.config["TRUSTED_PROXIES"])
     docs.init_app(app)
     api = GpoApi(app)
-    api.ERROR_SCHEMA = ErrorSchema
     api.register_field(DecimalString, "string", "decimal")
     api.register_field(Price, "string", "decimal")
 

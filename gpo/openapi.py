@@ -220,6 +220,19 @@ def _errors_of(method: str, path: str, operation: dict, components, public: bool
     return codes
 
 
+_NULL = {"type": "object", "nullable": True, "enum": [None]}
+
+
+def _nullable_refs(schema: dict) -> None:
+    """A nested object that may be null: marshmallow gives `nullable` beside `allOf`,
+    which OpenAPI 3.0.3 validators read as "not null" (nullable applies to the schema's
+    own type only); `anyOf` with a null-only schema says it for every reader."""
+    for name, prop in schema.get("properties", {}).items():
+        if prop.get("nullable") and len(prop.get("allOf", ())) == 1:
+            rest = {k: v for k, v in prop.items() if k not in ("nullable", "allOf")}
+            schema["properties"][name] = {"anyOf": [prop["allOf"][0], _NULL], **rest}
+
+
 def _replace(components, kind: str, name: str, value: dict) -> None:
     """Put our own version of a component flask-smorest registers (maybe lazily)."""
     components._subsections_lazy[kind].pop(name, None)
@@ -259,6 +272,11 @@ def finish(api, app: Flask) -> None:
             for response in responses.values():
                 if "$ref" not in response:
                     response.setdefault("headers", {}).update(request_id)
+    # X-Pagination is documented as the string it is, so flask-smorest's object schema
+    # for it is referenced by nothing.
+    components._subsections["schema"].pop("PaginationMetadata", None)
+    for schema in components.schemas.values():
+        _nullable_refs(schema)
     components.get_ref("response", "DEFAULT_ERROR")
     for response in components.responses.values():  # every shared answer: errors, 304
         response.setdefault("headers", {}).update(request_id)
