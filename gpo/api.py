@@ -9,6 +9,7 @@ and never a stack trace.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import logging
@@ -43,6 +44,18 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 MAX_ID = 2**63 - 1  # BIGINT
 
+# Every date and time the API accepts lies in these years (as months do, see Month):
+# a sentinel like 9999-12-31 would overflow the first day added to it.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2199, 12, 31)
+_DATE_RANGE_MESSAGE = f"must be between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}"
+
+
+def _within_calendar(value) -> None:
+    day = value.date() if isinstance(value, dt.datetime) else value
+    if isinstance(day, dt.date) and not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ma.ValidationError(_DATE_RANGE_MESSAGE)
+
 
 def _has_nul(value) -> bool:
     if isinstance(value, str):
@@ -57,10 +70,16 @@ def _has_nul(value) -> bool:
 
 class Schema(ma.Schema):
     """Base schema: unknown fields in a request body are an error (422), not ignored;
-    NUL characters are refused (no database stores them in text)."""
+    NUL characters are refused (no database stores them in text); dates and times
+    outside EARLIEST_DATE..LATEST_DATE are refused (422), in bodies and query strings."""
 
     class Meta:
         unknown = ma.RAISE
+
+    def on_bind_field(self, field_name, field_obj):
+        super().on_bind_field(field_name, field_obj)
+        if isinstance(field_obj, (ma.fields.Date, ma.fields.DateTime)) and _within_calendar not in field_obj.validators:
+            field_obj.validators.append(_within_calendar)
 
     @ma.pre_load(pass_collection=True)
     def _refuse_nul(self, data, **kwargs):

@@ -211,7 +211,7 @@ class SavingsQuerySchema(PeriodQuerySchema):
 
 
 class DisclosureQuerySchema(Schema):
-    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100), metadata={"example": 2026})
+    year = WholeNumber(required=True, validate=validate.Range(min=2000, max=2100), metadata={"example": 2026})
     practice_id = Id()
 
 
