@@ -183,14 +183,31 @@ def wants_csv() -> bool:
     return request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"
 
 
+# OWASP CSV injection: a cell a spreadsheet could read as a formula starts with one of
+# these (TAB, CR and LF too), possibly after leading whitespace.
+_FORMULA_STARTS = frozenset("=+-@\t\r\n")
+
+
+def csv_safe(value):
+    """A cell that no spreadsheet runs as a formula: text starting with = + - @, TAB,
+    CR or LF (or with = + - @ after leading whitespace) gets a leading single quote.
+    Numbers, and other text, are left as they are."""
+    if not isinstance(value, str) or not value:
+        return value
+    if value[0] in _FORMULA_STARTS or value.lstrip()[:1] in _FORMULA_STARTS:
+        return f"'{value}"
+    return value
+
+
 def csv_response(rows: list[dict], columns: list[str], filename: str) -> Response:
-    """Rows as a CSV download (statements and reports). Money stays in integer cents."""
+    """Rows as a CSV download (statements and reports), every cell through csv_safe
+    (names come from users). Money stays in integer cents. The one CSV writer: every
+    CSV export goes through here."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        # A spreadsheet must not run a cell as a formula (names come from users).
-        writer.writerow({k: (f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v) for k, v in row.items()})
+        writer.writerow({k: csv_safe(v) for k, v in row.items()})
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
