@@ -44,10 +44,10 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 MAX_ID = 2**63 - 1  # BIGINT
 
-# Every date and time the API accepts lies in these years (as months do, see Month):
+# Every date and time the API accepts lies in these years:
 # a sentinel like 9999-12-31 would overflow the first day added to it.
 EARLIEST_DATE = dt.date(1900, 1, 1)
-LATEST_DATE = dt.date(2199, 12, 31)
+LATEST_DATE = dt.date(2999, 12, 31)
 _DATE_RANGE_MESSAGE = f"must be between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}"
 
 
