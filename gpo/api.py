@@ -25,12 +25,12 @@ from flask import Flask, Response, has_request_context, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, is_json_request
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.etag import _get_etag_ctx
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
 from gpo.errors import DomainError
 from gpo.etags import etag_for
@@ -141,6 +141,12 @@ class ErrorSchema(Schema):
 
 class ArgumentsParser(FlaskParser):
     def _raw_load_json(self, req):
+        if not is_json_request(req) and req.get_data(cache=True):
+            # A body the route would read as JSON, sent as text/plain (or form, or no
+            # type): 415, not a 422 about missing fields. Bodyless requests are fine.
+            raise UnsupportedMediaType(
+                f"send the body as application/json, not {req.mimetype or 'without a Content-Type'}"
+            )
         try:
             return super()._raw_load_json(req)
         except RecursionError:  # absurdly nested JSON: 400 like any unreadable body
@@ -254,6 +260,10 @@ class GpoApi(Api):
             message = "the request is not valid: see errors" if data.get("messages") else error.description
         response = jsonify(error_body(error.code, message, data.get("messages")))
         response.status_code = error.code
+        # werkzeug's own headers for the error: `Allow` on a 405, for example.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
         for name, value in (data.get("headers") or {}).items():
             response.headers[name] = value
         return response
