@@ -32,6 +32,17 @@ class FeeScheduleSchema(Schema):
         "description": "a practice's fields set on it; the others inherit the MSO default"})
 
 
+class DefaultFeeScheduleInSchema(Schema):
+    """The MSO default: every fee, none null (nothing to inherit from)."""
+
+    service_fee_percent = Percent(required=True, metadata={"example": "2.5",
+                                                           "description": "of a purchasing invoice's goods"})
+    monthly_membership_cents = WholeNumber(required=True, validate=validate.Range(min=0, max=MAX_CENTS),
+                                           metadata={"example": 15000})
+    pmpm_cents = WholeNumber(required=True, validate=validate.Range(min=0, max=MAX_CENTS),
+                             metadata={"example": 2500, "description": "per provider active in the month"})
+
+
 class InvoiceLineSchema(Schema):
     id = fields.Integer()
     kind = fields.String(metadata={"example": "product"})
