@@ -64,6 +64,14 @@ def _embedded(**overrides):
     return {"SQLALCHEMY_DATABASE_URI": "sqlite://", "TESTING": True, **overrides}
 
 
+@pytest.fixture(autouse=True)
+def _config_logger_enabled(monkeypatch):
+    """Alembic's fileConfig (the migrations other tests run) disables existing loggers."""
+    import logging
+
+    monkeypatch.setattr(logging.getLogger("gpo.config"), "disabled", False)
+
+
 def test_the_published_default_secrets_are_warned_about_at_start_up(caplog, monkeypatch):
     from gpo import create_app
     from gpo.config import DEFAULT_WEBHOOK_SECRET
