@@ -27,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     if conf["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         settings.INSTANCE_DIR.mkdir(exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings.warn_about_published_defaults(conf)
 
     database.init_app(app)
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"), render_as_batch=True)
