@@ -15,22 +15,20 @@ import json
 import logging
 import re
 import uuid
-from http import HTTPStatus
-
 from collections.abc import Mapping
 from decimal import Decimal
+from http import HTTPStatus
 
 import marshmallow as ma
 from flask import Flask, Response, has_request_context, jsonify, request
 from flask.json.provider import DefaultJSONProvider
-from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import IntegerConverter
-from webargs.flaskparser import FlaskParser, is_json_request
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.etag import _get_etag_ctx
-from sqlalchemy.orm.exc import StaleDataError
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from gpo import docs
 from gpo.errors import DomainError

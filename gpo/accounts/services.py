@@ -24,8 +24,6 @@ from gpo.db import Paged, commit, db, flush_or_conflict, paged
 from gpo.errors import Invalid, NotFound
 from gpo.etags import require_match
 
-
-
 # --- practices ---------------------------------------------------------------------
 
 

@@ -222,7 +222,8 @@ def collect(attempt_id: int) -> dict:
         commit()
         return {"status": attempt.status}
     attempt.status = "processing"
-    key, customer, method, amount = attempt.idempotency_key, profile.stripe_customer_id, profile.stripe_payment_method_id, attempt.amount_cents
+    key, customer, method, amount = (attempt.idempotency_key, profile.stripe_customer_id,
+                                     profile.stripe_payment_method_id, attempt.amount_cents)
     commit()  # no transaction stays open while Stripe answers
 
     client = stripe_client()

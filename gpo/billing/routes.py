@@ -13,9 +13,9 @@ from gpo.billing.schemas import (
     BillingRunSchema,
     CreditNoteInSchema,
     CreditsSchema,
+    DefaultFeeScheduleUpdateSchema,
     DisclosureQuerySchema,
     DisclosureSchema,
-    DefaultFeeScheduleUpdateSchema,
     FeeScheduleSchema,
     InvoiceQuerySchema,
     InvoiceSchema,
@@ -218,7 +218,8 @@ STATEMENT_COLUMNS = ["cycle_id", "cycle_name", "closed_on", "contract_id", "cont
 class VendorStatements(MethodView):
     @blp.arguments(PeriodQuerySchema, location="query")
     @blp.response(200, VendorStatementSchema)
-    @blp.doc(**csv_doc(VendorStatementSchema, ",".join(STATEMENT_COLUMNS) + "\r\n7,December 2026,2026-12-16,1,Exam room supplies,1250000,2.0000,25000\r\n"))
+    @blp.doc(**csv_doc(VendorStatementSchema, ",".join(STATEMENT_COLUMNS)
+                       + "\r\n7,December 2026,2026-12-16,1,Exam room supplies,1250000,2.0000,25000\r\n"))
     def get(self, query, vendor_id):
         """Sales and the admin fee owed per contract and cycle closed in the period (the
         vendor, MSO). `Accept: text/csv` for a spreadsheet."""
@@ -252,7 +253,8 @@ DISCLOSURE_COLUMNS = ["practice_id", "practice_name", "vendor_id", "vendor_name"
 class AdminFeeDisclosure(MethodView):
     @blp.arguments(DisclosureQuerySchema, location="query")
     @blp.response(200, DisclosureSchema)
-    @blp.doc(**csv_doc(DisclosureSchema, ",".join(DISCLOSURE_COLUMNS) + "\r\n3,Lakeside Family Medicine,5,Acme Medical Supply,84210,1684\r\n"))
+    @blp.doc(**csv_doc(DisclosureSchema, ",".join(DISCLOSURE_COLUMNS)
+                       + "\r\n3,Lakeside Family Medicine,5,Acme Medical Supply,84210,1684\r\n"))
     def get(self, query):
         """The yearly disclosure: per vendor, the admin fees the vendor paid the MSO on
         this practice's purchases (its share of each vendor statement, so the shares add

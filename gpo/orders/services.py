@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from decimal import Decimal
 from typing import Container
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, select
 
 from gpo import audit
 from gpo.accounts.models import Location, Practice
@@ -301,7 +300,7 @@ def copy_to_open_cycle(principal: Principal, order_id: int) -> Order:
         raise Conflict(f"order {source.id} is already in the open cycle")
     copy = Order(practice_id=practice.id, location_id=source.location_id, cycle_id=cycle.id, status="draft",
                  placed_by=principal.label, copied_from_order_id=source.id,
-                 lines=_build_lines([{"product_id": l.product_id, "quantity": l.quantity} for l in source.lines]))
+                 lines=_build_lines([{"product_id": line.product_id, "quantity": line.quantity} for line in source.lines]))
     db.session.add(copy)
     db.session.flush()
     audit.record(principal, "order.copy", copy, details={"from_order_id": source.id, "cycle_id": cycle.id})

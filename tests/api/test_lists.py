@@ -16,8 +16,15 @@ from gpo.staffing.models import Availability, ShiftRequest, StaffMember
 from tests.api.test_insurance import program_body
 from tests.api.test_orders import Market
 from tests.factories import (
-    ContractFactory, CycleFactory, LocationFactory, PracticeFactory, ProductFactory, ProviderFactory, UserFactory,
-    VendorFactory, api_key_with_secret,
+    ContractFactory,
+    CycleFactory,
+    LocationFactory,
+    PracticeFactory,
+    ProductFactory,
+    ProviderFactory,
+    UserFactory,
+    VendorFactory,
+    api_key_with_secret,
 )
 
 SOON = utcnow() + dt.timedelta(days=10)

@@ -1,6 +1,5 @@
 """Validly signed but malformed credentials and webhooks: a 4xx in the error shape,
 never a 500 and never a different user."""
-import datetime as dt
 import json
 import time
 
