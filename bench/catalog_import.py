@@ -53,7 +53,8 @@ def generate_csv(rows: int, seed: int = 7) -> bytes:
         words = " ".join(rng.choice(WORDS) for _ in range(3))
         writer.writerow([
             f"SKU-{n:07d}", f"{words.title()} #{n}", rng.choice(["equipment", "it", "supplies", "services"]),
-            f"{rng.randint(100, 500000) / 100:.2f}", f"A {words}, for clinics, item {n}", rng.choice(["Acme", "Midmark", "Welch"]),
+            f"{rng.randint(100, 500000) / 100:.2f}", f"A {words}, for clinics, item {n}",
+            rng.choice(["Acme", "Midmark", "Welch"]),
             f"MPN-{n}", gtin_for(n + 1), "each", rng.choice(["true", "false"]), 1, 1,
         ])
     return out.getvalue().encode()

@@ -27,9 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sqlalchemy import text  # noqa: E402
-
 from catalog_import import reset_database  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 PRACTICES, VENDORS, CONTRACTS, ITEMS_PER_CONTRACT, LINES_PER_ORDER = 5000, 20, 200, 10, 10
 
@@ -58,7 +57,7 @@ GENERATE = [
               END,
               2.0, 1, now(), 1, now()
        FROM generate_series(1, :contracts) g
-       JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM vendors) v ON v.n = g % :vendors""",
+       JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM vendors) v ON v.n = g % :vendors""",  # noqa: E501  in the SQL string: wrapping changes its text
     """INSERT INTO products (vendor_id, sku, name, description, category, manufacturer, manufacturer_part_number,
                              unit_of_measure, list_price, clinical, clinical_marked_by_mso, min_order_quantity,
                              order_multiple, active, created_at, updated_at, version)
@@ -147,7 +146,8 @@ def run(app, url: str, lines: int, favorites: int) -> dict:
         "order_lines": line_count, "generate_seconds": round(generate_s, 2),
         "floor_seconds": round(floor_s, 3), "close_seconds": round(close_s, 3),
         "ratio_to_floor": round(close_s / floor_s, 2),
-        "same_cents_per_practice_as_floor": {int(k): int(v) for k, v in floor.items()} == {int(k): int(v) for k, v in closed.items()},
+        "same_cents_per_practice_as_floor": (
+            {int(k): int(v) for k, v in floor.items()} == {int(k): int(v) for k, v in closed.items()}),
         "purchase_orders": summary["purchase_orders"], "purchase_order_lines": po_lines, "paid_cents": summary["paid_cents"],
         "orders": summary["orders"], "peak_rss_mb_before_close": round(rss_before / 1024),
     }

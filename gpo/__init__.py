@@ -27,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     if conf["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         settings.INSTANCE_DIR.mkdir(exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings.warn_about_published_defaults(conf)
 
     database.init_app(app)
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"), render_as_batch=True)
@@ -48,10 +49,11 @@ def create_app(config: dict | None = None) -> Flask:
 def _register_jobs() -> None:
     """Import every module that defines jobs, so a worker knows them all."""
     from gpo import maintenance  # noqa: F401
+    from gpo.billing import payments, purchasing  # noqa: F401
+    from gpo.billing import services as billing  # noqa: F401  registers its jobs (side-effect import)
     from gpo.catalog import services  # noqa: F401
-    from gpo.orders import close  # noqa: F401
-    from gpo.billing import payments, purchasing, services as billing  # noqa: F401
     from gpo.insurance import services as insurance  # noqa: F401
+    from gpo.orders import close  # noqa: F401
     from gpo.staffing import services as staffing  # noqa: F401
 
 
@@ -59,11 +61,11 @@ def _blueprints():
     from gpo import platform
     from gpo.accounts import routes as accounts
     from gpo.auth import routes as auth
+    from gpo.billing import routes as billing
     from gpo.catalog import routes as catalog
     from gpo.contracts import routes as contracts
-    from gpo.orders import routes as orders
-    from gpo.billing import routes as billing
     from gpo.insurance import routes as insurance
+    from gpo.orders import routes as orders
     from gpo.staffing import routes as staffing
 
     return [auth.blp, accounts.blp, catalog.blp, contracts.blp, orders.blp, billing.blp, insurance.blp, staffing.blp,

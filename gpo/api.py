@@ -9,27 +9,26 @@ and never a stack trace.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import logging
 import re
 import uuid
-from http import HTTPStatus
-
 from collections.abc import Mapping
 from decimal import Decimal
+from http import HTTPStatus
 
 import marshmallow as ma
 from flask import Flask, Response, has_request_context, jsonify, request
 from flask.json.provider import DefaultJSONProvider
-from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import IntegerConverter
-from webargs.flaskparser import FlaskParser
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.etag import _get_etag_ctx
-from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException
+from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.exceptions import HTTPException, UnsupportedMediaType
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from gpo import docs
 from gpo.errors import DomainError
@@ -43,6 +42,18 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 MAX_ID = 2**63 - 1  # BIGINT
+
+# Every date and time the API accepts lies in these years:
+# a sentinel like 9999-12-31 would overflow the first day added to it.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2999, 12, 31)
+_DATE_RANGE_MESSAGE = f"must be between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}"
+
+
+def _within_calendar(value) -> None:
+    day = value.date() if isinstance(value, dt.datetime) else value
+    if isinstance(day, dt.date) and not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ma.ValidationError(_DATE_RANGE_MESSAGE)
 
 
 def _has_nul(value) -> bool:
@@ -58,10 +69,16 @@ def _has_nul(value) -> bool:
 
 class Schema(ma.Schema):
     """Base schema: unknown fields in a request body are an error (422), not ignored;
-    NUL characters are refused (no database stores them in text)."""
+    NUL characters are refused (no database stores them in text); dates and times
+    outside EARLIEST_DATE..LATEST_DATE are refused (422), in bodies and query strings."""
 
     class Meta:
         unknown = ma.RAISE
+
+    def on_bind_field(self, field_name, field_obj):
+        super().on_bind_field(field_name, field_obj)
+        if isinstance(field_obj, (ma.fields.Date, ma.fields.DateTime)) and _within_calendar not in field_obj.validators:
+            field_obj.validators.append(_within_calendar)
 
     @ma.pre_load(pass_collection=True)
     def _refuse_nul(self, data, **kwargs):
@@ -126,6 +143,12 @@ class ErrorSchema(Schema):
 
 class ArgumentsParser(FlaskParser):
     def _raw_load_json(self, req):
+        if not is_json_request(req) and req.get_data(cache=True):
+            # A body the route would read as JSON, sent as text/plain (or form, or no
+            # type): 415, not a 422 about missing fields. Bodyless requests are fine.
+            raise UnsupportedMediaType(
+                f"send the body as application/json, not {req.mimetype or 'without a Content-Type'}"
+            )
         try:
             return super()._raw_load_json(req)
         except RecursionError:  # absurdly nested JSON: 400 like any unreadable body
@@ -168,14 +191,31 @@ def wants_csv() -> bool:
     return request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"
 
 
+# OWASP CSV injection: a cell a spreadsheet could read as a formula starts with one of
+# these (TAB, CR and LF too), possibly after leading whitespace.
+_FORMULA_STARTS = frozenset("=+-@\t\r\n")
+
+
+def csv_safe(value):
+    """A cell that no spreadsheet runs as a formula: text starting with = + - @, TAB,
+    CR or LF (or with = + - @ after leading whitespace) gets a leading single quote.
+    Numbers, and other text, are left as they are."""
+    if not isinstance(value, str) or not value:
+        return value
+    if value[0] in _FORMULA_STARTS or value.lstrip()[:1] in _FORMULA_STARTS:
+        return f"'{value}"
+    return value
+
+
 def csv_response(rows: list[dict], columns: list[str], filename: str) -> Response:
-    """Rows as a CSV download (statements and reports). Money stays in integer cents."""
+    """Rows as a CSV download (statements and reports), every cell through csv_safe
+    (names come from users). Money stays in integer cents. The one CSV writer: every
+    CSV export goes through here."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        # A spreadsheet must not run a cell as a formula (names come from users).
-        writer.writerow({k: (f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v) for k, v in row.items()})
+        writer.writerow({k: csv_safe(v) for k, v in row.items()})
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
@@ -224,6 +264,10 @@ class GpoApi(Api):
             message = "the request is not valid: see errors" if data.get("messages") else error.description
         response = jsonify(error_body(error.code, message, data.get("messages")))
         response.status_code = error.code
+        # werkzeug's own headers for the error: `Allow` on a 405, for example.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
         for name, value in (data.get("headers") or {}).items():
             response.headers[name] = value
         return response

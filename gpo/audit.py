@@ -102,8 +102,49 @@ def record(
     return event_row
 
 
+# Who may see an event about an object: whoever may read that kind of object (the
+# object's own read action). Kinds not listed here (and events about no object) are
+# seen by the MSO's admins only.
+READ_ACTIONS: dict[str, str] = {
+    "practices": "practice.read",
+    "vendors": "vendor.read",
+    "locations": "location.list",
+    "providers": "provider.list",
+    "users": "user.list",
+    "api_keys": "api_key.list",
+    "products": "product.read",
+    "catalog_imports": "catalog_import.read",
+    "contracts": "contract.read",
+    "contract_proposals": "contract.thread",
+    "cycles": "cycle.read",
+    "orders": "order.read",
+    "purchase_orders": "purchase_order.read",
+    "fee_schedules": "fee_schedule.read",
+    "invoices": "invoice.read",
+    "billing_runs": "billing_run.read",
+    "rebates": "rebate.read",
+    "insurance_programs": "insurance_program.read",
+    "insurance_enrollments": "enrollment.read",
+    "staff_members": "staff.read",
+    "shift_requests": "shift_request.read",
+    "staff_assignments": "assignment.read",
+    "staffing_cost_runs": "cost_run.read",
+}
+
+
+def readable_object_types(principal: Principal) -> list[str]:
+    """The kinds of object whose audit events the principal's roles may read."""
+    from gpo.auth import policy
+
+    return sorted(kind for kind, action in READ_ACTIONS.items() if policy.may(principal, action))
+
+
 def list_events(principal: Principal, filters: dict, page: int, page_size: int):
-    """Audit events, newest first: MSO admins see all, an organization's admin its own."""
+    """Audit events, newest first. The MSO's admins (the platform's auditors) see all.
+    Anyone else sees an event only when it is about their own organization's data
+    (tenancy: what each object's visibility rule grants its own organization) and
+    their roles may read that kind of object: a vendor admin sees no rebate's event,
+    as it gets 403 on the rebate itself."""
     from sqlalchemy import select
 
     from gpo.auth import policy
@@ -111,6 +152,8 @@ def list_events(principal: Principal, filters: dict, page: int, page_size: int):
 
     policy.authorize(principal, "audit.list")
     stmt = policy.scope(principal, select(AuditEvent), AuditEvent.organization_id)
+    if not (principal.is_mso and "mso_admin" in principal.roles):
+        stmt = stmt.where(AuditEvent.object_type.in_(readable_object_types(principal)))
     for field in ("object_type", "object_id", "actor_user_id", "action", "organization_id"):
         if filters.get(field) is not None:
             stmt = stmt.where(getattr(AuditEvent, field) == filters[field])

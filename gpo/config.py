@@ -4,14 +4,19 @@ Every variable is listed in README.md ("Production configuration").
 """
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 
-# The embedded default's secret: fine on a laptop, refused in production.
+# The embedded default's secrets: fine on a laptop, refused in production, warned
+# about anywhere else (they are published in this repository).
 DEFAULT_SECRET_KEY = "embedded-default-secret-change-me"
+DEFAULT_WEBHOOK_SECRET = "whsec_localstripe"
+
+log = logging.getLogger("gpo.config")
 
 
 class ConfigError(RuntimeError):
@@ -42,7 +47,7 @@ def from_environment() -> dict:
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         "STRIPE_API_KEY": os.environ.get("STRIPE_API_KEY", "sk_test_localstripe"),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8420"),
-        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_localstripe"),
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", DEFAULT_WEBHOOK_SECRET),
         # Invoices are due this many days after they are issued (net 30).
         "INVOICE_NET_DAYS": _int("INVOICE_NET_DAYS", 30),
         # Hours after a failed payment attempt before the next one (attempt 2, attempt 3).
@@ -78,6 +83,23 @@ def check(config: dict) -> None:
             )
         if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
             raise ConfigError("GPO_ENV=production needs DATABASE_URL pointing at PostgreSQL")
-        if config["STRIPE_WEBHOOK_SECRET"] == "whsec_localstripe" or config["STRIPE_API_KEY"] == "sk_test_localstripe":
+        if config["STRIPE_WEBHOOK_SECRET"] == DEFAULT_WEBHOOK_SECRET or config["STRIPE_API_KEY"] == "sk_test_localstripe":
             raise ConfigError("GPO_ENV=production needs STRIPE_API_KEY and STRIPE_WEBHOOK_SECRET from Stripe "
                               "(and STRIPE_API_BASE empty)")
+
+
+def warn_about_published_defaults(config: dict) -> list[str]:
+    """Outside GPO_ENV=production (a plain `gunicorn wsgi:app`, say) the app starts
+    with the published default secrets; say so loudly at start-up. Returns the names."""
+    published = [name for name, default in (("SECRET_KEY", DEFAULT_SECRET_KEY),
+                                            ("STRIPE_WEBHOOK_SECRET", DEFAULT_WEBHOOK_SECRET))
+                 if config.get(name) == default]
+    if published:
+        log.warning(
+            "INSECURE: %s %s the published default from gpo/config.py: anyone can forge %s. "
+            "Fine on a laptop; anywhere else set %s (and GPO_ENV=production, which refuses the defaults).",
+            " and ".join(published), "is" if len(published) == 1 else "are",
+            " and ".join({"SECRET_KEY": "access tokens", "STRIPE_WEBHOOK_SECRET": "Stripe webhooks (payments)"}[n]
+                         for n in published),
+            " and ".join(published))
+    return published

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
-from decimal import Decimal
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Annotated, Any, Callable
 
 from flask_sqlalchemy import SQLAlchemy
@@ -274,7 +274,7 @@ def line_cents_sql(price_column, quantity_column):
 def discounted_price_sql(list_price_column, discount_percent_column):
     """SQL for round_half_up(list_price * (1 - discount/100), 4): the set-based twin of
     gpo.money.unit_price_at_discount (both columns ExactDecimal with 4 places)."""
-    from sqlalchemy import cast, type_coerce
+    from sqlalchemy import type_coerce
 
     if db.engine.dialect.name == "sqlite":  # both in 1/10000ths: price * (1000000 - d) / 1000000
         price = type_coerce(list_price_column, BigInteger())

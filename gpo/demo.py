@@ -85,7 +85,8 @@ def seed_accounts() -> list[str]:
         lines.append(_user(practice, f"dr.{last.lower()}@{slug}.example", f"Dr. {first} {last}", ["practice_physician"]))
         loc_name, line1, city, state, zip_code = spec["location"]
         if not db.session.scalars(select(Location).where(Location.practice_id == practice.id)).first():
-            db.session.add(Location(practice_id=practice.id, name=loc_name, line1=line1, city=city, state=state, postal_code=zip_code))
+            db.session.add(Location(practice_id=practice.id, name=loc_name, line1=line1, city=city, state=state,
+                                    postal_code=zip_code))
         for first, last, npi9, specialty in spec["providers"]:
             npi = npi_with_check_digit(npi9)
             exists = db.session.scalars(
@@ -122,7 +123,8 @@ ACME_CATALOG = [
     ("SYR-3ML", "Syringe 3 mL luer lock, box of 100", "supplies", "18.5000", "Becton", "BD-309657", True, 1, 1),
     ("GAU-4X4", "Gauze sponges 4x4, sleeve of 200", "supplies", "7.2500", "Acme", "AC-G44", False, 2, 2),
     ("TBL-EXAM-626", "Power exam table 626", "equipment", "6450.0000", "Midmark", "626-001", True, 1, 1),
-    ("OTO-WALL", "Wall diagnostic set (otoscope, ophthalmoscope)", "equipment", "1189.0000", "Welch Allyn", "767-EXAM", True, 1, 1),
+    ("OTO-WALL", "Wall diagnostic set (otoscope, ophthalmoscope)", "equipment", "1189.0000", "Welch Allyn", "767-EXAM",
+     True, 1, 1),
     ("STOOL-PNEU", "Pneumatic exam stool", "equipment", "329.0000", "Midmark", "270-001", False, 1, 1),
     ("SCALE-DIG", "Digital physician scale", "equipment", "899.0000", "Detecto", "6855DHR", False, 1, 1),
 ]
@@ -165,7 +167,7 @@ def seed_catalog() -> list[str]:
         if not has_products:
             principal = Principal(kind="system", organization_id=vendor.id, org_type="vendor",
                                   roles=frozenset({API_KEY_ROLE}), label=f"demo data for {vendor_name}")
-            body = {"mode": "upsert", "products": [dict(zip(fields, row)) for row in catalog]}
+            body = {"mode": "upsert", "products": [dict(zip(fields, row, strict=True)) for row in catalog]}
             accepted = start_import(principal, vendor.id, None, json.dumps(body).encode(), "json")
             _wait_until_done(f"catalog import {accepted.id}",
                              select(CatalogImport.status).where(CatalogImport.id == accepted.id), ("finished", "failed"))
@@ -213,7 +215,8 @@ def seed_contracts() -> list[str]:
                 "proposal": {"admin_fee_percent": Decimal("2.0"), "notes": "opening offer", "tiers": [
                     {"min_volume": 0, "discount_percent": Decimal("0")},
                     {"min_volume": 100, "discount_percent": Decimal("8"), "item_prices": {}},
-                    {"min_volume": 250, "discount_percent": Decimal("12.5"), "item_prices": {int(k): Decimal(v) for k, v in fixed.items()}},
+                    {"min_volume": 250, "discount_percent": Decimal("12.5"),
+                     "item_prices": {int(k): Decimal(v) for k, v in fixed.items()}},
                 ]},
             })
             vendor_side = _principal_of(vendor_email)
@@ -221,7 +224,8 @@ def seed_contracts() -> list[str]:
                 "admin_fee_percent": Decimal("2.0"), "notes": "we can do 7.5% from 120 units", "tiers": [
                     {"min_volume": 0, "discount_percent": Decimal("0")},
                     {"min_volume": 120, "discount_percent": Decimal("7.5"), "item_prices": {}},
-                    {"min_volume": 250, "discount_percent": Decimal("12.5"), "item_prices": {int(k): Decimal(v) for k, v in fixed.items()}},
+                    {"min_volume": 250, "discount_percent": Decimal("12.5"),
+                     "item_prices": {int(k): Decimal(v) for k, v in fixed.items()}},
                 ]})
             if agree:
                 contracts.accept(procurement, opened["id"], 2)
@@ -447,7 +451,8 @@ def seed_staffing() -> list[str]:
             ("Riverbend Pediatrics", "Mia Chen", "dr.diaz@riverbend.example", False),
             ("Riverbend Pediatrics", "Eli Park", "admin@riverbend.example", False),
         ]
-        for day, (practice_name, person_name, accepted_by, short) in zip(_weekdays(last_month_start + dt.timedelta(days=7), 5), history):
+        for day, (practice_name, person_name, accepted_by, short) in zip(
+                _weekdays(last_month_start + dt.timedelta(days=7), 5), history, strict=True):
             practice, person = practices[practice_name], staff[person_name]
             location = db.session.scalars(select(Location).where(Location.practice_id == practice.id)).first()
             starts, ends = _local(day, 9, zone), _local(day, 17, zone)

@@ -21,8 +21,8 @@ from sqlalchemy import JSON, String, Text, UniqueConstraint, delete, select, upd
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gpo.db import CreatedAtMixin, IdPK, UTCDateTime, db, deferred_commit, run_after_commit_callbacks, utcnow
 from gpo.auth.request import current_principal
+from gpo.db import CreatedAtMixin, IdPK, UTCDateTime, db, deferred_commit, run_after_commit_callbacks, utcnow
 from gpo.errors import Conflict, Invalid
 
 HEADER = "Idempotency-Key"

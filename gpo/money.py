@@ -54,7 +54,7 @@ def allocate(total_cents: int, weights: Sequence[int | Decimal], keys: Sequence)
     ints = [int(Decimal(w) * scale) for w in weights]
     total_weight = sum(ints)
     parts, remainders = [], []
-    for i, w in enumerate(ints):
+    for _i, w in enumerate(ints):
         share, remainder = divmod(total_cents * w, total_weight)
         parts.append(share)
         remainders.append(remainder)

@@ -54,7 +54,8 @@ class AuditEvents(MethodView):
     @blp.response(200, AuditEventSchema(many=True))
     @blp.paginate()
     def get(self, filters, pagination_parameters):
-        """Who changed what, newest first (MSO admin: all; an organization's admin: its own)."""
+        """Who changed what, newest first (MSO admin: all; an organization's admin: its own
+        organization's events about objects its roles may read, e.g. no rebates for a vendor)."""
         pp = pagination_parameters
         result = audit.list_events(current_principal(), filters, pp.page, pp.page_size)
         return page_of(result, pp)

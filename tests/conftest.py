@@ -69,11 +69,11 @@ def _wait_for_http(url: str, proc, what: str, timeout: float = 20.0) -> None:
             return
         except urllib.error.HTTPError:
             return  # it answers
-        except OSError:
+        except OSError as exc:
             if proc is not None and proc.poll() is not None:
-                raise RuntimeError(f"{what} exited with {proc.returncode}")
+                raise RuntimeError(f"{what} exited with {proc.returncode}") from exc
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{what} did not answer on {url}")
+                raise RuntimeError(f"{what} did not answer on {url}") from exc
             time.sleep(0.1)
 
 
@@ -152,7 +152,8 @@ def rq_worker(app, test_config):
         STRIPE_API_KEY=test_config["STRIPE_API_KEY"],
         STRIPE_WEBHOOK_SECRET=TEST_WEBHOOK_SECRET,
     )
-    log = open(ROOT / "instance" / f"test-worker-{test_config['RQ_QUEUE']}.log", "w") if (ROOT / "instance").is_dir() else subprocess.DEVNULL
+    log = (open(ROOT / "instance" / f"test-worker-{test_config['RQ_QUEUE']}.log", "w")
+           if (ROOT / "instance").is_dir() else subprocess.DEVNULL)
     proc = subprocess.Popen(
         [sys.executable, "-m", "flask", "gpo", "worker"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
     )

@@ -9,14 +9,14 @@ import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
 from gpo.accounts.models import Location, Mso, Practice, Provider, User, UserRole, Vendor
-from gpo.catalog.models import Product
-from gpo.contracts.models import Contract, ContractItem
-from gpo.orders.models import Cycle
 from gpo.auth.models import ApiKey
 from gpo.auth.passwords import hash_password
 from gpo.auth.tokens import hash_api_key, issue_access_token
+from gpo.catalog.models import Product
+from gpo.contracts.models import Contract, ContractItem
 from gpo.db import db, utcnow
 from gpo.identifiers import npi_with_check_digit
+from gpo.orders.models import Cycle
 
 PASSWORD = "test-password-123"
 _PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once

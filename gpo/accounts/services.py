@@ -24,8 +24,6 @@ from gpo.db import Paged, commit, db, flush_or_conflict, paged
 from gpo.errors import Invalid, NotFound
 from gpo.etags import require_match
 
-
-
 # --- practices ---------------------------------------------------------------------
 
 
@@ -152,8 +150,14 @@ def create_user(principal: Principal, model: type, org_id: int | None, data: dic
     return add_user(principal, org, data["email"], data["name"], data["password"], data["roles"])
 
 
+EMAIL_UNAVAILABLE = "this e-mail address cannot be used for a new user: choose another"
+
+
 def add_user(principal: Principal, org: Organization, email: str, name: str, password: str, roles) -> User:
-    """Create the user (also used by the CLI). Duplicate e-mails answer 409."""
+    """Create the user (also used by the CLI). A taken e-mail answers 409 with one
+    message, whichever organization holds it, naming neither the address nor its
+    owner: e-mails are unique across tenants (they sign in), and an admin must not
+    learn who another tenant's users are."""
     user = User(
         organization_id=org.id,
         email=email.strip().lower(),
@@ -162,7 +166,7 @@ def add_user(principal: Principal, org: Organization, email: str, name: str, pas
         role_rows=[UserRole(role=r) for r in sorted(set(roles))],
     )
     db.session.add(user)
-    flush_or_conflict(f"a user with e-mail {user.email} already exists")
+    flush_or_conflict(EMAIL_UNAVAILABLE)
     audit.record(principal, "user.create", user, details={"email": user.email, "roles": user.roles})
     commit()
     return user

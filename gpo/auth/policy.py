@@ -138,6 +138,34 @@ def noun(model: type) -> str:
     return getattr(model, "__noun__", model.__name__.lower())
 
 
+# How a 403 names an action: "your role may not list API keys". Each action reads as
+# "<verb> <the noun's plural>" unless it has its own phrase here.
+_PLURALS = {
+    "api_key": "API keys", "staff": "the staff pool", "disclosure": "admin-fee disclosures",
+    "audit": "audit events",
+}
+_PHRASES = {
+    "practice.change_status": "change the status of practices",
+    "vendor.change_kind": "change the kind of vendors",
+    "product.mark_clinical": "mark products clinical",
+    "contract.thread": "read the negotiation thread of contracts",
+    "fee_schedule.read_default": "see the MSO's default fee schedule",
+    "invoice.credit": "issue credit notes on invoices",
+    "shift_request.assign": "assign staff to shift requests",
+    "cycle.manage": "manage purchasing cycles",
+}
+_VERBS = {"read": "see"}
+
+
+def action_phrase(action: str) -> str:
+    """An action as English words: "api_key.list" -> "list API keys"."""
+    if action in _PHRASES:
+        return _PHRASES[action]
+    noun, verb = action.split(".", 1)
+    plural = _PLURALS.get(noun) or noun.replace("_", " ") + ("" if noun.endswith("s") else "s")
+    return f"{_VERBS.get(verb, verb.replace('_', ' '))} {plural}"
+
+
 def may(principal: Principal, action: str) -> bool:
     return bool(principal.roles & ACTIONS[action])
 
@@ -148,7 +176,7 @@ def authorize(principal: Principal, action: str, obj=None) -> None:
     if obj is not None and not can_see(principal, obj):
         raise NotFound(f"{noun(type(obj))} {obj.id} not found")
     if not may(principal, action):
-        raise Forbidden(f"your role may not {action.replace('.', ' ').replace('_', ' ')}")
+        raise Forbidden(f"your role may not {action_phrase(action)}")
 
 
 def load(principal: Principal, model: type, ident: int, action: str, *, for_update=False):

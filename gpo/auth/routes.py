@@ -4,10 +4,17 @@ from __future__ import annotations
 from flask import current_app, request
 from flask.views import MethodView
 
+from gpo.api import Blueprint, page_of
 from gpo.auth import services
 from gpo.auth.request import current_principal, public
-from gpo.auth.schemas import ApiKeyCreatedSchema, ApiKeyCreateSchema, ApiKeySchema, LoginSchema, MeSchema, TokenSchema
-from gpo.api import Blueprint, page_of
+from gpo.auth.schemas import (
+    ApiKeyCreatedSchema,
+    ApiKeyCreateSchema,
+    ApiKeySchema,
+    LoginSchema,
+    MeSchema,
+    TokenSchema,
+)
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Sign in, who am I, vendor API keys")
 

@@ -7,7 +7,8 @@ from gpo.api import Schema
 
 
 class LoginSchema(Schema):
-    email = fields.String(required=True, validate=validate.Length(min=1, max=254), metadata={"example": "admin@summit-mso.example"})
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254),
+                          metadata={"example": "admin@summit-mso.example"})
     password = fields.String(required=True, validate=validate.Length(min=1, max=200), metadata={"example": "demo-password"})
 
 

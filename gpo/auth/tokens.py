@@ -10,6 +10,7 @@ import jwt
 
 API_KEY_PREFIX = "gpo_"
 _ALGORITHM = "HS256"
+_MAX_USER_ID = 2**63 - 1  # BIGINT
 
 
 class InvalidToken(Exception):
@@ -37,9 +38,13 @@ def read_access_token(token: str, secret: str) -> int:
         raise InvalidToken("the access token has expired: log in again") from exc
     except jwt.PyJWTError as exc:
         raise InvalidToken("the access token is not valid") from exc
-    if claims.get("typ") != "access" or not str(claims["sub"]).isdigit():
+    sub = claims["sub"]
+    # ASCII digits only ("\u0663".isdigit() is true and int() reads it as 3), and an id
+    # that fits the database's BIGINT (a longer one would crash the user lookup).
+    if (claims.get("typ") != "access" or not isinstance(sub, str) or not (sub.isascii() and sub.isdigit())
+            or not 1 <= int(sub) <= _MAX_USER_ID):
         raise InvalidToken("the access token is not valid")
-    return int(claims["sub"])
+    return int(sub)
 
 
 def new_api_key() -> str:

@@ -13,6 +13,7 @@ answered.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import secrets
 
@@ -221,7 +222,8 @@ def collect(attempt_id: int) -> dict:
         commit()
         return {"status": attempt.status}
     attempt.status = "processing"
-    key, customer, method, amount = attempt.idempotency_key, profile.stripe_customer_id, profile.stripe_payment_method_id, attempt.amount_cents
+    key, customer, method, amount = (attempt.idempotency_key, profile.stripe_customer_id,
+                                     profile.stripe_payment_method_id, attempt.amount_cents)
     commit()  # no transaction stays open while Stripe answers
 
     client = stripe_client()
@@ -342,14 +344,52 @@ class BadSignature(DomainError):
     status_code = 400
 
 
+_PAYMENT_INTENT_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled")
+
+
+def _check_event_shape(payload: bytes) -> None:
+    """A signed body is still refused (400) unless it is a Stripe event we can read: a
+    JSON object with a string `id` and `type` and a `data.object` object (for the
+    payment intent events we act on: its string `id` and `status`)."""
+
+    def refuse(what: str):
+        raise DomainError(f"the signed body is not a Stripe event: {what}", status_code=400)
+
+    try:
+        event = json.loads(payload)
+    except (ValueError, RecursionError):
+        refuse("not JSON")
+    if not isinstance(event, dict):
+        refuse("not a JSON object")
+    for field in ("id", "type"):
+        if not isinstance(event.get(field), str) or not 1 <= len(event[field]) <= 64:
+            refuse(f"`{field}` must be a string of 1 to 64 characters")
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        refuse("`data.object` must be an object")
+    if event["type"] in _PAYMENT_INTENT_EVENTS:
+        intent = data["object"]
+        if not isinstance(intent.get("id"), str) or not isinstance(intent.get("status"), str):
+            refuse("a payment intent needs a string `id` and `status`")
+        for field in ("metadata", "last_payment_error"):
+            if intent.get(field) is not None and not isinstance(intent[field], dict):
+                refuse(f"`{field}` must be an object")
+        error = intent.get("last_payment_error") or {}
+        if any(error.get(k) is not None and not isinstance(error[k], str) for k in ("code", "message")):
+            refuse("`last_payment_error` code and message must be strings")
+
+
 def handle_webhook(payload: bytes, signature: str | None) -> dict:
     """Verify the signature on the raw body, then process each event id once: the event
     row and its effect commit together, so a duplicate delivery finds the row and
     changes nothing."""
+    secret = current_app.config["STRIPE_WEBHOOK_SECRET"]
     try:
-        event = stripe.Webhook.construct_event(payload, signature, current_app.config["STRIPE_WEBHOOK_SECRET"])
+        stripe.WebhookSignature.verify_header(payload, signature, secret, stripe.Webhook.DEFAULT_TOLERANCE)
     except (ValueError, stripe.SignatureVerificationError) as exc:
         raise BadSignature(f"the Stripe signature does not match this body: {exc}") from exc
+    _check_event_shape(payload)
+    event = stripe.Webhook.construct_event(payload, signature, secret)
     db.session.add(StripeEvent(id=event.id, type=event.type, received_at=utcnow()))
     try:
         with db.session.begin_nested():
@@ -358,7 +398,7 @@ def handle_webhook(payload: bytes, signature: str | None) -> dict:
         db.session.rollback()
         return {"received": True, "duplicate": True, "event_id": event.id}
     effect = "ignored"
-    if event.type in ("payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled"):
+    if event.type in _PAYMENT_INTENT_EVENTS:
         intent = event.data.object
         attempt_id = db.session.scalar(select(PaymentAttempt.id).where(
             PaymentAttempt.stripe_payment_intent_id == intent.id))

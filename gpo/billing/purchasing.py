@@ -20,7 +20,6 @@ from gpo.orders.close import CLOSE_HOOKS
 from gpo.orders.models import Cycle, Order, OrderLine, PurchaseOrder
 from gpo.orders.services import ACKNOWLEDGE_HOOKS, _pooled_into
 
-
 SERVICE_FEE = "MSO service fee"
 
 

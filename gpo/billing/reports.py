@@ -84,7 +84,8 @@ def admin_fee_shares(start: dt.date, end: dt.date) -> list[dict]:
         practice_ids = sorted(p for p, cents in sales.items() if cents > 0)
         if not practice_ids:
             continue
-        for practice_id, share in zip(practice_ids, allocate(fee, [sales[p] for p in practice_ids], practice_ids)):
+        for practice_id, share in zip(practice_ids, allocate(fee, [sales[p] for p in practice_ids], practice_ids),
+                                      strict=True):
             shares.append({"cycle_id": cycle_id, "contract": contract, "practice_id": practice_id,
                            "sales_cents": sales[practice_id], "admin_fee_cents": share})
     return shares

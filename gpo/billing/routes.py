@@ -13,16 +13,17 @@ from gpo.billing.schemas import (
     BillingRunSchema,
     CreditNoteInSchema,
     CreditsSchema,
+    DefaultFeeScheduleUpdateSchema,
     DisclosureQuerySchema,
     DisclosureSchema,
     FeeScheduleSchema,
-    FeeScheduleUpdateSchema,
     InvoiceQuerySchema,
     InvoiceSchema,
     PaymentAttemptSchema,
     PaymentMethodInSchema,
     PaymentMethodSchema,
     PeriodQuerySchema,
+    PracticeFeeScheduleUpdateSchema,
     RebateCreateSchema,
     RebateSchema,
     SavingsQuerySchema,
@@ -31,6 +32,7 @@ from gpo.billing.schemas import (
     VoidSchema,
     WebhookAnswerSchema,
 )
+from gpo.errors import Invalid
 from gpo.idempotency import idempotent
 
 blp = Blueprint("billing", __name__, url_prefix="/api/v1", description="Invoices, fees, rebates, credits, statements, payments")
@@ -131,10 +133,10 @@ class DefaultFeeSchedule(MethodView):
         """The MSO's default fees."""
         return invoices.get_fee_schedule(current_principal(), None)
 
-    @blp.arguments(FeeScheduleUpdateSchema)
+    @blp.arguments(DefaultFeeScheduleUpdateSchema)
     @blp.response(200, FeeScheduleSchema)
     def put(self, data):
-        """Set the MSO's default fees (MSO finance); every field is required."""
+        """Set the MSO's default fees (MSO finance); every field is required, none null."""
         return invoices.put_fee_schedule(current_principal(), None, data)
 
 
@@ -145,11 +147,16 @@ class PracticeFeeSchedule(MethodView):
         """The practice's fees in effect: its overrides, else the MSO default."""
         return invoices.get_fee_schedule(current_principal(), practice_id)
 
-    @blp.arguments(FeeScheduleUpdateSchema)
+    @blp.arguments(PracticeFeeScheduleUpdateSchema, description="The practice's overrides: every field is optional; a null "
+                   "or absent field inherits the MSO default, so `{}` inherits every default. The body itself "
+                   "(a JSON object) is required.")
     @blp.response(200, FeeScheduleSchema)
     def put(self, data, practice_id):
         """Set the practice's overrides (MSO finance); a null or absent field inherits the
-        default. Invoices drafted later use them."""
+        default (`{}`: every default). Invoices drafted later use them."""
+        if not request.get_data(cache=True).strip():
+            raise Invalid("send the overrides as a JSON object: {} inherits every default",
+                          {"json": {"_schema": ["a JSON object is required"]}})
         return invoices.put_fee_schedule(current_principal(), practice_id, data)
 
 
@@ -211,7 +218,8 @@ STATEMENT_COLUMNS = ["cycle_id", "cycle_name", "closed_on", "contract_id", "cont
 class VendorStatements(MethodView):
     @blp.arguments(PeriodQuerySchema, location="query")
     @blp.response(200, VendorStatementSchema)
-    @blp.doc(**csv_doc(VendorStatementSchema, ",".join(STATEMENT_COLUMNS) + "\r\n7,December 2026,2026-12-16,1,Exam room supplies,1250000,2.0000,25000\r\n"))
+    @blp.doc(**csv_doc(VendorStatementSchema, ",".join(STATEMENT_COLUMNS)
+                       + "\r\n7,December 2026,2026-12-16,1,Exam room supplies,1250000,2.0000,25000\r\n"))
     def get(self, query, vendor_id):
         """Sales and the admin fee owed per contract and cycle closed in the period (the
         vendor, MSO). `Accept: text/csv` for a spreadsheet."""
@@ -245,7 +253,8 @@ DISCLOSURE_COLUMNS = ["practice_id", "practice_name", "vendor_id", "vendor_name"
 class AdminFeeDisclosure(MethodView):
     @blp.arguments(DisclosureQuerySchema, location="query")
     @blp.response(200, DisclosureSchema)
-    @blp.doc(**csv_doc(DisclosureSchema, ",".join(DISCLOSURE_COLUMNS) + "\r\n3,Lakeside Family Medicine,5,Acme Medical Supply,84210,1684\r\n"))
+    @blp.doc(**csv_doc(DisclosureSchema, ",".join(DISCLOSURE_COLUMNS)
+                       + "\r\n3,Lakeside Family Medicine,5,Acme Medical Supply,84210,1684\r\n"))
     def get(self, query):
         """The yearly disclosure: per vendor, the admin fees the vendor paid the MSO on
         this practice's purchases (its share of each vendor statement, so the shares add

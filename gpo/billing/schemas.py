@@ -21,7 +21,7 @@ def Percent(**kwargs):  # noqa: N802 - a field factory
     return DecimalString(validate=_percent, **kwargs)
 
 
-class FeeScheduleUpdateSchema(Schema):
+class PracticeFeeScheduleUpdateSchema(Schema):
     service_fee_percent = Percent(allow_none=True,
                                   metadata={"example": "2.5", "description": "of a purchasing invoice's goods"})
     monthly_membership_cents = WholeNumber(allow_none=True, validate=validate.Range(min=0, max=MAX_CENTS),
@@ -40,6 +40,17 @@ class FeeScheduleSchema(Schema):
     pmpm_cents = fields.Integer(required=True, metadata={"example": 2500, "description": "per provider active in the month"})
     overridden = fields.List(fields.String(), required=True, metadata={
         "example": ["pmpm_cents"], "description": "a practice's fields set on it; the others inherit the MSO default"})
+
+
+class DefaultFeeScheduleUpdateSchema(Schema):
+    """The MSO default: every fee, none null (nothing to inherit from)."""
+
+    service_fee_percent = Percent(required=True, metadata={"example": "2.5",
+                                                           "description": "of a purchasing invoice's goods"})
+    monthly_membership_cents = WholeNumber(required=True, validate=validate.Range(min=0, max=MAX_CENTS),
+                                           metadata={"example": 15000})
+    pmpm_cents = WholeNumber(required=True, validate=validate.Range(min=0, max=MAX_CENTS),
+                             metadata={"example": 2500, "description": "per provider active in the month"})
 
 
 class InvoiceLineSchema(Schema):
@@ -247,7 +258,7 @@ class SavingsQuerySchema(PeriodQuerySchema):
 
 
 class DisclosureQuerySchema(Schema):
-    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100), metadata={"example": 2026})
+    year = WholeNumber(required=True, validate=validate.Range(min=2000, max=2100), metadata={"example": 2026})
     practice_id = Id()
 
 

@@ -12,7 +12,15 @@ from gpo.accounts.models import Practice, Provider
 from gpo.auth import policy
 from gpo.auth.principal import SYSTEM, Principal
 from gpo.billing.invoices import _dollars, draft_invoice, effective_fees
-from gpo.billing.models import FINALIZED_STATUSES, BillingRun, Credit, Invoice, InvoiceLine, Rebate, RebateAllocation
+from gpo.billing.models import (
+    FINALIZED_STATUSES,
+    BillingRun,
+    Credit,
+    Invoice,
+    InvoiceLine,
+    Rebate,
+    RebateAllocation,
+)
 from gpo.contracts.models import Contract
 from gpo.db import commit, db, flush_or_conflict, lock_row, utcnow
 from gpo.errors import Invalid, NotFound
@@ -65,7 +73,7 @@ def record_rebate(principal: Principal, data: dict) -> Rebate:
     flush_or_conflict(f"a rebate for contract {contract.id} from {data['period_start']} to {data['period_end']} "
                       "is already recorded")
     period = f"{data['period_start']}..{data['period_end']}"
-    for practice_id, share in zip(practice_ids, shares):
+    for practice_id, share in zip(practice_ids, shares, strict=True):
         credit = None
         if share > 0:
             credit = Credit(practice_id=practice_id, source="rebate", rebate_id=rebate.id, amount_cents=share,

@@ -108,7 +108,7 @@ def _csv_row(header: list[str], cells: list[str], line: int) -> dict:
     row: dict = {"_line": line}
     if len(cells) != len(header):
         row["_shape_error"] = f"expected {len(header)} cells, found {len(cells)}"
-    for name, value in zip(header, cells):
+    for name, value in zip(header, cells, strict=False):  # a short or long row is reported as _shape_error
         value = value.strip()
         if value == "" and name in CSV_OPTIONAL:
             continue  # empty optional cell: the default, or the current value on update

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from marshmallow import ValidationError, fields, validate, validates
+from marshmallow import ValidationError, fields, validate
 
 from gpo.accounts.schemas import CREATED_AT
 from gpo.api import Id, Price, Schema, WholeNumber
@@ -61,7 +61,8 @@ class ProductSchema(Schema):
     sku = fields.String(required=True, metadata={"example": "GLV-NIT-M"})
     name = fields.String(required=True, metadata={"example": "Nitrile exam gloves, medium, box of 100"})
     description = fields.String(required=True, metadata={"example": "Powder-free, latex-free."})
-    category = fields.String(required=True, metadata={"example": "supplies", "description": "equipment, it, supplies or services"})
+    category = fields.String(required=True,
+                             metadata={"example": "supplies", "description": "equipment, it, supplies or services"})
     manufacturer = fields.String(required=True, metadata={"example": "Acme"})
     manufacturer_part_number = fields.String(required=True, metadata={"example": "AC-100M"})
     gtin = fields.String(required=True, allow_none=True, metadata={"example": "00012345678905"})

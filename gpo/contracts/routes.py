@@ -12,8 +12,8 @@ from gpo.contracts.schemas import (
     ContractQuerySchema,
     ContractSchema,
     ProposalSchema,
-    TermsSchema,
     TerminateSchema,
+    TermsSchema,
 )
 from gpo.idempotency import idempotent
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from gpo.api import DecimalString, Id, MAX_ID, Price, Schema
+from gpo.api import MAX_ID, DecimalString, Id, Price, Schema
 from gpo.catalog.models import CATEGORIES
 from gpo.contracts.models import BASES
 
@@ -49,7 +49,8 @@ class TermsSchema(Schema):
 
 class ContractCreateSchema(Schema):
     vendor_id = Id(required=True, metadata={"example": 7})
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200), metadata={"example": "Exam room supplies 2027"})
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                          metadata={"example": "Exam room supplies 2027"})
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES), metadata={"example": "supplies"})
     basis = fields.String(required=True, validate=validate.OneOf(BASES), metadata={"example": "units"})
     starts_on = fields.Date(required=True, metadata={"example": "2027-01-01"})
@@ -72,7 +73,8 @@ class ContractSchema(Schema):
     basis = fields.String(required=True, metadata={"example": "units", "description": "units or spend"})
     starts_on = fields.Date(required=True, metadata={"example": "2027-01-01"})
     ends_on = fields.Date(required=True, metadata={"example": "2027-12-31"})
-    status = fields.String(required=True, metadata={"example": "active", "description": " -> ".join(CONTRACT_STATUSES[:4]) + " or terminated"})
+    status = fields.String(required=True, metadata={"example": "active",
+                                                    "description": " -> ".join(CONTRACT_STATUSES[:4]) + " or terminated"})
     items = fields.List(fields.Integer(), required=True, metadata={"example": [101, 102, 103]})
     tiers = fields.List(fields.Nested(TierSchema), required=True, allow_none=True,
                         metadata={"description": "the agreed tiers (null before acceptance)"})

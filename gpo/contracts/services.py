@@ -12,7 +12,8 @@ from gpo.accounts.models import Vendor
 from gpo.auth import policy
 from gpo.auth.principal import Principal
 from gpo.catalog.models import Product
-from gpo.contracts import rules, tiers as tier_rules
+from gpo.contracts import rules
+from gpo.contracts import tiers as tier_rules
 from gpo.contracts.models import Contract, ContractItem, Proposal
 from gpo.db import Paged, commit, db, paged, utcnow
 from gpo.errors import Conflict, Forbidden, Invalid, NotFound

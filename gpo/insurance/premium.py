@@ -158,8 +158,10 @@ def installment_schedule(period_start: dt.date, period_end: dt.date, installment
     parts add up to the premium exactly (a leftover cent goes to the earliest)."""
     dates = installment_dates(period_start, period_end, installments)
     ends = dates[1:] + [period_end + dt.timedelta(days=1)]
-    due = [max(d, effective_on) for d, end in zip(dates, ends) if end > effective_on]
+    # strict=False: with no dates (a period ending before it starts) `ends` still holds one
+    # date, and the ValueError below, not zip's, is the answer.
+    due = [max(d, effective_on) for d, end in zip(dates, ends, strict=False) if end > effective_on]
     if not due:
         raise ValueError("coverage starts after the period ends")
     parts = allocate(premium_cents, [1] * len(due), list(range(len(due))))
-    return list(zip(due, parts))
+    return list(zip(due, parts, strict=True))

@@ -16,12 +16,12 @@ def _ascending(rows: list[dict], key: str, errors: list[str], *, first: int | No
     minimums = [row[key] for row in rows]
     if first is not None and (not minimums or minimums[0] != first):
         errors.append(f"the first must have {key} {first}")
-    if any(b <= a for a, b in zip(minimums, minimums[1:])):
+    if any(b <= a for a, b in zip(minimums, minimums[1:], strict=False)):
         errors.append(f"{key} must strictly increase")
     percents = [row["percent"] for row in rows]
     if any(not Decimal(0) <= p < Decimal(100) for p in percents):
         errors.append("percent must be at least 0 and below 100")
-    if any(b < a for a, b in zip(percents, percents[1:])):
+    if any(b < a for a, b in zip(percents, percents[1:], strict=False)):
         errors.append("percent must never decrease as the minimum rises")
 
 
@@ -60,7 +60,7 @@ def validate_program(data: dict) -> None:
     steps = data["step_factors"]
     if any(not Decimal(0) < f <= Decimal(1) for f in steps):
         problem("step_factors", "each factor must be above 0 and at most 1")
-    if any(b < a for a, b in zip(steps, steps[1:])):
+    if any(b < a for a, b in zip(steps, steps[1:], strict=False)):
         problem("step_factors", "factors must never decrease from one claims-made year to the next")
 
     for field, key, first in (("claims_free_credits", "min_years", None),

@@ -216,7 +216,8 @@ def enroll(principal: Principal, program_id: int, data: dict) -> dict:
         raise Invalid.of_field("provider_id", f"specialty {provider.specialty!r} of provider {provider.id} has no class "
                        f"in this program (classes exist for: {', '.join(sorted(program.specialty_classes))})")
     if data["limits"] not in program.limits_options:
-        raise Invalid.of_field("limits", f"limits {data['limits']!r} are not offered (offered: {', '.join(program.limits_options)})")
+        raise Invalid.of_field("limits", f"limits {data['limits']!r} are not offered "
+                                         f"(offered: {', '.join(program.limits_options)})")
     if data["installments"] not in program.installment_options:
         raise Invalid.of_field("installments", "installments must be one of "
                        + ", ".join(str(n) for n in program.installment_options))

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from decimal import Decimal
 from typing import Container
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, select
 
 from gpo import audit
 from gpo.accounts.models import Location, Practice
@@ -223,7 +222,7 @@ def place_order(principal: Principal, data: dict) -> Order:
     audit.record(principal, "order.place", order, details={"cycle_id": cycle.id, "status": order.status,
                                                             "lines": len(order.lines)})
     commit()
-    return with_estimates(order)
+    return with_estimate(order)
 
 
 def _changeable(principal: Principal, order_id: int, action: str) -> Order:
@@ -252,7 +251,7 @@ def edit_order(principal: Principal, order_id: int, data: dict, if_match: Contai
     order.updated_at = utcnow()
     audit.record(principal, "order.edit", order, details={"status": order.status, "lines": len(order.lines)})
     commit()
-    return with_estimates(order)
+    return with_estimate(order)
 
 
 def submit_order(principal: Principal, order_id: int) -> Order:
@@ -263,7 +262,7 @@ def submit_order(principal: Principal, order_id: int) -> Order:
     order.updated_at = utcnow()
     audit.record(principal, "order.submit", order, details={"status": order.status})
     commit()
-    return with_estimates(order)
+    return with_estimate(order)
 
 
 def approve_order(principal: Principal, order_id: int, if_match: Container[str]) -> Order:
@@ -280,7 +279,7 @@ def approve_order(principal: Principal, order_id: int, if_match: Container[str])
         order.status = "confirmed"
     audit.record(principal, "order.approve", order, details={"status": order.status})
     commit()
-    return with_estimates(order)
+    return with_estimate(order)
 
 
 def cancel_order(principal: Principal, order_id: int) -> Order:
@@ -289,7 +288,7 @@ def cancel_order(principal: Principal, order_id: int) -> Order:
     order.updated_at = order.cancelled_at
     audit.record(principal, "order.cancel", order)
     commit()
-    return with_estimates(order)
+    return with_estimate(order)
 
 
 def copy_to_open_cycle(principal: Principal, order_id: int) -> Order:
@@ -301,16 +300,16 @@ def copy_to_open_cycle(principal: Principal, order_id: int) -> Order:
         raise Conflict(f"order {source.id} is already in the open cycle")
     copy = Order(practice_id=practice.id, location_id=source.location_id, cycle_id=cycle.id, status="draft",
                  placed_by=principal.label, copied_from_order_id=source.id,
-                 lines=_build_lines([{"product_id": l.product_id, "quantity": l.quantity} for l in source.lines]))
+                 lines=_build_lines([{"product_id": line.product_id, "quantity": line.quantity} for line in source.lines]))
     db.session.add(copy)
     db.session.flush()
     audit.record(principal, "order.copy", copy, details={"from_order_id": source.id, "cycle_id": cycle.id})
     commit()
-    return with_estimates(copy)
+    return with_estimate(copy)
 
 
 def get_order(principal: Principal, order_id: int) -> Order:
-    return with_estimates(policy.load(principal, Order, order_id, "order.read"))
+    return with_estimate(policy.load(principal, Order, order_id, "order.read"))
 
 
 def list_orders(principal: Principal, filters: dict, page: int, page_size: int) -> Paged:
@@ -339,9 +338,16 @@ def _volumes(cycle_id: int, contract_ids) -> dict[int, int]:
     return {cid: int(units if basis == "units" else spend) for cid, basis, units, spend in rows}
 
 
-def with_estimates(*orders: Order):
+def with_estimate(order: Order) -> Order:
+    """One order with its lines' `estimated_unit_price` (see with_estimates)."""
+    with_estimates(order)
+    return order
+
+
+def with_estimates(*orders: Order) -> list[Order]:
     """Give each open order's lines `estimated_unit_price`: the price at the tier its
-    contract reaches now in the cycle."""
+    contract reaches now in the cycle. Always a list, whatever the number of orders
+    (a page of one order is still a page)."""
     pending = [o for o in orders if o.status in OPEN_ORDER_STATUSES]
     by_cycle: dict[int, set[int]] = defaultdict(set)
     for order in pending:
@@ -356,7 +362,7 @@ def with_estimates(*orders: Order):
         for line in order.lines:
             tier = tiers_now.get((order.cycle_id, line.contract_id))
             line.estimated_unit_price = price_at(tier, line.product_id, line.list_price) if tier else None
-    return orders[0] if len(orders) == 1 else list(orders)
+    return list(orders)
 
 
 def tier_progress(principal: Principal, contract_id: int, cycle_id: int | None) -> dict:

@@ -177,7 +177,8 @@ class AssignInSchema(Schema):
 
 
 class CancelInSchema(Schema):
-    reason = fields.String(load_default=None, validate=validate.Length(max=2000), metadata={"example": "clinic closed for the day"})
+    reason = fields.String(load_default=None, validate=validate.Length(max=2000),
+                           metadata={"example": "clinic closed for the day"})
 
 
 class ReleaseInSchema(Schema):

@@ -561,10 +561,10 @@ def cost_run(run_id: int) -> dict:
     shares = allocate(run.overhead_cents, [per_practice[p]["minutes"] for p in practice_ids], practice_ids) \
         if practice_ids else []
     label = span.starts_at.strftime("%B %Y")
-    for practice_id, share in zip(practice_ids, shares):
+    for practice_id, share in zip(practice_ids, shares, strict=True):
         practice = per_practice[practice_id]
         lines = []
-        for (staff_id, role, hourly), person in practice["people"].items():
+        for (_staff_id, role, hourly), person in practice["people"].items():
             hours = Decimal(person["minutes"]) / 60
             note = f", {person['short_notice']} short-notice shift(s) +{run.short_notice_premium_percent.normalize()}%" \
                 if person["short_notice"] else ""

@@ -5,8 +5,8 @@ Revises: 0001_foundation
 Create Date: 2026-11-22 10:53:53.654308
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.

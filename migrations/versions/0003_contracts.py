@@ -5,8 +5,8 @@ Revises: 0002_catalog
 Create Date: 2026-11-22 10:58:23.702063
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.

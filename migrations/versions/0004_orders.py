@@ -5,9 +5,8 @@ Revises: 0003_contracts
 Create Date: 2026-11-22 11:18:12.991324
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0004_orders"

@@ -5,9 +5,8 @@ Revises: 0004_orders
 Create Date: 2026-11-23 19:07:52.792175
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0005_billing'

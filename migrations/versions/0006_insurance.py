@@ -5,8 +5,8 @@ Revises: 0005_billing
 Create Date: 2026-11-23 19:59:13.985789
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.

@@ -5,9 +5,8 @@ Revises: 0006_insurance
 Create Date: 2026-11-23 20:13:56.074673
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0007_staffing'

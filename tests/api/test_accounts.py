@@ -107,7 +107,8 @@ def test_provider_leaves_with_active_to(client, world):
 
 def test_org_admins_add_users_with_roles_of_their_kind(client, world):
     pid = world.practice.id
-    body = {"email": "New.Buyer@Example.test", "name": "New Buyer", "password": "long-enough-password", "roles": ["practice_buyer"]}
+    body = {"email": "New.Buyer@Example.test", "name": "New Buyer", "password": "long-enough-password",
+            "roles": ["practice_buyer"]}
     response = client.post(f"/api/v1/practices/{pid}/users", json=body, headers=world.headers["practice_admin"])
     assert response.status_code == 201
     created = response.get_json()
@@ -117,7 +118,8 @@ def test_org_admins_add_users_with_roles_of_their_kind(client, world):
     assert user.password_hash.startswith("$argon2id$")
     assert_error(client.post(f"/api/v1/practices/{pid}/users", json=body, headers=world.headers["practice_admin"]), 409)
     wrong_kind = {**body, "email": "x@example.test", "roles": ["mso_admin"]}
-    assert_error(client.post(f"/api/v1/practices/{pid}/users", json=wrong_kind, headers=world.headers["practice_admin"]), 422, contains="mso_admin")
+    assert_error(client.post(f"/api/v1/practices/{pid}/users", json=wrong_kind, headers=world.headers["practice_admin"]),
+                 422, contains="mso_admin")
     secrets = db.session.scalars(select(AuditEvent.details)).all()
     assert "long-enough-password" not in str(secrets)
 
@@ -133,7 +135,8 @@ def test_mso_and_vendor_users(client, world):
 
 
 def test_vendors_are_managed_by_mso_and_see_only_themselves(client, world):
-    response = client.post("/api/v1/vendors", json={"name": "Keystone Mutual", "kind": "carrier"}, headers=world.headers["mso_procurement"])
+    response = client.post("/api/v1/vendors", json={"name": "Keystone Mutual", "kind": "carrier"},
+                           headers=world.headers["mso_procurement"])
     assert response.status_code == 201 and response.get_json()["kind"] == "carrier"
     assert len(client.get("/api/v1/vendors?kind=carrier", headers=world.headers["mso_admin"]).get_json()) == 1
     mine = client.get("/api/v1/vendors", headers=world.headers["vendor_key"]).get_json()

@@ -1,8 +1,8 @@
 """Login, tokens, throttling, API keys and /me."""
 import datetime as dt
 
-from gpo.auth.models import ApiKey, LoginFailure
 from gpo.audit import AuditEvent
+from gpo.auth.models import ApiKey, LoginFailure
 from gpo.db import db
 from tests.api.conftest import bearer
 from tests.conftest import TEST_SECRET

@@ -4,7 +4,6 @@ membership run, rebates, statements and reports."""
 import csv
 import datetime as dt
 import io
-from decimal import Decimal as D
 
 import pytest
 from sqlalchemy import func, select
@@ -119,7 +118,7 @@ def test_units_refused_after_finalizing_become_a_credit_note(billing):
     assert after["subtotal_cents"] == issued["subtotal_cents"] == 110645  # an open invoice never changes
     note = billing.invoice_of(billing.world.practice, kind="credit")
     # 10 gloves = 179.91; the fee on them: 2699 - 2249 = 450
-    assert [(l["kind"], l["amount_cents"]) for l in note["lines"]] == [("adjustment", -17991), ("service_fee", -450)]
+    assert [(line["kind"], line["amount_cents"]) for line in note["lines"]] == [("adjustment", -17991), ("service_fee", -450)]
     assert (note["status"], note["corrects_invoice_id"], note["total_cents"]) == ("open", a["id"], -18441)
     credits = billing.client.get(f"/api/v1/practices/{billing.world.practice.id}/credits",
                                  headers=billing.world.headers["practice_admin"]).get_json()
@@ -132,7 +131,8 @@ def test_finalizing_numbers_without_gaps_sets_net_30_and_freezes_the_invoice(bil
     b = billing.finalize(billing.invoice_of(billing.world.other_practice, kind="purchasing")["id"])
     assert (a["number"], b["number"]) == (f"INV-{YEAR}-000001", f"INV-{YEAR}-000002")
     assert (a["status"], a["issued_on"], a["due_on"]) == ("open", TODAY.isoformat(), (TODAY + dt.timedelta(days=30)).isoformat())
-    assert_error(billing.client.post(f"/api/v1/invoices/{a['id']}/finalize", headers=billing.finance), 409, contains="only a draft")
+    assert_error(billing.client.post(f"/api/v1/invoices/{a['id']}/finalize", headers=billing.finance), 409,
+                 contains="only a draft")
     # the practice's orders are invoiced now
     assert set(db.session.scalars(select(Order.status).where(Order.practice_id == billing.world.practice.id))) == {"invoiced"}
 
@@ -180,7 +180,8 @@ def test_credits_apply_oldest_first_across_two_invoices_never_below_zero(billing
     assert (first["credits_applied_cents"], first["total_cents"], first["status"]) == (30000, 0, "paid")
     second = billing.finalize(_membership_invoice(practice, 20000, "m2"))
     assert (second["credits_applied_cents"], second["total_cents"], second["status"]) == (18636, 1364, "open")
-    credits = billing.client.get(f"/api/v1/practices/{practice.id}/credits", headers=billing.world.headers["practice_admin"]).get_json()
+    credits = billing.client.get(f"/api/v1/practices/{practice.id}/credits",
+                                 headers=billing.world.headers["practice_admin"]).get_json()
     assert credits["balance_cents"] == 0
     assert [[(a["invoice_number"], a["amount_cents"]) for a in c["applications"]] for c in credits["credits"]] == [
         [(first["number"], 5000)], [(first["number"], 25000), (second["number"], 18636)]]
@@ -191,10 +192,12 @@ def test_voiding_returns_the_credits_it_used(billing):
     _credit(practice, 5000, days_ago=1)
     invoice = billing.finalize(_membership_invoice(practice, 8000, "m1"))
     assert invoice["credits_applied_cents"] == 5000
-    voided = billing.client.post(f"/api/v1/invoices/{invoice['id']}/void", json={"reason": "wrong month"}, headers=billing.finance)
+    voided = billing.client.post(f"/api/v1/invoices/{invoice['id']}/void", json={"reason": "wrong month"},
+                                 headers=billing.finance)
     assert voided.status_code == 200 and voided.get_json()["status"] == "void"
     assert db.session.scalar(select(Credit.remaining_cents)) == 5000
-    assert_error(billing.client.post(f"/api/v1/invoices/{invoice['id']}/void", json={"reason": "again"}, headers=billing.finance), 409)
+    assert_error(billing.client.post(f"/api/v1/invoices/{invoice['id']}/void", json={"reason": "again"},
+                                     headers=billing.finance), 409)
     assert_error(billing.client.post(f"/api/v1/invoices/{invoice['id']}/pay", headers={
         **billing.world.headers["practice_admin"], "Idempotency-Key": "p1"}), 409)
 
@@ -209,7 +212,8 @@ def test_a_credit_note_corrects_an_issued_invoice_up_to_its_amount(billing):
     assert billing.client.post(url, json={"amount_cents": 3000, "reason": "pro-rated"}, headers=keyed).get_json()["id"] == \
         note.get_json()["id"]  # a retried request replays: one credit note
     assert note.status_code == 201, note.get_data(as_text=True)
-    assert (note.get_json()["kind"], note.get_json()["total_cents"], note.get_json()["number"]) == ("credit", -3000, f"INV-{YEAR}-000002")
+    assert (note.get_json()["kind"], note.get_json()["total_cents"], note.get_json()["number"]) == (
+        "credit", -3000, f"INV-{YEAR}-000002")
     assert_error(billing.client.post(url, json={"amount_cents": 5001, "reason": "too much"},
                                      headers={**billing.finance, "Idempotency-Key": "cn-2"}), 422, contains="at most 5000")
     assert_error(billing.client.post(f"/api/v1/invoices/{invoice['id']}/void", json={"reason": "x"}, headers=billing.finance),
@@ -259,7 +263,8 @@ def test_fee_schedules_default_and_overrides(billing):
 def test_bad_fee_schedules_are_refused_and_change_nothing(billing, body, field):
     response = billing.client.put("/api/v1/fee-schedules/default", json=body, headers=billing.finance)
     assert field in str(assert_error(response, 422)["errors"])
-    assert billing.client.get("/api/v1/fee-schedules/default", headers=billing.finance).get_json()["service_fee_percent"] == "2.5000"
+    assert billing.client.get("/api/v1/fee-schedules/default",
+                              headers=billing.finance).get_json()["service_fee_percent"] == "2.5000"
 
 
 # --- the membership run --------------------------------------------------------------
@@ -276,15 +281,16 @@ def test_membership_counts_providers_active_on_any_day_of_the_month_and_runs_onc
     billing.client.put(f"/api/v1/practices/{w.other_practice.id}/fee-schedule", headers=billing.finance,
                        json={"monthly_membership_cents": 10000})
     db.session.commit()
-    response = billing.client.post("/api/v1/billing-runs", json={"kind": "membership", "month": "2026-12"}, headers=billing.finance)
+    response = billing.client.post("/api/v1/billing-runs", json={"kind": "membership", "month": "2026-12"},
+                                   headers=billing.finance)
     assert response.status_code == 202, response.get_data(as_text=True)
     run = response.get_json()
     assert run_jobs(run["job_id"]).status == "finished"
     a = billing.invoice_of(w.practice, kind="membership")
-    assert [(l["kind"], l["amount_cents"]) for l in a["lines"]] == [("membership", 15000), ("pmpm", 7500)]
+    assert [(line["kind"], line["amount_cents"]) for line in a["lines"]] == [("membership", 15000), ("pmpm", 7500)]
     assert (a["subtotal_cents"], a["period_start"], a["period_end"]) == (22500, "2026-12-01", "2026-12-31")
     b = billing.invoice_of(w.other_practice, kind="membership")
-    assert [(l["kind"], l["amount_cents"]) for l in b["lines"]] == [("membership", 10000)]
+    assert [(line["kind"], line["amount_cents"]) for line in b["lines"]] == [("membership", 10000)]
     assert db.session.scalar(select(func.count(Invoice.id))) == 2
     again = billing.client.post("/api/v1/billing-runs", json={"kind": "membership", "month": "2026-12"}, headers=billing.finance)
     assert again.status_code == 202 and again.get_json()["id"] == run["id"]
@@ -324,21 +330,24 @@ def test_a_rebate_keeps_the_retained_share_and_credits_practices_by_invoiced_spe
     billing.buy_and_close()
     for practice in (billing.world.practice, billing.world.other_practice):
         billing.finalize(billing.invoice_of(practice, kind="purchasing")["id"])
-    response = billing.client.post("/api/v1/rebates", json=_rebate_body(billing), headers={**billing.finance, "Idempotency-Key": "r1"})
+    response = billing.client.post("/api/v1/rebates", json=_rebate_body(billing),
+                                   headers={**billing.finance, "Idempotency-Key": "r1"})
     assert response.status_code == 201, response.get_data(as_text=True)
     rebate = response.get_json()
     # 20% of $1,000 kept; $800 split 107946 : 89955 -> 43636.36 and 36363.64: the cent to the larger remainder
     assert (rebate["retained_cents"], rebate["distributed_cents"]) == (20000, 80000)
     assert [(a["practice_id"], a["spend_cents"], a["amount_cents"]) for a in rebate["allocations"]] == sorted([
         (billing.world.practice.id, 107946, 43636), (billing.world.other_practice.id, 89955, 36364)])
-    replay = billing.client.post("/api/v1/rebates", json=_rebate_body(billing), headers={**billing.finance, "Idempotency-Key": "r1"})
+    replay = billing.client.post("/api/v1/rebates", json=_rebate_body(billing),
+                                 headers={**billing.finance, "Idempotency-Key": "r1"})
     assert replay.get_json()["id"] == rebate["id"]
     assert_error(billing.client.post("/api/v1/rebates", json=_rebate_body(billing), headers=billing.finance), 409,
                  contains="already recorded")
     credits = billing.client.get(f"/api/v1/practices/{billing.world.practice.id}/credits",
                                  headers=billing.world.headers["practice_buyer"]).get_json()
     assert (credits["balance_cents"], credits["credits"][0]["rebate_id"]) == (43636, rebate["id"])
-    assert billing.client.get(f"/api/v1/rebates/{rebate['id']}", headers=billing.finance).get_json()["allocations"] == rebate["allocations"]
+    assert billing.client.get(f"/api/v1/rebates/{rebate['id']}",
+                              headers=billing.finance).get_json()["allocations"] == rebate["allocations"]
 
 
 @pytest.mark.parametrize("overrides, status, text", [
@@ -394,10 +403,12 @@ def test_reports_export_as_csv(billing):
                                   headers={**billing.finance, "Accept": "text/csv"})
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    assert [(r["contract_id"], r["sales_cents"], r["admin_fee_cents"]) for r in rows] == [(str(billing.contract.id), "197901", "3958")]
+    assert [(r["contract_id"], r["sales_cents"], r["admin_fee_cents"]) for r in rows] == [
+        (str(billing.contract.id), "197901", "3958")]
     savings = billing.client.get(f"/api/v1/reports/savings?{period}", headers={**billing.finance, "Accept": "text/csv"})
     assert savings.get_data(as_text=True).splitlines()[0] == "category,vendor_id,vendor_name,list_cents,paid_cents,savings_cents"
-    disclosure = billing.client.get(f"/api/v1/reports/admin-fee-disclosure?year={YEAR}", headers={**billing.finance, "Accept": "text/csv"})
+    disclosure = billing.client.get(f"/api/v1/reports/admin-fee-disclosure?year={YEAR}",
+                                    headers={**billing.finance, "Accept": "text/csv"})
     assert sum(int(r["admin_fee_cents"]) for r in csv.DictReader(io.StringIO(disclosure.get_data(as_text=True)))) == 3958
 
 
@@ -413,7 +424,8 @@ def test_postgresql_refuses_changing_an_issued_invoice_in_the_database_too(billi
     billing.finalize(invoice_id)
     for statement in ("UPDATE invoices SET total_cents = 1 WHERE id = :i", "UPDATE invoices SET status = 'draft' WHERE id = :i",
                       "UPDATE invoice_lines SET amount_cents = 1 WHERE invoice_id = :i", "DELETE FROM invoices WHERE id = :i",
-                      "INSERT INTO invoice_lines (invoice_id, kind, description, amount_cents) VALUES (:i, 'adjustment', 'x', 1)"):
+                      "INSERT INTO invoice_lines (invoice_id, kind, description, amount_cents) "
+                      "VALUES (:i, 'adjustment', 'x', 1)"):
         with pytest.raises(DBAPIError, match="never change"):
             db.session.execute(text(statement), {"i": invoice_id})
         db.session.rollback()

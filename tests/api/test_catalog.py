@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from gpo.catalog.models import Product, ProductPrice
+from gpo.catalog.models import Product
 from gpo.db import db
 from tests.factories import ProductFactory
 from tests.helpers import assert_error

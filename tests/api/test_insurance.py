@@ -117,7 +117,8 @@ def test_only_carriers_post_programs_and_for_themselves(ins):
     assert_error(ins.post_program(who="vendor_admin"), 403, contains="carrier")  # a supplier
     assert_error(ins.post_program(who="practice_admin"), 403)
     assert_error(ins.post_program(carrier_vendor_id=ins.other_carrier.id), 422, contains="itself")
-    assert_error(ins.post_program(who="mso_procurement", carrier_vendor_id=ins.world.vendor.id), 422, contains="not an insurance carrier")
+    assert_error(ins.post_program(who="mso_procurement", carrier_vendor_id=ins.world.vendor.id), 422,
+                 contains="not an insurance carrier")
     assert_error(ins.post_program(who="mso_procurement"), 422)
     assert db.session.scalar(select(func.count(InsuranceProgram.id))) == 0
 
@@ -197,7 +198,8 @@ def test_quotes_follow_the_band_the_group_reaches_now(ins):
     assert ins.get(f"{url}/group-progress")["providers_to_next_band"] == 1
     ins.enrolled(program, ins.b[0], headers=ins.b_admin)  # another practice's provider counts for the group
     progress = ins.get(f"{url}/group-progress", "carrier_key")
-    assert (progress["enrolled"], progress["current_band"]["percent"], progress["next_band"], progress["providers_to_next_band"]) == (
+    assert (progress["enrolled"], progress["current_band"]["percent"], progress["next_band"],
+            progress["providers_to_next_band"]) == (
         3, "5", {"min_providers": 5, "percent": "10"}, 2)
     # every quote moves to the band reached: 1,200,000 x 0.95
     again = ins.get(f"/api/v1/insurance/enrollments/{first['id']}")
@@ -208,7 +210,8 @@ def test_quotes_follow_the_band_the_group_reaches_now(ins):
     assert (progress["current_band"]["percent"], progress["next_band"], progress["providers_to_next_band"]) == ("10", None, None)
     assert ins.get(f"/api/v1/insurance/enrollments/{first['id']}")["premium_cents"] == 1080000
     # cancelling before binding drops the group back a band
-    assert ins.client.delete(f"/api/v1/insurance/enrollments/{first['id']}", headers=ins.world.headers["practice_admin"]).status_code == 200
+    assert ins.client.delete(f"/api/v1/insurance/enrollments/{first['id']}",
+                             headers=ins.world.headers["practice_admin"]).status_code == 200
     assert ins.get(f"{url}/group-progress")["current_band"]["percent"] == "5"
 
 
@@ -262,7 +265,8 @@ def test_no_enrollment_after_the_period_ended(ins):
     past = InsuranceProgram(carrier_vendor_id=ins.carrier.id, name="Last year", period_start=TODAY - dt.timedelta(days=400),
                             period_end=TODAY - dt.timedelta(days=36), status="open", created_by="t",
                             **terms_json({**body, "step_factors": [D(f) for f in body["step_factors"]],
-                                          "claims_free_credits": [], "group_discount_bands": [{"min_providers": 0, "percent": D(0)}]}))
+                                          "claims_free_credits": [],
+                                          "group_discount_bands": [{"min_providers": 0, "percent": D(0)}]}))
     db.session.add(past)
     db.session.commit()
     assert_error(ins.enroll({"id": past.id}, ins.a[0]), 409, contains="period ended")
@@ -296,7 +300,7 @@ def test_binding_fixes_the_band_and_issues_installment_invoices_that_add_up(ins)
     assert sum(i.subtotal_cents for i in a_invoices) == 324900 + 399000
     assert a_invoices[3].due_on == dt.date.fromisoformat(q["installment_schedule"][1]["due_on"])
     [b_invoice] = ins.insurance_invoices(ins.world.other_practice)
-    assert (b_invoice.subtotal_cents, [l.kind for l in b_invoice.lines]) == (1282500, ["premium"])
+    assert (b_invoice.subtotal_cents, [line.kind for line in b_invoice.lines]) == (1282500, ["premium"])
     assert "installment 1 of 1" in b_invoice.lines[0].description and ins.b[0].npi in b_invoice.lines[0].description
     # the practice reads them through billing
     listed = ins.get(f"/api/v1/invoices?kind=insurance&practice_id={ins.world.practice.id}")
@@ -373,8 +377,8 @@ def test_a_provider_added_after_binding_pays_pro_rata_at_the_bound_band(ins):
     assert ins.get(f"/api/v1/insurance/programs/{program['id']}")["bound_discount_percent"] == "5.0000"
     # its installments: those whose stretch has not ended by then, adding up exactly
     b_invoices = ins.insurance_invoices(ins.world.other_practice)
-    late_lines = [l for i in b_invoices for l in i.lines if ins.b[0].npi in l.description]
-    assert sum(l.amount_cents for l in late_lines) == 827671
+    late_lines = [line for i in b_invoices for line in i.lines if ins.b[0].npi in line.description]
+    assert sum(line.amount_cents for line in late_lines) == 827671
     assert len(late_lines) == len(late["installment_schedule"]) == 3  # day 100 is in the second quarter
 
 

@@ -9,7 +9,13 @@ from sqlalchemy import func, select
 from gpo.db import db
 from gpo.orders import close as close_module
 from gpo.orders.models import Cycle, Order, OrderLine, PurchaseOrder, PurchaseOrderLine
-from tests.factories import ContractFactory, CycleFactory, LocationFactory, PracticeFactory, ProductFactory, UserFactory
+from tests.factories import (
+    ContractFactory,
+    CycleFactory,
+    LocationFactory,
+    ProductFactory,
+    UserFactory,
+)
 from tests.helpers import assert_error
 
 UNIT_TIERS = [
@@ -69,7 +75,7 @@ def test_an_order_is_confirmed_with_list_and_estimated_prices(market):
     assert response.status_code == 201, response.get_data(as_text=True)
     order = response.get_json()
     assert order["status"] == "confirmed" and order["cycle_id"] == market.cycle.id
-    assert [(l["list_price"], l["estimated_unit_price"]) for l in order["lines"]] == [
+    assert [(line["list_price"], line["estimated_unit_price"]) for line in order["lines"]] == [
         ("19.9900", "19.9900"), ("4.0500", "4.0500")]  # 80 units so far: base tier
     assert market.order([(market.gloves, 20)], who="practice_admin").get_json()["lines"][0]["estimated_unit_price"] == "17.9910"
 
@@ -171,7 +177,8 @@ def test_cancel_and_copy_a_missed_order_into_the_next_cycle(market):
     market.close()
     missed = market.client.get(f"/api/v1/orders/{waiting['id']}", headers=market.world.headers["practice_buyer"]).get_json()
     assert missed["status"] == "missed_cycle" and "physician" in missed["missed_reason"]
-    assert_error(market.client.post(f"/api/v1/orders/{waiting['id']}/cancel", headers=market.world.headers["practice_buyer"]), 409)
+    assert_error(market.client.post(f"/api/v1/orders/{waiting['id']}/cancel",
+                                    headers=market.world.headers["practice_buyer"]), 409)
     CycleFactory(name="Next")
     copy = market.client.post(f"/api/v1/orders/{waiting['id']}/copy-to-cycle", headers=market.world.headers["practice_buyer"])
     assert copy.status_code == 201
@@ -185,10 +192,12 @@ def test_one_open_cycle_at_a_time_and_the_clock(market):
             "closes_at": (now + dt.timedelta(days=10)).isoformat()}
     created = market.client.post("/api/v1/cycles", json=body, headers=headers)
     assert created.status_code == 201 and created.get_json()["status"] == "scheduled"
-    assert_error(market.client.post(f"/api/v1/cycles/{created.get_json()['id']}/open", headers=headers), 409, contains="another cycle")
+    assert_error(market.client.post(f"/api/v1/cycles/{created.get_json()['id']}/open", headers=headers), 409,
+                 contains="another cycle")
     assert_error(market.client.post("/api/v1/cycles", json={**body, "name": "Bad", "closes_at": body["opens_at"]},
                                     headers=headers), 422)
-    assert_error(market.client.post("/api/v1/cycles", json={**body, "name": "X"}, headers=market.world.headers["practice_admin"]), 403)
+    assert_error(market.client.post("/api/v1/cycles", json={**body, "name": "X"},
+                                    headers=market.world.headers["practice_admin"]), 403)
     from gpo.auth.principal import SYSTEM
     from gpo.orders.services import tick
 
@@ -226,13 +235,13 @@ def test_the_close_prices_every_line_at_the_tier_reached_exactly(market):
     assert job.result["purchase_orders"] == 1
     # 100 units exactly: 10% off. gloves 17.9910, masks 3.6450
     a_lines, b_lines = lines_of(a["id"]), lines_of(b["id"])
-    assert [(l.unit_price, l.list_cents, l.line_cents, l.savings_cents) for l in a_lines] == [
+    assert [(line.unit_price, line.list_cents, line.line_cents, line.savings_cents) for line in a_lines] == [
         (D("17.9910"), 119940, 107946, 11994), (D("3.6450"), 8100, 7290, 810)]
-    assert [(l.unit_price, l.line_cents) for l in b_lines] == [(D("17.9910"), 35982)]
+    assert [(line.unit_price, line.line_cents) for line in b_lines] == [(D("17.9910"), 35982)]
     assert db.session.get(Order, a["id"]).status == "priced"
     assert db.session.get(Order, waiting["id"]).status == "missed_cycle"
     po = db.session.scalars(select(PurchaseOrder)).one()
-    po_lines = {(l.product_id, l.location_id): (l.quantity, l.line_cents) for l in po.lines}
+    po_lines = {(line.product_id, line.location_id): (line.quantity, line.line_cents) for line in po.lines}
     assert po_lines == {(market.gloves.id, market.world.location.id): (60, 107946),
                         (market.masks.id, market.world.location.id): (20, 7290),
                         (market.gloves.id, market.annex.id): (20, 35982)}
@@ -262,7 +271,7 @@ def test_item_price_tiers_and_a_spend_basis(market, world):
         {"min_volume": 100000, "discount_percent": "7.5", "item_prices": {}}])  # $1,000.00 of list value
     market.order([(spend_product, 30)], key="s")  # list 999.999 -> 99999.9 -> 100000 cents: reached
     market.close()
-    by_product = {l.product_id: l for l in db.session.scalars(select(OrderLine))}
+    by_product = {line.product_id: line for line in db.session.scalars(select(OrderLine))}
     assert (by_product[market.table.id].unit_price, by_product[market.table.id].line_cents) == (D("2950.0000"), 295000)
     assert (by_product[market.gloves.id].unit_price, by_product[market.gloves.id].line_cents) == (D("17.4913"), 435533)
     # 33.3333 * 0.925 = 30.83330 -> 30.8333; * 30 = 924.999 -> 92500 cents
@@ -306,7 +315,7 @@ def test_a_crash_at_any_step_then_a_rerun_closes_exactly_once(market, monkeypatc
     result = close_module.close_cycle(market.cycle.id)
     assert result["purchase_orders"] == 1 and result["paid_cents"] == 107946 + 71964
     lines = db.session.scalars(select(OrderLine).where(OrderLine.unit_price.is_not(None))).all()
-    assert sorted(l.line_cents for l in lines) == [71964, 107946]
+    assert sorted(line.line_cents for line in lines) == [71964, 107946]
     assert close_module.close_cycle(market.cycle.id) == result
 
 
@@ -334,7 +343,8 @@ def test_the_vendor_acknowledges_fewer_units_newest_orders_first_then_ships(mark
                                     headers=vendor), 422, contains="already acknowledged")
     ship = {"carrier": "UPS", "tracking_number": "1Z999", "lines": [
         {"line_id": line.id, "location_id": market.world.location.id, "quantity": 70}]}
-    assert_error(market.client.post(f"{url}/shipments", json={**ship, "lines": [{**ship["lines"][0], "location_id": market.annex.id}]},
+    assert_error(market.client.post(f"{url}/shipments",
+                                    json={**ship, "lines": [{**ship["lines"][0], "location_id": market.annex.id}]},
                                     headers=vendor), 422, contains="ships to location")
     shipped = market.client.post(f"{url}/shipments", json=ship, headers=vendor)
     assert shipped.status_code == 201 and shipped.get_json()["tracking_number"] == "1Z999"
@@ -356,10 +366,12 @@ def test_results_are_each_partys_own_part(market):
     from tests.factories import token_for
 
     response = market.client.post("/api/v1/orders", json={"location_id": other_loc.id, "lines": [
-        {"product_id": market.gloves.id, "quantity": 40}]}, headers={**bearer(token_for(other_buyer, TEST_SECRET)), "Idempotency-Key": "o"})
+        {"product_id": market.gloves.id, "quantity": 40}]},
+        headers={**bearer(token_for(other_buyer, TEST_SECRET)), "Idempotency-Key": "o"})
     assert response.status_code == 201
     market.close()
-    mine = market.client.get(f"/api/v1/cycles/{market.cycle.id}/results", headers=market.world.headers["practice_buyer"]).get_json()
+    mine = market.client.get(f"/api/v1/cycles/{market.cycle.id}/results",
+                             headers=market.world.headers["practice_buyer"]).get_json()
     assert [(r["volume"], r["paid_cents"]) for r in mine] == [(100, 107946)]
     assert market.client.get(f"/api/v1/cycles/{market.cycle.id}/results",
                              headers=market.world.headers["other_vendor_key"]).get_json() == []
@@ -376,8 +388,10 @@ def test_a_physician_approves_only_the_lines_they_read(market):
     seen = market.client.get(url, headers=market.world.headers["practice_physician"]).headers["ETag"]
     buyer = market.world.headers["practice_buyer"]
     etag = market.client.get(url, headers=buyer).headers["ETag"]
-    market.client.patch(url, json={"lines": [{"product_id": market.table.id, "quantity": 3}]}, headers={**buyer, "If-Match": etag})
-    assert_error(market.client.post(f"{url}/approve", headers={**market.world.headers["practice_physician"], "If-Match": seen}), 412)
+    market.client.patch(url, json={"lines": [{"product_id": market.table.id, "quantity": 3}]},
+                        headers={**buyer, "If-Match": etag})
+    assert_error(market.client.post(f"{url}/approve",
+                                    headers={**market.world.headers["practice_physician"], "If-Match": seen}), 412)
 
 
 def test_a_product_marked_clinical_mid_cycle_needs_approval_before_it_counts(market):
@@ -398,14 +412,16 @@ def test_a_list_price_change_mid_cycle_splits_the_line_and_each_part_is_acknowle
     market.order([(market.gloves, 40)], who="practice_admin", key="b")
     market.close()  # 100 units: 10% off each snapshot: 17.9910 and 18.9000
     po = db.session.scalars(select(PurchaseOrder)).one()
-    cheap, dear = sorted(po.lines, key=lambda l: l.unit_price)
+    cheap, dear = sorted(po.lines, key=lambda line: line.unit_price)
     assert (cheap.line_cents, dear.line_cents) == (107946, 75600)
     vendor = market.world.headers["vendor_key"]
     url = f"/api/v1/purchase-orders/{po.id}/acknowledge"
     assert_error(market.client.post(url, json={"lines": [{"line_id": dear.id, "accepted_quantity": 30},
                                                        {"line_id": dear.id, "accepted_quantity": 40}]}, headers=vendor), 422)
-    assert market.client.post(url, json={"lines": [{"line_id": dear.id, "accepted_quantity": 30}]}, headers=vendor).status_code == 200
-    assert market.client.post(url, json={"lines": [{"line_id": cheap.id, "accepted_quantity": 60}]}, headers=vendor).status_code == 200
+    assert market.client.post(url, json={"lines": [{"line_id": dear.id, "accepted_quantity": 30}]},
+                              headers=vendor).status_code == 200
+    assert market.client.post(url, json={"lines": [{"line_id": cheap.id, "accepted_quantity": 60}]},
+                              headers=vendor).status_code == 200
     db.session.expire_all()
     lines_total = db.session.scalar(select(func.sum(OrderLine.line_cents)))
     po_total = db.session.scalar(select(func.sum(PurchaseOrderLine.line_cents)))
@@ -417,11 +433,13 @@ def test_a_close_that_failed_for_good_can_be_asked_for_again(market, monkeypatch
 
     market.order([(market.gloves, 10)])
     monkeypatch.setattr(jobs, "dispatch", lambda job_id: None)
-    first = market.client.post(f"/api/v1/cycles/{market.cycle.id}/close", headers=market.world.headers["mso_procurement"]).get_json()
+    first = market.client.post(f"/api/v1/cycles/{market.cycle.id}/close",
+                               headers=market.world.headers["mso_procurement"]).get_json()
     job = db.session.get(jobs.Job, first["job_id"])
     job.status = "failed"
     db.session.commit()
-    again = market.client.post(f"/api/v1/cycles/{market.cycle.id}/close", headers=market.world.headers["mso_procurement"]).get_json()
+    again = market.client.post(f"/api/v1/cycles/{market.cycle.id}/close",
+                               headers=market.world.headers["mso_procurement"]).get_json()
     assert again["job_id"] != first["job_id"]
 
 

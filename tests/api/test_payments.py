@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 
 from gpo import jobs
 from gpo.audit import AuditEvent
+from gpo.auth.principal import SYSTEM
 from gpo.billing import payments
 from gpo.billing.invoices import draft_invoice, issue
 from gpo.billing.models import Invoice, PaymentAttempt, PaymentProfile, StripeEvent
-from gpo.auth.principal import SYSTEM
 from gpo.db import db, utcnow
 from tests.conftest import TEST_WEBHOOK_SECRET
 from tests.helpers import assert_error

@@ -157,7 +157,8 @@ def test_a_request_is_for_ones_own_location_and_seen_by_ones_own_practice(st):
     theirs = st.requested("2027-01-12T14:00:00Z", "2027-01-12T22:00:00Z", who="b_admin")
     listed = st.client.get("/api/v1/staffing/shift-requests", headers=st.world.headers["practice_buyer"]).get_json()
     assert [r["id"] for r in listed] == [mine["id"]]
-    assert_error(st.client.get(f"/api/v1/staffing/shift-requests/{theirs['id']}", headers=st.world.headers["practice_admin"]), 404)
+    assert_error(st.client.get(f"/api/v1/staffing/shift-requests/{theirs['id']}",
+                               headers=st.world.headers["practice_admin"]), 404)
     every = st.client.get("/api/v1/staffing/shift-requests?status=open", headers=st.world.headers["scheduler"]).get_json()
     assert [r["id"] for r in every] == [mine["id"], theirs["id"]]
 

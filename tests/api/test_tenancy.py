@@ -7,18 +7,17 @@ a role that may not act gets 403. A new route with an id fails
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from gpo.billing.models import BillingRun, Invoice, InvoiceLine, Rebate
 from gpo.catalog.models import CatalogImport
-from gpo.db import db
-from gpo.jobs import Job
-import datetime as dt
-
 from gpo.contracts.models import Proposal
-from gpo.db import utcnow
-from gpo.orders.models import CycleContractResult, Order, OrderLine, PurchaseOrder, PurchaseOrderLine
+from gpo.db import db, utcnow
 from gpo.insurance.models import Enrollment, InsuranceProgram
+from gpo.jobs import Job
+from gpo.orders.models import CycleContractResult, Order, OrderLine, PurchaseOrder, PurchaseOrderLine
 from gpo.staffing.models import Assignment, Availability, CostRun, ShiftRequest, StaffMember, Timesheet
 from tests.factories import ContractFactory, CycleFactory, ProductFactory, ProviderFactory
 from tests.helpers import assert_error

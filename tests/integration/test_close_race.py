@@ -14,7 +14,15 @@ from gpo.orders import services
 from gpo.orders.models import Cycle, Order, OrderLine, PurchaseOrder, PurchaseOrderLine
 from tests.api.conftest import bearer, world  # noqa: F401  (fixture)
 from tests.conftest import TEST_SECRET
-from tests.factories import ContractFactory, CycleFactory, LocationFactory, PracticeFactory, ProductFactory, UserFactory, token_for
+from tests.factories import (
+    ContractFactory,
+    CycleFactory,
+    LocationFactory,
+    PracticeFactory,
+    ProductFactory,
+    UserFactory,
+    token_for,
+)
 
 
 @pytest.fixture
@@ -24,7 +32,7 @@ def setting(world, postgresql_only):
     cycle = CycleFactory()
     cycle_id = cycle.id
     buyers = []
-    for i in range(6):
+    for _ in range(6):
         practice = PracticeFactory()
         location = LocationFactory(practice=practice)
         user = UserFactory(organization_id=practice.id, roles=["practice_buyer"])
@@ -61,7 +69,8 @@ def test_many_orders_while_the_close_starts(app, setting):
             n += 1
             action = rng.random()
             if action < 0.6 or not mine:
-                body = {"location_id": location_id, "lines": [{"product_id": rng.choice(products), "quantity": rng.randint(1, 9)}]}
+                body = {"location_id": location_id,
+                        "lines": [{"product_id": rng.choice(products), "quantity": rng.randint(1, 9)}]}
                 r = client.post("/api/v1/orders", json=body, headers={**headers, "Idempotency-Key": f"{seed}-{n}"})
                 outcomes.append((r.get_json().get("id") if r.status_code == 201 else None, r.status_code))
                 if r.status_code == 201:

@@ -3,7 +3,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gpo.money import allocate
 
@@ -29,24 +30,24 @@ def test_parts_sum_to_the_total(total, p):
 def test_each_part_is_within_a_cent_of_its_exact_share(total, p):
     weights, keys = p
     whole = sum(weights)
-    for part, w in zip(allocate(total, weights, keys), weights):
+    for part, w in zip(allocate(total, weights, keys), weights, strict=True):
         assert abs(Fraction(part) - Fraction(total * w, whole)) < 1
 
 
 @given(totals, parties(), st.randoms())
 def test_the_result_does_not_depend_on_input_order(total, p, rnd):
     weights, keys = p
-    expected = dict(zip(keys, allocate(total, weights, keys)))
-    pairs = list(zip(weights, keys))
+    expected = dict(zip(keys, allocate(total, weights, keys), strict=True))
+    pairs = list(zip(weights, keys, strict=True))
     rnd.shuffle(pairs)
     shuffled = allocate(total, [w for w, _ in pairs], [k for _, k in pairs])
-    assert dict(zip([k for _, k in pairs], shuffled)) == expected
+    assert dict(zip([k for _, k in pairs], shuffled, strict=True)) == expected
 
 
 @given(totals, parties())
 def test_zero_weight_gets_zero(total, p):
     weights, keys = p
-    for part, w in zip(allocate(total, weights, keys), weights):
+    for part, w in zip(allocate(total, weights, keys), weights, strict=True):
         if w == 0:
             assert part == 0
 

@@ -58,3 +58,50 @@ def test_create_app_refuses_production_with_the_default_secret(monkeypatch):
 def test_staffing_settings_are_checked_in_every_environment(setting, value):
     with pytest.raises(ConfigError, match=setting):
         check({"GPO_ENV": "development", setting: value})
+
+
+def _embedded(**overrides):
+    return {"SQLALCHEMY_DATABASE_URI": "sqlite://", "TESTING": True, **overrides}
+
+
+@pytest.fixture(autouse=True)
+def _config_logger_enabled(monkeypatch):
+    """Alembic's fileConfig (the migrations other tests run) disables existing loggers."""
+    import logging
+
+    monkeypatch.setattr(logging.getLogger("gpo.config"), "disabled", False)
+
+
+def test_the_published_default_secrets_are_warned_about_at_start_up(caplog, monkeypatch):
+    from gpo import create_app
+    from gpo.config import DEFAULT_WEBHOOK_SECRET
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("STRIPE_WEBHOOK_SECRET", raising=False)
+    monkeypatch.delenv("GPO_ENV", raising=False)
+    with caplog.at_level("WARNING", logger="gpo.config"):
+        app = create_app(_embedded())
+    assert (app.config["SECRET_KEY"], app.config["STRIPE_WEBHOOK_SECRET"]) == (DEFAULT_SECRET_KEY, DEFAULT_WEBHOOK_SECRET)
+    [record] = [r for r in caplog.records if r.name == "gpo.config"]
+    assert record.levelname == "WARNING"
+    assert "INSECURE" in record.getMessage()
+    assert "SECRET_KEY and STRIPE_WEBHOOK_SECRET" in record.getMessage()
+    assert DEFAULT_SECRET_KEY not in record.getMessage()  # names the settings, never prints a secret
+
+
+def test_one_default_secret_is_named_alone(caplog):
+    from gpo import create_app
+
+    with caplog.at_level("WARNING", logger="gpo.config"):
+        create_app(_embedded(SECRET_KEY="x" * 40, STRIPE_WEBHOOK_SECRET="whsec_localstripe"))
+    [record] = [r for r in caplog.records if r.name == "gpo.config"]
+    assert "STRIPE_WEBHOOK_SECRET is the published default" in record.getMessage()
+    assert "SECRET_KEY and" not in record.getMessage()
+
+
+def test_no_warning_with_real_secrets(caplog):
+    from gpo import create_app
+
+    with caplog.at_level("WARNING", logger="gpo.config"):
+        create_app(_embedded(SECRET_KEY="x" * 40, STRIPE_WEBHOOK_SECRET="whsec_real"))
+    assert not [r for r in caplog.records if r.name == "gpo.config"]
