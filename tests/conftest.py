@@ -167,9 +167,27 @@ def rq_worker(app, test_config):
         proc.kill()
 
 
+def _wait_for_queued_jobs(app, timeout: float = 30.0) -> None:
+    """With a real RQ worker, a test that asked for a job (a 202) may end before the
+    job does: let it finish before the tables are wiped, or its writes would race the
+    TRUNCATE (a deadlock) or land in the next test's data."""
+    if not TEST_REDIS_URL:
+        return
+    from rq.registry import StartedJobRegistry
+
+    from gpo.jobs import get_queue
+
+    queue = get_queue(app)
+    started = StartedJobRegistry(queue=queue)
+    deadline = time.monotonic() + timeout
+    while (queue.count or started.count) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def _truncate_all(app) -> None:
     from gpo.db import db
 
+    _wait_for_queued_jobs(app)
     with app.app_context():
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as conn:
