@@ -108,15 +108,17 @@ class Id(WholeNumber):
 
 
 class DecimalString(ma.fields.Decimal):
-    """An exact decimal, a string on the wire ("12.5") so no client reads it as a float;
-    JSON numbers are accepted on input, digits must be ASCII. Documented as
-    `type: string, format: decimal`."""
+    """An exact decimal, a string on the wire ("12.5") both ways, as documented
+    (`type: string, format: decimal`): a JSON number is refused, since a client's float
+    (0.1 + 0.2) is not the price it meant; digits must be ASCII."""
+
+    default_error_messages = {"invalid": "Not a valid decimal: send it as a string of digits, \"12.5\"."}
 
     def __init__(self, **kwargs):
         super().__init__(as_string=True, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool) or (isinstance(value, str) and not value.isascii()):
+        if not isinstance(value, str) or not value.isascii():
             raise self.make_error("invalid")
         return super()._deserialize(value, attr, data, **kwargs)
 

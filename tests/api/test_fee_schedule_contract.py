@@ -44,3 +44,14 @@ def test_a_practice_inherits_what_it_leaves_out_as_the_spec_says(billing):  # no
     assert inherited.status_code == 200
     assert inherited.get_json() == {"practice_id": billing.world.other_practice.id, "service_fee_percent": "2.5000",
                                     "monthly_membership_cents": 15000, "pmpm_cents": 2500, "overridden": []}
+
+
+def test_a_decimal_sent_as_a_json_number_is_refused_as_the_spec_says(billing):  # noqa: F811
+    # The spec says `type: string, format: decimal`; a float (0.1 + 0.2) is not the fee meant.
+    for number in (0, 2.5, 0.30000000000000004):
+        sent = {"service_fee_percent": number, "monthly_membership_cents": 0, "pmpm_cents": 0}
+        errors = assert_error(billing.client.put(DEFAULT, json=sent, headers=billing.finance), 422)["errors"]
+        assert "send it as a string" in errors["json"]["service_fee_percent"][0]
+    assert billing.client.get(DEFAULT, headers=billing.finance).get_json()["service_fee_percent"] == "2.5000"
+    sent = {"service_fee_percent": "3", "monthly_membership_cents": 0, "pmpm_cents": 0}
+    assert billing.client.put(DEFAULT, json=sent, headers=billing.finance).get_json()["service_fee_percent"] == "3.0000"
