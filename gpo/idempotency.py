@@ -67,18 +67,21 @@ def _request_hash() -> str:
 
 def _claim(principal_key: str, key: str, request_hash: str):
     """Claim the key; return (record_id, None) to run, or (None, record) to replay."""
-    record = IdempotencyRecord(principal_key=principal_key, key=key, request_hash=request_hash)
-    db.session.add(record)
-    try:
-        db.session.commit()
-        return record.id, None
-    except IntegrityError:
-        db.session.rollback()
-    existing = db.session.scalars(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.principal_key == principal_key, IdempotencyRecord.key == key
-        )
-    ).one()
+    for _ in range(3):
+        record = IdempotencyRecord(principal_key=principal_key, key=key, request_hash=request_hash)
+        db.session.add(record)
+        try:
+            db.session.commit()
+            return record.id, None
+        except IntegrityError:
+            db.session.rollback()
+        existing = _find(principal_key, key)
+        if existing is not None:
+            break
+        # The twin that held the key failed and released it between our insert and
+        # this read: the key is free again, so claim it anew.
+    else:
+        raise Conflict(f"a request with this {HEADER} is still being processed")
     if existing.request_hash != request_hash:
         raise Conflict(f"this {HEADER} was already used with a different request")
     if existing.status == "completed":
@@ -97,6 +100,12 @@ def _claim(principal_key: str, key: str, request_hash: str):
     if taken == 1:
         return existing.id, None
     raise Conflict(f"a request with this {HEADER} is still being processed")
+
+
+def _find(principal_key: str, key: str) -> IdempotencyRecord | None:
+    return db.session.scalars(
+        select(IdempotencyRecord).where(IdempotencyRecord.principal_key == principal_key, IdempotencyRecord.key == key)
+    ).one_or_none()
 
 
 def _release(record_id: int) -> None:

@@ -82,7 +82,10 @@ _OVERRIDES = {
     ("get", "/jobs/{job_id}"): "get_job",
 }
 # Errors the path and method do not tell (operationId -> statuses).
-_MORE_ERRORS = {"login": {401, 429}, "receive_stripe_webhook": {400}}
+_MORE_ERRORS = {"login": {401, 429}}
+# Operations whose errors are these and no others: Stripe's webhook reads the raw body
+# itself, and anything it cannot verify or read is a 400.
+_EXACT_ERRORS = {"receive_stripe_webhook": {400, 413}}
 _METHOD_VERB = {"get": "get", "patch": "update", "put": "set", "delete": "delete"}
 
 PAGINATION_EXAMPLE = ('{"total": 42, "total_pages": 3, "first_page": 1, "last_page": 3, '
@@ -267,7 +270,8 @@ def finish(api, app: Flask) -> None:
             if is_public:
                 operation["security"] = []
             responses = operation["responses"]
-            for code in sorted(_errors_of(method, path, operation, components, is_public)):
+            errors = _EXACT_ERRORS.get(op_id) or _errors_of(method, path, operation, components, is_public)
+            for code in sorted(errors):
                 responses.setdefault(str(code), components.get_ref("response", _STATUS_NAMES[code]))
             for response in responses.values():
                 if "$ref" not in response:

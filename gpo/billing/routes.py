@@ -119,6 +119,16 @@ class PaymentMethod(MethodView):
 @blp.route("/webhooks/stripe")
 @public  # Stripe signs instead of signing in
 class StripeWebhook(MethodView):
+    @blp.doc(parameters=[{
+        "in": "header", "name": "Stripe-Signature", "required": True, "schema": {"type": "string"},
+        "description": "Stripe's signature of the raw body with the endpoint's webhook secret (`whsec_...`).",
+        "example": "t=1764590400,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd"}],
+        requestBody={"required": True, "content": {"application/json": {
+            "schema": {"type": "object", "required": ["id", "type", "data"], "properties": {
+                "id": {"type": "string"}, "type": {"type": "string"},
+                "data": {"type": "object", "required": ["object"], "properties": {"object": {"type": "object"}}}}},
+            "example": {"id": "evt_1", "type": "payment_intent.succeeded",
+                        "data": {"object": {"id": "pi_1", "object": "payment_intent", "status": "succeeded"}}}}}})
     @blp.response(200, WebhookAnswerSchema)
     def post(self):
         """Stripe's events. The signature is checked on the raw body (400 when it does not

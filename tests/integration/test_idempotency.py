@@ -2,6 +2,7 @@
 import datetime as dt
 
 import pytest
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
 
 from gpo.accounts.models import Practice
@@ -99,3 +100,32 @@ def test_the_stored_response_commits_with_the_change(client, world):
 
 def test_a_malformed_key_is_422(client, world):
     assert_error(post(client, world.headers["mso_admin"], "x" * 300), 422)
+
+
+def test_a_twin_that_fails_and_releases_the_key_mid_claim_is_not_a_500(client, world, monkeypatch):
+    """The race schemathesis found: our insert meets the twin's claim (IntegrityError),
+    the twin fails and deletes its claim, and our read of it finds nothing. The key is
+    free again, so the request claims it anew and runs once."""
+    import gpo.idempotency as idempotency
+
+    headers = world.headers["mso_admin"]
+    assert post(client, headers, "k-warmup").status_code == 201
+    principal_key = db.session.scalar(select(IdempotencyRecord.principal_key).where(IdempotencyRecord.key == "k-warmup"))
+    db.session.add(IdempotencyRecord(principal_key=principal_key, key="k-race", request_hash="the twin's"))
+    db.session.commit()
+    real_find, calls = idempotency._find, []
+
+    def twin_releases_first(principal, key):
+        calls.append(key)
+        if len(calls) == 1:  # the twin's request failed just now and released its claim
+            db.session.execute(sa_delete(IdempotencyRecord).where(IdempotencyRecord.key == key))
+            db.session.commit()
+            return None
+        return real_find(principal, key)
+
+    monkeypatch.setattr(idempotency, "_find", twin_releases_first)
+    before = count(Practice)
+    response = post(client, headers, "k-race", {**BODY, "name": "Raced"})
+    assert response.status_code == 201, response.get_json()
+    assert calls == ["k-race"] and count(Practice) == before + 1
+    assert post(client, headers, "k-race", {**BODY, "name": "Raced"}).headers["Idempotent-Replayed"] == "true"
