@@ -236,6 +236,34 @@ def _nullable_refs(schema: dict) -> None:
             schema["properties"][name] = {"anyOf": [prop["allOf"][0], _NULL], **rest}
 
 
+def _example_of(components, schema: dict):
+    """An example for a schema, built from its own or its fields' examples."""
+    if "$ref" in schema:
+        return _example_of(components, components.schemas[schema["$ref"].rsplit("/", 1)[1]])
+    if "example" in schema:
+        return schema["example"]
+    for combined in ("allOf", "anyOf"):
+        if schema.get(combined):
+            return _example_of(components, schema[combined][0])
+    if schema.get("type") == "array":
+        item = _example_of(components, schema.get("items", {}))
+        return [] if item is None else [item]
+    if "properties" in schema:
+        built = {name: _example_of(components, prop) for name, prop in schema["properties"].items()}
+        return {name: value for name, value in built.items() if value is not None}
+    return None
+
+
+def _request_examples(components, operation: dict) -> None:
+    """Every JSON request body shows a whole example (the routes give their own where a
+    realistic body matters, as API.md's; the rest are built from the fields')."""
+    media = operation.get("requestBody", {}).get("content", {}).get("application/json")
+    if media is not None and "example" not in media and "examples" not in media:
+        example = _example_of(components, media["schema"])
+        if example is not None:
+            media["example"] = example
+
+
 def _replace(components, kind: str, name: str, value: dict) -> None:
     """Put our own version of a component flask-smorest registers (maybe lazily)."""
     components._subsections_lazy[kind].pop(name, None)
@@ -266,6 +294,7 @@ def finish(api, app: Flask) -> None:
             seen[op_id] = (method, path)
             if operation.pop("x-if-match", False):
                 operation.setdefault("parameters", []).append(if_match_ref)
+            _request_examples(components, operation)
             is_public = (method, path) in public
             if is_public:
                 operation["security"] = []

@@ -132,3 +132,16 @@ def test_the_pagination_header_is_the_documented_json_string(client, world):
     response = client.get("/api/v1/practices", headers=world.headers["mso_admin"])
     meta = json.loads(response.headers["X-Pagination"])
     assert {"total", "total_pages", "first_page", "last_page", "page"} <= set(meta)
+
+
+def test_every_request_body_has_a_whole_example_that_fits_its_schema(spec):
+    from openapi_schema_validator import OAS30Validator, oas30_format_checker
+
+    for method, path, operation in _operations(spec):
+        for media_type, media in operation.get("requestBody", {}).get("content", {}).items():
+            assert "example" in media, (method, path, media_type)
+            if media_type == "application/json":
+                validator = OAS30Validator({**media["schema"], "components": spec["components"]},
+                                           format_checker=oas30_format_checker)
+                errors = [e.message for e in validator.iter_errors(media["example"])]
+                assert not errors, (method, path, errors)
