@@ -21,6 +21,8 @@ import re
 
 from flask import Flask
 
+from gpo.api import EARLIEST_DATE, LATEST_DATE
+
 # Segments that are not resources but the API's own namespaces.
 _NAMESPACES = {"api", "v1"}
 # Path segments that name a thing done to the resource before them (POST .../approve).
@@ -236,6 +238,13 @@ def _nullable_refs(schema: dict) -> None:
             schema["properties"][name] = {"anyOf": [prop["allOf"][0], _NULL], **rest}
 
 
+def _note_date_range(schema: dict) -> None:
+    """Dates and times outside the API's calendar are refused (gpo.api): say so."""
+    if schema.get("format") in ("date", "date-time"):
+        note = f"Between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}."
+        schema["description"] = f"{schema['description']} {note}" if schema.get("description") else note
+
+
 def _example_of(components, schema: dict):
     """An example for a schema, built from its own or its fields' examples."""
     if "$ref" in schema:
@@ -295,6 +304,8 @@ def finish(api, app: Flask) -> None:
             if operation.pop("x-if-match", False):
                 operation.setdefault("parameters", []).append(if_match_ref)
             _request_examples(components, operation)
+            for param in _parameters(operation):
+                _note_date_range(param.get("schema", {}))
             is_public = (method, path) in public
             if is_public:
                 operation["security"] = []
@@ -310,6 +321,8 @@ def finish(api, app: Flask) -> None:
     components._subsections["schema"].pop("PaginationMetadata", None)
     for schema in components.schemas.values():
         _nullable_refs(schema)
+        for prop in schema.get("properties", {}).values():
+            _note_date_range(prop)
     components.get_ref("response", "DEFAULT_ERROR")
     for response in components.responses.values():  # every shared answer: errors, 304
         response.setdefault("headers", {}).update(request_id)

@@ -145,3 +145,10 @@ def test_every_request_body_has_a_whole_example_that_fits_its_schema(spec):
                                            format_checker=oas30_format_checker)
                 errors = [e.message for e in validator.iter_errors(media["example"])]
                 assert not errors, (method, path, errors)
+
+
+def test_the_date_range_the_server_keeps_is_documented(spec):
+    shift = spec["components"]["schemas"]["ShiftRequestIn"]["properties"]["starts_at"]
+    assert "Between 1900-01-01 and 2999-12-31." in shift["description"]
+    statement = _params(spec, spec["paths"]["/api/v1/vendors/{vendor_id}/statements"]["get"])
+    assert "2999-12-31" in statement["to"]["schema"]["description"]
