@@ -9,6 +9,7 @@ and never a stack trace.
 from __future__ import annotations
 
 import csv
+import functools
 import datetime as dt
 import io
 import json
@@ -169,6 +170,28 @@ class Blueprint(SmorestBlueprint):
         from gpo.idempotency import prepare_doc
 
         self._prepare_doc_cbks.append(prepare_doc)
+
+    def arguments(self, schema, *, location="json", required=True, **kwargs):
+        """flask-smorest's, and a JSON body the spec marks required is required: no body
+        at all is a 422 (not an empty object that leaves every optional field out). A
+        route whose body may be left out says `required=False`, and the spec says so."""
+        decorator = super().arguments(schema, location=location, required=required, **kwargs)
+        if location != "json" or not required:
+            return decorator
+
+        def wrap(func):
+            parsed = decorator(func)
+
+            @functools.wraps(parsed)
+            def view(*args, **kw):
+                if not request.get_data(cache=True).strip():
+                    raise DomainError("this request needs a JSON body", status_code=422,
+                                      errors={"json": {"_schema": ["a JSON object is required"]}})
+                return parsed(*args, **kw)
+
+            return view
+
+        return wrap
 
     def set_etag_for(self, obj) -> None:
         """Send the object's version ETag (and answer 304 to a matching If-None-Match)."""

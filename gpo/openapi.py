@@ -211,6 +211,8 @@ def _errors_of(method: str, path: str, operation: dict, components, public: bool
         codes.add(422)
     if "If-Match" in params:
         codes |= {412, 428}
+    if any(p.get("name") == "Idempotency-Key" and p.get("required") for p in _parameters(operation)):
+        codes.add(428)
     codes |= _MORE_ERRORS.get(operation["operationId"], set())
     if public:
         return codes

@@ -371,9 +371,14 @@ def _check_event_shape(payload: bytes) -> None:
         intent = data["object"]
         if not isinstance(intent.get("id"), str) or not isinstance(intent.get("status"), str):
             refuse("a payment intent needs a string `id` and `status`")
+        if not 1 <= len(intent["id"]) <= 64:  # stored in a 64-character column
+            refuse("a payment intent's `id` must be 1 to 64 characters")
         for field in ("metadata", "last_payment_error"):
             if intent.get(field) is not None and not isinstance(intent[field], dict):
                 refuse(f"`{field}` must be an object")
+        attempt_key = (intent.get("metadata") or {}).get("gpo_attempt_key")
+        if attempt_key is not None and not isinstance(attempt_key, str):
+            refuse("`metadata.gpo_attempt_key` must be a string")
         error = intent.get("last_payment_error") or {}
         if any(error.get(k) is not None and not isinstance(error[k], str) for k in ("code", "message")):
             refuse("`last_payment_error` code and message must be strings")

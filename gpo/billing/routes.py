@@ -32,7 +32,6 @@ from gpo.billing.schemas import (
     VoidSchema,
     WebhookAnswerSchema,
 )
-from gpo.errors import Invalid
 from gpo.idempotency import idempotent
 
 blp = Blueprint("billing", __name__, url_prefix="/api/v1", description="Invoices, fees, rebates, credits, statements, payments")
@@ -164,9 +163,6 @@ class PracticeFeeSchedule(MethodView):
     def put(self, data, practice_id):
         """Set the practice's overrides (MSO finance); a null or absent field inherits the
         default (`{}`: every default). Invoices drafted later use them."""
-        if not request.get_data(cache=True).strip():
-            raise Invalid("send the overrides as a JSON object: {} inherits every default",
-                          {"json": {"_schema": ["a JSON object is required"]}})
         return invoices.put_fee_schedule(current_principal(), practice_id, data)
 
 

@@ -19,7 +19,9 @@ def test_the_default_needs_every_field_in_the_spec_and_on_the_server(billing):  
     assert body["required"] is True
     assert set(schema["required"]) == {"service_fee_percent", "monthly_membership_cents", "pmpm_cents"}
     assert not any(p.get("nullable") for p in schema["properties"].values())
-    for sent in (None, {}, {"service_fee_percent": None, "monthly_membership_cents": 0, "pmpm_cents": 0}):
+    no_body = assert_error(billing.client.put(DEFAULT, headers=billing.finance), 422, contains="needs a JSON body")
+    assert no_body["errors"] == {"json": {"_schema": ["a JSON object is required"]}}
+    for sent in ({}, {"service_fee_percent": None, "monthly_membership_cents": 0, "pmpm_cents": 0}):
         response = billing.client.put(DEFAULT, json=sent, headers=billing.finance)
         errors = assert_error(response, 422)["errors"]["json"]
         assert "service_fee_percent" in errors
@@ -36,7 +38,7 @@ def test_a_practice_inherits_what_it_leaves_out_as_the_spec_says(billing):  # no
     url = f"/api/v1/practices/{billing.world.other_practice.id}/fee-schedule"
     assert billing.client.get(url, headers=billing.finance).get_json()["overridden"] == ["service_fee_percent"]
     # no body at all: 422, and the overrides stay
-    assert_error(billing.client.put(url, headers=billing.finance), 422, contains="{} inherits every default")
+    assert_error(billing.client.put(url, headers=billing.finance), 422, contains="needs a JSON body")
     assert_error(billing.client.put(url, data="", content_type="application/json", headers=billing.finance), 422)
     assert billing.client.get(url, headers=billing.finance).get_json()["overridden"] == ["service_fee_percent"]
     # {}: every default

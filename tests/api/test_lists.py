@@ -167,3 +167,19 @@ def test_every_list_route_answers_a_list(setup, route, count):
             assert len(page) == 1 and page[0] == items[0]
     else:
         assert route == "availability"  # the one list that does not page (a person's few windows)
+
+
+@pytest.mark.parametrize("count", [0, 1, 3], ids=["none", "one", "several"])
+def test_cycle_results_are_a_list_of_none_one_or_several_contracts(setup, count):
+    """The one list that is not a paged collection: a closed cycle's result per contract."""
+    from decimal import Decimal
+
+    from gpo.orders.models import CycleContractResult
+
+    cycle = CycleFactory(status="closed")
+    contracts = [ContractFactory(vendor_id=setup["world"].vendor.id) for _ in range(count)]
+    _add([CycleContractResult(cycle_id=cycle.id, contract_id=c.id, volume=10 * (i + 1), achieved_tier_index=0,
+                              achieved_min_volume=0, discount_percent=Decimal("0")) for i, c in enumerate(contracts)])
+    _, items = _list(setup["client"], f"/api/v1/cycles/{cycle.id}/results", setup["world"].headers["mso_admin"])
+    assert [item["contract_id"] for item in items] == [c.id for c in contracts]
+    assert [item["volume"] for item in items] == [10 * (i + 1) for i in range(count)]

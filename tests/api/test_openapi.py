@@ -104,6 +104,8 @@ def test_idempotency_key_is_declared_with_its_limits(spec):
             assert key["schema"]["maxLength"] == 255 and key["schema"]["minLength"] == 1
             assert re.fullmatch(key["schema"]["pattern"], "5f0c6d1e-7d7e-4c55-9f0a-1f6f2d8b9a10")
             assert not re.fullmatch(key["schema"]["pattern"], "two words")
+        if key and key["required"]:
+            assert "428" in operation["responses"], operation["operationId"]
     assert declared >= 10
     order = _params(spec, spec["paths"]["/api/v1/orders"]["post"])["Idempotency-Key"]
     assert order["required"] is True

@@ -61,6 +61,10 @@ def _without(field):
     ("intent without id", {**_good_event(), "data": {"object": {"status": "succeeded"}}}),
     ("intent metadata not an object", {**_good_event(), "data": {"object": {
         "id": "pi_1", "status": "succeeded", "metadata": ["x"]}}}),
+    ("attempt key not a string", {**_good_event(), "data": {"object": {
+        "id": "pi_1", "status": "succeeded", "metadata": {"gpo_attempt_key": {"a": 1}}}}}),
+    ("intent id longer than its column", {**_good_event(), "data": {"object": {
+        "id": "pi_" + "x" * 62, "status": "succeeded"}}}),
     ("a string", "evt_1"),
     ("null", None),
 ])
