@@ -9,8 +9,8 @@ and never a stack trace.
 from __future__ import annotations
 
 import csv
-import functools
 import datetime as dt
+import functools
 import io
 import json
 import logging
