@@ -166,7 +166,8 @@ class AcknowledgeLineSchema(Schema):
 
 
 class AcknowledgeSchema(Schema):
-    lines = fields.List(fields.Nested(AcknowledgeLineSchema), required=True, validate=validate.Length(min=1))
+    lines = fields.List(fields.Nested(AcknowledgeLineSchema), required=True, validate=validate.Length(min=1),
+                        metadata={"example": [{"line_id": 61, "accepted_quantity": 40}]})
 
 
 class ShipmentLineInSchema(Schema):
