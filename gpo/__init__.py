@@ -15,13 +15,25 @@ from gpo.db import db
 migrate = Migrate()
 
 
+class GpoFlask(Flask):
+    def full_dispatch_request(self):
+        """Every request (an API route, a page) is one use case in one unit of work,
+        from authentication to the response: committed once when it answers with
+        success, rolled back when it answers with an error (4xx or 5xx) or raises."""
+        with database.unit_of_work() as unit:
+            response = super().full_dispatch_request()
+            if response.status_code >= 400:
+                unit.discard()
+        return response
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: settings from the environment, overridden by `config`."""
     conf = settings.from_environment()
     conf.update(config or {})
     settings.check(conf)
 
-    app = Flask(__name__, instance_path=str(settings.INSTANCE_DIR))
+    app = GpoFlask(__name__, instance_path=str(settings.INSTANCE_DIR))
     app.config.update(conf)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(conf["SQLALCHEMY_DATABASE_URI"]))
     if conf["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

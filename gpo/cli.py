@@ -1,10 +1,15 @@
-"""flask gpo ...: administration commands that run with the app's configuration."""
+"""flask gpo ...: administration commands that run with the app's configuration.
+
+Each command is an edge: `@transactional` runs it as one unit of work (seed-demo runs
+one per demo section; the worker runs each job in its own)."""
 from __future__ import annotations
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
+
+from gpo.db import transactional
 
 gpo_cli = AppGroup("gpo", help="gpo administration: admins, demo data, workers.")
 
@@ -14,12 +19,13 @@ gpo_cli = AppGroup("gpo", help="gpo administration: admins, demo data, workers."
 @click.option("--password", required=True, help="At least 12 characters.")
 @click.option("--name", default="MSO administrator")
 @click.option("--mso-name", default="MSO", help="Name of the MSO, if it does not exist yet.")
+@transactional
 def create_admin(email: str, password: str, name: str, mso_name: str) -> None:
     """Create an mso_admin user (and the MSO itself if missing)."""
     from gpo.accounts.models import Mso, User
     from gpo.accounts.services import add_user
     from gpo.auth.principal import SYSTEM
-    from gpo.db import commit, db
+    from gpo.db import db
 
     if len(password) < 12:
         raise click.BadParameter("use at least 12 characters", param_hint="--password")
@@ -27,7 +33,7 @@ def create_admin(email: str, password: str, name: str, mso_name: str) -> None:
     if mso is None:
         mso = Mso(name=mso_name)
         db.session.add(mso)
-        commit()
+        db.session.flush()
     if db.session.scalars(select(User).where(User.email == email.strip().lower())).first():
         raise click.ClickException(f"a user with e-mail {email} already exists")
     add_user(SYSTEM, mso, email, name, password, ["mso_admin"])
@@ -66,6 +72,7 @@ def worker(burst: bool) -> None:
 
 
 @gpo_cli.command("purge-expired")
+@transactional
 def purge_expired() -> None:
     """Queue the housekeeping job (old login failures, old idempotent responses)."""
     from gpo.auth.principal import SYSTEM
@@ -76,6 +83,7 @@ def purge_expired() -> None:
 
 
 @gpo_cli.command("tick")
+@transactional
 def tick_command() -> None:
     """Keep time (run every minute from cron): open the cycle whose time has come, start
     closing the cycle whose closes_at has passed, retry failed payments that are due."""
@@ -88,6 +96,7 @@ def tick_command() -> None:
 
 @gpo_cli.command("close-cycle")
 @click.argument("cycle_id", type=int)
+@transactional
 def close_cycle_command(cycle_id: int) -> None:
     """Start closing a cycle now (as MSO procurement would)."""
     from gpo.auth.principal import SYSTEM
@@ -99,6 +108,7 @@ def close_cycle_command(cycle_id: int) -> None:
 
 @gpo_cli.command("requeue-lost-jobs")
 @click.option("--older-than-minutes", default=10, show_default=True)
+@transactional
 def requeue_lost_jobs_command(older_than_minutes: int) -> None:
     """Hand RQ again the queued jobs that never reached Redis (run it from cron)."""
     import datetime as dt

@@ -1,15 +1,16 @@
 """The database: declarative Base with constraint naming conventions, the session,
-and the transaction helpers every service uses.
+and the unit of work every edge opens.
 
-A use case is one transaction: a service function changes models and ends with
-`commit()`. Side effects that must only happen once the change is durable (jobs,
-Stripe calls, notifications) are registered with `after_commit()` and run right
-after the commit succeeds; a rollback discards them.
+A use case is one transaction, opened and committed at its edge by `unit_of_work()`;
+services change models and flush, never commit. Side effects that must only happen
+once the change is durable (jobs, Stripe calls, notifications) are registered with
+`after_commit()` and run right after the commit succeeds; a rollback discards them.
 """
 from __future__ import annotations
 
-import contextvars
 import datetime as dt
+import functools
+import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,8 +18,10 @@ from typing import Annotated, Any, Callable
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Numeric, event, func, literal, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger("gpo.db")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -82,6 +85,36 @@ class ExactDecimal(TypeDecorator):
         return Decimal(value)
 
 
+def _as_stored(column_type):
+    """What the database will give back for a value set on an attribute, so a row reads
+    the same before its unit of work commits as after (a response is serialized before
+    the commit): an exact decimal with its column's places, a timestamp in UTC. A value
+    that would not store (more places, no time zone) is left for the column to refuse."""
+    if isinstance(column_type, ExactDecimal):
+        places = Decimal(1).scaleb(-column_type.scale)
+
+        def stored(value):
+            if isinstance(value, Decimal) and value.is_finite() and value.quantize(places) == value:
+                return value.quantize(places)
+            return value
+    else:
+        def stored(value):
+            if isinstance(value, dt.datetime) and value.tzinfo is not None:
+                return value.astimezone(dt.timezone.utc)
+            return value
+    return stored
+
+
+@event.listens_for(Mapper, "mapper_configured")
+def _normalize_on_set(mapper, class_) -> None:
+    for attribute in mapper.column_attrs:
+        column_type = attribute.columns[0].type
+        if isinstance(column_type, (ExactDecimal, UTCDateTime)):
+            stored = _as_stored(column_type)
+            event.listen(getattr(class_, attribute.key), "set",
+                         lambda target, value, old, initiator, stored=stored: stored(value), retval=True)
+
+
 # Ids are BIGINT on PostgreSQL; SQLite only autoincrements INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 IdPK = Annotated[int, mapped_column(BigId, primary_key=True)]
@@ -128,13 +161,17 @@ class CreatedAtMixin:
 
 
 # --- transactions -----------------------------------------------------------------
+#
+# One use case, one transaction. The edge that starts a use case (an API route or a
+# page: `GpoFlask.full_dispatch_request`; a job: `gpo.jobs.run`; a CLI command:
+# `@transactional`) opens a `unit_of_work()`, which commits once when the use case
+# returns and rolls back on any exception. Services change models and flush; they
+# never commit. A protocol that must make part of its work durable before it goes on
+# says so by calling `commit_midway(why)`.
 
 _PENDING = "gpo_after_commit_pending"
 _READY = "gpo_after_commit_ready"
-# Set while an outer scope (an idempotent request) owns the commit.
-_deferred_commit: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "gpo_deferred_commit", default=False
-)
+_OPEN = "gpo_unit_of_work_open"
 
 
 def after_commit(callback: Callable[[], None]) -> None:
@@ -154,37 +191,73 @@ def _discard_callbacks(session: Session, previous_transaction) -> None:
     session.info.pop(_PENDING, None)
 
 
-def run_after_commit_callbacks() -> None:
+def _run_after_commit_callbacks() -> None:
     ready = db.session.info.pop(_READY, [])
     for callback in ready:
         callback()
 
 
-def commit() -> None:
-    """Commit the use case's transaction, then run its after-commit side effects.
+class UnitOfWork:
+    """The open transaction of one use case (see `unit_of_work`)."""
 
-    Inside `deferred_commit()` the transaction belongs to the outer scope: this only
-    flushes, and the outer scope commits once (so its own bookkeeping, such as the
-    stored idempotent response, lands in the same transaction as the change).
-    """
-    if _deferred_commit.get():
-        db.session.flush()
-        return
-    db.session.commit()
-    run_after_commit_callbacks()
+    def __init__(self) -> None:
+        self.keep = True
 
-
-def rollback() -> None:
-    db.session.rollback()
+    def discard(self) -> None:
+        """Roll back instead of committing when the use case ends (an edge that turned
+        an error into an answer, such as a 4xx response, calls this)."""
+        self.keep = False
 
 
 @contextmanager
-def deferred_commit():
-    token = _deferred_commit.set(True)
+def unit_of_work():
+    """The one transaction of a use case, opened by its edge: commit once when the
+    block ends (then run the after-commit side effects), roll back on any exception
+    or after `discard()`. Units do not nest: a service never opens one."""
+    session = db.session
+    if session.info.get(_OPEN):
+        raise RuntimeError("a unit of work is already open: only the edge opens one")
+    session.info[_OPEN] = True
+    unit = UnitOfWork()
     try:
-        yield
+        yield unit
+        if unit.keep:
+            session.commit()
+        else:
+            session.rollback()
+    except BaseException:
+        session.rollback()
+        raise
     finally:
-        _deferred_commit.reset(token)
+        session.info.pop(_OPEN, None)
+    _run_after_commit_callbacks()
+
+
+def transactional(fn):
+    """Run `fn` (a CLI command, a test step) as one use case in its own unit of work."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with unit_of_work():
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def commit_midway(why: str) -> None:
+    """Commit what the use case has done so far and go on in a new transaction.
+
+    Only for the protocols that need part of their work durable and visible to others
+    before they continue, each naming itself in `why`: the close's move to `closing`
+    (orders are refused from then on), a payment attempt recorded before Stripe is
+    called (no transaction stays open while Stripe answers), a catalog import marked
+    running, a claimed Idempotency-Key (a concurrent twin sees it), a refused login
+    counted by the throttle. Everything else waits for the edge's single commit."""
+    if not db.session.info.get(_OPEN):
+        raise RuntimeError(f"commit_midway({why!r}) outside a unit of work")
+    log.debug("commit midway: %s", why)
+    db.session.commit()
+    _run_after_commit_callbacks()
 
 
 def is_postgresql() -> bool:
@@ -209,9 +282,25 @@ def paged(stmt, page: int, page_size: int) -> Paged:
     return Paged(items=list(items), total=total)
 
 
+def flush_unless_duplicate(*new_rows) -> bool:
+    """Insert `new_rows` in a savepoint: False, with them undone, when a unique
+    constraint refuses them. The database decides duplicates, so two racing requests
+    cannot both create one; the loser reads the winner's row. (The rows are added
+    inside the savepoint: `begin_nested()` flushes whatever is pending first.)"""
+    from sqlalchemy.exc import IntegrityError
+
+    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add_all(new_rows)
+            db.session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
 def flush_or_conflict(message: str) -> None:
-    """Flush, turning a unique-constraint violation into 409: the database decides
-    duplicates, so two racing requests cannot both create one."""
+    """Flush, turning a unique-constraint violation into 409."""
     from sqlalchemy.exc import IntegrityError
 
     from gpo.errors import Conflict

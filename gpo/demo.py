@@ -13,7 +13,7 @@ from gpo.accounts.services import add_user
 from gpo.auth.models import ApiKey
 from gpo.auth.principal import SYSTEM
 from gpo.auth.tokens import hash_api_key
-from gpo.db import commit, db, utcnow
+from gpo.db import commit_midway, db, unit_of_work, utcnow
 from gpo.etags import etag_for
 from gpo.identifiers import npi_with_check_digit
 
@@ -59,7 +59,7 @@ def _org(model, name: str, **fields):
     if org is None:
         org = model(name=name, **fields)
         db.session.add(org)
-        commit()
+        db.session.flush()
     return org
 
 
@@ -97,8 +97,7 @@ def seed_accounts() -> list[str]:
                     practice_id=practice.id, first_name=first, last_name=last, npi=npi,
                     specialty=specialty, active_from=dt.date(2026, 1, 1),
                 ))
-        commit()
-
+        db.session.flush()
     lines.append("Vendors:")
     for name, kind, slug in VENDORS:
         vendor = _org(Vendor, name, kind=kind)
@@ -111,7 +110,7 @@ def seed_accounts() -> list[str]:
                     vendor_id=vendor.id, name="demo integration", prefix=DEMO_VENDOR_API_KEY[:8],
                     last4=DEMO_VENDOR_API_KEY[-4:], key_hash=key_hash,
                 ))
-                commit()
+                db.session.flush()
             lines.append(f"  API key: {DEMO_VENDOR_API_KEY}")
     return lines
 
@@ -141,6 +140,7 @@ def _wait_until_done(what: str, status_query, done: tuple[str, ...], timeout: fl
     jobs are already done)."""
     import time
 
+    commit_midway(f"the demo waits for {what}: its job starts once what asked for it is committed")
     deadline = time.monotonic() + timeout
     while True:
         db.session.rollback()
@@ -469,7 +469,7 @@ def seed_staffing() -> list[str]:
                                      ended_at=ends + dt.timedelta(minutes=15), break_minutes=30, minutes=465,
                                      status="approved", recorded_by="scheduler@summit-mso.example",
                                      decided_by=accepted_by, decided_at=ends))
-        commit()
+        db.session.flush()
         run = services.request_cost_run(_principal_of("finance@summit-mso.example"),
                                         {"month": month, "overhead_cents": 150000})
         _wait_until_done(f"the staffing cost run for {month}", select(CostRun.status).where(CostRun.id == run.id),
@@ -507,12 +507,10 @@ def _location_of(practice_name: str) -> int:
 
 
 def seed() -> list[str]:
-    lines = seed_accounts()
-    lines += seed_catalog()
-    lines += seed_contracts()
-    lines += seed_fees()
-    lines += seed_purchasing()
-    lines += seed_billing()
-    lines += seed_insurance()
-    lines += seed_staffing()
+    """Each section is one unit of work (the CLI command is the edge)."""
+    lines: list[str] = []
+    for section in (seed_accounts, seed_catalog, seed_contracts, seed_fees, seed_purchasing, seed_billing,
+                    seed_insurance, seed_staffing):
+        with unit_of_work():
+            lines += section()
     return lines + [f"Every demo user's password: {DEMO_PASSWORD}"]

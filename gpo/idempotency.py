@@ -1,11 +1,12 @@
 """Idempotency-Key for POST routes that create things.
 
 A key is stored per principal with a hash of the request. The first request claims
-the key (a unique row, committed at once, so a concurrent twin sees it and gets 409);
-the handler then runs with its commit deferred, and the stored response is written in
-the same transaction as the change. So either both the change and the stored response
-exist, or neither: a replay returns the stored status and body, a crash leaves a claim
-that can be taken over once stale, and nothing is ever created twice.
+the key (a unique row, committed at once through `commit_midway`, so a concurrent twin
+sees it and gets 409); the handler then runs in the request's unit of work, and the
+stored response is written in that same unit, committed with the change by the edge.
+So either both the change and the stored response exist, or neither: a replay returns
+the stored status and body, a crash leaves a claim that can be taken over once stale,
+and nothing is ever created twice.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gpo.auth.request import current_principal
-from gpo.db import CreatedAtMixin, IdPK, UTCDateTime, db, deferred_commit, run_after_commit_callbacks, utcnow
+from gpo.db import CreatedAtMixin, IdPK, UTCDateTime, commit_midway, db, utcnow
 from gpo.errors import Conflict, Invalid
 
 HEADER = "Idempotency-Key"
@@ -71,7 +72,7 @@ def _claim(principal_key: str, key: str, request_hash: str):
         record = IdempotencyRecord(principal_key=principal_key, key=key, request_hash=request_hash)
         db.session.add(record)
         try:
-            db.session.commit()
+            commit_midway("claim the Idempotency-Key, so that a concurrent twin sees it")
             return record.id, None
         except IntegrityError:
             db.session.rollback()
@@ -96,7 +97,7 @@ def _claim(principal_key: str, key: str, request_hash: str):
         )
         .values(created_at=utcnow())
     ).rowcount
-    db.session.commit()
+    commit_midway("take over a stale claim of the Idempotency-Key")
     if taken == 1:
         return existing.id, None
     raise Conflict(f"a request with this {HEADER} is still being processed")
@@ -109,9 +110,11 @@ def _find(principal_key: str, key: str) -> IdempotencyRecord | None:
 
 
 def _release(record_id: int) -> None:
+    """The request failed: undo its work and free the key (the edge then rolls back
+    nothing more)."""
     db.session.rollback()
     db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
-    db.session.commit()
+    commit_midway("free the Idempotency-Key of a request that failed")
 
 
 def _replay(record: IdempotencyRecord) -> Response:
@@ -139,11 +142,11 @@ def idempotent(required: bool = False):
             if stored is not None:
                 return _replay(stored)
             try:
-                with deferred_commit():
-                    response = current_app.make_response(view(*args, **kwargs))
-                if response.status_code >= 500:
+                response = current_app.make_response(view(*args, **kwargs))
+                if response.status_code >= 400:
                     _release(record_id)
                     return response
+                # Stored in the request's unit of work: it commits with the change.
                 record = db.session.get(IdempotencyRecord, record_id)
                 record.status = "completed"
                 record.response_status = response.status_code
@@ -152,11 +155,10 @@ def idempotent(required: bool = False):
                 }
                 record.response_body = response.get_data(as_text=True)
                 record.completed_at = utcnow()
-                db.session.commit()
+                db.session.flush()
             except BaseException:
                 _release(record_id)
                 raise
-            run_after_commit_callbacks()
             return response
 
         wrapper._apidoc = dict(getattr(view, "_apidoc", {}))

@@ -18,7 +18,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gpo.auth.principal import Principal
-from gpo.db import BigId, CreatedAtMixin, IdPK, UTCDateTime, after_commit, db, utcnow
+from gpo.db import BigId, CreatedAtMixin, IdPK, UTCDateTime, after_commit, db, unit_of_work, utcnow
 from gpo.errors import DomainError
 
 log = logging.getLogger("gpo.jobs")
@@ -139,22 +139,38 @@ def execute(job_id: int) -> Any:
 
 
 def run(job_id: int) -> Any:
-    """Run a job once. Re-running a finished job does nothing."""
-    row = db.session.get(Job, job_id)
-    if row is None:
-        log.warning("job %s does not exist (rolled back?)", job_id)
-        return None
-    if row.status == "finished":
-        return row.result
-    row.status = "started"
-    row.attempts += 1
-    row.started_at = utcnow()
-    row.error = None
-    db.session.commit()
+    """Run a job once: the job's edge. Marking it started is one unit of work; the job
+    function and marking it finished are the next, so its work and its `finished`
+    land together or not at all. Re-running a finished job does nothing."""
+    with unit_of_work():
+        row = db.session.get(Job, job_id)
+        if row is None:
+            log.warning("job %s does not exist (rolled back?)", job_id)
+            return None
+        if row.status == "finished":
+            return row.result
+        row.status = "started"
+        row.attempts += 1
+        row.started_at = utcnow()
+        row.error = None
+        kind, args = row.kind, dict(row.args)
     try:
-        result = _REGISTRY[row.kind](**row.args)
+        with unit_of_work():
+            result = _REGISTRY[kind](**args)
+            row = db.session.get(Job, job_id)
+            row.status = "finished"
+            row.result = result
+            row.finished_at = utcnow()
     except Exception as exc:
-        db.session.rollback()
+        _record_failure(job_id, exc)
+        raise
+    return result
+
+
+def _record_failure(job_id: int, exc: Exception) -> None:
+    """The attempt failed (its work rolled back): queued for the next attempt, or failed
+    for good after the last one, and then its `on_failure` tells the owner."""
+    with unit_of_work():
         row = db.session.get(Job, job_id)
         row.status = "failed" if row.attempts >= row.max_attempts else "queued"
         # Domain errors explain themselves; anything else is logged, not shown.
@@ -162,22 +178,14 @@ def run(job_id: int) -> Any:
             f"internal error ({type(exc).__name__}); attempt {row.attempts} of {row.max_attempts}"
         )
         row.finished_at = utcnow() if row.status == "failed" else None
-        kind, args, failed_for_good = row.kind, dict(row.args), row.status == "failed"
-        db.session.commit()
-        log.exception("job %s (%s) failed, attempt %s", job_id, kind, row.attempts)
-        if failed_for_good and kind in _ON_FAILURE:
-            try:
+        kind, args, attempts, failed_for_good = row.kind, dict(row.args), row.attempts, row.status == "failed"
+    log.exception("job %s (%s) failed, attempt %s", job_id, kind, attempts, exc_info=exc)
+    if failed_for_good and kind in _ON_FAILURE:
+        try:
+            with unit_of_work():
                 _ON_FAILURE[kind](**args)
-            except Exception:
-                db.session.rollback()
-                log.exception("on_failure of job %s (%s) failed", job_id, kind)
-        raise
-    row = db.session.get(Job, job_id)
-    row.status = "finished"
-    row.result = result
-    row.finished_at = utcnow()
-    db.session.commit()
-    return result
+        except Exception:
+            log.exception("on_failure of job %s (%s) failed", job_id, kind)
 
 
 def requeue_lost_jobs(app: Flask, older_than: dt.timedelta = dt.timedelta(minutes=10)) -> int:

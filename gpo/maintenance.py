@@ -9,7 +9,7 @@ from sqlalchemy import delete
 
 from gpo.auth.models import LoginFailure
 from gpo.auth.principal import Principal
-from gpo.db import commit, db, utcnow
+from gpo.db import db, utcnow
 from gpo.idempotency import IdempotencyRecord
 from gpo.jobs import Job, enqueue, job
 
@@ -29,12 +29,12 @@ def purge_expired() -> dict:
             IdempotencyRecord.completed_at < now - IDEMPOTENCY_REPLAY_PERIOD,
         )
     ).rowcount
-    commit()
+    db.session.flush()
     return {"login_failures": failures, "idempotency_records": records}
 
 
 def request_purge(principal: Principal) -> Job:
     """Queue the purge (`flask gpo purge-expired`, or a scheduler)."""
     row = enqueue("maintenance.purge_expired", principal)
-    commit()
+    db.session.flush()
     return row

@@ -20,7 +20,7 @@ from gpo.accounts.models import (
 from gpo.auth import policy
 from gpo.auth.passwords import hash_password
 from gpo.auth.principal import Principal
-from gpo.db import Paged, commit, db, flush_or_conflict, paged
+from gpo.db import Paged, db, flush_or_conflict, paged
 from gpo.errors import Invalid, NotFound
 from gpo.etags import require_match
 
@@ -43,7 +43,7 @@ def create_practice(principal: Principal, data: dict) -> Practice:
     db.session.add(practice)
     db.session.flush()
     audit.record(principal, "practice.create", practice, details={"name": practice.name})
-    commit()
+    db.session.flush()
     return practice
 
 
@@ -56,7 +56,7 @@ def update_practice(principal: Principal, practice_id: int, data: dict, if_match
     changes = audit.apply_changes(practice, data)
     if changes:
         audit.record(principal, "practice.update", practice, details=changes)
-    commit()
+    db.session.flush()
     return practice
 
 
@@ -75,7 +75,7 @@ def create_location(principal: Principal, practice_id: int, data: dict) -> Locat
     db.session.add(location)
     flush_or_conflict(f"practice {practice.id} already has a location named {data['name']!r}")
     audit.record(principal, "location.create", location, details={"name": location.name})
-    commit()
+    db.session.flush()
     return location
 
 
@@ -98,7 +98,7 @@ def create_provider(principal: Principal, practice_id: int, data: dict) -> Provi
     db.session.add(provider)
     flush_or_conflict(f"NPI {data['npi']} is already a provider of practice {practice.id}")
     audit.record(principal, "provider.create", provider, details={"npi": provider.npi})
-    commit()
+    db.session.flush()
     return provider
 
 
@@ -111,7 +111,7 @@ def update_provider(principal: Principal, provider_id: int, data: dict, if_match
     flush_or_conflict(f"NPI {provider.npi} is already a provider of practice {provider.practice_id}")
     if changes:
         audit.record(principal, "provider.update", provider, details=changes)
-    commit()
+    db.session.flush()
     return provider
 
 
@@ -168,7 +168,7 @@ def add_user(principal: Principal, org: Organization, email: str, name: str, pas
     db.session.add(user)
     flush_or_conflict(EMAIL_UNAVAILABLE)
     audit.record(principal, "user.create", user, details={"email": user.email, "roles": user.roles})
-    commit()
+    db.session.flush()
     return user
 
 
@@ -193,7 +193,7 @@ def create_vendor(principal: Principal, data: dict) -> Vendor:
     db.session.add(vendor)
     db.session.flush()
     audit.record(principal, "vendor.create", vendor, details={"name": vendor.name, "kind": vendor.kind})
-    commit()
+    db.session.flush()
     return vendor
 
 
@@ -206,5 +206,5 @@ def update_vendor(principal: Principal, vendor_id: int, data: dict, if_match: Co
     changes = audit.apply_changes(vendor, data)
     if changes:
         audit.record(principal, "vendor.update", vendor, details=changes)
-    commit()
+    db.session.flush()
     return vendor

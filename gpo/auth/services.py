@@ -20,7 +20,7 @@ from gpo.auth.tokens import (
     new_api_key,
     read_access_token,
 )
-from gpo.db import commit, db, is_postgresql, paged, utcnow
+from gpo.db import commit_midway, db, is_postgresql, paged, utcnow
 from gpo.errors import Conflict, TooManyRequests, Unauthenticated
 
 # Writing last_used_at on every request would turn reads into writes; once a minute
@@ -58,10 +58,10 @@ def login(email: str, password: str, address: str) -> tuple[str, User]:
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or not user.active:
         db.session.add(LoginFailure(email=email, address=address))
-        commit()
+        commit_midway("count the refused login for the throttle: the 401 rolls back the rest")
         raise Unauthenticated("invalid e-mail or password")
     db.session.execute(delete(LoginFailure).where(LoginFailure.email == email))
-    commit()
+    db.session.flush()
     token = issue_access_token(user.id, cfg["SECRET_KEY"], cfg["ACCESS_TOKEN_TTL_SECONDS"], utcnow())
     return token, user
 
@@ -106,7 +106,7 @@ def _authenticate_api_key(key: str) -> Principal:
     now = utcnow()
     if api_key.last_used_at is None or api_key.last_used_at < now - _LAST_USED_GRANULARITY:
         db.session.execute(update(ApiKey).where(ApiKey.id == api_key.id).values(last_used_at=now))
-        commit()
+        db.session.flush()
     return Principal(
         kind="api_key",
         organization_id=api_key.vendor_id,
@@ -137,7 +137,7 @@ def create_api_key(principal: Principal, vendor_id: int, name: str) -> tuple[Api
     )
     db.session.add(api_key)
     audit.record(principal, "api_key.create", api_key, details={"name": name, "prefix": api_key.prefix})
-    commit()
+    db.session.flush()
     return api_key, key
 
 
@@ -147,7 +147,7 @@ def revoke_api_key(principal: Principal, api_key_id: int) -> None:
         raise Conflict(f"API key {api_key.id} is already revoked")
     api_key.revoked_at = utcnow()
     audit.record(principal, "api_key.revoke", api_key, details={"prefix": api_key.prefix})
-    commit()
+    db.session.flush()
 
 
 def describe(principal: Principal) -> dict:

@@ -24,7 +24,7 @@ from gpo.billing.models import (
     InvoiceCounter,
     InvoiceLine,
 )
-from gpo.db import Paged, commit, db, flush_or_conflict, is_postgresql, lock_row, paged, utcnow
+from gpo.db import Paged, db, flush_or_conflict, is_postgresql, lock_row, paged, utcnow
 from gpo.errors import Conflict, Invalid
 
 ZERO = Decimal(0)
@@ -117,7 +117,7 @@ def put_fee_schedule(principal: Principal, practice_id: int | None, data: dict) 
     flush_or_conflict("the fee schedule was created at the same moment; read it and try again")
     audit.record(principal, "fee_schedule.update", row, organization_id=practice_id,
                  details={f: (str(data[f]) if data.get(f) is not None else None) for f in FEE_FIELDS})
-    commit()
+    db.session.flush()
     return fee_schedule_view(practice_id)
 
 
@@ -250,7 +250,7 @@ def finalize(principal: Principal, invoice_id: int) -> Invoice:
             .order_by(Order.id).with_for_update(key_share=True))
     invoice = policy.load(principal, Invoice, invoice_id, "invoice.finalize", for_update=True)
     issue(invoice, principal)
-    commit()
+    db.session.flush()
     return invoice
 
 
@@ -282,7 +282,7 @@ def void(principal: Principal, invoice_id: int, reason: str) -> Invoice:
     invoice.status, invoice.voided_at, invoice.void_reason = "void", utcnow(), reason
     invoice.source_key = f"{invoice.source_key}:void:{invoice.id}"[:120]
     audit.record(principal, "invoice.void", invoice, details={"reason": reason})
-    commit()
+    db.session.flush()
     return invoice
 
 
@@ -320,7 +320,7 @@ def credit_invoice(principal: Principal, invoice_id: int, amount_cents: int, rea
                       {"json": {"amount_cents": ["more than the invoice has left to credit"]}})
     note = issue_credit_note(principal, invoice, [
         {"kind": "adjustment", "description": reason, "amount_cents": -amount_cents}], f"Credit for {invoice.number}: {reason}")
-    commit()
+    db.session.flush()
     return note
 
 

@@ -20,14 +20,13 @@ import secrets
 import stripe
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from gpo import audit
 from gpo.accounts.models import Practice
 from gpo.auth import policy
 from gpo.auth.principal import SYSTEM, Principal
 from gpo.billing.models import Invoice, PaymentAttempt, PaymentProfile, StripeEvent
-from gpo.db import commit, db, lock_row, utcnow
+from gpo.db import commit_midway, db, flush_unless_duplicate, lock_row, utcnow
 from gpo.errors import Conflict, DomainError, Invalid
 from gpo.jobs import enqueue, job
 
@@ -61,12 +60,7 @@ def _profile_for_update(practice_id: int) -> PaymentProfile:
     profile = db.session.scalars(select(PaymentProfile).where(PaymentProfile.practice_id == practice_id)
                                  .with_for_update().execution_options(populate_existing=True)).one_or_none()
     if profile is None:
-        db.session.add(PaymentProfile(practice_id=practice_id))
-        try:
-            with db.session.begin_nested():
-                db.session.flush()
-        except IntegrityError:
-            pass  # created at the same moment: lock theirs
+        flush_unless_duplicate(PaymentProfile(practice_id=practice_id))  # or created at the same moment: lock it
         profile = db.session.scalars(select(PaymentProfile).where(PaymentProfile.practice_id == practice_id)
                                      .with_for_update().execution_options(populate_existing=True)).one()
     return profile
@@ -108,7 +102,7 @@ def save_payment_method(principal: Principal, practice_id: int, payment_method_i
     profile.stripe_payment_method_id = payment_method_id
     profile.updated_at = utcnow()
     audit.record(principal, "payment_method.update", practice, details={"stripe_payment_method_id": payment_method_id})
-    commit()
+    db.session.flush()
     return payment_method_view(profile)
 
 
@@ -155,7 +149,7 @@ def pay(principal: Principal, invoice_id: int) -> PaymentAttempt:
         raise Conflict(f"practice {invoice.practice_id} has no saved payment method: "
                        f"PUT /api/v1/practices/{invoice.practice_id}/payment-method first")
     attempt = start_attempt(principal, invoice)
-    commit()
+    db.session.flush()
     return attempt
 
 
@@ -205,9 +199,7 @@ def _collect_failed(attempt_id: int) -> None:
     if attempt.status in ("pending", "processing"):
         _fail(attempt, db.session.get(Invoice, attempt.invoice_id), "provider_unreachable",
               "the payment provider could not be reached")
-        commit()
-
-
+        db.session.flush()
 @job("billing.collect", on_failure=_collect_failed)
 def collect(attempt_id: int) -> dict:
     """Charge the attempt's amount to the practice's saved payment method."""
@@ -219,12 +211,12 @@ def collect(attempt_id: int) -> dict:
     if invoice.status != "open" or profile is None or profile.stripe_payment_method_id is None:
         reason = (f"invoice is {invoice.status}" if invoice.status != "open" else "no saved payment method")
         _fail(attempt, invoice, "not_collectible", reason)
-        commit()
+        db.session.flush()
         return {"status": attempt.status}
     attempt.status = "processing"
     key, customer, method, amount = (attempt.idempotency_key, profile.stripe_customer_id,
                                      profile.stripe_payment_method_id, attempt.amount_cents)
-    commit()  # no transaction stays open while Stripe answers
+    commit_midway("the attempt is recorded as processing: no transaction stays open while Stripe answers")
 
     client = stripe_client()
     decline = None
@@ -238,7 +230,7 @@ def collect(attempt_id: int) -> dict:
                 record_outcome(earlier_attempt, earlier)
             status = record_outcome(attempt_id, None, (
                 "already_collected", f"PaymentIntent {earlier.id} of an earlier attempt already collected this invoice"))
-            commit()
+            db.session.flush()
             return {"status": status, "payment_intent": earlier.id}
     if intent is None:
         try:
@@ -254,7 +246,7 @@ def collect(attempt_id: int) -> dict:
             decline = (exc.code or "invalid_request", exc.user_message or str(exc))
     _step("stripe_answered")
     status = record_outcome(attempt_id, intent, decline)
-    commit()
+    db.session.flush()
     return {"status": status, "payment_intent": intent.id if intent is not None else None}
 
 
@@ -328,12 +320,12 @@ def retry_due_payments(now: dt.datetime | None = None) -> list[int]:
         attempt = lock_row(PaymentAttempt, attempt_id)
         invoice = lock_row(Invoice, attempt.invoice_id)
         if attempt.next_retry_at is None or attempt.next_retry_at > now:
-            commit()
+            db.session.flush()
             continue
         attempt.next_retry_at = None
         if invoice.status == "open":
             started.append(start_attempt(SYSTEM, invoice).id)
-        commit()
+        db.session.flush()
     return started
 
 
@@ -395,12 +387,7 @@ def handle_webhook(payload: bytes, signature: str | None) -> dict:
         raise BadSignature(f"the Stripe signature does not match this body: {exc}") from exc
     _check_event_shape(payload)
     event = stripe.Webhook.construct_event(payload, signature, secret)
-    db.session.add(StripeEvent(id=event.id, type=event.type, received_at=utcnow()))
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
+    if not flush_unless_duplicate(StripeEvent(id=event.id, type=event.type, received_at=utcnow())):
         return {"received": True, "duplicate": True, "event_id": event.id}
     effect = "ignored"
     if event.type in _PAYMENT_INTENT_EVENTS:
@@ -412,5 +399,5 @@ def handle_webhook(payload: bytes, signature: str | None) -> dict:
                 PaymentAttempt.idempotency_key == _as_dict(getattr(intent, "metadata", None)).get("gpo_attempt_key", "")))
         if attempt_id is not None:
             effect = record_outcome(attempt_id, intent)
-    commit()
+    db.session.flush()
     return {"received": True, "duplicate": False, "event_id": event.id, "effect": effect}

@@ -5,7 +5,6 @@ import calendar
 import datetime as dt
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from gpo import audit
 from gpo.accounts.models import Practice, Provider
@@ -22,7 +21,7 @@ from gpo.billing.models import (
     RebateAllocation,
 )
 from gpo.contracts.models import Contract
-from gpo.db import commit, db, flush_or_conflict, lock_row, utcnow
+from gpo.db import db, flush_or_conflict, flush_unless_duplicate, lock_row, utcnow
 from gpo.errors import Invalid, NotFound
 from gpo.jobs import enqueue, job
 from gpo.money import allocate, percent_of_cents
@@ -86,7 +85,7 @@ def record_rebate(principal: Principal, data: dict) -> Rebate:
     audit.record(principal, "rebate.create", rebate, details={
         "amount_cents": rebate.amount_cents, "retained_cents": retained, "distributed_cents": distributable,
         "practices": len(practice_ids)})
-    commit()
+    db.session.flush()
     db.session.refresh(rebate)
     return rebate
 
@@ -115,20 +114,15 @@ def request_billing_run(principal: Principal, data: dict) -> tuple[BillingRun, b
             existing.status, existing.finished_at = "queued", None
             existing.job_id = enqueue("billing.membership_run", principal, run_id=existing.id).id
             audit.record(principal, "billing_run.rerun", existing, details={"month": existing.month})
-            commit()
+            db.session.flush()
         return existing, False
     run = BillingRun(kind=data["kind"], month=data["month"], status="queued", requested_by=principal.label)
-    db.session.add(run)
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError:  # asked at the same moment by someone else: theirs stands
-        db.session.rollback()
+    if not flush_unless_duplicate(run):  # asked at the same moment by someone else: theirs stands
         return db.session.scalars(select(BillingRun).where(
             BillingRun.kind == data["kind"], BillingRun.month == data["month"])).one(), False
     run.job_id = enqueue("billing.membership_run", principal, run_id=run.id).id
     audit.record(principal, "billing_run.create", run, details={"kind": run.kind, "month": run.month})
-    commit()
+    db.session.flush()
     return run, True
 
 
@@ -181,5 +175,5 @@ def membership_run(run_id: int) -> dict:
     run.invoice_count = db.session.scalar(select(func.count(Invoice.id)).where(
         Invoice.kind == "membership", Invoice.period_start == start))
     audit.record(SYSTEM, "billing_run.finish", run, details={"created": created, "invoices": run.invoice_count})
-    commit()
+    db.session.flush()
     return {"invoices": run.invoice_count, "created": created}

@@ -16,7 +16,7 @@ from gpo.auth.principal import SYSTEM, Principal
 from gpo.catalog import parsing
 from gpo.catalog.models import CatalogImport, Product, ProductPrice, _search_document
 from gpo.catalog.schemas import ProductCreateSchema
-from gpo.db import Paged, commit, copy_rows, db, flush_or_conflict, is_postgresql, paged, utcnow
+from gpo.db import Paged, commit_midway, copy_rows, db, flush_or_conflict, is_postgresql, paged, utcnow
 from gpo.errors import Forbidden, Invalid
 from gpo.etags import require_match
 from gpo.jobs import enqueue, job
@@ -122,7 +122,7 @@ def create_product(principal: Principal, vendor_id: int, data: dict) -> Product:
     flush_or_conflict(f"vendor {vendor.id} already has a product with SKU {data['sku']!r}")
     _record_price(product.id, product.list_price, principal.label, utcnow())
     audit.record(principal, "product.create", product, details={"sku": product.sku, "list_price": str(product.list_price)})
-    commit()
+    db.session.flush()
     product.contracts = []
     return product
 
@@ -162,7 +162,7 @@ def update_product(principal: Principal, product_id: int, data: dict, if_match: 
         _record_price(product.id, product.list_price, principal.label, utcnow())
     if changes:
         audit.record(principal, "product.update", product, details=changes)
-    commit()
+    db.session.flush()
     return _with_contracts(product)
 
 
@@ -173,7 +173,7 @@ def deactivate_product(principal: Principal, product_id: int) -> Product:
     if product.active:
         product.active = False
         audit.record(principal, "product.deactivate", product, details={"sku": product.sku})
-    commit()
+    db.session.flush()
     return _with_contracts(product)
 
 
@@ -200,7 +200,7 @@ def start_import(principal: Principal, vendor_id: int, mode: str | None, payload
     catalog_import.job_id = catalog_job.id
     audit.record(principal, "catalog_import.create", catalog_import,
                  details={"mode": mode, "format": source_format, "rows": len(rows)})
-    commit()
+    db.session.flush()
     return catalog_import
 
 
@@ -254,7 +254,7 @@ def _mark_failed(import_id: int) -> None:
         update(CatalogImport).where(CatalogImport.id == import_id, CatalogImport.status != "finished")
         .values(status="failed", finished_at=utcnow())
     )
-    commit()
+    db.session.flush()
 
 
 @job("catalog.import", on_failure=_mark_failed)
@@ -268,7 +268,7 @@ def apply_import(import_id: int) -> dict:
         update(CatalogImport).where(CatalogImport.id == import_id, CatalogImport.status != "finished")
         .values(status="running")
     )
-    commit()  # visible at once; the work below is one transaction
+    commit_midway("show the import as running; the work below is one transaction")
     catalog_import = db.session.scalars(
         select(CatalogImport).where(CatalogImport.id == import_id).with_for_update(key_share=True)
     ).one()
@@ -349,7 +349,7 @@ def apply_import(import_id: int) -> dict:
     catalog_import.status = "finished"
     catalog_import.finished_at = now
     audit.record(SYSTEM, "catalog_import.apply", catalog_import, details=_counts(catalog_import))
-    commit()
+    db.session.flush()
     return _counts(catalog_import)
 
 

@@ -15,7 +15,7 @@ from gpo.catalog.models import Product
 from gpo.contracts import rules
 from gpo.contracts import tiers as tier_rules
 from gpo.contracts.models import Contract, ContractItem, Proposal
-from gpo.db import Paged, commit, db, paged, utcnow
+from gpo.db import Paged, db, paged, utcnow
 from gpo.errors import Conflict, Forbidden, Invalid, NotFound
 
 
@@ -186,7 +186,7 @@ def create_contract(principal: Principal, data: dict) -> dict:
     db.session.flush()
     audit.record(principal, "contract.create", contract, details={"title": contract.title, "items": items})
     _new_proposal(principal, contract, 1, data["proposal"], tier_list)
-    commit()
+    db.session.flush()
     return view(principal, contract)
 
 
@@ -208,7 +208,7 @@ def counter(principal: Principal, contract_id: int, terms: dict) -> Proposal:
     )
     number = db.session.scalar(select(func.max(Proposal.number)).where(Proposal.contract_id == contract.id)) + 1
     proposal = _new_proposal(principal, contract, number, terms, tier_list)
-    commit()
+    db.session.flush()
     return proposal
 
 
@@ -270,7 +270,7 @@ def accept(principal: Principal, contract_id: int, number: int) -> dict:
                  details={"contract_id": contract.id, "number": number})
     audit.record(principal, "contract.terms_agreed", contract,
                  details={"proposal": number, "admin_fee_percent": str(contract.admin_fee_percent)})
-    commit()
+    db.session.flush()
     return view(principal, contract)
 
 
@@ -280,7 +280,7 @@ def reject(principal: Principal, contract_id: int, number: int) -> Proposal:
     proposal.status, proposal.decided_at, proposal.decided_by = "rejected", utcnow(), principal.label
     audit.record(principal, "proposal.reject", proposal, organization_id=contract.vendor_id,
                  details={"contract_id": contract.id, "number": number})
-    commit()
+    db.session.flush()
     return proposal
 
 
@@ -297,5 +297,5 @@ def terminate(principal: Principal, contract_id: int, reason: str) -> dict:
         .values(status="superseded", decided_at=utcnow(), decided_by=principal.label)
     )
     audit.record(principal, "contract.terminate", contract, details={"reason": reason})
-    commit()
+    db.session.flush()
     return view(principal, contract)

@@ -16,7 +16,7 @@ from gpo.auth import policy
 from gpo.auth.principal import SYSTEM, Principal
 from gpo.billing.invoices import _dollars, draft_invoice, issue, today
 from gpo.billing.models import Credit
-from gpo.db import Paged, commit, db, flush_or_conflict, lock_row, paged, utcnow
+from gpo.db import Paged, db, flush_or_conflict, lock_row, paged, utcnow
 from gpo.errors import Conflict, Forbidden, Invalid, NotFound
 from gpo.identifiers import is_valid_npi
 from gpo.insurance import premium as rule
@@ -68,7 +68,7 @@ def create_program(principal: Principal, data: dict) -> InsuranceProgram:
     db.session.flush()
     audit.record(principal, "insurance_program.create", program, details={
         "name": program.name, "period_start": str(program.period_start), "period_end": str(program.period_end)})
-    commit()
+    db.session.flush()
     return program
 
 
@@ -237,7 +237,7 @@ def enroll(principal: Principal, program_id: int, data: dict) -> dict:
     audit.record(principal, "enrollment.create", enrollment, details={
         "program_id": program.id, "provider_id": provider.id, "limits": enrollment.limits,
         "fte": str(enrollment.fte), "effective_on": str(start), "premium_cents": enrollment.premium_cents})
-    commit()
+    db.session.flush()
     return enrollment_view(principal, enrollment)
 
 
@@ -298,7 +298,7 @@ def cancel(principal: Principal, enrollment_id: int, data: dict) -> dict:
     db.session.flush()
     audit.record(principal, "enrollment.cancel", enrollment, details={
         "cancelled_on": str(ends), "credited_cents": enrollment.credited_cents})
-    commit()
+    db.session.flush()
     return enrollment_view(principal, enrollment)
 
 
@@ -318,7 +318,7 @@ def request_bind(principal: Principal, program_id: int) -> InsuranceProgram:
     program.status = "binding"
     program.bind_job_id = enqueue("insurance.bind", principal, program_id=program.id).id
     audit.record(principal, "insurance_program.bind", program, details={"job_id": program.bind_job_id})
-    commit()
+    db.session.flush()
     return program
 
 
@@ -359,7 +359,7 @@ def _binding_failed(program_id: int) -> None:
     if program is not None and program.status == "binding":
         program.status = "open"
         audit.record(SYSTEM, "insurance_program.bind_failed", program)
-        commit()
+        db.session.flush()
 
 
 @job("insurance.bind", on_failure=_binding_failed)
@@ -388,6 +388,6 @@ def bind(program_id: int) -> dict:
     audit.record(SYSTEM, "insurance_program.bound", program, details={
         "providers": len(enrollments), "discount_percent": str(discount), "invoices": invoices,
         "premium_cents": total})
-    commit()
+    db.session.flush()
     return {"status": "bound", "providers": len(enrollments), "discount_percent": str(discount),
             "invoices": invoices, "premium_cents": total, "premium": _dollars(total)}

@@ -18,7 +18,7 @@ from gpo.auth.principal import SYSTEM
 from gpo.catalog.models import Product
 from gpo.contracts.models import Contract
 from gpo.contracts.tiers import achieved_index
-from gpo.db import commit, db, discounted_price_sql, line_cents_sql, utcnow
+from gpo.db import commit_midway, db, discounted_price_sql, line_cents_sql, utcnow
 from gpo.errors import Conflict
 from gpo.jobs import job
 from gpo.orders.models import (
@@ -56,7 +56,7 @@ def close_cycle(cycle_id: int) -> dict:
     if cycle.status == "open":
         cycle.status, cycle.closing_started_at = "closing", utcnow()
         audit.record(SYSTEM, "cycle.closing", cycle)
-        commit()
+        commit_midway("the cycle is closing: orders are refused from now on, and the close waits for none")
     _step("closing")
 
     cycle = _lock_cycle(cycle_id)
@@ -81,7 +81,7 @@ def close_cycle(cycle_id: int) -> dict:
     _step("hooks")
     cycle.status, cycle.closed_at = "closed", utcnow()
     audit.record(SYSTEM, "cycle.closed", cycle, details=_summary(cycle_id))
-    commit()
+    db.session.flush()
     return _summary(cycle_id)
 
 

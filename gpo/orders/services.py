@@ -15,7 +15,7 @@ from gpo.auth.principal import Principal
 from gpo.catalog.models import Product
 from gpo.contracts.models import Contract, ContractItem
 from gpo.contracts.tiers import achieved_index, price_at
-from gpo.db import Paged, commit, db, flush_or_conflict, line_cents_sql, paged, utcnow
+from gpo.db import Paged, db, flush_or_conflict, line_cents_sql, paged, utcnow
 from gpo.errors import Conflict, DomainError, Invalid, NotFound
 from gpo.etags import require_match
 from gpo.jobs import Job, enqueue
@@ -58,7 +58,7 @@ def create_cycle(principal: Principal, data: dict) -> Cycle:
     db.session.add(cycle)
     flush_or_conflict(f"a cycle named {data['name']!r} already exists")
     audit.record(principal, "cycle.create", cycle, details={"name": cycle.name})
-    commit()
+    db.session.flush()
     return cycle
 
 
@@ -72,7 +72,7 @@ def open_cycle(principal: Principal, cycle_id: int) -> Cycle:
         cycle.opens_at = utcnow()
     flush_or_conflict("another cycle is open: close it first")
     audit.record(principal, "cycle.open", cycle)
-    commit()
+    db.session.flush()
     return cycle
 
 
@@ -87,7 +87,7 @@ def request_close(principal: Principal, cycle_id: int) -> Cycle:
         # (A close whose job failed for good can be asked for again.)
         cycle.close_job_id = enqueue("orders.close_cycle", principal, cycle_id=cycle.id).id
         audit.record(principal, "cycle.close_requested", cycle)
-    commit()
+    db.session.flush()
     return cycle
 
 
@@ -221,7 +221,7 @@ def place_order(principal: Principal, data: dict) -> Order:
     db.session.flush()
     audit.record(principal, "order.place", order, details={"cycle_id": cycle.id, "status": order.status,
                                                             "lines": len(order.lines)})
-    commit()
+    db.session.flush()
     return with_estimate(order)
 
 
@@ -250,7 +250,7 @@ def edit_order(principal: Principal, order_id: int, data: dict, if_match: Contai
         _route_submitted(principal, order)
     order.updated_at = utcnow()
     audit.record(principal, "order.edit", order, details={"status": order.status, "lines": len(order.lines)})
-    commit()
+    db.session.flush()
     return with_estimate(order)
 
 
@@ -261,7 +261,7 @@ def submit_order(principal: Principal, order_id: int) -> Order:
     _route_submitted(principal, order)
     order.updated_at = utcnow()
     audit.record(principal, "order.submit", order, details={"status": order.status})
-    commit()
+    db.session.flush()
     return with_estimate(order)
 
 
@@ -278,7 +278,7 @@ def approve_order(principal: Principal, order_id: int, if_match: Container[str])
     if order.status == "awaiting_approval":
         order.status = "confirmed"
     audit.record(principal, "order.approve", order, details={"status": order.status})
-    commit()
+    db.session.flush()
     return with_estimate(order)
 
 
@@ -287,7 +287,7 @@ def cancel_order(principal: Principal, order_id: int) -> Order:
     order.status, order.cancelled_at = "cancelled", utcnow()
     order.updated_at = order.cancelled_at
     audit.record(principal, "order.cancel", order)
-    commit()
+    db.session.flush()
     return with_estimate(order)
 
 
@@ -304,7 +304,7 @@ def copy_to_open_cycle(principal: Principal, order_id: int) -> Order:
     db.session.add(copy)
     db.session.flush()
     audit.record(principal, "order.copy", copy, details={"from_order_id": source.id, "cycle_id": cycle.id})
-    commit()
+    db.session.flush()
     return with_estimate(copy)
 
 
@@ -510,7 +510,7 @@ def acknowledge(principal: Principal, purchase_order_id: int, lines: list[dict])
                  details={"lines": [{"line_id": i["line_id"], "accepted_quantity": i["accepted_quantity"]} for i in lines]})
     for hook in ACKNOWLEDGE_HOOKS:  # in the same transaction: all of it lands, or none
         hook(po.id, [item["line_id"] for item in lines])
-    commit()
+    db.session.flush()
     return po
 
 
@@ -557,5 +557,5 @@ def ship(principal: Principal, purchase_order_id: int, data: dict) -> Shipment:
     db.session.flush()
     audit.record(principal, "purchase_order.ship", po, details={
         "shipment_id": shipment.id, "carrier": shipment.carrier, "tracking_number": shipment.tracking_number})
-    commit()
+    db.session.flush()
     return shipment

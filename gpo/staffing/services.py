@@ -18,7 +18,7 @@ from gpo.accounts.models import Location
 from gpo.auth import policy
 from gpo.auth.principal import SYSTEM, Principal
 from gpo.billing.invoices import _dollars, draft_invoice
-from gpo.db import Paged, commit, db, flush_or_conflict, lock_row, paged, utcnow
+from gpo.db import Paged, db, flush_or_conflict, lock_row, paged, utcnow
 from gpo.errors import Conflict, Forbidden, Invalid, NotFound
 from gpo.etags import require_match
 from gpo.jobs import enqueue, job
@@ -70,7 +70,7 @@ def create_staff(principal: Principal, data: dict) -> StaffMember:
     db.session.flush()
     audit.record(principal, "staff.create", staff, organization_id=principal.organization_id, details={
         "name": staff.name, "role": staff.role, "clinical": staff.clinical, "hourly_cost_cents": staff.hourly_cost_cents})
-    commit()
+    db.session.flush()
     return staff
 
 
@@ -82,7 +82,7 @@ def update_staff(principal: Principal, staff_id: int, data: dict, if_match: Cont
     if changes:
         db.session.flush()
         audit.record(principal, "staff.update", staff, organization_id=principal.organization_id, details=changes)
-    commit()
+    db.session.flush()
     return staff
 
 
@@ -116,7 +116,7 @@ def add_availability(principal: Principal, staff_id: int, data: dict) -> Availab
     db.session.flush()
     audit.record(principal, "staff.availability_add", staff, organization_id=principal.organization_id,
                  details={"availability_id": row.id, "kind": row.kind})
-    commit()
+    db.session.flush()
     return row
 
 
@@ -126,7 +126,7 @@ def delete_availability(principal: Principal, availability_id: int) -> None:
     audit.record(principal, "staff.availability_remove", row.staff, organization_id=principal.organization_id,
                  details={"availability_id": row.id, "kind": row.kind})
     db.session.delete(row)
-    commit()
+    db.session.flush()
 
 
 def available(staff: StaffMember, starts_at: dt.datetime, ends_at: dt.datetime) -> bool:
@@ -177,7 +177,7 @@ def create_request(principal: Principal, data: dict) -> ShiftRequest:
     db.session.flush()
     audit.record(principal, "shift_request.create", request, details={
         "role": request.role, "starts_at": starts_at.isoformat(), "short_notice": request.short_notice})
-    commit()
+    db.session.flush()
     return request
 
 
@@ -220,7 +220,7 @@ def cancel_request(principal: Principal, request_id: int, reason: str | None) ->
     request.status, request.cancel_reason = "cancelled", reason
     db.session.flush()
     audit.record(principal, "shift_request.cancel", request, details={"reason": reason})
-    commit()
+    db.session.flush()
     return request
 
 
@@ -252,7 +252,7 @@ def _book(principal: Principal, request: ShiftRequest, staff: StaffMember, how: 
     db.session.flush()
     audit.record(principal, "shift_request.assign", request, details={
         "assignment_id": assignment.id, "staff_id": staff.id, "how": how})
-    commit()
+    db.session.flush()
     return assignment
 
 
@@ -327,7 +327,7 @@ def accept(principal: Principal, assignment_id: int) -> Assignment:
     db.session.get(ShiftRequest, assignment.shift_request_id).status = "accepted"
     db.session.flush()
     audit.record(principal, "assignment.accept", assignment, details={"staff_id": assignment.staff_id})
-    commit()
+    db.session.flush()
     return assignment
 
 
@@ -365,7 +365,7 @@ def release(principal: Principal, assignment_id: int, data: dict) -> list[Assign
         db.session.flush()
         audit.record(principal, "assignment.release", assignment, details={
             "staff_id": assignment.staff_id, "reason": data.get("reason")})
-    commit()
+    db.session.flush()
     return targets
 
 
@@ -408,7 +408,7 @@ def record_timesheet(principal: Principal, assignment_id: int, data: dict) -> As
     db.session.flush()
     audit.record(principal, "timesheet.record", assignment, details={
         "started_at": started.isoformat(), "ended_at": ended.isoformat(), "break_minutes": pause, "minutes": minutes})
-    commit()
+    db.session.flush()
     db.session.refresh(assignment)
     return assignment
 
@@ -447,7 +447,7 @@ def approve_timesheet(principal: Principal, assignment_id: int) -> Assignment:
     sheet.status, sheet.decided_by, sheet.decided_at = "approved", principal.label, now()
     db.session.flush()
     audit.record(principal, "timesheet.approve", assignment, details={"minutes": sheet.minutes})
-    commit()
+    db.session.flush()
     db.session.refresh(assignment)
     return assignment
 
@@ -458,7 +458,7 @@ def dispute_timesheet(principal: Principal, assignment_id: int, reason: str) -> 
     sheet.decided_by, sheet.decided_at = principal.label, now()
     db.session.flush()
     audit.record(principal, "timesheet.dispute", assignment, details={"reason": reason})
-    commit()
+    db.session.flush()
     db.session.refresh(assignment)
     return assignment
 
@@ -503,7 +503,7 @@ def request_cost_run(principal: Principal, data: dict) -> CostRun:
         existing.job_id = enqueue("staffing.cost_run", principal, run_id=existing.id).id
         audit.record(principal, "cost_run.rerun", existing, organization_id=principal.organization_id,
                      details={"month": month, "overhead_cents": overhead})
-        commit()
+        db.session.flush()
         return existing
     run = CostRun(month=month, month_start=span.starts_at.date(), timezone=current_app.config["STAFFING_TIMEZONE"],
                   overhead_cents=overhead, status="queued", requested_by=principal.label,
@@ -513,7 +513,7 @@ def request_cost_run(principal: Principal, data: dict) -> CostRun:
     run.job_id = enqueue("staffing.cost_run", principal, run_id=run.id).id
     audit.record(principal, "cost_run.create", run, organization_id=principal.organization_id,
                  details={"month": month, "overhead_cents": overhead})
-    commit()
+    db.session.flush()
     return run
 
 
@@ -526,7 +526,7 @@ def _cost_run_failed(run_id: int) -> None:
     if run is not None and run.status == "queued":
         run.status = "failed"
         audit.record(SYSTEM, "cost_run.fail", run)
-        commit()
+        db.session.flush()
 
 
 @job("staffing.cost_run", on_failure=_cost_run_failed)
@@ -587,5 +587,5 @@ def cost_run(run_id: int) -> dict:
     run.invoice_count = len(practice_ids)
     audit.record(SYSTEM, "cost_run.finish", run, details={
         "labor_cents": run.labor_cents, "overhead_cents": run.overhead_cents, "invoices": run.invoice_count})
-    commit()
+    db.session.flush()
     return {"invoices": run.invoice_count, "labor_cents": run.labor_cents, "overhead_cents": run.overhead_cents}

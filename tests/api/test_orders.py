@@ -6,7 +6,7 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy import func, select
 
-from gpo.db import db
+from gpo.db import db, transactional
 from gpo.orders import close as close_module
 from gpo.orders.models import Cycle, Order, OrderLine, PurchaseOrder, PurchaseOrderLine
 from tests.factories import (
@@ -204,10 +204,10 @@ def test_one_open_cycle_at_a_time_and_the_clock(market):
     market.cycle.closes_at = now - dt.timedelta(minutes=1)
     db.session.commit()
     assert_error(market.order([(market.gloves, 1)], key="late"), 409, contains="closed for orders")
-    result = tick(SYSTEM)
+    result = transactional(tick)(SYSTEM)
     assert result["closing"] == [market.cycle.id]
     market.run_jobs(db.session.get(Cycle, market.cycle.id).close_job_id)
-    second = tick(SYSTEM)  # (in-process, the first tick could open it already: the close had run)
+    second = transactional(tick)(SYSTEM)  # (in-process, the first tick could open it already: the close had run)
     assert (result["opened"] + second["opened"]) == [created.get_json()["id"]]
     db.session.expire_all()
     assert db.session.get(Cycle, market.cycle.id).status == "closed"
@@ -286,7 +286,7 @@ def test_after_the_close_nothing_changes_and_closing_again_is_harmless(market):
     job = market.close()
     again = market.client.post(f"/api/v1/cycles/{market.cycle.id}/close", headers=market.world.headers["mso_procurement"])
     assert again.status_code == 202 and again.get_json()["job_id"] == job.id
-    assert close_module.close_cycle(market.cycle.id) == job.result
+    assert transactional(close_module.close_cycle)(market.cycle.id) == job.result
     assert db.session.scalar(select(func.count()).select_from(PurchaseOrder)) == 1
     url = f"/api/v1/orders/{order['id']}"
     etag = market.client.get(url, headers=market.world.headers["practice_buyer"]).headers["ETag"]
@@ -308,15 +308,15 @@ def test_a_crash_at_any_step_then_a_rerun_closes_exactly_once(market, monkeypatc
 
     monkeypatch.setattr(close_module, "_step", crash)
     with pytest.raises(RuntimeError):
-        close_module.close_cycle(market.cycle.id)
+        transactional(close_module.close_cycle)(market.cycle.id)
     db.session.rollback()
     assert db.session.get(Cycle, market.cycle.id).status == "closing"  # orders refused from here
     monkeypatch.undo()
-    result = close_module.close_cycle(market.cycle.id)
+    result = transactional(close_module.close_cycle)(market.cycle.id)
     assert result["purchase_orders"] == 1 and result["paid_cents"] == 107946 + 71964
     lines = db.session.scalars(select(OrderLine).where(OrderLine.unit_price.is_not(None))).all()
     assert sorted(line.line_cents for line in lines) == [71964, 107946]
-    assert close_module.close_cycle(market.cycle.id) == result
+    assert transactional(close_module.close_cycle)(market.cycle.id) == result
 
 
 def test_the_vendor_acknowledges_fewer_units_newest_orders_first_then_ships(market):

@@ -19,7 +19,7 @@ from gpo.auth.principal import SYSTEM
 from gpo.billing import payments
 from gpo.billing.invoices import draft_invoice, issue
 from gpo.billing.models import Invoice, PaymentAttempt, PaymentProfile, StripeEvent
-from gpo.db import db, utcnow
+from gpo.db import db, transactional, utcnow
 from tests.conftest import TEST_WEBHOOK_SECRET
 from tests.helpers import assert_error
 
@@ -138,19 +138,19 @@ def test_a_declined_card_is_retried_on_schedule_then_uncollectible(client, world
               "the payment_failed webhook")
     assert _reload(PaymentAttempt, attempt["id"]).next_retry_at == first.next_retry_at
 
-    assert payments.retry_due_payments(utcnow()) == []  # not yet
+    assert transactional(payments.retry_due_payments)(utcnow()) == []  # not yet
     later = utcnow() + dt.timedelta(hours=25)
-    [second_id] = payments.retry_due_payments(later)
+    [second_id] = transactional(payments.retry_due_payments)(later)
     run_jobs(_reload(PaymentAttempt, second_id).job_id)
     second = _reload(PaymentAttempt, second_id)
     assert (second.attempt_number, second.status) == (2, "failed")
     assert dt.timedelta(hours=71) < second.next_retry_at - utcnow() <= dt.timedelta(hours=72)
-    [third_id] = payments.retry_due_payments(utcnow() + dt.timedelta(hours=73))
+    [third_id] = transactional(payments.retry_due_payments)(utcnow() + dt.timedelta(hours=73))
     run_jobs(_reload(PaymentAttempt, third_id).job_id)
     gone = _reload(Invoice, invoice.id)
     assert gone.status == "uncollectible"
     assert "3 payment attempts failed" in gone.uncollectible_reason and "card_declined" in gone.uncollectible_reason
-    assert payments.retry_due_payments(utcnow() + dt.timedelta(days=30)) == []
+    assert transactional(payments.retry_due_payments)(utcnow() + dt.timedelta(days=30)) == []
     # MSO finance sees which invoices and why
     listed = client.get("/api/v1/invoices?status=uncollectible", headers=world.headers["mso_finance"]).get_json()
     assert [(i["id"], [p["failure_code"] for p in i["payments"]]) for i in listed] == [(invoice.id, ["card_declined"] * 3)]
@@ -207,7 +207,7 @@ def test_an_attempt_given_up_for_lost_is_never_charged_again(client, world, monk
     monkeypatch.setattr(payments, "_step", unreachable)
     with pytest.raises(ConnectionError):
         jobs.run(first["job_id"])
-    payments._collect_failed(first["id"])  # what the job system does once it gives up
+    transactional(payments._collect_failed)(first["id"])  # what the job system does once it gives up
     assert (_reload(PaymentAttempt, first["id"]).status, _reload(Invoice, invoice.id).status) == ("failed", "open")
     monkeypatch.setattr(payments, "_step", lambda name: None)
     second = _pay(client, world, invoice.id, key="pay-2").get_json()

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from gpo.catalog import services
 from gpo.catalog.models import CatalogImport, Product, ProductPrice
-from gpo.db import db
+from gpo.db import db, transactional
 from gpo.jobs import Job
 from tests.api.conftest import world  # noqa: F401  (fixture)
 from tests.factories import ProductFactory
@@ -192,13 +192,13 @@ def test_a_crashed_import_runs_again_and_creates_nothing_twice(client, world, mo
 
     monkeypatch.setattr(services.audit, "record", crash_once)
     try:
-        services.apply_import(import_id)
+        transactional(services.apply_import)(import_id)
     except RuntimeError:
         db.session.rollback()
     assert len(products_of(world.vendor.id)) == 0
-    result = services.apply_import(import_id)
+    result = transactional(services.apply_import)(import_id)
     assert result == {"created": 3, "updated": 0, "unchanged": 0, "deactivated": 0, "failed": 0}
-    assert services.apply_import(import_id) == result  # finished: nothing more
+    assert transactional(services.apply_import)(import_id) == result  # finished: nothing more
     assert len(products_of(world.vendor.id)) == 3
     assert db.session.scalar(select(func.count()).select_from(ProductPrice)) == 3
 
@@ -213,7 +213,7 @@ def test_two_imports_for_one_vendor_at_once_both_finish_without_duplicates(app, 
     def apply(import_id):
         with app.app_context():
             barrier.wait()
-            results[import_id] = services.apply_import(import_id)
+            results[import_id] = transactional(services.apply_import)(import_id)
 
     threads = [threading.Thread(target=apply, args=(i,)) for i in ids]
     for t in threads:

@@ -8,7 +8,7 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy import func, select
 
-from gpo.db import db
+from gpo.db import db, transactional
 from gpo.orders import close as close_module
 from gpo.orders import services
 from gpo.orders.models import Cycle, Order, OrderLine, PurchaseOrder, PurchaseOrderLine
@@ -90,7 +90,7 @@ def test_many_orders_while_the_close_starts(app, setting):
         t.start()
     time.sleep(1.5)
     with app.app_context():
-        close_module.close_cycle(cycle_id)
+        transactional(close_module.close_cycle)(cycle_id)
     time.sleep(0.5)
     stop.set()
     for t in threads:
@@ -133,7 +133,7 @@ def _order_held_open(app, monkeypatch, lock, setting):
 
     def close():
         with app.app_context():
-            close_module.close_cycle(cycle_id)
+            transactional(close_module.close_cycle)(cycle_id)
 
     orderer, closer = threading.Thread(target=place), threading.Thread(target=close)
     orderer.start()

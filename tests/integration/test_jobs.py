@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, func, select, text
 from gpo import jobs
 from gpo.auth.models import LoginFailure
 from gpo.auth.principal import SYSTEM
-from gpo.db import commit, db
+from gpo.db import db, transactional, unit_of_work
 from gpo.maintenance import request_purge
 from tests.api.conftest import world  # noqa: F401  (fixture)
 
@@ -39,9 +39,9 @@ def test_a_job_is_dispatched_only_after_its_transaction_commits(app, db_ctx, mon
     assert seen == []
     assert db.session.scalar(select(func.count()).select_from(jobs.Job)) == 0
 
-    jobs.enqueue("maintenance.purge_expired", SYSTEM)
-    assert seen == []  # not before the commit
-    commit()
+    with unit_of_work():
+        jobs.enqueue("maintenance.purge_expired", SYSTEM)
+        assert seen == []  # not before the commit
     assert seen == ["queued"]
 
 
@@ -50,11 +50,11 @@ def test_the_purge_job_runs_and_is_idempotent(app, db_ctx, run_jobs):
     db.session.add_all([LoginFailure(email="a@x.test", address="1.2.3.4", at=old),
                         LoginFailure(email="b@x.test", address="1.2.3.4")])
     db.session.commit()
-    first = run_jobs(request_purge(SYSTEM).id)
+    first = run_jobs(transactional(request_purge)(SYSTEM).id)
     assert first.status == "finished", first.error
     assert first.result == {"login_failures": 1, "idempotency_records": 0}
     assert first.attempts == 1
-    second = run_jobs(request_purge(SYSTEM).id)
+    second = run_jobs(transactional(request_purge)(SYSTEM).id)
     assert second.result == {"login_failures": 0, "idempotency_records": 0}
     assert db.session.scalar(select(func.count()).select_from(LoginFailure)) == 1
 

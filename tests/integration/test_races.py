@@ -4,7 +4,7 @@ import threading
 from sqlalchemy import func, select
 
 from gpo.accounts.models import Practice, User
-from gpo.db import db
+from gpo.db import db, transactional
 from tests.api.conftest import world  # noqa: F401  (fixture)
 
 
@@ -127,7 +127,7 @@ def test_a_catalog_import_and_product_edits_at_once_neither_deadlocks_nor_loses(
 
     def run_import():
         with app.app_context():
-            outcome["import"] = services.apply_import(import_id)
+            outcome["import"] = transactional(services.apply_import)(import_id)
 
     thread = threading.Thread(target=run_import)
     thread.start()
