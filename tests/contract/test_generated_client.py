@@ -37,7 +37,6 @@ import types
 import typing
 import urllib.parse
 import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
