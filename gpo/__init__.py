@@ -45,43 +45,25 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"), render_as_batch=True)
 
     from gpo import api as api_module
-    from gpo import cli, openapi
+    from gpo import cli, features, openapi
     from gpo.auth import request as auth_request
 
     api = api_module.init_app(app)
+    features.init_app(app, api)
     auth_request.init_app(app)
-    for blueprint in _blueprints():
-        api.register_blueprint(blueprint)
+    for feature in _features():
+        feature.register(app)
     openapi.finish(api, app)
     cli.init_app(app)
-    _register_jobs()
     return app
 
 
-def _register_jobs() -> None:
-    """Import every module that defines jobs, so a worker knows them all."""
-    from gpo import maintenance  # noqa: F401
-    from gpo.billing import payments, purchasing  # noqa: F401
-    from gpo.billing import services as billing  # noqa: F401  registers its jobs (side-effect import)
-    from gpo.catalog import services  # noqa: F401
-    from gpo.insurance import services as insurance  # noqa: F401
-    from gpo.orders import close  # noqa: F401
-    from gpo.staffing import services as staffing  # noqa: F401
+def _features():
+    """Every feature, in the order its routes appear in the API and its steps run in
+    another feature's process (billing's steps in the close, for one)."""
+    from gpo import accounts, auth, billing, catalog, contracts, insurance, orders, platform, staffing
 
-
-def _blueprints():
-    from gpo import platform
-    from gpo.accounts import routes as accounts
-    from gpo.auth import routes as auth
-    from gpo.billing import routes as billing
-    from gpo.catalog import routes as catalog
-    from gpo.contracts import routes as contracts
-    from gpo.insurance import routes as insurance
-    from gpo.orders import routes as orders
-    from gpo.staffing import routes as staffing
-
-    return [auth.blp, accounts.blp, catalog.blp, contracts.blp, orders.blp, billing.blp, insurance.blp, staffing.blp,
-            platform.blp]
+    return [auth, accounts, catalog, contracts, orders, billing, insurance, staffing, platform]
 
 
 def _engine_options(url: str) -> dict:

@@ -14,14 +14,12 @@ import functools
 import io
 import json
 import logging
-import re
-import uuid
 from collections.abc import Mapping
 from decimal import Decimal
 from http import HTTPStatus
 
 import marshmallow as ma
-from flask import Flask, Response, has_request_context, jsonify, request
+from flask import Flask, Response, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
@@ -35,11 +33,11 @@ from gpo import docs
 from gpo.errors import DomainError
 from gpo.etags import etag_for
 from gpo.money import PRICE_PLACES
+from gpo.request_context import current_request_id
 
 log = logging.getLogger("gpo")
 
 API_PREFIX = "/api/v1"
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 MAX_ID = 2**63 - 1  # BIGINT
@@ -258,18 +256,6 @@ def error_body(status: int, message: str | None = None, errors: dict | None = No
     if errors:
         body["errors"] = errors
     return body
-
-
-def current_request_id() -> str | None:
-    """The request's id: the caller's X-Request-Id if it is safe, else a new one."""
-    if not has_request_context():
-        return None
-    rid = request.environ.get("gpo.request_id")
-    if rid is None:
-        incoming = request.headers.get("X-Request-Id", "")
-        rid = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        request.environ["gpo.request_id"] = rid
-    return rid
 
 
 class GpoApi(Api):

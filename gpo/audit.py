@@ -12,9 +12,9 @@ from sqlalchemy import JSON, ForeignKey, Index, String, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gpo.api import current_request_id
 from gpo.auth.principal import Principal
 from gpo.db import BigId, IdPK, UTCDateTime, db, utcnow
+from gpo.request_context import current_request_id
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
 

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gpo.auth.principal import Principal
-from gpo.db import BigId, CreatedAtMixin, IdPK, UTCDateTime, after_commit, db, unit_of_work, utcnow
-from gpo.errors import DomainError
+from gpo.db import BigId, CreatedAtMixin, IdPK, UTCDateTime, after_commit, db, lock_row, unit_of_work, utcnow
+from gpo.errors import DomainError, NotFound
 
 log = logging.getLogger("gpo.jobs")
 
@@ -52,18 +52,82 @@ class Job(CreatedAtMixin, db.Model):
         return self.organization_id
 
 
-def job(kind: str, on_failure: Callable[..., Any] | None = None):
-    """Register a job function under `kind`. It receives the job's args as keywords
-    and returns a JSON-able result. `on_failure(**args)` runs, in its own transaction,
-    once the job has failed for good (to tell its owner)."""
+def register(kind: str, fn: Callable[..., Any], on_failure: Callable[..., Any] | None = None) -> None:
+    """Declare a job (from a feature's `register(app)`): `fn(**args)` returns a JSON-able
+    result; `on_failure(**args)` runs, in its own unit of work, once the job has failed
+    for good (to tell its owner). Registering a kind again replaces it."""
+    _REGISTRY[kind] = fn
+    if on_failure is not None:
+        _ON_FAILURE[kind] = on_failure
+    else:
+        _ON_FAILURE.pop(kind, None)
 
-    def decorator(fn):
-        _REGISTRY[kind] = fn
-        if on_failure is not None:
-            _ON_FAILURE[kind] = on_failure
-        return fn
 
-    return decorator
+@dataclass(frozen=True)
+class RunLifecycle:
+    """The life every run-like job shares (a catalog import, an insurance binding, a
+    staffing cost run, a billing run, a payment attempt, a cycle's close): a row of
+    `model` whose `status` says where it is, and one job that does its work.
+
+    - Asked once: the use case creates or finds the row (a unique constraint or a row
+      lock decides between two askers) and calls `start(principal, row)`, which puts
+      it in `waiting` and queues the job in the use case's transaction. Whether it may
+      be asked again is `may_run_again(row)`: only after it failed for good.
+    - Run again after a crash without doing anything twice: the job locks the row; a
+      row already `done` returns `summary(row)` untouched; otherwise `work(row)` runs
+      in the job's unit of work, so a crash leaves nothing half-done.
+    - Failed for good after the retries: a row still `waiting` (or in one of
+      `running`) becomes `failed`, with the audit event `failed_action`; a feature
+      with another way to fail passes `on_failed_for_good(row)` to `register`.
+    """
+
+    kind: str
+    model: type
+    id_arg: str
+    waiting: str = "queued"
+    running: tuple[str, ...] = ()
+    done: str = "finished"
+    failed: str = "failed"
+    failed_action: str | None = None
+    summary: Callable[[Any], dict] = field(default=lambda row: {"status": row.status})
+
+    def start(self, principal: Principal, row) -> Job:
+        """Queue the run's job (once the caller's transaction commits)."""
+        row.status = self.waiting
+        queued = enqueue(self.kind, principal, **{self.id_arg: row.id})
+        row.job_id = queued.id
+        return queued
+
+    def may_run_again(self, row) -> bool:
+        return row.status == self.failed
+
+    def register(self, work: Callable[[Any], dict], on_failed_for_good: Callable[[Any], None] | None = None) -> None:
+        """Declare the job: `work(row)` gets the run's row, locked."""
+
+        def run_once(**args) -> dict:
+            row = lock_row(self.model, args[self.id_arg])
+            if row is None:
+                raise NotFound(f"{self.kind} run {args[self.id_arg]} not found")
+            if row.status == self.done:
+                return self.summary(row)
+            return work(row)
+
+        def failed_for_good(**args) -> None:
+            row = lock_row(self.model, args[self.id_arg])
+            if row is None or row.status not in (self.waiting, *self.running):
+                return
+            if on_failed_for_good is not None:
+                on_failed_for_good(row)
+                return
+            row.status = self.failed
+            if self.failed_action:
+                from gpo import audit
+                from gpo.auth.principal import SYSTEM
+
+                audit.record(SYSTEM, self.failed_action, row)
+
+        run_once.__name__ = run_once.__qualname__ = f"run_{self.kind.replace('.', '_')}"
+        register(self.kind, run_once, on_failure=failed_for_good)
 
 
 def enqueue(kind: str, principal: Principal, **args) -> Job:
@@ -92,7 +156,7 @@ def dispatch(job_id: int) -> None:
 
         retries = app.config["JOB_MAX_ATTEMPTS"] - 1
         get_queue(app).enqueue(
-            execute,
+            "gpo.worker.execute",
             job_id,
             job_id=f"gpo-job-{job_id}",
             retry=Retry(max=retries, interval=RETRY_INTERVALS[:retries]) if retries else None,
@@ -116,26 +180,6 @@ def get_queue(app: Flask):
 
     connection = Redis.from_url(app.config["REDIS_URL"])
     return Queue(app.config["RQ_QUEUE"], connection=connection)
-
-
-_engine_pid: int | None = None
-
-
-def execute(job_id: int) -> Any:
-    """RQ's entry point (in a worker started by `flask gpo worker`)."""
-    global _engine_pid
-    if has_app_context():
-        app = current_app._get_current_object()
-    else:  # a worker started without the Flask CLI
-        from gpo import create_app
-
-        app = create_app()
-    with app.app_context():
-        if _engine_pid != os.getpid():
-            # A forked work horse must not reuse its parent's pooled connections.
-            db.engine.dispose(close=False)
-            _engine_pid = os.getpid()
-        return run(job_id)
 
 
 def run(job_id: int) -> Any:

@@ -11,13 +11,12 @@ from gpo.auth.models import LoginFailure
 from gpo.auth.principal import Principal
 from gpo.db import db, utcnow
 from gpo.idempotency import IdempotencyRecord
-from gpo.jobs import Job, enqueue, job
+from gpo.jobs import Job, enqueue
 
 # Clients may replay an Idempotency-Key for this long.
 IDEMPOTENCY_REPLAY_PERIOD = dt.timedelta(hours=24)
 
 
-@job("maintenance.purge_expired")
 def purge_expired() -> dict:
     """Delete expired rows; running it again deletes nothing more."""
     now = utcnow()

@@ -66,3 +66,10 @@ def allocate(total_cents: int, weights: Sequence[int | Decimal], keys: Sequence)
     for i in order[:left]:
         parts[i] += 1
     return parts
+
+
+def format_dollars(cents: int) -> str:
+    """Cents as people read them on an invoice line: -1234567 -> "-$12,345.67"."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}${whole:,}.{part:02d}"

@@ -67,3 +67,11 @@ class JobItem(MethodView):
     def get(self, job_id):
         """A background job's status, for whoever started it."""
         return jobs.get_job(current_principal(), job_id)
+
+
+def register(app) -> None:
+    """The audit trail and job status routes, and the housekeeping job."""
+    from gpo import features, maintenance
+
+    features.add_blueprint(app, blp)
+    jobs.register("maintenance.purge_expired", maintenance.purge_expired)

@@ -164,11 +164,6 @@ def recompute(invoice: Invoice) -> None:
     invoice.total_cents = invoice.subtotal_cents
 
 
-def _dollars(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}${whole:,}.{part:02d}"
-
 
 # --- issuing -------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from gpo.auth.principal import SYSTEM, Principal
 from gpo.billing.models import Invoice, PaymentAttempt, PaymentProfile, StripeEvent
 from gpo.db import commit_midway, db, flush_unless_duplicate, lock_row, utcnow
 from gpo.errors import Conflict, DomainError, Invalid
-from gpo.jobs import enqueue, job
+from gpo.jobs import enqueue
 
 log = logging.getLogger("gpo.billing.payments")
 
@@ -191,7 +191,7 @@ def _find_collected(client: stripe.StripeClient, customer_id: str, invoice_id: i
     return None
 
 
-def _collect_failed(attempt_id: int) -> None:
+def collect_failed(attempt_id: int) -> None:
     """The job failed for good (Stripe unreachable): the attempt fails, to be retried on
     the schedule. Should Stripe have charged after all, its webhook still marks the
     invoice paid."""
@@ -200,7 +200,6 @@ def _collect_failed(attempt_id: int) -> None:
         _fail(attempt, db.session.get(Invoice, attempt.invoice_id), "provider_unreachable",
               "the payment provider could not be reached")
         db.session.flush()
-@job("billing.collect", on_failure=_collect_failed)
 def collect(attempt_id: int) -> dict:
     """Charge the attempt's amount to the practice's saved payment method."""
     attempt = lock_row(PaymentAttempt, attempt_id)

@@ -16,9 +16,8 @@ from gpo.catalog.models import Product
 from gpo.contracts.models import Contract
 from gpo.db import db, is_postgresql, lock_row, percent_of_cents_sql, utcnow, whole_as_price_sql
 from gpo.money import percent_of_cents
-from gpo.orders.close import CLOSE_HOOKS
 from gpo.orders.models import Cycle, Order, OrderLine, PurchaseOrder
-from gpo.orders.services import ACKNOWLEDGE_HOOKS, _pooled_into
+from gpo.orders.services import _pooled_into
 
 SERVICE_FEE = "MSO service fee"
 
@@ -169,5 +168,3 @@ def _credit_refusals(invoice: Invoice, pairs, contract: Contract) -> None:
         issue_credit_note(SYSTEM, invoice, lines, f"Units refused by the vendor after {invoice.number}")
 
 
-CLOSE_HOOKS.append(draft_purchasing_invoices)
-ACKNOWLEDGE_HOOKS.append(follow_acknowledgement)

@@ -10,7 +10,7 @@ from gpo import audit
 from gpo.accounts.models import Practice, Provider
 from gpo.auth import policy
 from gpo.auth.principal import SYSTEM, Principal
-from gpo.billing.invoices import _dollars, draft_invoice, effective_fees
+from gpo.billing.invoices import draft_invoice, effective_fees
 from gpo.billing.models import (
     FINALIZED_STATUSES,
     BillingRun,
@@ -23,8 +23,8 @@ from gpo.billing.models import (
 from gpo.contracts.models import Contract
 from gpo.db import db, flush_or_conflict, flush_unless_duplicate, lock_row, utcnow
 from gpo.errors import Invalid, NotFound
-from gpo.jobs import enqueue, job
-from gpo.money import allocate, percent_of_cents
+from gpo.jobs import enqueue
+from gpo.money import allocate, format_dollars, percent_of_cents
 
 # --- rebates -------------------------------------------------------------------------
 
@@ -77,7 +77,7 @@ def record_rebate(principal: Principal, data: dict) -> Rebate:
         if share > 0:
             credit = Credit(practice_id=practice_id, source="rebate", rebate_id=rebate.id, amount_cents=share,
                             remaining_cents=share,
-                            description=f"Rebate on {contract.title}, {period}: your share of {_dollars(distributable)}")
+                            description=f"Rebate on {contract.title}, {period}: your share of {format_dollars(distributable)}")
             db.session.add(credit)
             db.session.flush()
         db.session.add(RebateAllocation(rebate_id=rebate.id, practice_id=practice_id, spend_cents=spend[practice_id],
@@ -142,7 +142,6 @@ def active_provider_counts(start: dt.date, end: dt.date) -> dict[int, int]:
         .group_by(Provider.practice_id)).all())
 
 
-@job("billing.membership_run")
 def membership_run(run_id: int) -> dict:
     """One membership invoice per active practice for the month: the flat fee plus PMPM
     times the providers active in the month. Each invoice's key makes a rerun (after a
@@ -164,7 +163,8 @@ def membership_run(run_id: int) -> dict:
             lines.append({"kind": "membership", "description": f"Membership, {label}",
                           "quantity": 1, "amount_cents": f.monthly_membership_cents})
         if f.pmpm_cents and providers:
-            lines.append({"kind": "pmpm", "description": f"{providers} providers x {_dollars(f.pmpm_cents)} per member, {label}",
+            pmpm = format_dollars(f.pmpm_cents)
+            lines.append({"kind": "pmpm", "description": f"{providers} providers x {pmpm} per member, {label}",
                           "quantity": providers, "amount_cents": f.pmpm_cents * providers})
         if not lines:
             continue

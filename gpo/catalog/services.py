@@ -19,7 +19,7 @@ from gpo.catalog.schemas import ProductCreateSchema
 from gpo.db import Paged, commit_midway, copy_rows, db, flush_or_conflict, is_postgresql, paged, utcnow
 from gpo.errors import Forbidden, Invalid
 from gpo.etags import require_match
-from gpo.jobs import enqueue, job
+from gpo.jobs import enqueue
 
 log = logging.getLogger("gpo.catalog")
 
@@ -34,7 +34,7 @@ DEFAULTS = {
 UNMARK_CLINICAL = "clinical was marked by MSO procurement: only the MSO can unmark it"
 
 
-def _product_visible(principal: Principal, product: Product) -> bool:
+def product_visible(principal: Principal, product: Product) -> bool:
     """MSO staff see every product, a vendor its own, practices the active catalog."""
     if principal.is_mso:
         return True
@@ -43,7 +43,6 @@ def _product_visible(principal: Principal, product: Product) -> bool:
     return product.active
 
 
-policy.register_visibility(Product, _product_visible)
 
 
 # --- browsing ----------------------------------------------------------------------
@@ -249,7 +248,7 @@ def _validate_rows(rows: list[dict]):
     return valid, errors, listed
 
 
-def _mark_failed(import_id: int) -> None:
+def mark_import_failed(import_id: int) -> None:
     db.session.execute(
         update(CatalogImport).where(CatalogImport.id == import_id, CatalogImport.status != "finished")
         .values(status="failed", finished_at=utcnow())
@@ -257,7 +256,6 @@ def _mark_failed(import_id: int) -> None:
     db.session.flush()
 
 
-@job("catalog.import", on_failure=_mark_failed)
 def apply_import(import_id: int) -> dict:
     """Apply an import in one transaction: create, update or leave each valid row,
     report each invalid one, and (replace mode) deactivate what the file no longer lists.

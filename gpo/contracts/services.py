@@ -24,7 +24,7 @@ def today() -> dt.date:
     return utcnow().date()
 
 
-def _contract_visible(principal: Principal, contract: Contract) -> bool:
+def contract_visible(principal: Principal, contract: Contract) -> bool:
     """MSO staff see every contract, a vendor its own, practices those in effect."""
     if principal.is_mso:
         return True
@@ -33,12 +33,10 @@ def _contract_visible(principal: Principal, contract: Contract) -> bool:
     return contract.status_on(today()) == "active"
 
 
-def _proposal_visible(principal: Principal, proposal: Proposal) -> bool:
-    return _contract_visible(principal, proposal.contract)
+def proposal_visible(principal: Principal, proposal: Proposal) -> bool:
+    return contract_visible(principal, proposal.contract)
 
 
-policy.register_visibility(Contract, _contract_visible)
-policy.register_visibility(Proposal, _proposal_visible)
 
 
 # --- reading -----------------------------------------------------------------------

@@ -14,7 +14,7 @@ from gpo import audit
 from gpo.accounts.models import Practice, Provider, Vendor
 from gpo.auth import policy
 from gpo.auth.principal import SYSTEM, Principal
-from gpo.billing.invoices import _dollars, draft_invoice, issue, today
+from gpo.billing.invoices import draft_invoice, issue, today
 from gpo.billing.models import Credit
 from gpo.db import Paged, db, flush_or_conflict, lock_row, paged, utcnow
 from gpo.errors import Conflict, Forbidden, Invalid, NotFound
@@ -22,22 +22,21 @@ from gpo.identifiers import is_valid_npi
 from gpo.insurance import premium as rule
 from gpo.insurance.models import Enrollment, InsuranceProgram
 from gpo.insurance.rules import rate_table, terms_json, validate_program
-from gpo.jobs import enqueue, job
+from gpo.jobs import enqueue
+from gpo.money import format_dollars
 
 
-def _program_visible(principal: Principal, program: InsuranceProgram) -> bool:
+def program_visible(principal: Principal, program: InsuranceProgram) -> bool:
     """MSO staff, the carrier that posted it, and every practice (they enroll in it).
     Other vendors: 404."""
     return principal.is_mso or principal.org_type == "practice" or principal.organization_id == program.carrier_vendor_id
 
 
-def _enrollment_visible(principal: Principal, enrollment: Enrollment) -> bool:
+def enrollment_visible(principal: Principal, enrollment: Enrollment) -> bool:
     """MSO staff, the practice, and the program's carrier (for underwriting)."""
     return principal.is_mso or principal.organization_id in (enrollment.practice_id, enrollment.program.carrier_vendor_id)
 
 
-policy.register_visibility(InsuranceProgram, _program_visible)
-policy.register_visibility(Enrollment, _enrollment_visible)
 
 
 # --- programs ---------------------------------------------------------------------------
@@ -353,7 +352,7 @@ def practice_invoices(program: InsuranceProgram, practice_id: int, enrollments: 
     return created
 
 
-def _binding_failed(program_id: int) -> None:
+def binding_failed(program_id: int) -> None:
     """The bind job failed for good: the program can be bound again."""
     program = lock_row(InsuranceProgram, program_id)
     if program is not None and program.status == "binding":
@@ -362,7 +361,6 @@ def _binding_failed(program_id: int) -> None:
         db.session.flush()
 
 
-@job("insurance.bind", on_failure=_binding_failed)
 def bind(program_id: int) -> dict:
     """Fix the band from the active enrollments, make every premium final and issue
     each practice's installment invoices, in one transaction: a crash leaves nothing
@@ -390,4 +388,4 @@ def bind(program_id: int) -> dict:
         "premium_cents": total})
     db.session.flush()
     return {"status": "bound", "providers": len(enrollments), "discount_percent": str(discount),
-            "invoices": invoices, "premium_cents": total, "premium": _dollars(total)}
+            "invoices": invoices, "premium_cents": total, "premium": format_dollars(total)}

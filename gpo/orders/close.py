@@ -9,18 +9,15 @@ it again after it finished changes nothing.
 """
 from __future__ import annotations
 
-from typing import Callable
-
 from sqlalchemy import and_, case, func, insert, literal, select, text, update
 
-from gpo import audit
+from gpo import audit, features
 from gpo.auth.principal import SYSTEM
 from gpo.catalog.models import Product
 from gpo.contracts.models import Contract
 from gpo.contracts.tiers import achieved_index
 from gpo.db import commit_midway, db, discounted_price_sql, line_cents_sql, utcnow
 from gpo.errors import Conflict
-from gpo.jobs import job
 from gpo.orders.models import (
     Cycle,
     CycleContractResult,
@@ -30,10 +27,6 @@ from gpo.orders.models import (
     PurchaseOrder,
     PurchaseOrderLine,
 )
-
-# Steps other features add to the close, run in its transaction after the purchase
-# orders exist, each `hook(cycle_id)`: billing adds the practices' draft invoices here.
-CLOSE_HOOKS: list[Callable[[int], None]] = []
 
 
 def _step(name: str) -> None:
@@ -46,7 +39,6 @@ def _lock_cycle(cycle_id: int) -> Cycle:
     return db.session.scalars(select(Cycle).where(Cycle.id == cycle_id).with_for_update()).one()
 
 
-@job("orders.close_cycle")
 def close_cycle(cycle_id: int) -> dict:
     cycle = _lock_cycle(cycle_id)
     if cycle.status == "closed":
@@ -76,8 +68,8 @@ def close_cycle(cycle_id: int) -> dict:
     db.session.execute(
         update(Order).where(Order.cycle_id == cycle_id, Order.status == "confirmed").values(status="priced")
     )
-    for hook in CLOSE_HOOKS:
-        hook(cycle_id)
+    for step in features.steps(features.CLOSE):  # billing's draft invoices, for one
+        step(cycle_id)
     _step("hooks")
     cycle.status, cycle.closed_at = "closed", utcnow()
     audit.record(SYSTEM, "cycle.closed", cycle, details=_summary(cycle_id))

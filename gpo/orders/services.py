@@ -8,7 +8,7 @@ from typing import Container
 
 from sqlalchemy import and_, func, select
 
-from gpo import audit
+from gpo import audit, features
 from gpo.accounts.models import Location, Practice
 from gpo.auth import policy
 from gpo.auth.principal import Principal
@@ -32,8 +32,6 @@ from gpo.orders.models import (
     Shipment,
     ShipmentLine,
 )
-
-policy.register_visibility(Cycle, lambda principal, cycle: True)  # the calendar is everyone's
 
 # --- cycles ------------------------------------------------------------------------
 
@@ -508,16 +506,12 @@ def acknowledge(principal: Principal, purchase_order_id: int, lines: list[dict])
             select(func.coalesce(func.sum(OrderLine.line_cents), 0)).join(Order, _pooled_into(po, po_line)))
     audit.record(principal, "purchase_order.acknowledge", po,
                  details={"lines": [{"line_id": i["line_id"], "accepted_quantity": i["accepted_quantity"]} for i in lines]})
-    for hook in ACKNOWLEDGE_HOOKS:  # in the same transaction: all of it lands, or none
-        hook(po.id, [item["line_id"] for item in lines])
+    # Other features' steps (billing drops refused units from the draft invoices), in
+    # the same transaction: all of it lands, or none.
+    for step in features.steps(features.ACKNOWLEDGE):
+        step(po.id, [item["line_id"] for item in lines])
     db.session.flush()
     return po
-
-
-# Steps other features add to an acknowledgement, each `hook(purchase_order_id,
-# acknowledged_line_ids)`, run in
-# its transaction: billing adds here the draft invoices dropping refused units.
-ACKNOWLEDGE_HOOKS: list = []
 
 
 def ship(principal: Principal, purchase_order_id: int, data: dict) -> Shipment:

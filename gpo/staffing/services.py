@@ -17,12 +17,12 @@ from gpo import audit
 from gpo.accounts.models import Location
 from gpo.auth import policy
 from gpo.auth.principal import SYSTEM, Principal
-from gpo.billing.invoices import _dollars, draft_invoice
+from gpo.billing.invoices import draft_invoice
 from gpo.db import Paged, db, flush_or_conflict, lock_row, paged, utcnow
 from gpo.errors import Conflict, Forbidden, Invalid, NotFound
 from gpo.etags import require_match
-from gpo.jobs import enqueue, job
-from gpo.money import allocate
+from gpo.jobs import enqueue
+from gpo.money import allocate, format_dollars
 from gpo.staffing import rules
 from gpo.staffing.models import (
     BOOKING_STATUSES,
@@ -521,7 +521,7 @@ def get_cost_run(principal: Principal, run_id: int) -> CostRun:
     return policy.load(principal, CostRun, run_id, "cost_run.read")
 
 
-def _cost_run_failed(run_id: int) -> None:
+def cost_run_failed(run_id: int) -> None:
     run = lock_row(CostRun, run_id)
     if run is not None and run.status == "queued":
         run.status = "failed"
@@ -529,7 +529,6 @@ def _cost_run_failed(run_id: int) -> None:
         db.session.flush()
 
 
-@job("staffing.cost_run", on_failure=_cost_run_failed)
 def cost_run(run_id: int) -> dict:
     """Each practice pays its approved minutes times the booked hourly cost of the people
     it used (with the short-notice premium on short-notice shifts), each timesheet
@@ -569,12 +568,12 @@ def cost_run(run_id: int) -> dict:
             note = f", {person['short_notice']} short-notice shift(s) +{run.short_notice_premium_percent.normalize()}%" \
                 if person["short_notice"] else ""
             lines.append({"kind": "staffing", "description": f"{person['name']} ({role}), {person['minutes'] // 60} h "
-                          f"{person['minutes'] % 60:02d} min at {_dollars(hourly)}/h{note}"[:300],
+                          f"{person['minutes'] % 60:02d} min at {format_dollars(hourly)}/h{note}"[:300],
                           "quantity": hours.quantize(Decimal("0.0001")), "unit_price": Decimal(hourly) / 100,
                           "amount_cents": person["cents"]})
         if share:
             lines.append({"kind": "overhead", "description": f"Pool overhead, {label}: your share by approved hours "
-                          f"({practice['minutes']} of the pool's minutes) of {_dollars(run.overhead_cents)}",
+                          f"({practice['minutes']} of the pool's minutes) of {format_dollars(run.overhead_cents)}",
                           "amount_cents": share})
         invoice = draft_invoice(practice_id, "staffing", f"staffing:{run.month}:practice:{practice_id}",
                                 f"Shared staff {label}", lines, period_start=span.starts_at.date(),

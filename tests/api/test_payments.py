@@ -207,7 +207,7 @@ def test_an_attempt_given_up_for_lost_is_never_charged_again(client, world, monk
     monkeypatch.setattr(payments, "_step", unreachable)
     with pytest.raises(ConnectionError):
         jobs.run(first["job_id"])
-    transactional(payments._collect_failed)(first["id"])  # what the job system does once it gives up
+    transactional(payments.collect_failed)(first["id"])  # what the job system does once it gives up
     assert (_reload(PaymentAttempt, first["id"]).status, _reload(Invoice, invoice.id).status) == ("failed", "open")
     monkeypatch.setattr(payments, "_step", lambda name: None)
     second = _pay(client, world, invoice.id, key="pay-2").get_json()

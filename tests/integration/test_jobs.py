@@ -15,12 +15,14 @@ from tests.api.conftest import world  # noqa: F401  (fixture)
 _calls = {"flaky": 0}
 
 
-@jobs.job("test.flaky")
 def flaky(fail_times: int) -> dict:
     _calls["flaky"] += 1
     if _calls["flaky"] <= fail_times:
         raise RuntimeError("database password=hunter2 unreachable")
     return {"calls": _calls["flaky"]}
+
+
+jobs.register("test.flaky", flaky)
 
 
 def test_a_job_is_dispatched_only_after_its_transaction_commits(app, db_ctx, monkeypatch):
