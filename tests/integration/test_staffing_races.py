@@ -63,6 +63,7 @@ def test_an_approval_in_flight_when_the_month_is_run_is_billed_not_lost(app, cli
     from sqlalchemy import text
 
     from gpo.staffing.models import CostRun, Timesheet
+    from gpo.db import transactional
     from gpo.staffing.services import cost_run
 
     st = Staffing(client, world, run_jobs, monkeypatch)
@@ -86,7 +87,7 @@ def test_an_approval_in_flight_when_the_month_is_run_is_billed_not_lost(app, cli
 
     def run_the_month():
         with app.app_context():
-            result.update(cost_run(run_id))
+            result.update(transactional(cost_run)(run_id))
 
     worker = threading.Thread(target=run_the_month)
     worker.start()
