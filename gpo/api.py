@@ -8,6 +8,7 @@ and never a stack trace.
 """
 from __future__ import annotations
 
+import copy
 import csv
 import datetime as dt
 import functools
@@ -300,6 +301,31 @@ class JSONProvider(DefaultJSONProvider):
             raise ValueError("the JSON is nested too deeply") from None
 
 
+# The document's own parts (info, servers, security); flask-smorest adds the paths.
+SPEC_OPTIONS = {
+    "info": {
+        "description": (
+            "Purchasing and shared-services back office of a healthcare MSO. "
+            "Every error has the shape of the Error schema. Lists page with "
+            "`page` and `page_size` (at most 100) and return `X-Pagination`. "
+            "Updates need `If-Match` with the ETag last read."
+        )
+    },
+    "servers": [{"url": "/"}],
+    "components": {
+        "securitySchemes": {
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A user's access token from POST /api/v1/auth/login, "
+                "or a vendor API key (gpo_...).",
+            }
+        }
+    },
+    "security": [{"bearer": []}],
+}
+
+
 def init_app(app: Flask) -> Api:
     app.config.setdefault("API_TITLE", "gpo: MSO purchasing and shared services")
     app.config.setdefault("API_VERSION", "v1")
@@ -309,31 +335,7 @@ def init_app(app: Flask) -> Api:
     app.config.setdefault("OPENAPI_SWAGGER_UI_PATH", "/docs")
     app.config.setdefault("OPENAPI_SWAGGER_UI_URL", docs.SWAGGER_UI_URL)  # our own copy: works offline
     app.config.setdefault("OPENAPI_SWAGGER_UI_CONFIG", {"validatorUrl": None})  # no badge from another host
-    app.config.setdefault(
-        "API_SPEC_OPTIONS",
-        {
-            "info": {
-                "description": (
-                    "Purchasing and shared-services back office of a healthcare MSO. "
-                    "Every error has the shape of the Error schema. Lists page with "
-                    "`page` and `page_size` (at most 100) and return `X-Pagination`. "
-                    "Updates need `If-Match` with the ETag last read."
-                )
-            },
-            "servers": [{"url": "/"}],
-            "components": {
-                "securitySchemes": {
-                    "bearer": {
-                        "type": "http",
-                        "scheme": "bearer",
-                        "description": "A user's access token from POST /api/v1/auth/login, "
-                        "or a vendor API key (gpo_...).",
-                    }
-                }
-            },
-            "security": [{"bearer": []}],
-        },
-    )
+    app.config.setdefault("API_SPEC_OPTIONS", copy.deepcopy(SPEC_OPTIONS))  # apispec may add to it
     app.json_provider_class = JSONProvider
     app.json = JSONProvider(app)
     app.url_map.converters["int"] = BoundedIntConverter
@@ -344,6 +346,13 @@ def init_app(app: Flask) -> Api:
     api = GpoApi(app)
     api.register_field(DecimalString, "string", "decimal")
     api.register_field(Price, "string", "decimal")
+
+    _answer_errors_and_ids(app)
+    return api
+
+
+def _answer_errors_and_ids(app: Flask) -> None:
+    """Domain errors in the one error shape; every response names its request id."""
 
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):
@@ -363,5 +372,3 @@ def init_app(app: Flask) -> Api:
     def _send_request_id(response):
         response.headers["X-Request-Id"] = current_request_id()
         return response
-
-    return api
