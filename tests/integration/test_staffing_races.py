@@ -62,8 +62,8 @@ def test_an_approval_in_flight_when_the_month_is_run_is_billed_not_lost(app, cli
 
     from sqlalchemy import text
 
-    from gpo.staffing.models import CostRun, Timesheet
     from gpo.db import transactional
+    from gpo.staffing.models import CostRun, Timesheet
     from gpo.staffing.services import cost_run
 
     st = Staffing(client, world, run_jobs, monkeypatch)
