@@ -154,7 +154,8 @@ def _wait_until_done(what: str, status_query, done: tuple[str, ...], timeout: fl
 
 def seed_catalog() -> list[str]:
     """Acme's and Bolt's catalogs, each loaded through a bulk import (as vendors do)."""
-    from gpo.auth.principal import API_KEY_ROLE, Principal
+    from gpo.auth.principal import Principal
+    from gpo.auth.roles import API_KEY_ROLE
     from gpo.catalog.models import CatalogImport, Product
     from gpo.catalog.services import start_import
 

@@ -7,7 +7,6 @@ from sqlalchemy import select
 
 from gpo import audit
 from gpo.accounts.models import (
-    ROLES_BY_ORG_TYPE,
     Location,
     Mso,
     Organization,
@@ -20,6 +19,7 @@ from gpo.accounts.models import (
 from gpo.auth import policy
 from gpo.auth.passwords import hash_password
 from gpo.auth.principal import Principal
+from gpo.auth.roles import ROLES_BY_ORG_TYPE
 from gpo.db import Paged, db, flush_or_conflict, paged
 from gpo.errors import Invalid, NotFound
 from gpo.etags import require_match

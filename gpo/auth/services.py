@@ -11,7 +11,8 @@ from gpo.accounts.models import Organization, User, Vendor
 from gpo.auth import policy
 from gpo.auth.models import ApiKey, LoginFailure
 from gpo.auth.passwords import verify_password
-from gpo.auth.principal import API_KEY_ROLE, Principal, expand_roles
+from gpo.auth.principal import Principal, expand_roles
+from gpo.auth.roles import API_KEY_ROLE
 from gpo.auth.tokens import (
     InvalidToken,
     hash_api_key,
