@@ -16,6 +16,7 @@ from gpo import audit
 from gpo.accounts.models import Practice
 from gpo.auth import policy
 from gpo.auth.principal import Principal
+from gpo.billing.inputs import FeeScheduleInput, InvoiceFilters
 from gpo.billing.models import (
     Credit,
     CreditApplication,
@@ -90,7 +91,7 @@ def get_fee_schedule(principal: Principal, practice_id: int | None) -> dict:
     return fee_schedule_view(practice_id)
 
 
-def put_fee_schedule(principal: Principal, practice_id: int | None, data: dict) -> dict:
+def put_fee_schedule(principal: Principal, practice_id: int | None, data: FeeScheduleInput) -> dict:
     """Set the MSO default (every field), or a practice's overrides (a null field
     inherits the default). Later invoices use it; drafted ones keep theirs."""
     if practice_id is None:
@@ -124,7 +125,7 @@ def put_fee_schedule(principal: Principal, practice_id: int | None, data: dict) 
 # --- reading -------------------------------------------------------------------------
 
 
-def list_invoices(principal: Principal, filters: dict, page: int, page_size: int) -> Paged:
+def list_invoices(principal: Principal, filters: InvoiceFilters, page: int, page_size: int) -> Paged:
     policy.authorize(principal, "invoice.read")
     stmt = policy.scope(principal, select(Invoice), Invoice.practice_id)
     for name in ("practice_id", "kind", "status", "cycle_id"):

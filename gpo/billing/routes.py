@@ -7,7 +7,7 @@ from flask.views import MethodView
 
 from gpo.api import Blueprint, csv_doc, csv_response, page_of, wants_csv
 from gpo.auth.request import current_principal, public
-from gpo.billing import invoices, payments, reports, services
+from gpo.billing import invoices, payment_methods, payments, reports, services, webhooks
 from gpo.billing.schemas import (
     BillingRunInSchema,
     BillingRunSchema,
@@ -105,14 +105,14 @@ class PaymentMethod(MethodView):
     @blp.response(200, PaymentMethodSchema)
     def get(self, practice_id):
         """The practice's Stripe customer and saved payment method (ids only)."""
-        return payments.get_payment_method(current_principal(), practice_id)
+        return payment_methods.get_payment_method(current_principal(), practice_id)
 
     @blp.arguments(PaymentMethodInSchema)
     @blp.response(200, PaymentMethodSchema)
     def put(self, data, practice_id):
         """Save a payment method the storefront collected with Stripe Elements (practice
         admin): attached to the practice's Stripe customer, created when first needed."""
-        return payments.save_payment_method(current_principal(), practice_id, data["stripe_payment_method_id"])
+        return payment_methods.save_payment_method(current_principal(), practice_id, data["stripe_payment_method_id"])
 
 
 @blp.route("/webhooks/stripe")
@@ -132,7 +132,7 @@ class StripeWebhook(MethodView):
     def post(self):
         """Stripe's events. The signature is checked on the raw body (400 when it does not
         match); each event id is processed once and a duplicate answers 200."""
-        return payments.handle_webhook(request.get_data(cache=False), request.headers.get("Stripe-Signature"))
+        return webhooks.handle_webhook(request.get_data(cache=False), request.headers.get("Stripe-Signature"))
 
 
 @blp.route("/fee-schedules/default")

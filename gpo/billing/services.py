@@ -10,6 +10,7 @@ from gpo import audit
 from gpo.accounts.models import Practice, Provider
 from gpo.auth import policy
 from gpo.auth.principal import SYSTEM, Principal
+from gpo.billing.inputs import BillingRunRequest, RebateInput
 from gpo.billing.invoices import draft_invoice, effective_fees
 from gpo.billing.models import (
     FINALIZED_STATUSES,
@@ -23,7 +24,7 @@ from gpo.billing.models import (
 from gpo.contracts.models import Contract
 from gpo.db import db, flush_or_conflict, flush_unless_duplicate, lock_row, utcnow
 from gpo.errors import Invalid, NotFound
-from gpo.jobs import enqueue
+from gpo.jobs import RunLifecycle
 from gpo.money import allocate, format_dollars, percent_of_cents
 
 # --- rebates -------------------------------------------------------------------------
@@ -44,7 +45,7 @@ def invoiced_spend(contract_id: int, start: dt.date, end: dt.date) -> dict[int, 
     return {practice_id: int(cents) for practice_id, cents in rows if cents and cents > 0}
 
 
-def record_rebate(principal: Principal, data: dict) -> Rebate:
+def record_rebate(principal: Principal, data: RebateInput) -> Rebate:
     """The MSO keeps its retained share; the rest is allocated to practices by their
     invoiced spend on the contract in the period, each share a credit for their next
     invoices."""
@@ -102,25 +103,31 @@ def month_bounds(month: str) -> tuple[dt.date, dt.date]:
     return dt.date(year, number, 1), dt.date(year, number, calendar.monthrange(year, number)[1])
 
 
-def request_billing_run(principal: Principal, data: dict) -> tuple[BillingRun, bool]:
+# A month's run: queued until its job runs, then finished (asked again, a rerun drafts
+# only what is missing) or, after the job's last retry, failed.
+MEMBERSHIP_RUN = RunLifecycle(kind="billing.membership_run", model=BillingRun, id_arg="run_id",
+                              failed_action="billing_run.fail", summary=lambda run: {"invoices": run.invoice_count})
+
+
+def request_billing_run(principal: Principal, data: BillingRunRequest) -> tuple[BillingRun, bool]:
     """One run per kind and month: asking again returns the first run (created=False)."""
     policy.authorize(principal, "billing_run.create")
     existing = db.session.scalars(select(BillingRun).where(
         BillingRun.kind == data["kind"], BillingRun.month == data["month"]).with_for_update()).one_or_none()
     if existing is not None:
-        if existing.status in ("finished", "failed"):
+        if existing.status in (MEMBERSHIP_RUN.done, MEMBERSHIP_RUN.failed):
             # Run it again: it drafts only what is missing (an invoice voided since, a
             # practice activated since); with nothing missing it creates nothing.
-            existing.status, existing.finished_at = "queued", None
-            existing.job_id = enqueue("billing.membership_run", principal, run_id=existing.id).id
+            existing.finished_at = None
+            MEMBERSHIP_RUN.start(principal, existing)
             audit.record(principal, "billing_run.rerun", existing, details={"month": existing.month})
             db.session.flush()
         return existing, False
-    run = BillingRun(kind=data["kind"], month=data["month"], status="queued", requested_by=principal.label)
+    run = BillingRun(kind=data["kind"], month=data["month"], status=MEMBERSHIP_RUN.waiting, requested_by=principal.label)
     if not flush_unless_duplicate(run):  # asked at the same moment by someone else: theirs stands
         return db.session.scalars(select(BillingRun).where(
             BillingRun.kind == data["kind"], BillingRun.month == data["month"])).one(), False
-    run.job_id = enqueue("billing.membership_run", principal, run_id=run.id).id
+    MEMBERSHIP_RUN.start(principal, run)
     audit.record(principal, "billing_run.create", run, details={"kind": run.kind, "month": run.month})
     db.session.flush()
     return run, True
@@ -143,12 +150,21 @@ def active_provider_counts(start: dt.date, end: dt.date) -> dict[int, int]:
 
 
 def membership_run(run_id: int) -> dict:
-    """One membership invoice per active practice for the month: the flat fee plus PMPM
-    times the providers active in the month. Each invoice's key makes a rerun (after a
-    crash, or asked twice) create nothing new."""
+    """The run's job as the job system runs it (`MEMBERSHIP_RUN`), callable on its own:
+    the run locked, a finished run untouched, otherwise `bill_month`."""
     run = lock_row(BillingRun, run_id)
-    if run.status == "finished":
-        return {"invoices": run.invoice_count}
+    if run is None:
+        raise NotFound(f"billing run {run_id} not found")
+    if run.status == MEMBERSHIP_RUN.done:
+        return MEMBERSHIP_RUN.summary(run)
+    return bill_month(run)
+
+
+def bill_month(run: BillingRun) -> dict:
+    """One membership invoice per active practice for the month: the flat fee plus PMPM
+    times the providers active in the month (`MEMBERSHIP_RUN`'s work, on the locked
+    run). Each invoice's key makes a rerun (after a crash, or asked twice) create
+    nothing new."""
     start, end = month_bounds(run.month)
     practices = db.session.scalars(select(Practice).where(Practice.status == "active", Practice.joined_on <= end)
                                    .order_by(Practice.id)).all()
