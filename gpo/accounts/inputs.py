@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import NotRequired, TypedDict
+from typing import TypedDict
 
 
 class PracticeInput(TypedDict):
-    """PracticeCreateSchema: `status` defaults to active, `joined_on` to today."""
+    """PracticeCreateSchema (it loads `status` as active and `joined_on` as today when
+    the body leaves them out)."""
 
     name: str
     tax_id: str
-    status: NotRequired[str]
-    joined_on: NotRequired[dt.date]
+    status: str
+    joined_on: dt.date
 
 
 class PracticeChanges(TypedDict, total=False):
@@ -29,7 +30,7 @@ class LocationInput(TypedDict):
 
     name: str
     line1: str
-    line2: NotRequired[str | None]
+    line2: str | None  # loaded as null when absent
     city: str
     state: str
     postal_code: str
@@ -43,7 +44,7 @@ class ProviderInput(TypedDict):
     npi: str
     specialty: str
     active_from: dt.date
-    active_to: NotRequired[dt.date | None]
+    active_to: dt.date | None  # loaded as null when absent
 
 
 class ProviderChanges(TypedDict, total=False):

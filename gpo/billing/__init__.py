@@ -7,10 +7,10 @@ def register(app) -> None:
     the close (the practices' draft invoices) and the acknowledgement (refused units
     leave the invoice)."""
     from gpo import features
-    from gpo.billing import payments, purchasing, routes, services
+    from gpo.billing import membership, payments, purchasing, routes
 
     features.add_blueprint(app, routes.blp)
-    services.MEMBERSHIP_RUN.register(services.bill_month)
+    membership.MEMBERSHIP_RUN.register(membership.bill_month)
     payments.COLLECTION.register(payments.collect_attempt, on_failed_for_good=payments.give_up)
     features.add_step(app, features.CLOSE, purchasing.draft_purchasing_invoices)
     features.add_step(app, features.ACKNOWLEDGE, purchasing.follow_acknowledgement)

@@ -42,3 +42,22 @@ class InvoiceFilters(TypedDict, total=False):
     kind: str
     status: str
     cycle_id: int
+
+
+class InvoiceLineInput(TypedDict):
+    """A line of a draft invoice (`invoices.draft_invoice`, a credit note's lines): what
+    it bills and its amount; goods lines say their contract, vendor, product, quantity
+    and prices too."""
+
+    kind: str  # one of models.LINE_KINDS
+    description: str
+    amount_cents: int
+    quantity: NotRequired[Decimal | int | None]
+    order_line_id: NotRequired[int | None]
+    contract_id: NotRequired[int | None]
+    vendor_id: NotRequired[int | None]
+    product_id: NotRequired[int | None]
+    category: NotRequired[str | None]
+    unit_price: NotRequired[Decimal | None]
+    list_cents: NotRequired[int | None]
+    savings_cents: NotRequired[int | None]

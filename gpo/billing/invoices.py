@@ -16,7 +16,7 @@ from gpo import audit
 from gpo.accounts.models import Practice
 from gpo.auth import policy
 from gpo.auth.principal import Principal
-from gpo.billing.inputs import FeeScheduleInput, InvoiceFilters
+from gpo.billing.inputs import FeeScheduleInput, InvoiceFilters, InvoiceLineInput
 from gpo.billing.models import (
     Credit,
     CreditApplication,
@@ -141,7 +141,8 @@ def get_invoice(principal: Principal, invoice_id: int) -> Invoice:
 # --- drafting ------------------------------------------------------------------------
 
 
-def draft_invoice(practice_id: int, kind: str, source_key: str, description: str, lines: list[dict], **fields) -> Invoice | None:
+def draft_invoice(practice_id: int, kind: str, source_key: str, description: str, lines: list[InvoiceLineInput],
+                  **fields) -> Invoice | None:
     """A draft invoice with its lines, unless one for `source_key` exists (then None):
     the unique key makes drafting idempotent even under a race."""
     exists = db.session.scalar(select(Invoice.id).where(Invoice.source_key == source_key))
@@ -282,7 +283,7 @@ def void(principal: Principal, invoice_id: int, reason: str) -> Invoice:
     return invoice
 
 
-def issue_credit_note(principal: Principal, invoice: Invoice, lines: list[dict], description: str) -> Invoice:
+def issue_credit_note(principal: Principal, invoice: Invoice, lines: list[InvoiceLineInput], description: str) -> Invoice:
     """A credit note correcting an issued invoice: an invoice of kind `credit`, negative
     lines, numbered at once; its amount becomes a credit applied to the practice's next
     invoices. Lines: {description, amount_cents (negative), ...}."""
