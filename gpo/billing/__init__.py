@@ -1,5 +1,12 @@
 """Billing: the fair split (`allocate`), invoices, fees, credits, rebates, statements and
-reports, and collection through Stripe."""
+reports, and collection through Stripe.
+
+Use cases: `invoices` (fee schedules, drafting, numbering, finalizing, voiding, credit
+notes, credits), `rebates`, `membership` (the monthly run), `purchasing` (the close's
+invoices), `payments` (paying and the collection job), `payment_methods` (the saved
+card), `webhooks` (Stripe's events), `reports`; pure rules in `rules`; typed inputs in
+`inputs`. Other features draft and issue their invoices through
+`invoices.draft_invoice()` and `invoices.issue()`."""
 
 
 def register(app) -> None:
