@@ -105,7 +105,8 @@ def main() -> None:
     from gpo import create_app
     from gpo.accounts.models import Vendor
     from gpo.auth.models import ApiKey
-    from gpo.auth.principal import API_KEY_ROLE, Principal
+    from gpo.auth.principal import Principal
+    from gpo.auth.roles import API_KEY_ROLE
     from gpo.catalog import services
     from gpo.db import db
 

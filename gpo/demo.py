@@ -154,7 +154,8 @@ def _wait_until_done(what: str, status_query, done: tuple[str, ...], timeout: fl
 
 def seed_catalog() -> list[str]:
     """Acme's and Bolt's catalogs, each loaded through a bulk import (as vendors do)."""
-    from gpo.auth.principal import API_KEY_ROLE, Principal
+    from gpo.auth.principal import Principal
+    from gpo.auth.roles import API_KEY_ROLE
     from gpo.catalog.models import CatalogImport, Product
     from gpo.catalog.services import start_import
 
@@ -310,7 +311,7 @@ def seed_fees() -> list[str]:
 def seed_billing() -> list[str]:
     """The last cycle's invoices finalized, Acme's quarterly rebate shared out as
     credits, and this month's membership run, its invoices finalized with the credits."""
-    from gpo.billing import invoices, services
+    from gpo.billing import invoices, membership, rebates
     from gpo.billing.models import BillingRun, Invoice, Rebate
     from gpo.contracts.models import Contract
     from gpo.orders.models import Cycle
@@ -324,14 +325,14 @@ def seed_billing() -> list[str]:
     quarter_start = dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
     quarter_end = (quarter_start + dt.timedelta(days=92)).replace(day=1) - dt.timedelta(days=1)
     if db.session.scalars(select(Rebate).where(Rebate.contract_id == contract.id)).first() is None:
-        services.record_rebate(finance, {
+        rebates.record_rebate(finance, {
             "vendor_id": contract.vendor_id, "contract_id": contract.id, "period_start": quarter_start,
             "period_end": quarter_end, "amount_cents": 50000, "retained_percent": Decimal("20"),
             "notes": "Acme's quarterly volume rebate"})
     month = f"{today:%Y-%m}"
     run = db.session.scalars(select(BillingRun).where(BillingRun.month == month)).first()
     if run is None:
-        run, _ = services.request_billing_run(finance, {"kind": "membership", "month": month})
+        run, _ = membership.request_billing_run(finance, {"kind": "membership", "month": month})
         _wait_until_done(f"the membership run for {month}", select(BillingRun.status).where(BillingRun.id == run.id),
                          ("finished", "failed"))
     for invoice_id in db.session.scalars(select(Invoice.id).where(Invoice.kind == "membership", Invoice.status == "draft")):

@@ -19,17 +19,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from gpo.auth.roles import ALL_ROLES
 from gpo.db import BigId, CreatedAtMixin, IdPK, db, one_of_sql
 
 ORG_TYPES = ("mso", "practice", "vendor")
 PRACTICE_STATUSES = ("active", "suspended")
 VENDOR_KINDS = ("supplier", "carrier", "staffing")
 
-MSO_ROLES = ("mso_admin", "mso_procurement", "mso_finance", "mso_scheduler")
-PRACTICE_ROLES = ("practice_admin", "practice_buyer", "practice_physician")
-VENDOR_ROLES = ("vendor_admin",)
-ROLES_BY_ORG_TYPE = {"mso": MSO_ROLES, "practice": PRACTICE_ROLES, "vendor": VENDOR_ROLES}
-ALL_ROLES = MSO_ROLES + PRACTICE_ROLES + VENDOR_ROLES
 
 
 

@@ -4,8 +4,9 @@ import datetime as dt
 
 from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
-from gpo.accounts.models import ALL_ROLES, PRACTICE_STATUSES, VENDOR_KINDS
+from gpo.accounts.models import PRACTICE_STATUSES, VENDOR_KINDS
 from gpo.api import Schema
+from gpo.auth.roles import ALL_ROLES
 from gpo.identifiers import is_valid_npi
 
 _name = validate.Length(min=1, max=200)

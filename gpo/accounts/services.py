@@ -6,8 +6,17 @@ from typing import Container
 from sqlalchemy import select
 
 from gpo import audit
+from gpo.accounts.inputs import (
+    LocationInput,
+    PracticeChanges,
+    PracticeInput,
+    ProviderChanges,
+    ProviderInput,
+    UserInput,
+    VendorChanges,
+    VendorInput,
+)
 from gpo.accounts.models import (
-    ROLES_BY_ORG_TYPE,
     Location,
     Mso,
     Organization,
@@ -20,6 +29,7 @@ from gpo.accounts.models import (
 from gpo.auth import policy
 from gpo.auth.passwords import hash_password
 from gpo.auth.principal import Principal
+from gpo.auth.roles import ROLES_BY_ORG_TYPE
 from gpo.db import Paged, db, flush_or_conflict, paged
 from gpo.errors import Invalid, NotFound
 from gpo.etags import require_match
@@ -37,7 +47,7 @@ def get_practice(principal: Principal, practice_id: int) -> Practice:
     return policy.load(principal, Practice, practice_id, "practice.read")
 
 
-def create_practice(principal: Principal, data: dict) -> Practice:
+def create_practice(principal: Principal, data: PracticeInput) -> Practice:
     policy.authorize(principal, "practice.create")
     practice = Practice(**data)
     db.session.add(practice)
@@ -47,7 +57,7 @@ def create_practice(principal: Principal, data: dict) -> Practice:
     return practice
 
 
-def update_practice(principal: Principal, practice_id: int, data: dict, if_match: Container[str]) -> Practice:
+def update_practice(principal: Principal, practice_id: int, data: PracticeChanges, if_match: Container[str]) -> Practice:
     """Edit a practice. Only MSO admins change its status (suspend or reactivate)."""
     practice = policy.load(principal, Practice, practice_id, "practice.update", for_update=True)
     if "status" in data and data["status"] != practice.status:
@@ -69,7 +79,7 @@ def list_locations(principal: Principal, practice_id: int, page: int, page_size:
     return paged(stmt, page, page_size)
 
 
-def create_location(principal: Principal, practice_id: int, data: dict) -> Location:
+def create_location(principal: Principal, practice_id: int, data: LocationInput) -> Location:
     practice = policy.load(principal, Practice, practice_id, "location.create")
     location = Location(practice_id=practice.id, **data)
     db.session.add(location)
@@ -92,7 +102,7 @@ def get_provider(principal: Principal, provider_id: int) -> Provider:
     return policy.load(principal, Provider, provider_id, "provider.list")
 
 
-def create_provider(principal: Principal, practice_id: int, data: dict) -> Provider:
+def create_provider(principal: Principal, practice_id: int, data: ProviderInput) -> Provider:
     practice = policy.load(principal, Practice, practice_id, "provider.create")
     provider = Provider(practice_id=practice.id, **data)
     db.session.add(provider)
@@ -102,7 +112,7 @@ def create_provider(principal: Principal, practice_id: int, data: dict) -> Provi
     return provider
 
 
-def update_provider(principal: Principal, provider_id: int, data: dict, if_match: Container[str]) -> Provider:
+def update_provider(principal: Principal, provider_id: int, data: ProviderChanges, if_match: Container[str]) -> Provider:
     provider = policy.load(principal, Provider, provider_id, "provider.update", for_update=True)
     require_match(provider, if_match)
     changes = audit.apply_changes(provider, data)
@@ -137,7 +147,7 @@ def list_users(principal: Principal, model: type, org_id: int | None, page: int,
     return paged(stmt, page, page_size)
 
 
-def create_user(principal: Principal, model: type, org_id: int | None, data: dict) -> User:
+def create_user(principal: Principal, model: type, org_id: int | None, data: UserInput) -> User:
     """Add a user to an organization with roles of that organization's kind."""
     org = _organization(principal, model, org_id, "user.create")
     allowed = ROLES_BY_ORG_TYPE[org.org_type]
@@ -187,7 +197,7 @@ def get_vendor(principal: Principal, vendor_id: int) -> Vendor:
     return policy.load(principal, Vendor, vendor_id, "vendor.read")
 
 
-def create_vendor(principal: Principal, data: dict) -> Vendor:
+def create_vendor(principal: Principal, data: VendorInput) -> Vendor:
     policy.authorize(principal, "vendor.create")
     vendor = Vendor(**data)
     db.session.add(vendor)
@@ -197,7 +207,7 @@ def create_vendor(principal: Principal, data: dict) -> Vendor:
     return vendor
 
 
-def update_vendor(principal: Principal, vendor_id: int, data: dict, if_match: Container[str]) -> Vendor:
+def update_vendor(principal: Principal, vendor_id: int, data: VendorChanges, if_match: Container[str]) -> Vendor:
     """Edit a vendor; only MSO staff change what kind of vendor it is."""
     vendor = policy.load(principal, Vendor, vendor_id, "vendor.update", for_update=True)
     if "kind" in data and data["kind"] != vendor.kind:

@@ -15,14 +15,14 @@ from typing import Callable
 
 from sqlalchemy import select
 
-from gpo.accounts.models import MSO_ROLES, PRACTICE_ROLES
-from gpo.auth.principal import API_KEY_ROLE, Principal
+from gpo.auth.principal import Principal
+from gpo.auth.roles import API_KEY_ROLE, MSO_ROLES, PRACTICE_ROLES, VENDOR_ROLES
 from gpo.db import db
 from gpo.errors import Forbidden, NotFound
 
 MSO_ANY = frozenset(MSO_ROLES)
 PRACTICE_ANY = frozenset(PRACTICE_ROLES)
-VENDOR_ANY = frozenset({"vendor_admin", API_KEY_ROLE})
+VENDOR_ANY = frozenset({*VENDOR_ROLES, API_KEY_ROLE})
 MSO_BILLING = frozenset({"mso_admin", "mso_finance"})
 MSO_SCHEDULING = frozenset({"mso_admin", "mso_scheduler"})
 ORG_ADMINS = frozenset({"mso_admin", "practice_admin", "vendor_admin"})

@@ -3,11 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gpo.accounts.models import MSO_ROLES
-
-# What a vendor's API key may do: the vendor's machine-to-machine work (catalogs,
-# purchase orders, shipments), never managing users or keys.
-API_KEY_ROLE = "vendor_api"
+from gpo.auth.roles import API_KEY_ROLE as API_KEY_ROLE  # re-exported: the principal of an API key
+from gpo.auth.roles import MSO_ROLES
 
 
 def expand_roles(roles) -> frozenset[str]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
@@ -11,7 +12,8 @@ from gpo.accounts.models import Organization, User, Vendor
 from gpo.auth import policy
 from gpo.auth.models import ApiKey, LoginFailure
 from gpo.auth.passwords import verify_password
-from gpo.auth.principal import API_KEY_ROLE, Principal, expand_roles
+from gpo.auth.principal import Principal, expand_roles
+from gpo.auth.roles import API_KEY_ROLE
 from gpo.auth.tokens import (
     InvalidToken,
     hash_api_key,
@@ -123,7 +125,24 @@ def list_api_keys(principal: Principal, vendor_id: int, page: int, page_size: in
     return paged(stmt, page, page_size)
 
 
-def create_api_key(principal: Principal, vendor_id: int, name: str) -> tuple[ApiKey, str]:
+@dataclass(frozen=True)
+class CreatedApiKey:
+    """A key just created, as its answer shows it (ApiKeyCreatedSchema): the stored
+    row's fields and, this once, the key itself (never stored)."""
+
+    id: int
+    vendor_id: int
+    name: str
+    prefix: str
+    last4: str
+    active: bool
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+    key: str
+
+
+def create_api_key(principal: Principal, vendor_id: int, name: str) -> CreatedApiKey:
     """A new key for the vendor. The key is returned this once and stored only hashed."""
     vendor = policy.load(principal, Vendor, vendor_id, "api_key.create")
     key = new_api_key()
@@ -138,7 +157,9 @@ def create_api_key(principal: Principal, vendor_id: int, name: str) -> tuple[Api
     db.session.add(api_key)
     audit.record(principal, "api_key.create", api_key, details={"name": name, "prefix": api_key.prefix})
     db.session.flush()
-    return api_key, key
+    return CreatedApiKey(id=api_key.id, vendor_id=api_key.vendor_id, name=api_key.name, prefix=api_key.prefix,
+                         last4=api_key.last4, active=api_key.active, created_at=api_key.created_at,
+                         revoked_at=api_key.revoked_at, last_used_at=api_key.last_used_at, key=key)
 
 
 def revoke_api_key(principal: Principal, api_key_id: int) -> None:

@@ -1,16 +1,23 @@
 """Billing: the fair split (`allocate`), invoices, fees, credits, rebates, statements and
-reports, and collection through Stripe."""
+reports, and collection through Stripe.
+
+Use cases: `invoices` (fee schedules, drafting, numbering, finalizing, voiding, credit
+notes, credits), `rebates`, `membership` (the monthly run), `purchasing` (the close's
+invoices), `payments` (paying and the collection job), `payment_methods` (the saved
+card), `webhooks` (Stripe's events), `reports`; pure rules in `rules`; typed inputs in
+`inputs`. Other features draft and issue their invoices through
+`invoices.draft_invoice()` and `invoices.issue()`."""
 
 
 def register(app) -> None:
     """Invoices, runs, rebates, payments: the routes, the jobs, and billing's steps in
     the close (the practices' draft invoices) and the acknowledgement (refused units
     leave the invoice)."""
-    from gpo import features, jobs
-    from gpo.billing import payments, purchasing, routes, services
+    from gpo import features
+    from gpo.billing import membership, payments, purchasing, routes
 
     features.add_blueprint(app, routes.blp)
-    jobs.register("billing.membership_run", services.membership_run)
-    jobs.register("billing.collect", payments.collect, on_failure=payments.collect_failed)
+    membership.MEMBERSHIP_RUN.register(membership.bill_month)
+    payments.COLLECTION.register(payments.collect_attempt, on_failed_for_good=payments.give_up)
     features.add_step(app, features.CLOSE, purchasing.draft_purchasing_invoices)
     features.add_step(app, features.ACKNOWLEDGE, purchasing.follow_acknowledgement)

@@ -16,6 +16,7 @@ from gpo import audit
 from gpo.accounts.models import Practice
 from gpo.auth import policy
 from gpo.auth.principal import Principal
+from gpo.billing.inputs import FeeScheduleInput, InvoiceFilters, InvoiceLineInput
 from gpo.billing.models import (
     Credit,
     CreditApplication,
@@ -90,7 +91,7 @@ def get_fee_schedule(principal: Principal, practice_id: int | None) -> dict:
     return fee_schedule_view(practice_id)
 
 
-def put_fee_schedule(principal: Principal, practice_id: int | None, data: dict) -> dict:
+def put_fee_schedule(principal: Principal, practice_id: int | None, data: FeeScheduleInput) -> dict:
     """Set the MSO default (every field), or a practice's overrides (a null field
     inherits the default). Later invoices use it; drafted ones keep theirs."""
     if practice_id is None:
@@ -124,7 +125,7 @@ def put_fee_schedule(principal: Principal, practice_id: int | None, data: dict) 
 # --- reading -------------------------------------------------------------------------
 
 
-def list_invoices(principal: Principal, filters: dict, page: int, page_size: int) -> Paged:
+def list_invoices(principal: Principal, filters: InvoiceFilters, page: int, page_size: int) -> Paged:
     policy.authorize(principal, "invoice.read")
     stmt = policy.scope(principal, select(Invoice), Invoice.practice_id)
     for name in ("practice_id", "kind", "status", "cycle_id"):
@@ -140,7 +141,8 @@ def get_invoice(principal: Principal, invoice_id: int) -> Invoice:
 # --- drafting ------------------------------------------------------------------------
 
 
-def draft_invoice(practice_id: int, kind: str, source_key: str, description: str, lines: list[dict], **fields) -> Invoice | None:
+def draft_invoice(practice_id: int, kind: str, source_key: str, description: str, lines: list[InvoiceLineInput],
+                  **fields) -> Invoice | None:
     """A draft invoice with its lines, unless one for `source_key` exists (then None):
     the unique key makes drafting idempotent even under a race."""
     exists = db.session.scalar(select(Invoice.id).where(Invoice.source_key == source_key))
@@ -281,7 +283,7 @@ def void(principal: Principal, invoice_id: int, reason: str) -> Invoice:
     return invoice
 
 
-def issue_credit_note(principal: Principal, invoice: Invoice, lines: list[dict], description: str) -> Invoice:
+def issue_credit_note(principal: Principal, invoice: Invoice, lines: list[InvoiceLineInput], description: str) -> Invoice:
     """A credit note correcting an issued invoice: an invoice of kind `credit`, negative
     lines, numbered at once; its amount becomes a credit applied to the practice's next
     invoices. Lines: {description, amount_cents (negative), ...}."""

@@ -1,4 +1,6 @@
-"""Collecting invoices through Stripe (DOMAIN.md "Billing", payments).
+"""Paying invoices through Stripe (DOMAIN.md "Billing", payments): the attempts and the
+job that collects each one. The saved card is in gpo/billing/payment_methods.py,
+Stripe's webhooks in gpo/billing/webhooks.py.
 
 We keep only Stripe ids (cus_, pm_, pi_), never card data. Paying writes a payment
 attempt with its idempotency key first; a job then talks to Stripe outside any database
@@ -9,11 +11,14 @@ Never charging twice does not rely on Stripe's Idempotency-Key alone (the test s
 ignores it): before creating a PaymentIntent the job looks for one carrying the
 attempt's key in its metadata, left by an earlier run that crashed after Stripe
 answered.
+
+An attempt's life is a `jobs.RunLifecycle` (`COLLECTION`): pending (queued) ->
+processing (committed midway, before Stripe is called) -> succeeded or failed. A failed
+attempt is never run again: the retry schedule starts a new attempt.
 """
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import secrets
 
@@ -22,17 +27,23 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from gpo import audit
-from gpo.accounts.models import Practice
 from gpo.auth import policy
 from gpo.auth.principal import SYSTEM, Principal
-from gpo.billing.models import Invoice, PaymentAttempt, PaymentProfile, StripeEvent
-from gpo.db import commit_midway, db, flush_unless_duplicate, lock_row, utcnow
-from gpo.errors import Conflict, DomainError, Invalid
-from gpo.jobs import enqueue
+from gpo.billing.models import Invoice, PaymentAttempt, PaymentProfile
+from gpo.db import commit_midway, db, lock_row, utcnow
+from gpo.errors import Conflict, DomainError
+from gpo.jobs import RunLifecycle
 
 log = logging.getLogger("gpo.billing.payments")
 
 MAX_ATTEMPTS = 3  # then the invoice is uncollectible
+IN_FLIGHT = ("pending", "processing")
+
+# The collection job's lifecycle: `pending` until its job runs, `processing` once it
+# calls Stripe; `succeeded` is done (a rerun returns it untouched). `failed` is the
+# other end, which `collect_attempt` itself returns untouched (the lifecycle knows one).
+COLLECTION = RunLifecycle(kind="billing.collect", model=PaymentAttempt, id_arg="attempt_id",
+                          waiting="pending", running=("processing",), done="succeeded")
 
 
 def _step(name: str) -> None:
@@ -53,65 +64,6 @@ class PaymentProviderError(DomainError):
     status_code = 502
 
 
-# --- the practice's customer and payment method ---------------------------------------
-
-
-def _profile_for_update(practice_id: int) -> PaymentProfile:
-    profile = db.session.scalars(select(PaymentProfile).where(PaymentProfile.practice_id == practice_id)
-                                 .with_for_update().execution_options(populate_existing=True)).one_or_none()
-    if profile is None:
-        flush_unless_duplicate(PaymentProfile(practice_id=practice_id))  # or created at the same moment: lock it
-        profile = db.session.scalars(select(PaymentProfile).where(PaymentProfile.practice_id == practice_id)
-                                     .with_for_update().execution_options(populate_existing=True)).one()
-    return profile
-
-
-def ensure_customer(practice: Practice) -> PaymentProfile:
-    """The practice's Stripe customer, created when first needed (the profile row is
-    locked meanwhile, so two requests cannot create two)."""
-    profile = _profile_for_update(practice.id)
-    if profile.stripe_customer_id is None:
-        try:
-            customer = stripe_client().v1.customers.create(
-                {"name": practice.name, "metadata": {"gpo_practice_id": str(practice.id)}},
-                {"idempotency_key": f"gpo-customer-practice-{practice.id}"})
-        except stripe.StripeError as exc:
-            raise PaymentProviderError(f"Stripe did not create the customer: {exc.user_message or exc}") from exc
-        profile.stripe_customer_id = customer.id
-        profile.updated_at = utcnow()
-    return profile
-
-
-def payment_method_view(profile: PaymentProfile) -> dict:
-    return {"practice_id": profile.practice_id, "stripe_customer_id": profile.stripe_customer_id,
-            "stripe_payment_method_id": profile.stripe_payment_method_id, "updated_at": profile.updated_at}
-
-
-def save_payment_method(principal: Principal, practice_id: int, payment_method_id: str) -> dict:
-    """Attach a payment method collected by the storefront (Stripe Elements) to the
-    practice's customer; later payments charge it."""
-    practice = policy.load(principal, Practice, practice_id, "payment_method.update")
-    profile = ensure_customer(practice)
-    try:
-        stripe_client().v1.payment_methods.attach(payment_method_id, {"customer": profile.stripe_customer_id})
-    except (stripe.CardError, stripe.InvalidRequestError) as exc:
-        raise Invalid(f"Stripe refused payment method {payment_method_id}: {exc.user_message or exc}",
-                      {"json": {"stripe_payment_method_id": [exc.user_message or "refused by Stripe"]}}) from exc
-    except stripe.StripeError as exc:
-        raise PaymentProviderError(f"Stripe could not attach the payment method: {exc.user_message or exc}") from exc
-    profile.stripe_payment_method_id = payment_method_id
-    profile.updated_at = utcnow()
-    audit.record(principal, "payment_method.update", practice, details={"stripe_payment_method_id": payment_method_id})
-    db.session.flush()
-    return payment_method_view(profile)
-
-
-def get_payment_method(principal: Principal, practice_id: int) -> dict:
-    policy.load(principal, Practice, practice_id, "payment_method.read")
-    profile = db.session.get(PaymentProfile, practice_id) or PaymentProfile(practice_id=practice_id)
-    return payment_method_view(profile)
-
-
 # --- paying --------------------------------------------------------------------------
 
 
@@ -126,7 +78,7 @@ def start_attempt(principal: Principal, invoice: Invoice) -> PaymentAttempt:
     """A new attempt for an open invoice (the invoice row is locked by the caller),
     recorded before Stripe is called, and the job that collects it."""
     in_flight = db.session.scalars(select(PaymentAttempt).where(
-        PaymentAttempt.invoice_id == invoice.id, PaymentAttempt.status.in_(("pending", "processing")))).first()
+        PaymentAttempt.invoice_id == invoice.id, PaymentAttempt.status.in_(IN_FLIGHT))).first()
     if in_flight is not None:
         return in_flight
     number = (db.session.scalar(select(func.max(PaymentAttempt.attempt_number))
@@ -135,7 +87,7 @@ def start_attempt(principal: Principal, invoice: Invoice) -> PaymentAttempt:
                              amount_cents=invoice.total_cents, status="pending", requested_by=principal.label)
     db.session.add(attempt)
     db.session.flush()
-    attempt.job_id = enqueue("billing.collect", principal, attempt_id=attempt.id).id
+    COLLECTION.start(principal, attempt)
     audit.record(principal, "invoice.pay", invoice, details={"attempt": number, "amount_cents": invoice.total_cents})
     return attempt
 
@@ -191,19 +143,27 @@ def _find_collected(client: stripe.StripeClient, customer_id: str, invoice_id: i
     return None
 
 
+def give_up(attempt: PaymentAttempt) -> None:
+    """The collection job failed for good (Stripe unreachable): the attempt fails, to be
+    retried on the schedule. Should Stripe have charged after all, its webhook still
+    marks the invoice paid. (`COLLECTION`'s failed-for-good step, on a row in flight.)"""
+    _fail(attempt, db.session.get(Invoice, attempt.invoice_id), "provider_unreachable",
+          "the payment provider could not be reached")
+    db.session.flush()
+
+
 def collect_failed(attempt_id: int) -> None:
-    """The job failed for good (Stripe unreachable): the attempt fails, to be retried on
-    the schedule. Should Stripe have charged after all, its webhook still marks the
-    invoice paid."""
+    """What the job system does once the collection job failed for good, callable on its
+    own (the tests do): the attempt, if still in flight, is given up."""
     attempt = lock_row(PaymentAttempt, attempt_id)
-    if attempt.status in ("pending", "processing"):
-        _fail(attempt, db.session.get(Invoice, attempt.invoice_id), "provider_unreachable",
-              "the payment provider could not be reached")
-        db.session.flush()
-def collect(attempt_id: int) -> dict:
-    """Charge the attempt's amount to the practice's saved payment method."""
-    attempt = lock_row(PaymentAttempt, attempt_id)
-    if attempt.status in ("succeeded", "failed"):
+    if attempt is not None and attempt.status in IN_FLIGHT:
+        give_up(attempt)
+
+
+def collect_attempt(attempt: PaymentAttempt) -> dict:
+    """Charge the attempt's amount to the practice's saved payment method (`COLLECTION`'s
+    work: the attempt row is locked, not succeeded)."""
+    if attempt.status == "failed":
         return {"status": attempt.status}
     invoice = db.session.get(Invoice, attempt.invoice_id)
     profile = db.session.get(PaymentProfile, invoice.practice_id)
@@ -213,6 +173,7 @@ def collect(attempt_id: int) -> dict:
         db.session.flush()
         return {"status": attempt.status}
     attempt.status = "processing"
+    attempt_id, invoice_id = attempt.id, invoice.id
     key, customer, method, amount = (attempt.idempotency_key, profile.stripe_customer_id,
                                      profile.stripe_payment_method_id, attempt.amount_cents)
     commit_midway("the attempt is recorded as processing: no transaction stays open while Stripe answers")
@@ -221,32 +182,41 @@ def collect(attempt_id: int) -> dict:
     decline = None
     intent = _find_intent(client, customer, key)
     if intent is None:
-        earlier = _find_collected(client, customer, invoice.id, key)
+        earlier = _find_collected(client, customer, invoice_id, key)
         if earlier is not None:  # never charge an invoice twice: record the earlier payment instead
-            earlier_attempt = db.session.scalar(select(PaymentAttempt.id).where(
-                PaymentAttempt.idempotency_key == _as_dict(earlier.metadata).get("gpo_attempt_key")))
-            if earlier_attempt is not None:
-                record_outcome(earlier_attempt, earlier)
-            status = record_outcome(attempt_id, None, (
-                "already_collected", f"PaymentIntent {earlier.id} of an earlier attempt already collected this invoice"))
-            db.session.flush()
-            return {"status": status, "payment_intent": earlier.id}
-    if intent is None:
-        try:
-            intent = client.v1.payment_intents.create({
-                "amount": amount, "currency": "usd", "customer": customer, "payment_method": method,
-                "confirm": True, "off_session": True,
-                "metadata": {"gpo_invoice_id": str(invoice.id), "gpo_attempt_id": str(attempt_id),
-                             "gpo_attempt_key": key}}, {"idempotency_key": key})
-        except stripe.CardError as exc:  # declined: the intent exists, waiting for another method
-            decline = (exc.code or "card_declined", exc.user_message or str(exc))
-            intent = _find_intent(client, customer, key)
-        except stripe.InvalidRequestError as exc:  # e.g. the card was detached: fails like a decline
-            decline = (exc.code or "invalid_request", exc.user_message or str(exc))
+            return _record_earlier_payment(attempt_id, earlier)
+        intent, decline = _charge(client, key, {
+            "amount": amount, "currency": "usd", "customer": customer, "payment_method": method,
+            "confirm": True, "off_session": True,
+            "metadata": {"gpo_invoice_id": str(invoice_id), "gpo_attempt_id": str(attempt_id), "gpo_attempt_key": key}})
     _step("stripe_answered")
     status = record_outcome(attempt_id, intent, decline)
     db.session.flush()
     return {"status": status, "payment_intent": intent.id if intent is not None else None}
+
+
+def _charge(client: stripe.StripeClient, key: str, params: dict):
+    """Create the attempt's PaymentIntent: (the intent, None), or a decline (the intent,
+    if Stripe kept one, and (code, message))."""
+    try:
+        return client.v1.payment_intents.create(params, {"idempotency_key": key}), None
+    except stripe.CardError as exc:  # declined: the intent exists, waiting for another method
+        return _find_intent(client, params["customer"], key), (exc.code or "card_declined", exc.user_message or str(exc))
+    except stripe.InvalidRequestError as exc:  # e.g. the card was detached: fails like a decline
+        return None, (exc.code or "invalid_request", exc.user_message or str(exc))
+
+
+def _record_earlier_payment(attempt_id: int, earlier) -> dict:
+    """Another attempt's PaymentIntent already collected the invoice: that attempt
+    succeeds (if it is ours), this one fails as `already_collected`."""
+    earlier_attempt = db.session.scalar(select(PaymentAttempt.id).where(
+        PaymentAttempt.idempotency_key == _as_dict(earlier.metadata).get("gpo_attempt_key")))
+    if earlier_attempt is not None:
+        record_outcome(earlier_attempt, earlier)
+    status = record_outcome(attempt_id, None, (
+        "already_collected", f"PaymentIntent {earlier.id} of an earlier attempt already collected this invoice"))
+    db.session.flush()
+    return {"status": status, "payment_intent": earlier.id}
 
 
 def record_outcome(attempt_id: int, intent, decline: tuple[str, str] | None = None) -> str:
@@ -326,77 +296,3 @@ def retry_due_payments(now: dt.datetime | None = None) -> list[int]:
             started.append(start_attempt(SYSTEM, invoice).id)
         db.session.flush()
     return started
-
-
-# --- webhooks ------------------------------------------------------------------------
-
-
-class BadSignature(DomainError):
-    status_code = 400
-
-
-_PAYMENT_INTENT_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled")
-
-
-def _check_event_shape(payload: bytes) -> None:
-    """A signed body is still refused (400) unless it is a Stripe event we can read: a
-    JSON object with a string `id` and `type` and a `data.object` object (for the
-    payment intent events we act on: its string `id` and `status`)."""
-
-    def refuse(what: str):
-        raise DomainError(f"the signed body is not a Stripe event: {what}", status_code=400)
-
-    try:
-        event = json.loads(payload)
-    except (ValueError, RecursionError):
-        refuse("not JSON")
-    if not isinstance(event, dict):
-        refuse("not a JSON object")
-    for field in ("id", "type"):
-        if not isinstance(event.get(field), str) or not 1 <= len(event[field]) <= 64:
-            refuse(f"`{field}` must be a string of 1 to 64 characters")
-    data = event.get("data")
-    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
-        refuse("`data.object` must be an object")
-    if event["type"] in _PAYMENT_INTENT_EVENTS:
-        intent = data["object"]
-        if not isinstance(intent.get("id"), str) or not isinstance(intent.get("status"), str):
-            refuse("a payment intent needs a string `id` and `status`")
-        if not 1 <= len(intent["id"]) <= 64:  # stored in a 64-character column
-            refuse("a payment intent's `id` must be 1 to 64 characters")
-        for field in ("metadata", "last_payment_error"):
-            if intent.get(field) is not None and not isinstance(intent[field], dict):
-                refuse(f"`{field}` must be an object")
-        attempt_key = (intent.get("metadata") or {}).get("gpo_attempt_key")
-        if attempt_key is not None and not isinstance(attempt_key, str):
-            refuse("`metadata.gpo_attempt_key` must be a string")
-        error = intent.get("last_payment_error") or {}
-        if any(error.get(k) is not None and not isinstance(error[k], str) for k in ("code", "message")):
-            refuse("`last_payment_error` code and message must be strings")
-
-
-def handle_webhook(payload: bytes, signature: str | None) -> dict:
-    """Verify the signature on the raw body, then process each event id once: the event
-    row and its effect commit together, so a duplicate delivery finds the row and
-    changes nothing."""
-    secret = current_app.config["STRIPE_WEBHOOK_SECRET"]
-    try:
-        stripe.WebhookSignature.verify_header(payload, signature, secret, stripe.Webhook.DEFAULT_TOLERANCE)
-    except (ValueError, stripe.SignatureVerificationError) as exc:
-        raise BadSignature(f"the Stripe signature does not match this body: {exc}") from exc
-    _check_event_shape(payload)
-    event = stripe.Webhook.construct_event(payload, signature, secret)
-    if not flush_unless_duplicate(StripeEvent(id=event.id, type=event.type, received_at=utcnow())):
-        return {"received": True, "duplicate": True, "event_id": event.id}
-    effect = "ignored"
-    if event.type in _PAYMENT_INTENT_EVENTS:
-        intent = event.data.object
-        attempt_id = db.session.scalar(select(PaymentAttempt.id).where(
-            PaymentAttempt.stripe_payment_intent_id == intent.id))
-        if attempt_id is None:
-            attempt_id = db.session.scalar(select(PaymentAttempt.id).where(
-                PaymentAttempt.idempotency_key == _as_dict(getattr(intent, "metadata", None)).get("gpo_attempt_key", "")))
-        if attempt_id is not None:
-            effect = record_outcome(attempt_id, intent)
-    db.session.flush()
-    return {"received": True, "duplicate": False, "event_id": event.id, "effect": effect}

@@ -7,7 +7,7 @@ from flask.views import MethodView
 
 from gpo.api import Blueprint, csv_doc, csv_response, page_of, wants_csv
 from gpo.auth.request import current_principal, public
-from gpo.billing import invoices, payments, reports, services
+from gpo.billing import invoices, membership, payment_methods, payments, rebates, reports, webhooks
 from gpo.billing.schemas import (
     BillingRunInSchema,
     BillingRunSchema,
@@ -105,14 +105,14 @@ class PaymentMethod(MethodView):
     @blp.response(200, PaymentMethodSchema)
     def get(self, practice_id):
         """The practice's Stripe customer and saved payment method (ids only)."""
-        return payments.get_payment_method(current_principal(), practice_id)
+        return payment_methods.get_payment_method(current_principal(), practice_id)
 
     @blp.arguments(PaymentMethodInSchema)
     @blp.response(200, PaymentMethodSchema)
     def put(self, data, practice_id):
         """Save a payment method the storefront collected with Stripe Elements (practice
         admin): attached to the practice's Stripe customer, created when first needed."""
-        return payments.save_payment_method(current_principal(), practice_id, data["stripe_payment_method_id"])
+        return payment_methods.save_payment_method(current_principal(), practice_id, data["stripe_payment_method_id"])
 
 
 @blp.route("/webhooks/stripe")
@@ -132,7 +132,7 @@ class StripeWebhook(MethodView):
     def post(self):
         """Stripe's events. The signature is checked on the raw body (400 when it does not
         match); each event id is processed once and a duplicate answers 200."""
-        return payments.handle_webhook(request.get_data(cache=False), request.headers.get("Stripe-Signature"))
+        return webhooks.handle_webhook(request.get_data(cache=False), request.headers.get("Stripe-Signature"))
 
 
 @blp.route("/fee-schedules/default")
@@ -175,7 +175,7 @@ class BillingRuns(MethodView):
         invoice per active practice, the flat fee plus PMPM times the providers active
         on any day of the month. Asking again for the same month returns the same run
         and creates nothing."""
-        run, _created = services.request_billing_run(current_principal(), data)
+        run, _created = membership.request_billing_run(current_principal(), data)
         return run
 
 
@@ -183,7 +183,7 @@ class BillingRuns(MethodView):
 class BillingRunItem(MethodView):
     @blp.response(200, BillingRunSchema)
     def get(self, run_id):
-        return services.get_billing_run(current_principal(), run_id)
+        return membership.get_billing_run(current_principal(), run_id)
 
 
 @blp.route("/rebates")
@@ -196,7 +196,7 @@ class Rebates(MethodView):
         rest is allocated to practices by their invoiced spend on the contract in the
         period, each share a credit on their next invoices. One rebate per contract and
         period (409 for a second)."""
-        return services.record_rebate(current_principal(), data)
+        return rebates.record_rebate(current_principal(), data)
 
 
 @blp.route("/rebates/<int:rebate_id>")
@@ -204,7 +204,7 @@ class RebateItem(MethodView):
     @blp.response(200, RebateSchema)
     def get(self, rebate_id):
         """The rebate and its allocation per practice."""
-        return services.get_rebate(current_principal(), rebate_id)
+        return rebates.get_rebate(current_principal(), rebate_id)
 
 
 @blp.route("/practices/<int:practice_id>/credits")

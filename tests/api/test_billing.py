@@ -294,7 +294,7 @@ def test_membership_counts_providers_active_on_any_day_of_the_month_and_runs_onc
     assert db.session.scalar(select(func.count(Invoice.id))) == 2
     again = billing.client.post("/api/v1/billing-runs", json={"kind": "membership", "month": "2026-12"}, headers=billing.finance)
     assert again.status_code == 202 and again.get_json()["id"] == run["id"]
-    from gpo.billing.services import membership_run
+    from gpo.billing.membership import membership_run
 
     membership_run(run["id"])
     assert db.session.scalar(select(func.count(Invoice.id))) == 2

@@ -1,0 +1,104 @@
+"""The monthly membership run (DOMAIN.md "Billing"): one run per kind and month, however
+often it is asked for; its job drafts each active practice's membership invoice once
+(the flat fee plus PMPM times the providers active in the month)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, or_, select
+
+from gpo import audit
+from gpo.accounts.models import Practice, Provider
+from gpo.auth import policy
+from gpo.auth.principal import SYSTEM, Principal
+from gpo.billing.inputs import BillingRunRequest
+from gpo.billing.invoices import draft_invoice, effective_fees
+from gpo.billing.models import BillingRun, Invoice
+from gpo.billing.rules import membership_lines, month_bounds
+from gpo.db import db, flush_unless_duplicate, lock_row, utcnow
+from gpo.errors import NotFound
+from gpo.jobs import RunLifecycle
+
+# A month's run: queued until its job runs, then finished (asked again, a rerun drafts
+# only what is missing) or, after the job's last retry, failed.
+MEMBERSHIP_RUN = RunLifecycle(kind="billing.membership_run", model=BillingRun, id_arg="run_id",
+                              failed_action="billing_run.fail", summary=lambda run: {"invoices": run.invoice_count})
+
+
+def request_billing_run(principal: Principal, data: BillingRunRequest) -> tuple[BillingRun, bool]:
+    """One run per kind and month: asking again returns the first run (created=False)."""
+    policy.authorize(principal, "billing_run.create")
+    existing = db.session.scalars(select(BillingRun).where(
+        BillingRun.kind == data["kind"], BillingRun.month == data["month"]).with_for_update()).one_or_none()
+    if existing is not None:
+        if existing.status in (MEMBERSHIP_RUN.done, MEMBERSHIP_RUN.failed):
+            # Run it again: it drafts only what is missing (an invoice voided since, a
+            # practice activated since); with nothing missing it creates nothing.
+            existing.finished_at = None
+            MEMBERSHIP_RUN.start(principal, existing)
+            audit.record(principal, "billing_run.rerun", existing, details={"month": existing.month})
+            db.session.flush()
+        return existing, False
+    run = BillingRun(kind=data["kind"], month=data["month"], status=MEMBERSHIP_RUN.waiting, requested_by=principal.label)
+    if not flush_unless_duplicate(run):  # asked at the same moment by someone else: theirs stands
+        return db.session.scalars(select(BillingRun).where(
+            BillingRun.kind == data["kind"], BillingRun.month == data["month"])).one(), False
+    MEMBERSHIP_RUN.start(principal, run)
+    audit.record(principal, "billing_run.create", run, details={"kind": run.kind, "month": run.month})
+    db.session.flush()
+    return run, True
+
+
+def get_billing_run(principal: Principal, run_id: int) -> BillingRun:
+    policy.authorize(principal, "billing_run.read")
+    run = db.session.get(BillingRun, run_id)
+    if run is None:
+        raise NotFound(f"billing run {run_id} not found")
+    return run
+
+
+def active_provider_counts(start: dt.date, end: dt.date) -> dict[int, int]:
+    """Providers per practice active on any day of [start, end]."""
+    return dict(db.session.execute(
+        select(Provider.practice_id, func.count(Provider.id))
+        .where(Provider.active_from <= end, or_(Provider.active_to.is_(None), Provider.active_to >= start))
+        .group_by(Provider.practice_id)).all())
+
+
+def membership_run(run_id: int) -> dict:
+    """The run's job as the job system runs it (`MEMBERSHIP_RUN`), callable on its own:
+    the run locked, a finished run untouched, otherwise `bill_month`."""
+    run = lock_row(BillingRun, run_id)
+    if run is None:
+        raise NotFound(f"billing run {run_id} not found")
+    if run.status == MEMBERSHIP_RUN.done:
+        return MEMBERSHIP_RUN.summary(run)
+    return bill_month(run)
+
+
+def bill_month(run: BillingRun) -> dict:
+    """One membership invoice per active practice for the month: the flat fee plus PMPM
+    times the providers active in the month (`MEMBERSHIP_RUN`'s work, on the locked
+    run). Each invoice's key makes a rerun (after a crash, or asked twice) create
+    nothing new."""
+    start, end = month_bounds(run.month)
+    practices = db.session.scalars(select(Practice).where(Practice.status == "active", Practice.joined_on <= end)
+                                   .order_by(Practice.id)).all()
+    fees = effective_fees([p.id for p in practices])
+    counts = active_provider_counts(start, end)
+    label = start.strftime("%B %Y")
+    created = 0
+    for practice in practices:
+        f = fees[practice.id]
+        lines = membership_lines(f.monthly_membership_cents, f.pmpm_cents, counts.get(practice.id, 0), label)
+        if not lines:
+            continue
+        invoice = draft_invoice(practice.id, "membership", f"membership:{run.month}:practice:{practice.id}",
+                                f"Membership {label}", lines, period_start=start, period_end=end)
+        created += invoice is not None
+    run.status, run.finished_at = "finished", utcnow()
+    run.invoice_count = db.session.scalar(select(func.count(Invoice.id)).where(
+        Invoice.kind == "membership", Invoice.period_start == start))
+    audit.record(SYSTEM, "billing_run.finish", run, details={"created": created, "invoices": run.invoice_count})
+    db.session.flush()
+    return {"invoices": run.invoice_count, "created": created}
