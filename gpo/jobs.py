@@ -72,13 +72,18 @@ class RunLifecycle:
     - Asked once: the use case creates or finds the row (a unique constraint or a row
       lock decides between two askers) and calls `start(principal, row)`, which puts
       it in `waiting` and queues the job in the use case's transaction. Whether it may
-      be asked again is `may_run_again(row)`: only after it failed for good.
+      be asked again is `may_run_again(row)`: after it failed for good, or from one of
+      `again_from` (a billing run that finished drafts only what is missing).
     - Run again after a crash without doing anything twice: the job locks the row; a
-      row already `done` returns `summary(row)` untouched; otherwise `work(row)` runs
-      in the job's unit of work, so a crash leaves nothing half-done.
+      row already `done` (or in one of `also_ended`) returns `summary(row)` untouched;
+      otherwise `work(row)` runs in the job's unit of work, so a crash leaves nothing
+      half-done.
     - Failed for good after the retries: a row still `waiting` (or in one of
       `running`) becomes `failed`, with the audit event `failed_action`; a feature
       with another way to fail passes `on_failed_for_good(row)` to `register`.
+
+    `run_once(id)` and `fail_for_good(id)` are what the job system calls; a test may
+    call them too, inside a unit of work.
     """
 
     kind: str
@@ -88,8 +93,11 @@ class RunLifecycle:
     running: tuple[str, ...] = ()
     done: str = "finished"
     failed: str = "failed"
+    also_ended: tuple[str, ...] = ()
+    again_from: tuple[str, ...] = ()
     failed_action: str | None = None
     summary: Callable[[Any], dict] = field(default=lambda row: {"status": row.status})
+    _declared: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def start(self, principal: Principal, row) -> Job:
         """Queue the run's job (once the caller's transaction commits)."""
@@ -99,35 +107,37 @@ class RunLifecycle:
         return queued
 
     def may_run_again(self, row) -> bool:
-        return row.status == self.failed
+        return row.status == self.failed or row.status in self.again_from
 
     def register(self, work: Callable[[Any], dict], on_failed_for_good: Callable[[Any], None] | None = None) -> None:
         """Declare the job: `work(row)` gets the run's row, locked."""
+        self._declared.update(work=work, on_failed_for_good=on_failed_for_good)
+        register(self.kind, lambda **args: self.run_once(args[self.id_arg]),
+                 on_failure=lambda **args: self.fail_for_good(args[self.id_arg]))
 
-        def run_once(**args) -> dict:
-            row = lock_row(self.model, args[self.id_arg])
-            if row is None:
-                raise NotFound(f"{self.kind} run {args[self.id_arg]} not found")
-            if row.status == self.done:
-                return self.summary(row)
-            return work(row)
+    def run_once(self, run_id: int) -> dict:
+        """The job: the run locked; one that has ended untouched, otherwise its work."""
+        row = lock_row(self.model, run_id)
+        if row is None:
+            raise NotFound(f"{self.kind} run {run_id} not found")
+        if row.status == self.done or row.status in self.also_ended:
+            return self.summary(row)
+        return self._declared["work"](row)
 
-        def failed_for_good(**args) -> None:
-            row = lock_row(self.model, args[self.id_arg])
-            if row is None or row.status not in (self.waiting, *self.running):
-                return
-            if on_failed_for_good is not None:
-                on_failed_for_good(row)
-                return
-            row.status = self.failed
-            if self.failed_action:
-                from gpo import audit
-                from gpo.auth.principal import SYSTEM
+    def fail_for_good(self, run_id: int) -> None:
+        """After the last attempt: a run still in flight fails (or as the feature says)."""
+        row = lock_row(self.model, run_id)
+        if row is None or row.status not in (self.waiting, *self.running):
+            return
+        if self._declared.get("on_failed_for_good") is not None:
+            self._declared["on_failed_for_good"](row)
+            return
+        row.status = self.failed
+        if self.failed_action:
+            from gpo import audit
+            from gpo.auth.principal import SYSTEM
 
-                audit.record(SYSTEM, self.failed_action, row)
-
-        run_once.__name__ = run_once.__qualname__ = f"run_{self.kind.replace('.', '_')}"
-        register(self.kind, run_once, on_failure=failed_for_good)
+            audit.record(SYSTEM, self.failed_action, row)
 
 
 def enqueue(kind: str, principal: Principal, **args) -> Job:

@@ -15,14 +15,15 @@ from gpo.billing.inputs import BillingRunRequest
 from gpo.billing.invoices import draft_invoice, effective_fees
 from gpo.billing.models import BillingRun, Invoice
 from gpo.billing.rules import membership_lines, month_bounds
-from gpo.db import db, flush_unless_duplicate, lock_row, utcnow
+from gpo.db import db, flush_unless_duplicate, utcnow
 from gpo.errors import NotFound
 from gpo.jobs import RunLifecycle
 
 # A month's run: queued until its job runs, then finished (asked again, a rerun drafts
 # only what is missing) or, after the job's last retry, failed.
 MEMBERSHIP_RUN = RunLifecycle(kind="billing.membership_run", model=BillingRun, id_arg="run_id",
-                              failed_action="billing_run.fail", summary=lambda run: {"invoices": run.invoice_count})
+                              again_from=("finished",), failed_action="billing_run.fail",
+                              summary=lambda run: {"invoices": run.invoice_count})
 
 
 def request_billing_run(principal: Principal, data: BillingRunRequest) -> tuple[BillingRun, bool]:
@@ -31,7 +32,7 @@ def request_billing_run(principal: Principal, data: BillingRunRequest) -> tuple[
     existing = db.session.scalars(select(BillingRun).where(
         BillingRun.kind == data["kind"], BillingRun.month == data["month"]).with_for_update()).one_or_none()
     if existing is not None:
-        if existing.status in (MEMBERSHIP_RUN.done, MEMBERSHIP_RUN.failed):
+        if MEMBERSHIP_RUN.may_run_again(existing):
             # Run it again: it drafts only what is missing (an invoice voided since, a
             # practice activated since); with nothing missing it creates nothing.
             existing.finished_at = None
@@ -68,12 +69,7 @@ def active_provider_counts(start: dt.date, end: dt.date) -> dict[int, int]:
 def membership_run(run_id: int) -> dict:
     """The run's job as the job system runs it (`MEMBERSHIP_RUN`), callable on its own:
     the run locked, a finished run untouched, otherwise `bill_month`."""
-    run = lock_row(BillingRun, run_id)
-    if run is None:
-        raise NotFound(f"billing run {run_id} not found")
-    if run.status == MEMBERSHIP_RUN.done:
-        return MEMBERSHIP_RUN.summary(run)
-    return bill_month(run)
+    return MEMBERSHIP_RUN.run_once(run_id)
 
 
 def bill_month(run: BillingRun) -> dict:

@@ -40,10 +40,10 @@ MAX_ATTEMPTS = 3  # then the invoice is uncollectible
 IN_FLIGHT = ("pending", "processing")
 
 # The collection job's lifecycle: `pending` until its job runs, `processing` once it
-# calls Stripe; `succeeded` is done (a rerun returns it untouched). `failed` is the
-# other end, which `collect_attempt` itself returns untouched (the lifecycle knows one).
+# calls Stripe; `succeeded` and `failed` are its ends (a rerun returns them untouched).
+# A failed attempt is never run again: a retry is a new attempt, with its own key.
 COLLECTION = RunLifecycle(kind="billing.collect", model=PaymentAttempt, id_arg="attempt_id",
-                          waiting="pending", running=("processing",), done="succeeded")
+                          waiting="pending", running=("processing",), done="succeeded", also_ended=("failed",))
 
 
 def _step(name: str) -> None:
@@ -155,16 +155,12 @@ def give_up(attempt: PaymentAttempt) -> None:
 def collect_failed(attempt_id: int) -> None:
     """What the job system does once the collection job failed for good, callable on its
     own (the tests do): the attempt, if still in flight, is given up."""
-    attempt = lock_row(PaymentAttempt, attempt_id)
-    if attempt is not None and attempt.status in IN_FLIGHT:
-        give_up(attempt)
+    COLLECTION.fail_for_good(attempt_id)
 
 
 def collect_attempt(attempt: PaymentAttempt) -> dict:
     """Charge the attempt's amount to the practice's saved payment method (`COLLECTION`'s
-    work: the attempt row is locked, not succeeded)."""
-    if attempt.status == "failed":
-        return {"status": attempt.status}
+    work: the attempt row is locked, still in flight)."""
     invoice = db.session.get(Invoice, attempt.invoice_id)
     profile = db.session.get(PaymentProfile, invoice.practice_id)
     if invoice.status != "open" or profile is None or profile.stripe_payment_method_id is None:
