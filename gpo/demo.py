@@ -347,14 +347,15 @@ def seed_insurance() -> list[str]:
     """Keystone's group program for next year: Lakeside's and Riverbend's providers
     enrolled with quotes, bound by MSO into installment invoices, then Northside's
     surgeon added after binding, pro-rata from March at the bound band."""
-    from gpo.insurance import services
+    from gpo.insurance import binding, programs
+    from gpo.insurance.enrollments import enroll as enroll_provider
     from gpo.insurance.models import Enrollment, InsuranceProgram
 
     year = utcnow().date().year + 1
     name = f"Keystone physicians group program {year}"
     program = db.session.scalars(select(InsuranceProgram).where(InsuranceProgram.name == name)).first()
     if program is None:
-        program = services.create_program(_principal_of("admin@keystone.example"), {
+        program = programs.create_program(_principal_of("admin@keystone.example"), {
             "name": name, "carrier_vendor_id": None,
             "period_start": dt.date(year, 1, 1), "period_end": dt.date(year, 12, 31),
             "limits_options": ["1M/3M", "2M/4M"],
@@ -377,14 +378,14 @@ def seed_insurance() -> list[str]:
         provider = db.session.scalars(select(Provider).where(Provider.last_name == last_name)).one()
         if db.session.scalars(select(Enrollment).where(Enrollment.program_id == program.id,
                                                        Enrollment.provider_id == provider.id)).first() is None:
-            services.enroll(_principal_of(admin), program.id, {
+            enroll_provider(_principal_of(admin), program.id, {
                 "provider_id": provider.id, "limits": limits, "fte": Decimal(fte), "claims_made_year": year_,
                 "claims_free_years": free, "installments": installments, **extra})
 
     for spec in enrollments:
         enroll(*spec)
     if program.status == "open":
-        services.request_bind(_principal_of("finance@summit-mso.example"), program.id)
+        binding.request_bind(_principal_of("finance@summit-mso.example"), program.id)
     _wait_until_done("binding the insurance program", select(InsuranceProgram.status).where(
         InsuranceProgram.id == program.id), ("bound", "open"))
     db.session.refresh(program)
