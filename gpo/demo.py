@@ -348,14 +348,15 @@ def seed_insurance() -> list[str]:
     """Keystone's group program for next year: Lakeside's and Riverbend's providers
     enrolled with quotes, bound by MSO into installment invoices, then Northside's
     surgeon added after binding, pro-rata from March at the bound band."""
-    from gpo.insurance import services
+    from gpo.insurance import binding, programs
+    from gpo.insurance.enrollments import enroll as enroll_provider
     from gpo.insurance.models import Enrollment, InsuranceProgram
 
     year = utcnow().date().year + 1
     name = f"Keystone physicians group program {year}"
     program = db.session.scalars(select(InsuranceProgram).where(InsuranceProgram.name == name)).first()
     if program is None:
-        program = services.create_program(_principal_of("admin@keystone.example"), {
+        program = programs.create_program(_principal_of("admin@keystone.example"), {
             "name": name, "carrier_vendor_id": None,
             "period_start": dt.date(year, 1, 1), "period_end": dt.date(year, 12, 31),
             "limits_options": ["1M/3M", "2M/4M"],
@@ -378,14 +379,14 @@ def seed_insurance() -> list[str]:
         provider = db.session.scalars(select(Provider).where(Provider.last_name == last_name)).one()
         if db.session.scalars(select(Enrollment).where(Enrollment.program_id == program.id,
                                                        Enrollment.provider_id == provider.id)).first() is None:
-            services.enroll(_principal_of(admin), program.id, {
+            enroll_provider(_principal_of(admin), program.id, {
                 "provider_id": provider.id, "limits": limits, "fte": Decimal(fte), "claims_made_year": year_,
                 "claims_free_years": free, "installments": installments, **extra})
 
     for spec in enrollments:
         enroll(*spec)
     if program.status == "open":
-        services.request_bind(_principal_of("finance@summit-mso.example"), program.id)
+        binding.request_bind(_principal_of("finance@summit-mso.example"), program.id)
     _wait_until_done("binding the insurance program", select(InsuranceProgram.status).where(
         InsuranceProgram.id == program.id), ("bound", "open"))
     db.session.refresh(program)
@@ -427,21 +428,22 @@ def seed_staffing() -> list[str]:
     shifts run into staffing invoices by the month's cost run, and next week's requests:
     one booked and accepted, a clinical one waiting for a physician, one still open.
     Last month's history is written directly (the API takes only future shifts)."""
-    from gpo.staffing import services
+    from gpo.staffing import clock, cost_runs, shifts
     from gpo.staffing.models import Assignment, CostRun, ShiftRequest, StaffMember, Timesheet
+    from gpo.staffing.staff import add_availability, create_staff
 
     scheduler = _principal_of("scheduler@summit-mso.example")
     if db.session.scalar(select(func.count(StaffMember.id))) == 0:
         for name, role, clinical, cents in STAFF:
-            person = services.create_staff(scheduler, {"name": name, "role": role, "clinical": clinical,
-                                                       "hourly_cost_cents": cents, "active": True})
+            person = create_staff(scheduler, {"name": name, "role": role, "clinical": clinical,
+                                              "hourly_cost_cents": cents, "active": True})
             for weekday in range(5):
-                services.add_availability(scheduler, person.id, {"kind": "weekly", "weekday": weekday,
-                                                                 "start_minute": 8 * 60, "end_minute": 18 * 60})
+                add_availability(scheduler, person.id, {"kind": "weekly", "weekday": weekday,
+                                                        "start_minute": 8 * 60, "end_minute": 18 * 60})
     staff = {p.name: p for p in db.session.scalars(select(StaffMember))}
     practices = {p.name: p for p in db.session.scalars(select(Practice))}
-    zone = services.zone()
-    today = services.now().astimezone(zone).date()
+    zone = clock.zone()
+    today = clock.now().astimezone(zone).date()
     last_month_start = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     month = f"{last_month_start:%Y-%m}"
     if db.session.scalars(select(CostRun).where(CostRun.month == month)).first() is None:
@@ -471,25 +473,25 @@ def seed_staffing() -> list[str]:
                                      status="approved", recorded_by="scheduler@summit-mso.example",
                                      decided_by=accepted_by, decided_at=ends))
         db.session.flush()
-        run = services.request_cost_run(_principal_of("finance@summit-mso.example"),
+        run = cost_runs.request_cost_run(_principal_of("finance@summit-mso.example"),
                                         {"month": month, "overhead_cents": 150000})
         _wait_until_done(f"the staffing cost run for {month}", select(CostRun.status).where(CostRun.id == run.id),
                          ("finished", "failed"))
-    upcoming = db.session.scalar(select(func.count(ShiftRequest.id)).where(ShiftRequest.starts_at > services.now()))
+    upcoming = db.session.scalar(select(func.count(ShiftRequest.id)).where(ShiftRequest.starts_at > clock.now()))
     if not upcoming:
         next_monday = today + dt.timedelta(days=7 - today.weekday())
-        lakeside = services.create_request(_principal_of("admin@lakeside.example"), {
+        lakeside = shifts.create_request(_principal_of("admin@lakeside.example"), {
             "location_id": _location_of("Lakeside Family Medicine"), "role": "billing_specialist",
             "starts_at": _local(next_monday, 9, zone), "ends_at": _local(next_monday, 17, zone),
             "notes": "month-end claims backlog"})
-        booked = services.auto_assign(scheduler, lakeside.id)
-        services.accept(_principal_of("buyer@lakeside.example"), booked.id)
-        riverbend = services.create_request(_principal_of("admin@riverbend.example"), {
+        booked = shifts.auto_assign(scheduler, lakeside.id)
+        shifts.accept(_principal_of("buyer@lakeside.example"), booked.id)
+        riverbend = shifts.create_request(_principal_of("admin@riverbend.example"), {
             "location_id": _location_of("Riverbend Pediatrics"), "role": "medical_assistant",
             "starts_at": _local(next_monday + dt.timedelta(days=1), 8, zone),
             "ends_at": _local(next_monday + dt.timedelta(days=1), 16, zone), "notes": "flu clinic"})
-        services.assign(scheduler, riverbend.id, staff["Mia Chen"].id)
-        services.create_request(_principal_of("admin@northside.example"), {
+        shifts.assign(scheduler, riverbend.id, staff["Mia Chen"].id)
+        shifts.create_request(_principal_of("admin@northside.example"), {
             "location_id": _location_of("Northside Orthopedics"), "role": "it_technician",
             "starts_at": _local(next_monday + dt.timedelta(days=2), 10, zone),
             "ends_at": _local(next_monday + dt.timedelta(days=2), 14, zone), "notes": "new workstations"})

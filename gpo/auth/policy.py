@@ -91,7 +91,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "vendor_statement.read": MSO_ANY | VENDOR_ANY,
     "disclosure.read": MSO_ANY | PRACTICE_ANY,
     "savings_report.read": MSO_ANY | PRACTICE_ANY,
-    # malpractice insurance: visibility in gpo/insurance/services.py
+    # malpractice insurance: visibility in gpo/insurance/programs.py and enrollments.py
     "insurance_program.read": EVERYONE,
     "insurance_program.create": frozenset({"mso_admin", "mso_procurement"}) | VENDOR_ANY,
     "insurance_program.bind": frozenset({"mso_admin", "mso_procurement", "mso_finance"}),

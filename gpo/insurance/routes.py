@@ -6,7 +6,7 @@ from flask.views import MethodView
 from gpo.api import Blueprint, page_of
 from gpo.auth.request import current_principal
 from gpo.idempotency import idempotent
-from gpo.insurance import services
+from gpo.insurance import binding, enrollments, programs
 from gpo.insurance.schemas import (
     ENROLLMENT_EXAMPLE,
     PROGRAM_CREATE_EXAMPLE,
@@ -32,7 +32,7 @@ class Programs(MethodView):
     def get(self, filters, pagination_parameters):
         """Programs, newest period first (a carrier: its own; MSO and practices: all)."""
         pp = pagination_parameters
-        return page_of(services.list_programs(current_principal(), filters, pp.page, pp.page_size), pp)
+        return page_of(programs.list_programs(current_principal(), filters, pp.page, pp.page_size), pp)
 
     @idempotent()
     @blp.arguments(ProgramCreateSchema, example=PROGRAM_CREATE_EXAMPLE)
@@ -40,7 +40,7 @@ class Programs(MethodView):
     def post(self, data):
         """Post a program (a carrier, by user or API key, for itself; MSO procurement for
         a carrier it names). The terms are validated whole and never change after."""
-        return services.create_program(current_principal(), data)
+        return programs.create_program(current_principal(), data)
 
 
 @blp.route("/insurance/programs/<int:program_id>")
@@ -48,7 +48,7 @@ class ProgramItem(MethodView):
     @blp.response(200, ProgramSchema)
     def get(self, program_id):
         """A program's terms and binding status."""
-        return services.get_program(current_principal(), program_id)
+        return programs.get_program(current_principal(), program_id)
 
 
 @blp.route("/insurance/programs/<int:program_id>/group-progress")
@@ -57,7 +57,7 @@ class GroupProgress(MethodView):
     def get(self, program_id):
         """Providers enrolled across the MSO, the band that gives, the next band and how
         many more providers reach it."""
-        return services.group_progress(current_principal(), program_id)
+        return programs.group_progress(current_principal(), program_id)
 
 
 @blp.route("/insurance/programs/<int:program_id>/enrollments")
@@ -69,7 +69,7 @@ class Enrollments(MethodView):
         """Enrollments with their quotes (a practice: its own; the carrier: underwriting
         fields of all; MSO: all)."""
         pp = pagination_parameters
-        return page_of(services.list_enrollments(current_principal(), program_id, filters, pp.page, pp.page_size), pp)
+        return page_of(enrollments.list_enrollments(current_principal(), program_id, filters, pp.page, pp.page_size), pp)
 
     @idempotent()
     @blp.arguments(EnrollmentInSchema, example=ENROLLMENT_EXAMPLE)
@@ -79,7 +79,7 @@ class Enrollments(MethodView):
         quote at the band the group reaches now. After binding the premium is final at
         once: pro-rata for the days left, at the bound band, invoiced per installment.
         A provider is enrolled once per program (409)."""
-        return services.enroll(current_principal(), program_id, data)
+        return enrollments.enroll(current_principal(), program_id, data)
 
 
 @blp.route("/insurance/enrollments/<int:enrollment_id>")
@@ -87,7 +87,7 @@ class EnrollmentItem(MethodView):
     @blp.response(200, EnrollmentSchema)
     def get(self, enrollment_id):
         """An enrollment with its quote or final premium and installments."""
-        return services.get_enrollment(current_principal(), enrollment_id)
+        return enrollments.get_enrollment(current_principal(), enrollment_id)
 
     @blp.arguments(CancelSchema, location="query")
     @blp.response(200, EnrollmentSchema)
@@ -95,7 +95,7 @@ class EnrollmentItem(MethodView):
         """Cancel an enrollment (practice admin, or MSO). Once premiums are billed the
         unused days come back as a credit on the practice's next invoices; nobody else
         is re-rated. Cancelling twice is 409."""
-        return services.cancel(current_principal(), enrollment_id, data)
+        return enrollments.cancel(current_principal(), enrollment_id, data)
 
 
 @blp.route("/insurance/programs/<int:program_id>/bind")
@@ -105,4 +105,4 @@ class Bind(MethodView):
         """Bind the program (MSO): a background job fixes the group band from the active
         enrollments, makes every premium final and issues each practice's installment
         invoices. A program is bound once (409 after)."""
-        return services.request_bind(current_principal(), program_id)
+        return binding.request_bind(current_principal(), program_id)

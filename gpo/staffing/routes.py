@@ -7,7 +7,7 @@ from flask.views import MethodView
 from gpo.api import Blueprint, page_of
 from gpo.auth.request import current_principal
 from gpo.idempotency import idempotent
-from gpo.staffing import services
+from gpo.staffing import cost_runs, shifts, staff, timesheets
 from gpo.staffing.schemas import (
     SHIFT_REQUEST_EXAMPLE,
     STAFF_CREATE_EXAMPLE,
@@ -43,14 +43,14 @@ class Staff(MethodView):
     def get(self, filters, pagination_parameters):
         """The pool (MSO staff)."""
         pp = pagination_parameters
-        return page_of(services.list_staff(current_principal(), filters, pp.page, pp.page_size), pp)
+        return page_of(staff.list_staff(current_principal(), filters, pp.page, pp.page_size), pp)
 
     @idempotent()
     @blp.arguments(StaffCreateSchema, example=STAFF_CREATE_EXAMPLE)
     @blp.response(201, StaffSchema)
     def post(self, data):
         """Add a person to the pool (MSO scheduler)."""
-        return services.create_staff(current_principal(), data)
+        return staff.create_staff(current_principal(), data)
 
 
 @blp.route("/staffing/staff/<int:staff_id>")
@@ -58,18 +58,18 @@ class Staff(MethodView):
 class StaffItem(MethodView):
     @blp.response(200, StaffSchema)
     def get(self, staff_id):
-        staff = services.get_staff(current_principal(), staff_id)
-        blp.set_etag_for(staff)
-        return staff
+        person = staff.get_staff(current_principal(), staff_id)
+        blp.set_etag_for(person)
+        return person
 
     @blp.arguments(StaffUpdateSchema)
     @blp.response(200, StaffSchema)
     def patch(self, data, staff_id):
         """Edit a person (MSO scheduler, If-Match): name, role, clinical, hourly cost,
         active. Shifts already booked keep the hourly cost they were booked at."""
-        staff = services.update_staff(current_principal(), staff_id, data, request.if_match)
-        blp.set_etag_for(staff)
-        return staff
+        person = staff.update_staff(current_principal(), staff_id, data, request.if_match)
+        blp.set_etag_for(person)
+        return person
 
 
 @blp.route("/staffing/staff/<int:staff_id>/availability")
@@ -77,13 +77,13 @@ class StaffAvailability(MethodView):
     @blp.response(200, AvailabilitySchema(many=True))
     def get(self, staff_id):
         """A person's weekly windows and dated exceptions."""
-        return services.list_availability(current_principal(), staff_id)
+        return staff.list_availability(current_principal(), staff_id)
 
     @blp.arguments(AvailabilityCreateSchema)
     @blp.response(201, AvailabilitySchema)
     def post(self, data, staff_id):
         """Add a weekly window or a dated exception (MSO scheduler)."""
-        return services.add_availability(current_principal(), staff_id, data)
+        return staff.add_availability(current_principal(), staff_id, data)
 
 
 @blp.route("/staffing/availability/<int:availability_id>")
@@ -91,7 +91,7 @@ class AvailabilityItem(MethodView):
     @blp.response(204)
     def delete(self, availability_id):
         """Remove a window or exception (MSO scheduler); booked shifts stay booked."""
-        services.delete_availability(current_principal(), availability_id)
+        staff.delete_availability(current_principal(), availability_id)
 
 
 @blp.route("/staffing/shift-requests")
@@ -102,7 +102,7 @@ class ShiftRequests(MethodView):
     def get(self, filters, pagination_parameters):
         """Shift requests by start (a practice: its own; MSO: all)."""
         pp = pagination_parameters
-        return page_of(services.list_requests(current_principal(), filters, pp.page, pp.page_size), pp)
+        return page_of(shifts.list_requests(current_principal(), filters, pp.page, pp.page_size), pp)
 
     @idempotent()
     @blp.arguments(ShiftRequestInSchema, example=SHIFT_REQUEST_EXAMPLE)
@@ -110,14 +110,14 @@ class ShiftRequests(MethodView):
     def post(self, data):
         """Request a person of a role at one of the practice's locations: in the future,
         at most 16 hours, a role the pool has. Less than 48 hours ahead it is short-notice."""
-        return services.create_request(current_principal(), data)
+        return shifts.create_request(current_principal(), data)
 
 
 @blp.route("/staffing/shift-requests/<int:request_id>")
 class ShiftRequestItem(MethodView):
     @blp.response(200, ShiftRequestSchema)
     def get(self, request_id):
-        return services.get_request(current_principal(), request_id)
+        return shifts.get_request(current_principal(), request_id)
 
 
 @blp.route("/staffing/shift-requests/<int:request_id>/cancel")
@@ -126,7 +126,7 @@ class CancelShiftRequest(MethodView):
     @blp.response(200, ShiftRequestSchema)
     def post(self, data, request_id):
         """Withdraw a shift before it starts (the practice, or MSO scheduling)."""
-        return services.cancel_request(current_principal(), request_id, data["reason"])
+        return shifts.cancel_request(current_principal(), request_id, data["reason"])
 
 
 @blp.route("/staffing/shift-requests/<int:request_id>/assign")
@@ -136,7 +136,7 @@ class Assign(MethodView):
     def post(self, data, request_id):
         """Book a person (MSO scheduler): active, of the role, available, and not booked
         for an overlapping shift (409; the database refuses double booking)."""
-        return services.assign(current_principal(), request_id, data["staff_id"])
+        return shifts.assign(current_principal(), request_id, data["staff_id"])
 
 
 @blp.route("/staffing/shift-requests/<int:request_id>/auto-assign")
@@ -145,14 +145,14 @@ class AutoAssign(MethodView):
     def post(self, request_id):
         """Book the available, free person of the role with the fewest hours booked this
         month (MSO scheduler); 409 when nobody is free."""
-        return services.auto_assign(current_principal(), request_id)
+        return shifts.auto_assign(current_principal(), request_id)
 
 
 @blp.route("/staffing/assignments/<int:assignment_id>")
 class AssignmentItem(MethodView):
     @blp.response(200, AssignmentSchema)
     def get(self, assignment_id):
-        return services.get_assignment(current_principal(), assignment_id)
+        return shifts.get_assignment(current_principal(), assignment_id)
 
 
 @blp.route("/staffing/assignments/<int:assignment_id>/accept")
@@ -161,7 +161,7 @@ class Accept(MethodView):
     def post(self, assignment_id):
         """The practice accepts the person; clinical staff only by a physician of the
         practice (CPOM)."""
-        return services.accept(current_principal(), assignment_id)
+        return shifts.accept(current_principal(), assignment_id)
 
 
 @blp.route("/staffing/assignments/<int:assignment_id>/release")
@@ -171,7 +171,7 @@ class Release(MethodView):
     def post(self, data, assignment_id):
         """The practice releases the person from this future shift (or all of theirs:
         `all_future`), at any time before it starts."""
-        return services.release(current_principal(), assignment_id, data)
+        return shifts.release(current_principal(), assignment_id, data)
 
 
 @blp.route("/staffing/assignments/<int:assignment_id>/timesheet")
@@ -181,7 +181,7 @@ class RecordTimesheet(MethodView):
     def post(self, data, assignment_id):
         """Record the times worked, after the shift (MSO scheduler); a disputed timesheet
         is corrected the same way and goes back to the practice."""
-        return services.record_timesheet(current_principal(), assignment_id, data)
+        return timesheets.record_timesheet(current_principal(), assignment_id, data)
 
 
 @blp.route("/staffing/assignments/<int:assignment_id>/timesheet/approve")
@@ -189,7 +189,7 @@ class ApproveTimesheet(MethodView):
     @blp.response(200, AssignmentSchema)
     def post(self, assignment_id):
         """The practice approves the timesheet: its minutes are billed by the month's cost run."""
-        return services.approve_timesheet(current_principal(), assignment_id)
+        return timesheets.approve_timesheet(current_principal(), assignment_id)
 
 
 @blp.route("/staffing/assignments/<int:assignment_id>/timesheet/dispute")
@@ -198,7 +198,7 @@ class DisputeTimesheet(MethodView):
     @blp.response(200, AssignmentSchema)
     def post(self, data, assignment_id):
         """The practice disputes the timesheet, with a reason."""
-        return services.dispute_timesheet(current_principal(), assignment_id, data["reason"])
+        return timesheets.dispute_timesheet(current_principal(), assignment_id, data["reason"])
 
 
 @blp.route("/staffing/cost-runs")
@@ -210,7 +210,7 @@ class CostRuns(MethodView):
         job drafts one staffing invoice per practice: approved hours per person and role
         at their hourly cost (+ the short-notice premium), and its share of the overhead
         by approved minutes."""
-        return services.request_cost_run(current_principal(), data)
+        return cost_runs.request_cost_run(current_principal(), data)
 
 
 @blp.route("/staffing/cost-runs/<int:run_id>")
@@ -218,4 +218,4 @@ class CostRunItem(MethodView):
     @blp.response(200, CostRunSchema)
     def get(self, run_id):
         """A run with each practice's minutes, labor, overhead share and invoice."""
-        return services.get_cost_run(current_principal(), run_id)
+        return cost_runs.get_cost_run(current_principal(), run_id)

@@ -1,13 +1,13 @@
 """Pure staffing rules (DOMAIN.md "Shared staffing pool"): availability, worked minutes,
-labor cents, month bounds. No database, no clock."""
+labor cents, month bounds, the cost run's sums and invoice lines. No database, no clock."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from gpo.money import HUNDRED, round_half_up
+from gpo.money import HUNDRED, allocate, format_dollars, round_half_up
 
 SIXTY = Decimal(60)
 
@@ -74,3 +74,84 @@ def month_span(month: str, zone: ZoneInfo) -> Span:
     first = dt.date(year, number, 1)
     following = dt.date(year + number // 12, number % 12 + 1, 1)
     return Span(dt.datetime.combine(first, dt.time(), tzinfo=zone), dt.datetime.combine(following, dt.time(), tzinfo=zone))
+
+
+# --- the monthly cost run ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkedShift:
+    """One approved, not yet billed timesheet as the cost run reads it."""
+
+    practice_id: int
+    staff_id: int
+    name: str
+    role: str
+    hourly_cost_cents: int
+    minutes: int
+    short_notice: bool
+
+
+@dataclass
+class PersonHours:
+    """A person's billed time at one practice, role and hourly cost."""
+
+    name: str
+    minutes: int = 0
+    cents: int = 0
+    short_notice: int = 0  # how many of the shifts were short-notice
+
+
+@dataclass
+class PracticeCost:
+    """A practice's month: approved minutes, labor cents, and hours per person."""
+
+    minutes: int = 0
+    labor_cents: int = 0
+    people: dict[tuple[int, str, int], PersonHours] = field(default_factory=dict)
+
+
+def practice_costs(shifts: list[WorkedShift], premium_percent: Decimal) -> dict[int, PracticeCost]:
+    """Each practice's minutes and labor, each timesheet rounded once (`labor_cents`,
+    the premium on short-notice shifts), people kept in the order of `shifts`."""
+    costs: dict[int, PracticeCost] = {}
+    for shift in shifts:
+        cents = labor_cents(shift.minutes, shift.hourly_cost_cents, premium_percent if shift.short_notice else Decimal(0))
+        cost = costs.setdefault(shift.practice_id, PracticeCost())
+        cost.minutes += shift.minutes
+        cost.labor_cents += cents
+        person = cost.people.setdefault((shift.staff_id, shift.role, shift.hourly_cost_cents), PersonHours(shift.name))
+        person.minutes += shift.minutes
+        person.cents += cents
+        person.short_notice += shift.short_notice
+    return costs
+
+
+def overhead_shares(overhead_cents: int, costs: dict[int, PracticeCost]) -> list[tuple[int, int]]:
+    """(practice id, its share) by practice id: `allocate(overhead, approved minutes per
+    practice, practice ids)`, the shares adding up to the overhead exactly."""
+    practice_ids = sorted(costs)
+    if not practice_ids:
+        return []
+    shares = allocate(overhead_cents, [costs[p].minutes for p in practice_ids], practice_ids)
+    return list(zip(practice_ids, shares, strict=True))
+
+
+def invoice_lines(cost: PracticeCost, share: int, *, premium_percent: Decimal, month_label: str,
+                  overhead_cents: int) -> list[dict]:
+    """A practice's staffing invoice lines: one per person, role and hourly cost, then
+    its overhead share (when it is not zero)."""
+    lines = []
+    for (_staff_id, role, hourly), person in cost.people.items():
+        hours = Decimal(person.minutes) / SIXTY
+        note = f", {person.short_notice} short-notice shift(s) +{premium_percent.normalize()}%" \
+            if person.short_notice else ""
+        lines.append({"kind": "staffing", "description": f"{person.name} ({role}), {person.minutes // 60} h "
+                      f"{person.minutes % 60:02d} min at {format_dollars(hourly)}/h{note}"[:300],
+                      "quantity": hours.quantize(Decimal("0.0001")), "unit_price": Decimal(hourly) / HUNDRED,
+                      "amount_cents": person.cents})
+    if share:
+        lines.append({"kind": "overhead", "description": f"Pool overhead, {month_label}: your share by approved hours "
+                      f"({cost.minutes} of the pool's minutes) of {format_dollars(overhead_cents)}",
+                      "amount_cents": share})
+    return lines

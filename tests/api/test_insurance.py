@@ -313,7 +313,7 @@ def test_binding_twice_is_refused_and_a_rerun_creates_nothing(ins):
     ins.bind(program)
     assert_error(ins.client.post(f"/api/v1/insurance/programs/{program['id']}/bind", headers=ins.world.headers["mso_admin"]),
                  409, contains="bound once")
-    from gpo.insurance.services import bind
+    from gpo.insurance.binding import bind
 
     before = db.session.scalar(select(func.count(Invoice.id)))
     assert bind(program["id"])["status"] == "bound"
@@ -331,7 +331,7 @@ def test_binding_needs_mso_and_an_enrollment(ins):
 
 
 def test_a_failed_binding_leaves_the_program_open_to_bind_again(ins, monkeypatch):
-    from gpo.insurance import services
+    from gpo.insurance import binding
 
     program = ins.program()
     ins.enrolled(program, ins.a[0])
@@ -340,7 +340,7 @@ def test_a_failed_binding_leaves_the_program_open_to_bind_again(ins, monkeypatch
     def broken(*args, **kwargs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(services, "practice_invoices", broken)
+    monkeypatch.setattr(binding, "practice_invoices", broken)
     response = ins.client.post(f"/api/v1/insurance/programs/{program['id']}/bind", headers=ins.world.headers["mso_admin"])
     assert response.status_code == 202
     job = ins.run_jobs(response.get_json()["bind_job_id"])
@@ -387,9 +387,9 @@ def test_after_binding_cover_cannot_start_in_the_past(ins, monkeypatch):
     ins.enrolled(program, ins.a[0])
     ins.bind(program)
     # bound and the period under way: cover starts today at the earliest
-    from gpo.insurance import services
+    from gpo.insurance import enrollments
 
-    monkeypatch.setattr(services, "today", lambda: START + dt.timedelta(days=10))
+    monkeypatch.setattr(enrollments, "today", lambda: START + dt.timedelta(days=10))
     assert_error(ins.enroll(program, ins.a[1], effective_on=str(START)), 422, contains="back-dated")
     mid = ins.enrolled(program, ins.a[1])
     assert (mid["effective_on"], mid["quote"]["days_covered"]) == (str(START + dt.timedelta(days=10)), 355)
@@ -428,9 +428,9 @@ def test_a_cancellation_cannot_be_back_dated_once_billed(ins, monkeypatch):
     program = ins.program()
     e = ins.enrolled(program, ins.a[0])
     ins.bind(program)
-    from gpo.insurance import services
+    from gpo.insurance import enrollments
 
-    monkeypatch.setattr(services, "today", lambda: START + dt.timedelta(days=50))
+    monkeypatch.setattr(enrollments, "today", lambda: START + dt.timedelta(days=50))
     assert_error(ins.client.delete(f"/api/v1/insurance/enrollments/{e['id']}?effective_on={START}",
                                    headers=ins.world.headers["practice_admin"]), 422, contains="back-dated")
     assert_error(ins.client.delete(f"/api/v1/insurance/enrollments/{e['id']}?effective_on={END + dt.timedelta(days=2)}",

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from gpo.billing.models import Invoice
 from gpo.db import db
-from gpo.staffing import services
+from gpo.staffing import clock, cost_runs
 from gpo.staffing.models import Assignment, CostRun, ShiftRequest, StaffMember
 from tests.api.conftest import bearer
 from tests.conftest import TEST_SECRET
@@ -40,7 +40,7 @@ class Staffing:
         self.mia = self.staff("Mia Chen", "medical_assistant", 2800, clinical=True)
 
     def set_now(self, text: str) -> None:
-        self.monkeypatch.setattr(services, "now", lambda: at(text))
+        self.monkeypatch.setattr(clock, "now", lambda: at(text))
 
     def post(self, url, body=None, who="scheduler", expect=None):
         headers = self.world.headers[who]
@@ -381,7 +381,7 @@ def test_the_monthly_cost_run_bills_approved_hours_premium_and_overhead_exactly(
     invoice_b = db.session.get(Invoice, got["allocations"][1]["invoice_id"])
     assert invoice_b.subtotal_cents == 21000 + 34286
     # running the job again creates nothing; a late approval of January is refused
-    from gpo.staffing.services import cost_run
+    from gpo.staffing.cost_runs import cost_run
 
     cost_run(run["id"])
     assert db.session.scalar(select(func.count(Invoice.id)).where(Invoice.kind == "staffing")) == 2
@@ -404,7 +404,7 @@ def test_a_failed_cost_run_can_be_asked_again(st):
     def broken(*args, **kwargs):
         raise RuntimeError("the database went away")
 
-    st.monkeypatch.setattr(services, "draft_invoice", broken)
+    st.monkeypatch.setattr(cost_runs, "draft_invoice", broken)
     run = st.post("/api/v1/staffing/cost-runs", {"month": "2027-01", "overhead_cents": 500}, who="mso_finance", expect=202)
     job = st.run_jobs(run["job_id"])
     if st.client.application.config.get("REDIS_URL"):  # a worker process runs the real function

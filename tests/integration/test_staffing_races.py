@@ -63,8 +63,8 @@ def test_an_approval_in_flight_when_the_month_is_run_is_billed_not_lost(app, cli
     from sqlalchemy import text
 
     from gpo.db import transactional
+    from gpo.staffing.cost_runs import cost_run
     from gpo.staffing.models import CostRun, Timesheet
-    from gpo.staffing.services import cost_run
 
     st = Staffing(client, world, run_jobs, monkeypatch)
     first = st.booked("2027-01-11T14:00:00Z", "2027-01-11T22:00:00Z", st.dana)
