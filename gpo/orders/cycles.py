@@ -3,6 +3,8 @@ that does it on time, and a closed cycle's results per contract."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import TypedDict
 
 from sqlalchemy import func, select
@@ -30,6 +32,32 @@ class TickResult(TypedDict):
 
     opened: list[int]
     closing: list[int]
+
+
+@dataclass(frozen=True)
+class AchievedTier:
+    """The tier the close decided for a contract (AchievedTierSchema)."""
+
+    index: int  # 0 for the base tier
+    min_volume: int
+    discount_percent: Decimal
+
+
+@dataclass(frozen=True)
+class CycleResult:
+    """One contract's outcome in a closed cycle (CycleResultSchema): the volume and
+    tier the close decided, and the list, paid and savings cents of the lines the
+    reader may see."""
+
+    contract_id: int
+    title: str
+    vendor_id: int
+    basis: str
+    volume: int
+    achieved_tier: AchievedTier
+    list_cents: int
+    paid_cents: int
+    savings_cents: int
 
 
 def list_cycles(principal: Principal, status: str | None, page: int, page_size: int) -> Paged:
@@ -102,7 +130,7 @@ def tick(principal: Principal, now: dt.datetime | None = None) -> TickResult:
     return {"opened": opened, "closing": closing}
 
 
-def cycle_results(principal: Principal, cycle_id: int) -> list[dict]:
+def cycle_results(principal: Principal, cycle_id: int) -> list[CycleResult]:
     """Per contract: volume, achieved tier, list, paid and savings cents. MSO staff see
     all; a practice its own lines' part; a vendor its own contracts."""
     cycle = policy.load(principal, Cycle, cycle_id, "cycle.read")
@@ -125,12 +153,12 @@ def cycle_results(principal: Principal, cycle_id: int) -> list[dict]:
         list_cents, paid_cents, savings_cents = sums.get(contract.id, (0, 0, 0))
         if principal.org_type == "practice" and contract.id not in sums:
             continue
-        out.append({
-            "contract_id": contract.id, "title": contract.title, "vendor_id": contract.vendor_id,
-            "basis": contract.basis, "volume": result.volume,
-            "achieved_tier": {"index": result.achieved_tier_index, "min_volume": result.achieved_min_volume,
-                              "discount_percent": result.discount_percent},
-            "list_cents": int(list_cents or 0), "paid_cents": int(paid_cents or 0),
-            "savings_cents": int(savings_cents or 0),
-        })
+        out.append(CycleResult(
+            contract_id=contract.id, title=contract.title, vendor_id=contract.vendor_id,
+            basis=contract.basis, volume=result.volume,
+            achieved_tier=AchievedTier(index=result.achieved_tier_index, min_volume=result.achieved_min_volume,
+                                       discount_percent=result.discount_percent),
+            list_cents=int(list_cents or 0), paid_cents=int(paid_cents or 0),
+            savings_cents=int(savings_cents or 0),
+        ))
     return out

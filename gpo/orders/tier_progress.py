@@ -2,6 +2,7 @@
 (and the confirmed volumes that the estimated prices of orders read too)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterable
 
 from sqlalchemy import func, select
@@ -14,6 +15,22 @@ from gpo.db import db, line_cents_sql
 from gpo.errors import Conflict, NotFound
 from gpo.orders import rules
 from gpo.orders.models import Cycle, Order, OrderLine
+
+
+@dataclass(frozen=True)
+class TierProgress:
+    """How far a cycle's confirmed orders take a contract (TierProgressSchema); the
+    tiers are as the contract states them (`Tier.to_json()`); the `next_tier` fields
+    are None once the top tier is reached."""
+
+    contract_id: int
+    cycle_id: int
+    basis: str
+    volume: int
+    achieved_tier: dict
+    next_tier: dict | None
+    volume_to_next_tier: int | None
+    savings_at_next_tier_cents: int | None
 
 
 def confirmed_volumes(cycle_id: int, contract_ids: Iterable[int]) -> dict[int, int]:
@@ -29,7 +46,7 @@ def confirmed_volumes(cycle_id: int, contract_ids: Iterable[int]) -> dict[int, i
     return {cid: int(units if basis == "units" else spend) for cid, basis, units, spend in rows}
 
 
-def tier_progress(principal: Principal, contract_id: int, cycle_id: int | None) -> dict:
+def tier_progress(principal: Principal, contract_id: int, cycle_id: int | None) -> TierProgress:
     """How far the cycle's confirmed orders take a contract: its volume, the tier it
     reaches, the next tier, the volume still needed and what everyone would save then."""
     contract = policy.load(principal, Contract, contract_id, "contract.read")
@@ -55,9 +72,9 @@ def tier_progress(principal: Principal, contract_id: int, cycle_id: int | None) 
             .group_by(OrderLine.product_id, OrderLine.list_price, OrderLine.quantity)
         ).all()
         savings = rules.savings_at_next_tier(current, following, lines)
-    return {
-        "contract_id": contract.id, "cycle_id": cycle.id, "basis": contract.basis, "volume": volume,
-        "achieved_tier": current.to_json(), "next_tier": following.to_json() if following else None,
-        "volume_to_next_tier": (following.min_volume - volume) if following else None,
-        "savings_at_next_tier_cents": savings,
-    }
+    return TierProgress(
+        contract_id=contract.id, cycle_id=cycle.id, basis=contract.basis, volume=volume,
+        achieved_tier=current.to_json(), next_tier=following.to_json() if following else None,
+        volume_to_next_tier=(following.min_volume - volume) if following else None,
+        savings_at_next_tier_cents=savings,
+    )
