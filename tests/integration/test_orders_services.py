@@ -12,6 +12,7 @@ from gpo.billing.models import Invoice, InvoiceLine
 from gpo.db import db, transactional, unit_of_work
 from gpo.errors import Conflict, Forbidden, Invalid
 from gpo.etags import etag_for
+from gpo.jobs import Job
 from gpo.orders import cycles, ordering, purchase_orders
 from gpo.orders.close import close_cycle
 from gpo.orders.models import Cycle, CycleContractResult, Order, OrderLine, PurchaseOrder, PurchaseOrderLine
@@ -174,3 +175,15 @@ def test_the_close_is_asked_once(shop):
     assert job_id is not None
     again = transactional(cycles.request_close)(shop.procurement, shop.cycle.id)
     assert again.close_job_id == job_id
+
+
+def test_a_close_whose_job_failed_for_good_may_be_asked_again(shop):
+    failed = Job(kind="orders.close_cycle", status="failed", args={"cycle_id": shop.cycle.id}, created_by="system",
+                 attempts=3, max_attempts=3)
+    db.session.add(failed)
+    db.session.flush()
+    shop.cycle.close_job_id = failed.id
+    db.session.commit()
+
+    asked = transactional(cycles.request_close)(shop.procurement, shop.cycle.id)
+    assert asked.close_job_id not in (None, failed.id)
