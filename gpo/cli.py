@@ -89,7 +89,7 @@ def tick_command() -> None:
     closing the cycle whose closes_at has passed, retry failed payments that are due."""
     from gpo.auth.principal import SYSTEM
     from gpo.billing.payments import retry_due_payments
-    from gpo.orders.services import tick
+    from gpo.orders.cycles import tick
 
     click.echo({**tick(SYSTEM), "payment_retries": retry_due_payments()})
 
@@ -100,7 +100,7 @@ def tick_command() -> None:
 def close_cycle_command(cycle_id: int) -> None:
     """Start closing a cycle now (as MSO procurement would)."""
     from gpo.auth.principal import SYSTEM
-    from gpo.orders.services import request_close
+    from gpo.orders.cycles import request_close
 
     cycle = request_close(SYSTEM, cycle_id)
     click.echo(f"cycle {cycle.id}: close job {cycle.close_job_id}")

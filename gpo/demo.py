@@ -241,7 +241,7 @@ def seed_purchasing() -> list[str]:
     purchase order acknowledged with a refusal and shipped; and an open cycle with
     orders in progress so tier progress shows what more volume would unlock."""
     from gpo.catalog.models import Product
-    from gpo.orders import services as orders
+    from gpo.orders import cycles, ordering, purchase_orders
     from gpo.orders.models import Cycle, PurchaseOrder
 
     lines = ["Purchasing:"]
@@ -252,39 +252,39 @@ def seed_purchasing() -> list[str]:
                  for p in db.session.scalars(select(Practice))}
 
     def order(email, practice, items, submit=True):
-        return orders.place_order(_principal_of(email), {
+        return ordering.place_order(_principal_of(email), {
             "location_id": locations[practice], "submit": submit,
             "lines": [{"product_id": products[sku], "quantity": qty} for sku, qty in items]})
 
     past = db.session.scalars(select(Cycle).where(Cycle.name == "Demo: last cycle")).first()
     if past is None:
-        past = orders.create_cycle(procurement, {"name": "Demo: last cycle", "opens_at": now - dt.timedelta(hours=2),
+        past = cycles.create_cycle(procurement, {"name": "Demo: last cycle", "opens_at": now - dt.timedelta(hours=2),
                                                  "closes_at": now + dt.timedelta(hours=1)})
-        orders.open_cycle(procurement, past.id)
+        cycles.open_cycle(procurement, past.id)
         order("buyer@lakeside.example", "Lakeside Family Medicine", [("GLV-NIT-M", 40), ("GAU-4X4", 20)])
         order("buyer@riverbend.example", "Riverbend Pediatrics", [("GLV-NIT-M", 30), ("GLV-NIT-L", 25)])
         table = order("buyer@northside.example", "Northside Orthopedics", [("TBL-EXAM-626", 1), ("GLV-NIT-L", 30)])
-        orders.approve_order(_principal_of("dr.patel@northside.example"), table.id, {etag_for(table)})
+        ordering.approve_order(_principal_of("dr.patel@northside.example"), table.id, {etag_for(table)})
         order("buyer@lakeside.example", "Lakeside Family Medicine", [("SYR-3ML", 10)])  # never approved: misses
-        orders.request_close(procurement, past.id)
+        cycles.request_close(procurement, past.id)
         _wait_until_done(f"the close of cycle {past.id}", select(Cycle.status).where(Cycle.id == past.id), ("closed",))
         acme = _principal_of("admin@acme.example")
         po = db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.cycle_id == past.id)).first()
         gloves_l = [line for line in po.lines if line.product_id == products["GLV-NIT-L"]]
-        orders.acknowledge(acme, po.id, [
+        purchase_orders.acknowledge(acme, po.id, [
             {"line_id": line.id, "accepted_quantity": line.quantity - (5 if line is gloves_l[-1] else 0)}
             for line in po.lines])
         db.session.refresh(po)
         shippable = [line for line in po.lines if line.accepted_quantity]
-        orders.ship(acme, po.id, {"carrier": "UPS", "tracking_number": "1Z999AA10123456784", "lines": [
+        purchase_orders.ship(acme, po.id, {"carrier": "UPS", "tracking_number": "1Z999AA10123456784", "lines": [
             {"line_id": line.id, "location_id": line.location_id, "quantity": line.accepted_quantity} for line in shippable]})
     lines.append(f" {past.name}: cycle {past.id}, closed (GET /api/v1/cycles/{past.id}/results, /api/v1/purchase-orders)")
 
     current = db.session.scalars(select(Cycle).where(Cycle.name == "Demo: this cycle")).first()
     if current is None:
-        current = orders.create_cycle(procurement, {"name": "Demo: this cycle", "opens_at": now,
+        current = cycles.create_cycle(procurement, {"name": "Demo: this cycle", "opens_at": now,
                                                     "closes_at": now + dt.timedelta(days=14)})
-        orders.open_cycle(procurement, current.id)
+        cycles.open_cycle(procurement, current.id)
         order("buyer@lakeside.example", "Lakeside Family Medicine", [("GLV-NIT-M", 50), ("GAU-4X4", 10)])
         order("buyer@riverbend.example", "Riverbend Pediatrics", [("GLV-NIT-L", 40)])
         order("buyer@northside.example", "Northside Orthopedics", [("OTO-WALL", 2)])  # clinical: awaits dr.patel

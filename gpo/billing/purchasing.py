@@ -17,7 +17,7 @@ from gpo.contracts.models import Contract
 from gpo.db import db, is_postgresql, lock_row, percent_of_cents_sql, utcnow, whole_as_price_sql
 from gpo.money import percent_of_cents
 from gpo.orders.models import Cycle, Order, OrderLine, PurchaseOrder
-from gpo.orders.services import _pooled_into
+from gpo.orders.purchase_orders import pooled_lines
 
 SERVICE_FEE = "MSO service fee"
 
@@ -102,7 +102,7 @@ def follow_acknowledgement(purchase_order_id: int, line_ids: list[int]) -> None:
     order_line_ids = [
         order_line_id
         for po_line in po.lines if po_line.id in line_ids
-        for order_line_id in db.session.scalars(select(OrderLine.id).join(Order, _pooled_into(po, po_line)))
+        for order_line_id in db.session.scalars(pooled_lines(po, po_line).with_only_columns(OrderLine.id))
     ]
     changed = db.session.execute(
         select(InvoiceLine, OrderLine, Invoice.status, Invoice.practice_id)

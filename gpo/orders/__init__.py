@@ -1,14 +1,18 @@
 """Purchasing cycles, practices' orders, the close that pools them into purchase
-orders, and the vendor's side (acknowledgements and shipments)."""
+orders, and the vendor's side (acknowledgements and shipments).
+
+Use cases: `cycles` (the calendar, the close's request, results), `ordering` (orders
+and their estimated prices), `tier_progress`, `purchase_orders` (the vendor's side);
+`close` is the close job."""
 
 
 def register(app) -> None:
     """Cycles, orders, purchase orders: the routes, who sees a cycle, the close job."""
-    from gpo import features, jobs
+    from gpo import features
     from gpo.auth import policy
     from gpo.orders import close, routes
     from gpo.orders.models import Cycle
 
     features.add_blueprint(app, routes.blp)
     policy.register_visibility(Cycle, lambda principal, cycle: True)  # the calendar is everyone's
-    jobs.register("orders.close_cycle", close.close_cycle)
+    close.CLOSE.register(close.close, on_failed_for_good=close.leave_as_is)

@@ -9,15 +9,18 @@ it again after it finished changes nothing.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import and_, case, func, insert, literal, select, text, update
 
 from gpo import audit, features
-from gpo.auth.principal import SYSTEM
+from gpo.auth.principal import SYSTEM, Principal
 from gpo.catalog.models import Product
 from gpo.contracts.models import Contract
 from gpo.contracts.tiers import achieved_index
-from gpo.db import commit_midway, db, discounted_price_sql, line_cents_sql, utcnow
-from gpo.errors import Conflict
+from gpo.db import commit_midway, db, discounted_price_sql, line_cents_sql, lock_row, utcnow
+from gpo.errors import Conflict, NotFound
+from gpo.jobs import Job, RunLifecycle, enqueue
 from gpo.orders.models import (
     Cycle,
     CycleContractResult,
@@ -29,6 +32,32 @@ from gpo.orders.models import (
 )
 
 
+@dataclass(frozen=True)
+class CloseLifecycle(RunLifecycle):
+    """The close's run-like life (`RunLifecycle`), with the cycle as the run's row.
+
+    The job (`register`) locks the cycle, returns the summary of a cycle already
+    `closed` and otherwise runs `close(cycle)`. Two things differ from other runs:
+    asking for the close changes no status (the job itself moves the cycle from `open`
+    to `closing`, once the orders in flight are in), and the cycle has no failed
+    state: a close that failed for good leaves the cycle as its last attempt did (open,
+    or closing with orders refused), the job's row says `failed`, and the close may be
+    asked for again."""
+
+    def start(self, principal: Principal, cycle: Cycle) -> Job:
+        queued = enqueue(self.kind, principal, **{self.id_arg: cycle.id})
+        cycle.close_job_id = queued.id
+        return queued
+
+    def may_run_again(self, cycle: Cycle) -> bool:
+        job = db.session.get(Job, cycle.close_job_id) if cycle.close_job_id else None
+        return job is not None and job.status == "failed" and cycle.status != self.done
+
+
+CLOSE = CloseLifecycle(kind="orders.close_cycle", model=Cycle, id_arg="cycle_id", waiting="open",
+                       running=("closing",), done="closed", summary=lambda cycle: summary(cycle.id))
+
+
 def _step(name: str) -> None:
     """Between steps (tests inject crashes here)."""
 
@@ -36,13 +65,24 @@ def _step(name: str) -> None:
 def _lock_cycle(cycle_id: int) -> Cycle:
     # FOR UPDATE conflicts with the FOR SHARE each order takes on the cycle: the close
     # waits for orders in flight, and orders after it see `closing`.
-    return db.session.scalars(select(Cycle).where(Cycle.id == cycle_id).with_for_update()).one()
+    cycle = lock_row(Cycle, cycle_id)
+    if cycle is None:
+        raise NotFound(f"cycle {cycle_id} not found")
+    return cycle
 
 
 def close_cycle(cycle_id: int) -> dict:
-    cycle = _lock_cycle(cycle_id)
+    """Close the cycle in the caller's unit of work, as the close job does (the bench
+    and tests call it directly): idempotent, a closed cycle only returns its summary."""
+    return close(_lock_cycle(cycle_id))
+
+
+def close(cycle: Cycle) -> dict:
+    """The close's work on its locked cycle (the job's `work`): move it to `closing`
+    and commit that midway, then everything else in one transaction."""
+    cycle_id = cycle.id
     if cycle.status == "closed":
-        return _summary(cycle_id)
+        return summary(cycle_id)
     if cycle.status == "scheduled":
         raise Conflict(f"cycle {cycle_id} has not opened")
     if cycle.status == "open":
@@ -53,7 +93,7 @@ def close_cycle(cycle_id: int) -> dict:
 
     cycle = _lock_cycle(cycle_id)
     if cycle.status == "closed":
-        return _summary(cycle_id)
+        return summary(cycle_id)
     if db.engine.dialect.name == "postgresql":
         # Sorts and hashes over a whole cycle's lines: keep them in memory (this transaction only).
         db.session.execute(text("SET LOCAL work_mem = '128MB'"))
@@ -72,9 +112,14 @@ def close_cycle(cycle_id: int) -> dict:
         step(cycle_id)
     _step("hooks")
     cycle.status, cycle.closed_at = "closed", utcnow()
-    audit.record(SYSTEM, "cycle.closed", cycle, details=_summary(cycle_id))
+    audit.record(SYSTEM, "cycle.closed", cycle, details=summary(cycle_id))
     db.session.flush()
-    return _summary(cycle_id)
+    return summary(cycle_id)
+
+
+def leave_as_is(cycle: Cycle) -> None:
+    """A close that failed for good: nothing to mark (the cycle has no failed state;
+    see `CloseLifecycle`)."""
 
 
 def _leave_out_unconfirmed(cycle_id: int) -> None:
@@ -188,7 +233,8 @@ def _purchase_orders(cycle_id: int) -> None:
     )
 
 
-def _summary(cycle_id: int) -> dict:
+def summary(cycle_id: int) -> dict:
+    """How a cycle's close came out: its orders per status, its purchase orders, the cents paid."""
     orders = dict(db.session.execute(
         select(Order.status, func.count()).where(Order.cycle_id == cycle_id).group_by(Order.status)
     ).all())

@@ -7,7 +7,7 @@ from flask.views import MethodView
 from gpo.api import Blueprint, page_of
 from gpo.auth.request import current_principal
 from gpo.idempotency import idempotent
-from gpo.orders import services
+from gpo.orders import cycles, ordering, purchase_orders, tier_progress
 from gpo.orders.schemas import (
     ORDER_CREATE_EXAMPLE,
     AcknowledgeSchema,
@@ -39,7 +39,7 @@ class Cycles(MethodView):
     def get(self, query, pagination_parameters):
         """Purchasing cycles, newest first."""
         pp = pagination_parameters
-        return page_of(services.list_cycles(current_principal(), query.get("status"), pp.page, pp.page_size), pp)
+        return page_of(cycles.list_cycles(current_principal(), query.get("status"), pp.page, pp.page_size), pp)
 
     @idempotent()
     @blp.arguments(CycleCreateSchema)
@@ -47,14 +47,14 @@ class Cycles(MethodView):
     def post(self, data):
         """Schedule a cycle (MSO procurement). It opens at opens_at (or when opened) and
         closes at closes_at (or when closed); `flask gpo tick` keeps time."""
-        return services.create_cycle(current_principal(), data)
+        return cycles.create_cycle(current_principal(), data)
 
 
 @blp.route("/cycles/<int:cycle_id>")
 class CycleItem(MethodView):
     @blp.response(200, CycleSchema)
     def get(self, cycle_id):
-        return services.get_cycle(current_principal(), cycle_id)
+        return cycles.get_cycle(current_principal(), cycle_id)
 
 
 @blp.route("/cycles/<int:cycle_id>/open")
@@ -62,7 +62,7 @@ class OpenCycle(MethodView):
     @blp.response(200, CycleSchema)
     def post(self, cycle_id):
         """Open a scheduled cycle now (at most one cycle is open)."""
-        return services.open_cycle(current_principal(), cycle_id)
+        return cycles.open_cycle(current_principal(), cycle_id)
 
 
 @blp.route("/cycles/<int:cycle_id>/close")
@@ -72,7 +72,7 @@ class CloseCycle(MethodView):
         """Close the cycle: a background job pools its confirmed orders into purchase
         orders. New orders and edits are refused (409) from the moment it starts; closing
         twice is harmless (same job)."""
-        return services.request_close(current_principal(), cycle_id)
+        return cycles.request_close(current_principal(), cycle_id)
 
 
 @blp.route("/cycles/<int:cycle_id>/results")
@@ -81,7 +81,7 @@ class CycleResults(MethodView):
     def get(self, cycle_id):
         """Per contract: volume, achieved tier, list, paid and savings cents (a practice
         sees its own part, a vendor its own contracts)."""
-        return services.cycle_results(current_principal(), cycle_id)
+        return cycles.cycle_results(current_principal(), cycle_id)
 
 
 @blp.route("/contracts/<int:contract_id>/tier-progress")
@@ -91,7 +91,7 @@ class TierProgress(MethodView):
     def get(self, query, contract_id):
         """Confirmed volume so far, the tier it reaches, and what the next tier would
         save everyone ("12 more units unlock 8% off")."""
-        return services.tier_progress(current_principal(), contract_id, query.get("cycle_id"))
+        return tier_progress.tier_progress(current_principal(), contract_id, query.get("cycle_id"))
 
 
 @blp.route("/orders")
@@ -102,7 +102,7 @@ class Orders(MethodView):
     def get(self, filters, pagination_parameters):
         """Orders (a practice's users: their own), newest first."""
         pp = pagination_parameters
-        return page_of(services.list_orders(current_principal(), filters, pp.page, pp.page_size), pp)
+        return page_of(ordering.list_orders(current_principal(), filters, pp.page, pp.page_size), pp)
 
     @idempotent(required=True)
     @blp.arguments(OrderCreateSchema, example=ORDER_CREATE_EXAMPLE)
@@ -110,7 +110,7 @@ class Orders(MethodView):
     def post(self, data):
         """Place an order into the open cycle (Idempotency-Key required). Clinical lines
         wait for a physician of the practice unless a physician places it."""
-        return services.place_order(current_principal(), data)
+        return ordering.place_order(current_principal(), data)
 
 
 @blp.route("/orders/<int:order_id>")
@@ -118,7 +118,7 @@ class OrderItem(MethodView):
     @blp.etag
     @blp.response(200, OrderSchema)
     def get(self, order_id):
-        order = services.get_order(current_principal(), order_id)
+        order = ordering.get_order(current_principal(), order_id)
         blp.set_etag_for(order)
         return order
 
@@ -127,7 +127,7 @@ class OrderItem(MethodView):
     @blp.response(200, OrderSchema)
     def patch(self, data, order_id):
         """Replace the lines (and ship-to) while the cycle is open (If-Match)."""
-        order = services.edit_order(current_principal(), order_id, data, request.if_match)
+        order = ordering.edit_order(current_principal(), order_id, data, request.if_match)
         blp.set_etag_for(order)
         return order
 
@@ -144,13 +144,13 @@ def _order_action(name: str, doc: str, fn, status: int = 200, if_match: bool = F
     blp.route(f"/orders/<int:order_id>/{name}", endpoint=f"order_{name.replace('-', '_')}")(Action)
 
 
-_order_action("submit", "Submit a draft: confirmed, or awaiting a physician's approval.", services.submit_order)
+_order_action("submit", "Submit a draft: confirmed, or awaiting a physician's approval.", ordering.submit_order)
 _order_action("approve", "A physician of the practice approves the clinical lines as read (CPOM): "
               "If-Match with the order's ETag is required.",
-              lambda principal, order_id: services.approve_order(principal, order_id, request.if_match), if_match=True)
-_order_action("cancel", "Cancel the order while its cycle is open.", services.cancel_order)
+              lambda principal, order_id: ordering.approve_order(principal, order_id, request.if_match), if_match=True)
+_order_action("cancel", "Cancel the order while its cycle is open.", ordering.cancel_order)
 _order_action("copy-to-cycle", "Copy the order (for example one that missed its cycle) into the open cycle as a draft.",
-              services.copy_to_open_cycle, status=201)
+              ordering.copy_to_open_cycle, status=201)
 
 
 @blp.route("/purchase-orders")
@@ -161,14 +161,15 @@ class PurchaseOrders(MethodView):
     def get(self, query, pagination_parameters):
         """Purchase orders (a vendor: its own), lines per product and ship-to location."""
         pp = pagination_parameters
-        return page_of(services.list_purchase_orders(current_principal(), query.get("cycle_id"), pp.page, pp.page_size), pp)
+        page = purchase_orders.list_purchase_orders(current_principal(), query.get("cycle_id"), pp.page, pp.page_size)
+        return page_of(page, pp)
 
 
 @blp.route("/purchase-orders/<int:purchase_order_id>")
 class PurchaseOrderItem(MethodView):
     @blp.response(200, PurchaseOrderSchema)
     def get(self, purchase_order_id):
-        return services.get_purchase_order(current_principal(), purchase_order_id)
+        return purchase_orders.get_purchase_order(current_principal(), purchase_order_id)
 
 
 @blp.route("/purchase-orders/<int:purchase_order_id>/acknowledge")
@@ -178,7 +179,7 @@ class Acknowledge(MethodView):
     def post(self, data, purchase_order_id):
         """Accept all or fewer units of each line; refused units cancel the matching
         order lines, newest orders first. Each line is acknowledged once."""
-        return services.acknowledge(current_principal(), purchase_order_id, data["lines"])
+        return purchase_orders.acknowledge(current_principal(), purchase_order_id, data["lines"])
 
 
 @blp.route("/purchase-orders/<int:purchase_order_id>/shipments")
@@ -188,4 +189,4 @@ class Shipments(MethodView):
     @blp.response(201, ShipmentSchema)
     def post(self, data, purchase_order_id):
         """Ship accepted units to a line's location, with carrier and tracking number."""
-        return services.ship(current_principal(), purchase_order_id, data)
+        return purchase_orders.ship(current_principal(), purchase_order_id, data)

@@ -1,6 +1,12 @@
 """Rules of ordering (pure functions)."""
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Iterable
+
+from gpo.contracts.tiers import Tier, price_at
+from gpo.money import line_cents
+
 
 def quantity_errors(quantity: int, min_order_quantity: int, order_multiple: int) -> list[str]:
     errors = []
@@ -18,3 +24,15 @@ def status_when_submitted(has_clinical_lines: bool, approved: bool) -> str:
     if has_clinical_lines and not approved:
         return "awaiting_approval"
     return "confirmed"
+
+
+def savings_at_next_tier(current: Tier, following: Tier, lines: Iterable[tuple[int, Decimal, int, int]]) -> int:
+    """What the confirmed lines would save at the next tier: each line's cents at the
+    current tier minus at the next, rounded half-up per line. `lines` are (product id,
+    list price, quantity, how many lines have exactly these)."""
+    savings = 0
+    for product_id, list_price, quantity, count in lines:
+        now_cents = line_cents(price_at(current, product_id, list_price), quantity)
+        next_cents = line_cents(price_at(following, product_id, list_price), quantity)
+        savings += (now_cents - next_cents) * count
+    return savings

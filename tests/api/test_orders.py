@@ -199,7 +199,7 @@ def test_one_open_cycle_at_a_time_and_the_clock(market):
     assert_error(market.client.post("/api/v1/cycles", json={**body, "name": "X"},
                                     headers=market.world.headers["practice_admin"]), 403)
     from gpo.auth.principal import SYSTEM
-    from gpo.orders.services import tick
+    from gpo.orders.cycles import tick
 
     market.cycle.closes_at = now - dt.timedelta(minutes=1)
     db.session.commit()

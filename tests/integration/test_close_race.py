@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from gpo.db import db, transactional
 from gpo.orders import close as close_module
-from gpo.orders import services
+from gpo.orders import ordering as services
 from gpo.orders.models import Cycle, Order, OrderLine, PurchaseOrder, PurchaseOrderLine
 from tests.api.conftest import bearer, world  # noqa: F401  (fixture)
 from tests.conftest import TEST_SECRET
