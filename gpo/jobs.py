@@ -82,6 +82,11 @@ class RunLifecycle:
       `running`) becomes `failed`, with the audit event `failed_action`; a feature
       with another way to fail passes `on_failed_for_good(row)` to `register`.
 
+    A run whose row has no state of its own for these (a cycle's close: asking for it
+    changes no status, and a close that failed for good leaves the cycle as it was)
+    sets `waiting=None` and `failed=None`: it may then be asked again once its job (in
+    `job_attribute`) failed for good.
+
     `run_once(id)` and `fail_for_good(id)` are what the job system calls; a test may
     call them too, inside a unit of work.
     """
@@ -89,10 +94,11 @@ class RunLifecycle:
     kind: str
     model: type
     id_arg: str
-    waiting: str = "queued"
+    waiting: str | None = "queued"
     running: tuple[str, ...] = ()
     done: str = "finished"
-    failed: str = "failed"
+    failed: str | None = "failed"
+    job_attribute: str = "job_id"
     also_ended: tuple[str, ...] = ()
     again_from: tuple[str, ...] = ()
     failed_action: str | None = None
@@ -101,12 +107,17 @@ class RunLifecycle:
 
     def start(self, principal: Principal, row) -> Job:
         """Queue the run's job (once the caller's transaction commits)."""
-        row.status = self.waiting
+        if self.waiting is not None:
+            row.status = self.waiting
         queued = enqueue(self.kind, principal, **{self.id_arg: row.id})
-        row.job_id = queued.id
+        setattr(row, self.job_attribute, queued.id)
         return queued
 
     def may_run_again(self, row) -> bool:
+        if self.failed is None:  # no failed state on the row: its job says
+            job_id = getattr(row, self.job_attribute)
+            last = db.session.get(Job, job_id) if job_id is not None else None
+            return last is not None and last.status == "failed" and row.status != self.done
         return row.status == self.failed or row.status in self.again_from
 
     def register(self, work: Callable[[Any], dict], on_failed_for_good: Callable[[Any], None] | None = None) -> None:
@@ -127,7 +138,7 @@ class RunLifecycle:
     def fail_for_good(self, run_id: int) -> None:
         """After the last attempt: a run still in flight fails (or as the feature says)."""
         row = lock_row(self.model, run_id)
-        if row is None or row.status not in (self.waiting, *self.running):
+        if row is None or row.status not in (self.waiting, *self.running) or self.failed is None:
             return
         if self._declared.get("on_failed_for_good") is not None:
             self._declared["on_failed_for_good"](row)

@@ -28,7 +28,8 @@ from gpo.money import format_dollars
 # open program may be asked to bind (`may_run_again`).
 BINDING = RunLifecycle(
     kind="insurance.bind", model=InsuranceProgram, id_arg="program_id", waiting="binding", done="bound",
-    failed="open", summary=lambda program: {"status": "bound", "providers": program.bound_provider_count})
+    failed="open", job_attribute="bind_job_id",
+    summary=lambda program: {"status": "bound", "providers": program.bound_provider_count})
 
 
 def request_bind(principal: Principal, program_id: int) -> InsuranceProgram:

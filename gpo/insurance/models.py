@@ -5,7 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gpo.audit import JsonType
 from gpo.contracts.models import Percent
@@ -45,7 +45,6 @@ class InsuranceProgram(CreatedAtMixin, db.Model):
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_by: Mapped[str] = mapped_column(String(254))
     bind_job_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("jobs.id"))
-    job_id = synonym("bind_job_id")  # the name jobs.RunLifecycle gives a run's job
     bound_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     bound_provider_count: Mapped[int | None] = mapped_column(Integer)
     bound_discount_percent: Mapped[Decimal | None] = mapped_column(Percent)

@@ -15,4 +15,4 @@ def register(app) -> None:
 
     features.add_blueprint(app, routes.blp)
     policy.register_visibility(Cycle, lambda principal, cycle: True)  # the calendar is everyone's
-    close.CLOSE.register(close.close, on_failed_for_good=close.leave_as_is)
+    close.CLOSE.register(close.close)

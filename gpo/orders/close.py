@@ -9,18 +9,16 @@ it again after it finished changes nothing.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import and_, case, func, insert, literal, select, text, update
 
 from gpo import audit, features
-from gpo.auth.principal import SYSTEM, Principal
+from gpo.auth.principal import SYSTEM
 from gpo.catalog.models import Product
 from gpo.contracts.models import Contract
 from gpo.contracts.tiers import achieved_index
 from gpo.db import commit_midway, db, discounted_price_sql, line_cents_sql, lock_row, utcnow
 from gpo.errors import Conflict, NotFound
-from gpo.jobs import Job, RunLifecycle, enqueue
+from gpo.jobs import RunLifecycle
 from gpo.orders.models import (
     Cycle,
     CycleContractResult,
@@ -31,31 +29,14 @@ from gpo.orders.models import (
     PurchaseOrderLine,
 )
 
-
-@dataclass(frozen=True)
-class CloseLifecycle(RunLifecycle):
-    """The close's run-like life (`RunLifecycle`), with the cycle as the run's row.
-
-    The job (`register`) locks the cycle, returns the summary of a cycle already
-    `closed` and otherwise runs `close(cycle)`. Two things differ from other runs:
-    asking for the close changes no status (the job itself moves the cycle from `open`
-    to `closing`, once the orders in flight are in), and the cycle has no failed
-    state: a close that failed for good leaves the cycle as its last attempt did (open,
-    or closing with orders refused), the job's row says `failed`, and the close may be
-    asked for again."""
-
-    def start(self, principal: Principal, cycle: Cycle) -> Job:
-        queued = enqueue(self.kind, principal, **{self.id_arg: cycle.id})
-        cycle.close_job_id = queued.id
-        return queued
-
-    def may_run_again(self, cycle: Cycle) -> bool:
-        job = db.session.get(Job, cycle.close_job_id) if cycle.close_job_id else None
-        return job is not None and job.status == "failed" and cycle.status != self.done
-
-
-CLOSE = CloseLifecycle(kind="orders.close_cycle", model=Cycle, id_arg="cycle_id", waiting="open",
-                       running=("closing",), done="closed", summary=lambda cycle: summary(cycle.id))
+# The close's run-like life: the cycle is the run's row. Asking for the close changes
+# no status (the job itself moves the cycle from `open` to `closing`, once the orders
+# in flight are in), and the cycle has no failed state: a close that failed for good
+# leaves the cycle as its last attempt did (open, or closing with orders refused), the
+# job's row says `failed`, and the close may be asked for again.
+CLOSE = RunLifecycle(kind="orders.close_cycle", model=Cycle, id_arg="cycle_id", waiting=None,
+                     running=("open", "closing"), done="closed", failed=None, job_attribute="close_job_id",
+                     summary=lambda cycle: summary(cycle.id))
 
 
 def _step(name: str) -> None:
@@ -115,11 +96,6 @@ def close(cycle: Cycle) -> dict:
     audit.record(SYSTEM, "cycle.closed", cycle, details=summary(cycle_id))
     db.session.flush()
     return summary(cycle_id)
-
-
-def leave_as_is(cycle: Cycle) -> None:
-    """A close that failed for good: nothing to mark (the cycle has no failed state;
-    see `CloseLifecycle`)."""
 
 
 def _leave_out_unconfirmed(cycle_id: int) -> None:

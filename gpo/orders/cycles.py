@@ -101,7 +101,7 @@ def open_cycle(principal: Principal, cycle_id: int) -> Cycle:
 def request_close(principal: Principal, cycle_id: int) -> Cycle:
     """Start the close (a background job). Asking again while it runs, or after, is
     harmless: it returns the same job; a close whose job failed for good can be asked
-    for again (gpo/orders/close.py `CloseLifecycle`)."""
+    for again (gpo/orders/close.py `CLOSE`)."""
     cycle = policy.load(principal, Cycle, cycle_id, "cycle.manage", for_update=True)
     if cycle.status == "scheduled":
         raise Conflict(f"cycle {cycle.id} has not opened")
