@@ -106,7 +106,7 @@ def main() -> None:
     from gpo.accounts.models import Vendor
     from gpo.auth.models import ApiKey
     from gpo.auth.principal import API_KEY_ROLE, Principal
-    from gpo.catalog import services
+    from gpo.catalog import catalog_imports as services
     from gpo.db import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": None, "SECRET_KEY": "bench" * 10})

@@ -155,8 +155,8 @@ def _wait_until_done(what: str, status_query, done: tuple[str, ...], timeout: fl
 def seed_catalog() -> list[str]:
     """Acme's and Bolt's catalogs, each loaded through a bulk import (as vendors do)."""
     from gpo.auth.principal import API_KEY_ROLE, Principal
+    from gpo.catalog.catalog_imports import start_import
     from gpo.catalog.models import CatalogImport, Product
-    from gpo.catalog.services import start_import
 
     lines = ["Catalog:"]
     fields = ("sku", "name", "category", "list_price", "manufacturer", "manufacturer_part_number",

@@ -3,6 +3,7 @@ proposals; accepting one makes the contract's terms; MSO can terminate early."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import exists, func, select, update
@@ -88,13 +89,28 @@ def list_proposals(principal: Principal, contract_id: int, page: int, page_size:
     return paged(stmt, page, page_size)
 
 
-def contracts_in_effect_for_product(product_id: int, day: dt.date | None = None) -> list[Contract]:
+# What the catalog asks of contracts (its product page and `GET /products?on_contract=`):
+# the catalog imports these; contracts never imports the catalog's use cases.
+
+
+@dataclass(frozen=True)
+class ContractSummary:
+    """A contract as a product's page lists it (ProductContractSchema)."""
+
+    id: int
+    title: str
+    starts_on: dt.date
+    ends_on: dt.date
+
+
+def contracts_in_effect_for_product(product_id: int, day: dt.date | None = None) -> list[ContractSummary]:
     """The contracts a product is on today (for the catalog's product page)."""
-    return list(db.session.scalars(
-        select(Contract).join(ContractItem)
+    rows = db.session.execute(
+        select(Contract.id, Contract.title, Contract.starts_on, Contract.ends_on).join(ContractItem)
         .where(ContractItem.product_id == product_id, Contract.in_effect_on(day or today()))
         .order_by(Contract.id)
-    ))
+    )
+    return [ContractSummary(row.id, row.title, row.starts_on, row.ends_on) for row in rows]
 
 
 def on_contract_clause(product_id_column, day: dt.date | None = None):
