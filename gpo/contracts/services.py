@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NotRequired, TypedDict
 
 from sqlalchemy import exists, func, select, update
 
@@ -18,6 +19,46 @@ from gpo.contracts import tiers as tier_rules
 from gpo.contracts.models import Contract, ContractItem, Proposal
 from gpo.db import Paged, db, paged, utcnow
 from gpo.errors import Conflict, Forbidden, Invalid, NotFound
+
+# --- inputs (what the request schemas load) ------------------------------------------
+
+
+class TierTerms(TypedDict):
+    """One proposed tier (TierInSchema)."""
+
+    min_volume: int
+    discount_percent: Decimal
+    item_prices: NotRequired[dict[int, Decimal]]  # product id -> fixed unit price (the schema loads {})
+
+
+class Terms(TypedDict):
+    """A proposal's terms (TermsSchema, which fills in the disclosure and the notes)."""
+
+    tiers: list[TierTerms]
+    admin_fee_percent: Decimal
+    admin_fee_disclosure: NotRequired[str | None]
+    notes: NotRequired[str]
+
+
+class NewContract(TypedDict):
+    """A contract as MSO procurement opens it (ContractCreateSchema)."""
+
+    vendor_id: int
+    title: str
+    category: str
+    basis: str
+    starts_on: dt.date
+    ends_on: dt.date
+    items: list[int]  # product ids
+    proposal: Terms
+
+
+class ContractFilters(TypedDict, total=False):
+    """Filters of `GET /contracts` (ContractQuerySchema)."""
+
+    vendor_id: int
+    product_id: int
+    status: str
 
 
 def today() -> dt.date:
@@ -61,7 +102,7 @@ def view(principal: Principal, contract: Contract) -> dict:
     return data
 
 
-def list_contracts(principal: Principal, filters: dict, page: int, page_size: int) -> Paged:
+def list_contracts(principal: Principal, filters: ContractFilters, page: int, page_size: int) -> Paged:
     policy.authorize(principal, "contract.read")
     stmt = select(Contract)
     if principal.org_type == "vendor":
@@ -146,7 +187,7 @@ def _list_prices(ids: list[int], vendor_id: int) -> dict[int, Decimal]:
     return {r.id: r.list_price for r in rows}
 
 
-def _checked_terms(terms: dict, list_prices: dict[int, Decimal]) -> list[tier_rules.Tier]:
+def _checked_terms(terms: Terms, list_prices: dict[int, Decimal]) -> list[tier_rules.Tier]:
     """The proposal's tiers, or Invalid naming every broken rule."""
     tier_list = [
         tier_rules.Tier(t["min_volume"], t["discount_percent"], dict(t.get("item_prices") or {}))
@@ -164,7 +205,7 @@ def _checked_terms(terms: dict, list_prices: dict[int, Decimal]) -> list[tier_ru
     return tier_list
 
 
-def _new_proposal(principal: Principal, contract: Contract, number: int, terms: dict, tier_list) -> Proposal:
+def _new_proposal(principal: Principal, contract: Contract, number: int, terms: Terms, tier_list) -> Proposal:
     proposal = Proposal(
         contract_id=contract.id, number=number, author_side=_side(principal), author_label=principal.label,
         author_user_id=principal.user_id, author_api_key_id=principal.api_key_id,
@@ -179,7 +220,7 @@ def _new_proposal(principal: Principal, contract: Contract, number: int, terms: 
     return proposal
 
 
-def create_contract(principal: Principal, data: dict) -> dict:
+def create_contract(principal: Principal, data: NewContract) -> dict:
     """MSO procurement opens a contract with its first proposal."""
     policy.authorize(principal, "contract.create")
     vendor = db.session.get(Vendor, data["vendor_id"])
@@ -212,7 +253,7 @@ def _negotiable(principal: Principal, contract_id: int) -> Contract:
     return contract
 
 
-def counter(principal: Principal, contract_id: int, terms: dict) -> Proposal:
+def counter(principal: Principal, contract_id: int, terms: Terms) -> Proposal:
     """Either side proposes new terms; the open proposal is superseded."""
     contract = _negotiable(principal, contract_id)
     tier_list = _checked_terms(terms, _list_prices(contract.product_ids, contract.vendor_id))
