@@ -22,7 +22,6 @@ from gpo.jobs import RunLifecycle
 log = logging.getLogger("gpo.catalog")
 
 
-
 def start_import(principal: Principal, vendor_id: int, mode: str | None, payload: bytes, source_format: str) -> CatalogImport:
     """Accept an import (a CSV or JSON body): check its shape, store it and queue the
     job that applies it. Nothing is stored or queued when the shape is wrong."""

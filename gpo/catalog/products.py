@@ -88,8 +88,6 @@ def product_visible(principal: Principal, product: Product) -> bool:
     return product.active
 
 
-
-
 # --- browsing ----------------------------------------------------------------------
 
 

@@ -79,8 +79,6 @@ def proposal_visible(principal: Principal, proposal: Proposal) -> bool:
     return contract_visible(principal, proposal.contract)
 
 
-
-
 # --- reading -----------------------------------------------------------------------
 
 
