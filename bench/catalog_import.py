@@ -107,7 +107,7 @@ def main() -> None:
     from gpo.auth.models import ApiKey
     from gpo.auth.principal import Principal
     from gpo.auth.roles import API_KEY_ROLE
-    from gpo.catalog import services
+    from gpo.catalog import catalog_imports as services
     from gpo.db import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": None, "SECRET_KEY": "bench" * 10})

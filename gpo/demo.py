@@ -156,8 +156,8 @@ def seed_catalog() -> list[str]:
     """Acme's and Bolt's catalogs, each loaded through a bulk import (as vendors do)."""
     from gpo.auth.principal import Principal
     from gpo.auth.roles import API_KEY_ROLE
+    from gpo.catalog.catalog_imports import start_import
     from gpo.catalog.models import CatalogImport, Product
-    from gpo.catalog.services import start_import
 
     lines = ["Catalog:"]
     fields = ("sku", "name", "category", "list_price", "manufacturer", "manufacturer_part_number",

@@ -6,7 +6,7 @@ from flask.views import MethodView
 
 from gpo.api import Blueprint, page_of
 from gpo.auth.request import current_principal
-from gpo.catalog import services
+from gpo.catalog import catalog_imports, products
 from gpo.catalog.parsing import CSV_HEADER_DOC, MAX_ROWS
 from gpo.catalog.schemas import (
     CatalogImportSchema,
@@ -62,7 +62,7 @@ class Products(MethodView):
     def get(self, filters, pagination_parameters):
         """Browse and search the catalog (practices: active products; vendors: their own)."""
         pp = pagination_parameters
-        return page_of(services.browse(current_principal(), filters, pp.page, pp.page_size), pp)
+        return page_of(products.browse(current_principal(), filters, pp.page, pp.page_size), pp)
 
 
 @blp.route("/products/<int:product_id>")
@@ -71,9 +71,9 @@ class ProductItem(MethodView):
     @blp.response(200, ProductDetailSchema)
     def get(self, product_id):
         """A product with its price history."""
-        product = services.get_product(current_principal(), product_id)
-        blp.set_etag_for(product)
-        return product
+        detail = products.get_product(current_principal(), product_id)
+        blp.set_etag_for(detail.product)
+        return detail
 
     @blp.etag
     @blp.arguments(ProductUpdateSchema(partial=True))
@@ -81,14 +81,14 @@ class ProductItem(MethodView):
     def patch(self, data, product_id):
         """Edit a product (its vendor, If-Match). MSO procurement may set `clinical` only;
         a vendor cannot unmark a product the MSO marked clinical."""
-        product = services.update_product(current_principal(), product_id, data, request.if_match)
-        blp.set_etag_for(product)
-        return product
+        detail = products.update_product(current_principal(), product_id, data, request.if_match)
+        blp.set_etag_for(detail.product)
+        return detail
 
     @blp.response(200, ProductDetailSchema)
     def delete(self, product_id):
         """Deactivate a product (products are never removed)."""
-        return services.deactivate_product(current_principal(), product_id)
+        return products.deactivate_product(current_principal(), product_id)
 
 
 @blp.route("/vendors/<int:vendor_id>/products")
@@ -98,7 +98,7 @@ class VendorProducts(MethodView):
     @blp.response(201, ProductDetailSchema)
     def post(self, data, vendor_id):
         """Add one product to the vendor's catalog."""
-        return services.create_product(current_principal(), vendor_id, data)
+        return products.create_product(current_principal(), vendor_id, data)
 
 
 @blp.route("/vendors/<int:vendor_id>/catalog-imports")
@@ -108,7 +108,7 @@ class CatalogImports(MethodView):
     def get(self, vendor_id, pagination_parameters):
         """The vendor's imports, newest first."""
         pp = pagination_parameters
-        return page_of(services.list_imports(current_principal(), vendor_id, pp.page, pp.page_size), pp)
+        return page_of(catalog_imports.list_imports(current_principal(), vendor_id, pp.page, pp.page_size), pp)
 
     @idempotent()
     @blp.arguments(ImportQuerySchema, location="query")
@@ -125,7 +125,7 @@ class CatalogImports(MethodView):
             source_format = "json"
         else:
             raise DomainError("send application/json or text/csv", status_code=415)
-        return services.start_import(current_principal(), vendor_id, query.get("mode"), request.get_data(), source_format)
+        return catalog_imports.start_import(current_principal(), vendor_id, query.get("mode"), request.get_data(), source_format)
 
 
 @blp.route("/catalog-imports/<int:import_id>")
@@ -133,4 +133,4 @@ class CatalogImportItem(MethodView):
     @blp.response(200, CatalogImportSchema)
     def get(self, import_id):
         """An import's status, counts and the errors of each rejected row."""
-        return services.get_import(current_principal(), import_id)
+        return catalog_imports.get_import(current_principal(), import_id)

@@ -93,10 +93,16 @@ class ProductContractSchema(Schema):
 
 
 class ProductDetailSchema(ProductSchema):
+    """A product's page: reads a `gpo.catalog.products.ProductDetail` (the product's
+    fields and price history from its `product`, and its `contracts`)."""
+
     price_history = fields.List(fields.Nested(PriceSchema), attribute="prices", required=True,
                                 metadata={"description": "newest first"})
     contracts = fields.List(fields.Nested(ProductContractSchema), required=True,
                             metadata={"description": "the contracts in effect that the product is on"})
+
+    def get_attribute(self, obj, attr, default):
+        return super().get_attribute(obj if attr == "contracts" else obj.product, attr, default)
 
 
 class ProductQuerySchema(Schema):

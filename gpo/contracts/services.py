@@ -3,7 +3,9 @@ proposals; accepting one makes the contract's terms; MSO can terminate early."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import NotRequired, TypedDict
 
 from sqlalchemy import exists, func, select, update
 
@@ -17,6 +19,46 @@ from gpo.contracts import tiers as tier_rules
 from gpo.contracts.models import Contract, ContractItem, Proposal
 from gpo.db import Paged, db, paged, utcnow
 from gpo.errors import Conflict, Forbidden, Invalid, NotFound
+
+# --- inputs (what the request schemas load) ------------------------------------------
+
+
+class TierTerms(TypedDict):
+    """One proposed tier (TierInSchema)."""
+
+    min_volume: int
+    discount_percent: Decimal
+    item_prices: NotRequired[dict[int, Decimal]]  # product id -> fixed unit price (the schema loads {})
+
+
+class Terms(TypedDict):
+    """A proposal's terms (TermsSchema, which fills in the disclosure and the notes)."""
+
+    tiers: list[TierTerms]
+    admin_fee_percent: Decimal
+    admin_fee_disclosure: NotRequired[str | None]
+    notes: NotRequired[str]
+
+
+class NewContract(TypedDict):
+    """A contract as MSO procurement opens it (ContractCreateSchema)."""
+
+    vendor_id: int
+    title: str
+    category: str
+    basis: str
+    starts_on: dt.date
+    ends_on: dt.date
+    items: list[int]  # product ids
+    proposal: Terms
+
+
+class ContractFilters(TypedDict, total=False):
+    """Filters of `GET /contracts` (ContractQuerySchema)."""
+
+    vendor_id: int
+    product_id: int
+    status: str
 
 
 def today() -> dt.date:
@@ -35,8 +77,6 @@ def contract_visible(principal: Principal, contract: Contract) -> bool:
 
 def proposal_visible(principal: Principal, proposal: Proposal) -> bool:
     return contract_visible(principal, proposal.contract)
-
-
 
 
 # --- reading -----------------------------------------------------------------------
@@ -60,7 +100,7 @@ def view(principal: Principal, contract: Contract) -> dict:
     return data
 
 
-def list_contracts(principal: Principal, filters: dict, page: int, page_size: int) -> Paged:
+def list_contracts(principal: Principal, filters: ContractFilters, page: int, page_size: int) -> Paged:
     policy.authorize(principal, "contract.read")
     stmt = select(Contract)
     if principal.org_type == "vendor":
@@ -88,13 +128,28 @@ def list_proposals(principal: Principal, contract_id: int, page: int, page_size:
     return paged(stmt, page, page_size)
 
 
-def contracts_in_effect_for_product(product_id: int, day: dt.date | None = None) -> list[Contract]:
+# What the catalog asks of contracts (its product page and `GET /products?on_contract=`):
+# the catalog imports these; contracts never imports the catalog's use cases.
+
+
+@dataclass(frozen=True)
+class ContractSummary:
+    """A contract as a product's page lists it (ProductContractSchema)."""
+
+    id: int
+    title: str
+    starts_on: dt.date
+    ends_on: dt.date
+
+
+def contracts_in_effect_for_product(product_id: int, day: dt.date | None = None) -> list[ContractSummary]:
     """The contracts a product is on today (for the catalog's product page)."""
-    return list(db.session.scalars(
-        select(Contract).join(ContractItem)
+    rows = db.session.execute(
+        select(Contract.id, Contract.title, Contract.starts_on, Contract.ends_on).join(ContractItem)
         .where(ContractItem.product_id == product_id, Contract.in_effect_on(day or today()))
         .order_by(Contract.id)
-    ))
+    )
+    return [ContractSummary(row.id, row.title, row.starts_on, row.ends_on) for row in rows]
 
 
 def on_contract_clause(product_id_column, day: dt.date | None = None):
@@ -130,7 +185,7 @@ def _list_prices(ids: list[int], vendor_id: int) -> dict[int, Decimal]:
     return {r.id: r.list_price for r in rows}
 
 
-def _checked_terms(terms: dict, list_prices: dict[int, Decimal]) -> list[tier_rules.Tier]:
+def _checked_terms(terms: Terms, list_prices: dict[int, Decimal]) -> list[tier_rules.Tier]:
     """The proposal's tiers, or Invalid naming every broken rule."""
     tier_list = [
         tier_rules.Tier(t["min_volume"], t["discount_percent"], dict(t.get("item_prices") or {}))
@@ -148,7 +203,7 @@ def _checked_terms(terms: dict, list_prices: dict[int, Decimal]) -> list[tier_ru
     return tier_list
 
 
-def _new_proposal(principal: Principal, contract: Contract, number: int, terms: dict, tier_list) -> Proposal:
+def _new_proposal(principal: Principal, contract: Contract, number: int, terms: Terms, tier_list) -> Proposal:
     proposal = Proposal(
         contract_id=contract.id, number=number, author_side=_side(principal), author_label=principal.label,
         author_user_id=principal.user_id, author_api_key_id=principal.api_key_id,
@@ -163,7 +218,7 @@ def _new_proposal(principal: Principal, contract: Contract, number: int, terms: 
     return proposal
 
 
-def create_contract(principal: Principal, data: dict) -> dict:
+def create_contract(principal: Principal, data: NewContract) -> dict:
     """MSO procurement opens a contract with its first proposal."""
     policy.authorize(principal, "contract.create")
     vendor = db.session.get(Vendor, data["vendor_id"])
@@ -196,7 +251,7 @@ def _negotiable(principal: Principal, contract_id: int) -> Contract:
     return contract
 
 
-def counter(principal: Principal, contract_id: int, terms: dict) -> Proposal:
+def counter(principal: Principal, contract_id: int, terms: Terms) -> Proposal:
     """Either side proposes new terms; the open proposal is superseded."""
     contract = _negotiable(principal, contract_id)
     tier_list = _checked_terms(terms, _list_prices(contract.product_ids, contract.vendor_id))

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from gpo.catalog import services
+from gpo.catalog import catalog_imports as services
 from gpo.catalog.models import CatalogImport, Product, ProductPrice
 from gpo.db import db, transactional
 from gpo.jobs import Job

@@ -107,7 +107,7 @@ def test_concurrent_wrong_logins_are_counted_before_they_are_checked(app, client
 def test_a_catalog_import_and_product_edits_at_once_neither_deadlocks_nor_loses(app, client, world, postgresql_only):
     import json as json_module
 
-    from gpo.catalog import services
+    from gpo.catalog import catalog_imports as services
     from gpo.catalog.models import CatalogImport, Product, ProductPrice
     from tests.factories import ProductFactory
 

@@ -1,0 +1,202 @@
+"""Use cases of bulk catalog imports: a vendor sends a file (JSON or CSV), which is
+checked for shape and stored; a background job (IMPORT_RUN) validates each row, plans
+the import (gpo.catalog.importing) and writes the plan set-based."""
+from __future__ import annotations
+
+import logging
+
+from marshmallow import ValidationError
+from sqlalchemy import bindparam, select, update
+
+from gpo import audit
+from gpo.accounts.models import Vendor
+from gpo.auth import policy
+from gpo.auth.principal import SYSTEM, Principal
+from gpo.catalog import importing, parsing
+from gpo.catalog.models import CatalogImport, Product, ProductPrice
+from gpo.catalog.schemas import ProductCreateSchema
+from gpo.db import Paged, commit_midway, copy_rows, db, paged, utcnow
+from gpo.errors import Invalid
+from gpo.jobs import RunLifecycle
+
+log = logging.getLogger("gpo.catalog")
+
+
+def start_import(principal: Principal, vendor_id: int, mode: str | None, payload: bytes, source_format: str) -> CatalogImport:
+    """Accept an import (a CSV or JSON body): check its shape, store it and queue the
+    job that applies it. Nothing is stored or queued when the shape is wrong."""
+    vendor = policy.load(principal, Vendor, vendor_id, "catalog_import.create")
+    text = parsing.text_of(payload)
+    rows, body_mode = parsing.rows_from_payload(source_format, text)
+    mode = body_mode or mode or "upsert"
+    if mode not in ("upsert", "replace"):
+        raise Invalid("mode must be upsert or replace", {"mode": ["must be upsert or replace"]})
+    catalog_import = CatalogImport(
+        vendor_id=vendor.id, mode=mode, source_format=source_format,
+        payload=text,
+        row_count=len(rows), errors=[], created_by=principal.label,
+    )
+    db.session.add(catalog_import)
+    db.session.flush()
+    IMPORT_RUN.start(principal, catalog_import)
+    audit.record(principal, "catalog_import.create", catalog_import,
+                 details={"mode": mode, "format": source_format, "rows": len(rows)})
+    db.session.flush()
+    return catalog_import
+
+
+def get_import(principal: Principal, import_id: int) -> CatalogImport:
+    return policy.load(principal, CatalogImport, import_id, "catalog_import.read")
+
+
+def list_imports(principal: Principal, vendor_id: int, page: int, page_size: int) -> Paged:
+    vendor = policy.load(principal, Vendor, vendor_id, "catalog_import.read")
+    stmt = select(CatalogImport).where(CatalogImport.vendor_id == vendor.id).order_by(CatalogImport.id.desc())
+    return paged(stmt, page, page_size)
+
+
+_ROW_SCHEMA = ProductCreateSchema()
+
+
+def _validate_rows(rows: list[dict]):
+    """Each row on its own: (valid rows by SKU, errors, every SKU the file lists)."""
+    valid: dict[str, tuple[int, dict]] = {}
+    errors: list[dict] = []
+    listed: set[str] = set()
+    for raw in rows:
+        row = dict(raw)
+        line = row.pop("_line")
+        shape_error = row.pop("_shape_error", None)
+        sku = row.get("sku") if isinstance(row.get("sku"), str) else None
+        if sku:
+            listed.add(sku.strip())
+        if shape_error:
+            errors.append({"line": line, "sku": sku, "errors": {"_row": [shape_error]}})
+            continue
+        try:
+            data = _ROW_SCHEMA.load(row)
+        except ValidationError as exc:
+            errors.append({"line": line, "sku": sku, "errors": exc.messages})
+            continue
+        except Exception:  # one unreadable row must not sink the others
+            log.exception("catalog import row %s could not be read", line)
+            errors.append({"line": line, "sku": sku, "errors": {"_row": ["this row could not be read"]}})
+            continue
+        if data["sku"] in valid:
+            first = valid[data["sku"]][0]
+            errors.append({"line": line, "sku": sku, "errors": {"sku": [f"duplicate SKU in this file (first on line {first})"]}})
+            continue
+        valid[data["sku"]] = (line, data)
+    return valid, errors, listed
+
+
+def mark_import_failed(catalog_import: CatalogImport) -> None:
+    """The import's job failed for good: the import says so (nothing of it was applied)."""
+    catalog_import.status = "failed"
+    catalog_import.finished_at = utcnow()
+    db.session.flush()
+
+
+def run_import(catalog_import: CatalogImport) -> dict:
+    """The import job's work (IMPORT_RUN): show the import as running, then apply it."""
+    catalog_import.status = "running"
+    commit_midway("show the import as running; the work below is one transaction")
+    return apply_import(catalog_import.id)
+
+
+def apply_import(import_id: int) -> dict:
+    """Apply an import in one transaction: create, update or leave each valid row,
+    report each invalid one, and (replace mode) deactivate what the file no longer lists.
+
+    Imports of one vendor run one at a time (the vendor row is locked), so two at once
+    both finish and never create a SKU twice; running a finished import again does nothing."""
+    catalog_import = db.session.scalars(
+        select(CatalogImport).where(CatalogImport.id == import_id).with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).one()
+    if catalog_import.status == "finished":
+        return import_counts(catalog_import)
+    vendor_id = catalog_import.vendor_id
+    db.session.execute(select(Vendor.id).where(Vendor.id == vendor_id).with_for_update(key_share=True))
+    rows, _ = parsing.rows_from_payload(catalog_import.source_format, catalog_import.payload)
+    valid, errors, listed = _validate_rows(rows)
+    plan = importing.plan_import(valid, listed, _vendor_products(vendor_id), catalog_import.mode, errors)
+    now = utcnow()
+    _write_plan(plan, vendor_id, now, changed_by=f"catalog import {import_id} ({catalog_import.created_by})")
+    counts = plan.counts()
+    for name, count in counts.items():
+        setattr(catalog_import, name, count)
+    catalog_import.errors = plan.errors
+    catalog_import.status = "finished"
+    catalog_import.finished_at = now
+    audit.record(SYSTEM, "catalog_import.apply", catalog_import, details=import_counts(catalog_import))
+    db.session.flush()
+    return import_counts(catalog_import)
+
+
+def _vendor_products(vendor_id: int) -> dict:
+    """The vendor's products by SKU, as rows of the columns an import compares."""
+    columns = [Product.__table__.c[name] for name in ("id", "sku", "clinical_marked_by_mso", *importing.EDITABLE)]
+    return {row.sku: row for row in db.session.execute(select(*columns).where(Product.vendor_id == vendor_id))}
+
+
+def _write_plan(plan: importing.ImportPlan, vendor_id: int, now, changed_by: str) -> None:
+    """The plan's writes, set-based: new products (COPY), updates (one executemany),
+    the price history, and the deactivations."""
+    products = Product.__table__
+    copy_rows(products, [{**fields, "vendor_id": vendor_id, "created_at": now, "updated_at": now}
+                         for fields in plan.creates])
+    if plan.updates:
+        db.session.execute(
+            update(products).where(products.c.id == bindparam("_id"))
+            .values(version=products.c.version + 1),
+            [{"_id": change.product_id, **change.values, "updated_at": now} for change in plan.updates],
+        )
+    _write_prices(plan, vendor_id, now, changed_by)
+    for batch in _batches(plan.deactivate, 1000):
+        db.session.execute(
+            update(products).where(products.c.id.in_(batch))
+            .values(active=False, updated_at=now, version=products.c.version + 1)
+        )
+
+
+def _write_prices(plan: importing.ImportPlan, vendor_id: int, now, changed_by: str) -> None:
+    """Price history: close the current price of changed products, record the new prices
+    (and the first price of each new product)."""
+    products, prices = Product.__table__, ProductPrice.__table__
+    price_changes = list(plan.price_changes)
+    for batch in _batches([product_id for product_id, _ in price_changes], 5000):
+        db.session.execute(
+            update(prices).where(prices.c.product_id.in_(batch), prices.c.effective_to.is_(None))
+            .values(effective_to=now)
+        )
+    if plan.creates:
+        new_skus = {fields["sku"] for fields in plan.creates}
+        vendor_products = db.session.execute(
+            select(products.c.id, products.c.sku, products.c.list_price).where(products.c.vendor_id == vendor_id)
+        )
+        price_changes += [(p.id, p.list_price) for p in vendor_products if p.sku in new_skus]
+    copy_rows(prices, [
+        {"product_id": product_id, "list_price": price, "effective_from": now, "changed_by": changed_by}
+        for product_id, price in price_changes
+    ])
+
+
+def import_counts(catalog_import: CatalogImport) -> dict:
+    """An import's report, as its job returns it."""
+    return {
+        "created": catalog_import.created, "updated": catalog_import.updated,
+        "unchanged": catalog_import.unchanged, "deactivated": catalog_import.deactivated,
+        "failed": catalog_import.failed,
+    }
+
+
+IMPORT_RUN = RunLifecycle(
+    kind="catalog.import", model=CatalogImport, id_arg="import_id",
+    waiting="queued", running=("running",), done="finished", failed="failed", summary=import_counts,
+)
+
+
+def _batches(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
