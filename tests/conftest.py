@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -36,6 +37,19 @@ def reset_postgresql(url: str) -> None:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_without_fsync(dbapi_connection, connection_record):
+    """The suite's SQLite file is thrown away after the run: no fsync at each commit
+    (PRAGMA synchronous=OFF). The factories and the test client commit a dozen times
+    per test, and waiting for the disk was most of a test's time. Transactions,
+    locking and isolation are SQLite's as ever; only durability across a power cut,
+    which a temporary file does not need, is given up."""
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.execute("PRAGMA synchronous=OFF")
 
 
 @pytest.fixture(scope="session")
