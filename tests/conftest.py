@@ -284,6 +284,14 @@ def db_ctx(app, _cleaner):
 
 
 @pytest.fixture
+def world(db_ctx):
+    """Two practices, two vendors, MSO staff, each able to sign in (tests/scenarios.py:World)."""
+    from tests.scenarios import build_world
+
+    return build_world()
+
+
+@pytest.fixture
 def client(app, db_ctx):
     return app.test_client()
 
