@@ -40,16 +40,23 @@ def reset_postgresql(url: str) -> None:
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_without_fsync(dbapi_connection, connection_record):
-    """The suite's SQLite file is thrown away after the run: no fsync at each commit
-    (PRAGMA synchronous=OFF). The factories and the test client commit a dozen times
-    per test, and waiting for the disk was most of a test's time. Transactions,
-    locking and isolation are SQLite's as ever; only durability across a power cut,
-    which a temporary file does not need, is given up."""
+def _no_fsync_at_commit(dbapi_connection, connection_record):
+    """The suite's database is thrown away after the run: its commits need not wait for
+    the disk. SQLite: PRAGMA synchronous=OFF (the file is temporary). PostgreSQL:
+    synchronous_commit=off for this process's connections (a commit returns before its
+    WAL is flushed; the RQ worker keeps the server's default). The factories and the
+    test client commit a dozen times per test, and waiting for fsync was most of a
+    test's time. A commit is visible to every other session at once, as ever, and
+    locking and isolation are unchanged: only durability across a crash, which a test
+    database does not need, is given up."""
     import sqlite3
 
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.execute("PRAGMA synchronous=OFF")
+    elif type(dbapi_connection).__module__.startswith("psycopg"):
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit = off")
+        dbapi_connection.commit()
 
 
 @pytest.fixture(scope="session")
@@ -184,7 +191,7 @@ def rq_worker(app, test_config):
 def _wait_for_queued_jobs(app, timeout: float = 30.0) -> None:
     """With a real RQ worker, a test that asked for a job (a 202) may end before the
     job does: let it finish before the tables are wiped, or its writes would race the
-    TRUNCATE (a deadlock) or land in the next test's data."""
+    cleanup (a deadlock) or land in the next test's data."""
     if not TEST_REDIS_URL:
         return
     from rq.registry import StartedJobRegistry
@@ -262,7 +269,7 @@ def _cleaner(app) -> _Cleaner:
     return _Cleaner(app)
 
 
-def _truncate_all(app, cleaner: _Cleaner) -> None:
+def _empty_tables(app, cleaner: _Cleaner) -> None:
     from gpo.db import db
 
     _wait_for_queued_jobs(app)
@@ -280,7 +287,7 @@ def db_ctx(app, _cleaner):
     with app.app_context():
         yield db.session
         db.session.rollback()
-    _truncate_all(app, _cleaner)
+    _empty_tables(app, _cleaner)
 
 
 @pytest.fixture
