@@ -6,7 +6,7 @@ export FLASK_APP := wsgi
 PORT ?= 5000
 STRIPE_PORT ?= 8420
 
-.PHONY: install run stop test lint contract worker demo demo-data stripe-mock migrate clean
+.PHONY: install run stop test test-fast lint contract worker demo demo-data stripe-mock migrate clean
 
 $(BIN)/flask: requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,9 @@ lint: install ## ruff check . (the rules: pyproject.toml [tool.ruff.lint])
 
 test: install ## the whole suite (PostgreSQL and Redis too when TEST_DATABASE_URL/TEST_REDIS_URL are set)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: install ## the unit tests only (tests/unit: no database, Redis or localstripe), in seconds
+	env -u TEST_DATABASE_URL -u TEST_REDIS_URL $(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
 contract: install ## Schemathesis against a live server with the demo data, as three principals (scripts/contract_check.py)
 	$(BIN)/python scripts/contract_check.py $(CONTRACT_ARGS)

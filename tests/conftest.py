@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -36,6 +37,26 @@ def reset_postgresql(url: str) -> None:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+@event.listens_for(Engine, "connect")
+def _no_fsync_at_commit(dbapi_connection, connection_record):
+    """The suite's database is thrown away after the run: its commits need not wait for
+    the disk. SQLite: PRAGMA synchronous=OFF (the file is temporary). PostgreSQL:
+    synchronous_commit=off for this process's connections (a commit returns before its
+    WAL is flushed; the RQ worker keeps the server's default). The factories and the
+    test client commit a dozen times per test, and waiting for fsync was most of a
+    test's time. A commit is visible to every other session at once, as ever, and
+    locking and isolation are unchanged: only durability across a crash, which a test
+    database does not need, is given up."""
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.execute("PRAGMA synchronous=OFF")
+    elif type(dbapi_connection).__module__.startswith("psycopg"):
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit = off")
+        dbapi_connection.commit()
 
 
 @pytest.fixture(scope="session")
@@ -170,7 +191,7 @@ def rq_worker(app, test_config):
 def _wait_for_queued_jobs(app, timeout: float = 30.0) -> None:
     """With a real RQ worker, a test that asked for a job (a 202) may end before the
     job does: let it finish before the tables are wiped, or its writes would race the
-    TRUNCATE (a deadlock) or land in the next test's data."""
+    cleanup (a deadlock) or land in the next test's data."""
     if not TEST_REDIS_URL:
         return
     from rq.registry import StartedJobRegistry
@@ -184,30 +205,97 @@ def _wait_for_queued_jobs(app, timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
-def _truncate_all(app) -> None:
+class _Cleaner:
+    """Empties the tables a test wrote to, and only those.
+
+    Why not one transaction per test, rolled back at the end (the usual savepoint
+    trick)? The code under test does not share the test's connection: every request of
+    the test client commits in its own session, the race tests fire requests from
+    threads, localstripe's webhooks arrive over real HTTP (live_server) and, with
+    TEST_REDIS_URL, jobs run in a separate RQ worker process. Their commits are real,
+    so the rows are removed after the test.
+
+    What was costly: one TRUNCATE of all ~50 tables after every test on PostgreSQL
+    (about half a second each time: a TRUNCATE gives every table and index a new file,
+    empty or not, and CASCADE pulls in every table that refers to a truncated one,
+    i.e. nearly all of them). Now one query finds the tables that hold rows (an
+    EXISTS per table, UNION ALL: exact and transactional, unlike the statistics
+    counters), and those are emptied with DELETE, children first. On PostgreSQL,
+    DELETE fires the append-only and issued-invoice triggers, so the cleanup turns
+    off the user triggers of the tables it empties that have any, inside its own
+    transaction (the suite owns the schema it migrated); and it keeps TRUNCATE's
+    RESTART IDENTITY: every sequence used since the last reset starts again from its
+    start value (ids and counters are the same as after a TRUNCATE, whichever tables
+    were written). On SQLite the DELETEs are what the suite always did, only not on
+    the empty tables (a no-op there).
+    """
+
+    def __init__(self, app):
+        from gpo.db import db
+
+        with app.app_context():
+            self.tables = [t.name for t in reversed(db.metadata.sorted_tables)]  # children first
+            self.postgresql = db.engine.dialect.name == "postgresql"
+            self.with_triggers: set[str] = set()
+            if self.postgresql:
+                with db.engine.connect() as conn:
+                    self.with_triggers = set(conn.execute(text(
+                        "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                        "WHERE NOT t.tgisinternal AND n.nspname = current_schema()")).scalars())
+        self.holding_rows = text(" UNION ALL ".join(
+            f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM {name})" for name in self.tables))
+
+    def __call__(self, conn) -> None:
+        full = set(conn.execute(self.holding_rows).scalars())
+        tables = [name for name in self.tables if name in full]
+        triggers = [name for name in tables if name in self.with_triggers]
+        for name in triggers:
+            conn.execute(text(f"ALTER TABLE {name} DISABLE TRIGGER USER"))
+        for name in tables:
+            conn.execute(text(f"DELETE FROM {name}"))
+        for name in triggers:
+            conn.execute(text(f"ALTER TABLE {name} ENABLE TRIGGER USER"))
+        if self.postgresql:
+            # RESTART IDENTITY: sequences are not transactional, so a sequence may have
+            # moved even where no row is left (an INSERT rolled back).
+            conn.execute(text(
+                "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, start_value, false) "
+                "FROM pg_sequences WHERE schemaname = current_schema() AND last_value IS NOT NULL"))
+
+
+@pytest.fixture(scope="session")
+def _cleaner(app) -> _Cleaner:
+    return _Cleaner(app)
+
+
+def _empty_tables(app, cleaner: _Cleaner) -> None:
     from gpo.db import db
 
     _wait_for_queued_jobs(app)
     with app.app_context():
-        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            else:
-                for name in tables:
-                    conn.execute(text(f"DELETE FROM {name}"))
+            cleaner(conn)
         db.session.remove()
 
 
 @pytest.fixture
-def db_ctx(app):
+def db_ctx(app, _cleaner):
     """An app context with an empty database; everything is wiped afterwards."""
     from gpo.db import db
 
     with app.app_context():
         yield db.session
         db.session.rollback()
-    _truncate_all(app)
+    _empty_tables(app, _cleaner)
+
+
+@pytest.fixture
+def world(db_ctx):
+    """Two practices, two vendors, MSO staff, each able to sign in (tests/scenarios.py:World)."""
+    from tests.scenarios import build_world
+
+    return build_world()
 
 
 @pytest.fixture

@@ -7,16 +7,22 @@ from decimal import Decimal
 
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
+from sqlalchemy import select
 
 from gpo.accounts.models import Location, Mso, Practice, Provider, User, UserRole, Vendor
 from gpo.auth.models import ApiKey
 from gpo.auth.passwords import hash_password
+from gpo.auth.principal import SYSTEM
 from gpo.auth.tokens import hash_api_key, issue_access_token
+from gpo.billing.invoices import issue
+from gpo.billing.models import Invoice, InvoiceLine
 from gpo.catalog.models import Product
 from gpo.contracts.models import Contract, ContractItem
 from gpo.db import db, utcnow
 from gpo.identifiers import npi_with_check_digit
-from gpo.orders.models import Cycle
+from gpo.insurance.models import Enrollment, InsuranceProgram
+from gpo.orders.models import Cycle, Order, OrderLine
+from gpo.staffing.models import SHORT_NOTICE, ShiftRequest
 
 PASSWORD = "test-password-123"
 _PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once
@@ -176,3 +182,180 @@ class CycleFactory(Base):
     opens_at = factory.LazyFunction(lambda: utcnow() - dt.timedelta(days=1))
     closes_at = factory.LazyFunction(lambda: utcnow() + dt.timedelta(days=7))
     status = "open"
+
+
+# --- orders ------------------------------------------------------------------------------
+
+
+def _open_cycle() -> Cycle:
+    """The open cycle (at most one is), or a new one."""
+    return db.session.scalars(select(Cycle).where(Cycle.status == "open")).first() or CycleFactory()
+
+
+def _a_product_on_a_contract() -> list[tuple[Product, int]]:
+    product = ProductFactory()
+    ContractFactory(vendor_id=product.vendor_id, products=[product])
+    return [(product, 10)]
+
+
+def _contract_of(product: Product) -> int:
+    """The contract in effect the product is on, as an order line records it."""
+    contract_id = db.session.scalar(
+        select(Contract.id).join(ContractItem, ContractItem.contract_id == Contract.id)
+        .where(ContractItem.product_id == product.id, Contract.in_effect_on(utcnow().date())).order_by(Contract.id))
+    if contract_id is None:
+        raise ValueError(f"product {product.id} is on no contract in effect: ContractFactory(products=[...]) first")
+    return contract_id
+
+
+class OrderFactory(Base):
+    """A submitted order in the open cycle, for a location of its practice, as placing it
+    over the API leaves it: one line per (product, quantity) of `items`, at the
+    product's list price, on the contract in effect the product is on. Confirmed, or
+    awaiting a physician when a line is clinical. Without `items`, ten units of a new
+    product on a new contract; without `location`, a new practice's:
+
+        OrderFactory(location=world.location, items=[(gloves, 60), (masks, 10)])
+    """
+
+    class Meta:
+        model = Order
+
+    class Params:
+        location = factory.SubFactory(LocationFactory)
+        cycle = factory.LazyFunction(_open_cycle)
+        items = factory.LazyFunction(_a_product_on_a_contract)
+
+    practice_id = factory.LazyAttribute(lambda o: o.location.practice_id)
+    location_id = factory.LazyAttribute(lambda o: o.location.id)
+    cycle_id = factory.LazyAttribute(lambda o: o.cycle.id)
+    status = factory.LazyAttribute(
+        lambda o: "awaiting_approval" if any(product.clinical for product, _ in o.items) else "confirmed")
+    placed_by = "buyer@example.test"
+    submitted_at = factory.LazyFunction(utcnow)
+    lines = factory.LazyAttribute(lambda o: [
+        OrderLine(product_id=product.id, contract_id=_contract_of(product), quantity=quantity,
+                  list_price=product.list_price, clinical=product.clinical)
+        for product, quantity in o.items])
+
+
+# --- invoices ----------------------------------------------------------------------------
+
+
+class InvoiceFactory(Base):
+    """A draft membership invoice with one line per amount of `amounts` (cents) and the
+    totals a draft has (gpo/billing/invoices.py recompute(): subtotal = the lines' sum,
+    no credits yet, total = subtotal). `issued=True` finalizes it the app's way
+    (billing.invoices.issue: the practice's credits applied, the year's next number,
+    issue and due dates; open, or paid when credits cover it):
+
+        InvoiceFactory(practice_id=world.practice.id, amounts=[15000, 2500], issued=True)
+    """
+
+    class Meta:
+        model = Invoice
+
+    class Params:
+        amounts = (15000,)
+
+    practice_id = factory.LazyFunction(lambda: PracticeFactory().id)
+    kind = "membership"
+    status = "draft"
+    source_key = factory.Sequence(lambda n: f"membership:factory:{n}")
+    description = "Membership"
+    lines = factory.LazyAttribute(lambda o: [
+        InvoiceLine(kind="membership", description=f"Membership, part {i + 1}", quantity=Decimal(1), amount_cents=cents)
+        for i, cents in enumerate(o.amounts)])
+    service_fee_cents = 0
+    subtotal_cents = factory.LazyAttribute(lambda o: sum(o.amounts))
+    credits_applied_cents = 0
+    total_cents = factory.SelfAttribute("subtotal_cents")
+
+    @factory.post_generation
+    def issued(obj, create, extracted, **kwargs):  # noqa: N805
+        if extracted:
+            issue(obj, SYSTEM)
+            if create:
+                db.session.commit()
+
+
+# --- insurance ---------------------------------------------------------------------------
+
+
+class InsuranceProgramFactory(Base):
+    """An open program of a carrier for a year starting in 40 days, its terms stored as
+    gpo/insurance/rules.py terms_json() stores valid ones (every class has a rate at
+    every limit; factors ascend; bands from 0)."""
+
+    class Meta:
+        model = InsuranceProgram
+
+    carrier_vendor_id = factory.LazyFunction(lambda: VendorFactory(kind="carrier").id)
+    name = factory.Sequence(lambda n: f"Group program {n}")
+    period_start = factory.LazyFunction(lambda: utcnow().date() + dt.timedelta(days=40))
+    period_end = factory.LazyAttribute(lambda o: o.period_start + dt.timedelta(days=364))
+    limits_options = factory.LazyFunction(lambda: ["1M/3M", "2M/4M"])
+    specialty_classes = factory.LazyFunction(lambda: {"family_medicine": "1", "pediatrics": "1", "obgyn": "8"})
+    rates = factory.LazyFunction(lambda: [
+        {"specialty_class": c, "limits": limits, "annual_rate_cents": cents}
+        for c, by_limits in (("1", (1200000, 1500000)), ("8", (1234567, 1600000)))
+        for limits, cents in zip(("1M/3M", "2M/4M"), by_limits, strict=True)])
+    step_factors = factory.LazyFunction(lambda: ["0.35", "0.60", "0.80", "0.90", "1.00"])
+    claims_free_credits = factory.LazyFunction(lambda: [{"min_years": 3, "percent": "5"}, {"min_years": 5, "percent": "10"}])
+    group_discount_bands = factory.LazyFunction(lambda: [{"min_providers": 0, "percent": "0"},
+                                                         {"min_providers": 3, "percent": "5"}])
+    installment_options = factory.LazyFunction(lambda: [1, 4, 12])
+    status = "open"
+    created_by = "carrier@example.test"
+
+
+class EnrollmentFactory(Base):
+    """An active enrollment of a provider in an open program, as the practice's enrolling
+    leaves it before binding (a quote, no final premium yet): the provider's specialty
+    and the program's class for it, the first limits offered, full time, cover from
+    the period's start."""
+
+    class Meta:
+        model = Enrollment
+
+    program = factory.SubFactory(InsuranceProgramFactory)
+    provider = factory.SubFactory(ProviderFactory)
+    program_id = factory.SelfAttribute("program.id")
+    provider_id = factory.SelfAttribute("provider.id")
+    practice_id = factory.SelfAttribute("provider.practice_id")
+    specialty = factory.SelfAttribute("provider.specialty")
+    specialty_class = factory.LazyAttribute(lambda o: o.program.specialty_classes[o.provider.specialty])
+    limits = factory.LazyAttribute(lambda o: o.program.limits_options[0])
+    fte = Decimal("1")
+    claims_made_year = 5
+    claims_free_years = 0
+    installments = 1
+    effective_on = factory.SelfAttribute("program.period_start")
+    status = "active"
+    enrolled_by = "admin@example.test"
+
+
+# --- staffing ----------------------------------------------------------------------------
+
+
+class ShiftRequestFactory(Base):
+    """An open request for a billing specialist at a location of its practice: an
+    eight-hour shift a week ahead (so not short-notice), unless told otherwise."""
+
+    class Meta:
+        model = ShiftRequest
+
+    class Params:
+        location = factory.SubFactory(LocationFactory)
+        asked_at = factory.LazyFunction(utcnow)
+
+    practice_id = factory.LazyAttribute(lambda o: o.location.practice_id)
+    location_id = factory.LazyAttribute(lambda o: o.location.id)
+    role = "billing_specialist"
+    starts_at = factory.LazyAttribute(
+        lambda o: (o.asked_at + dt.timedelta(days=7)).replace(hour=14, minute=0, second=0, microsecond=0))
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + dt.timedelta(hours=8))
+    notes = ""
+    short_notice = factory.LazyAttribute(lambda o: o.starts_at - o.asked_at < SHORT_NOTICE)
+    status = "open"
+    requested_by = "admin@example.test"

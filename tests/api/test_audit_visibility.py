@@ -4,8 +4,8 @@ audit trail). The MSO's admins see every event."""
 from gpo.audit import READ_ACTIONS
 from gpo.auth.policy import ACTIONS
 from gpo.db import db
-from tests.api.test_billing import _rebate_body, billing  # noqa: F401 - the fixture
 from tests.helpers import assert_error
+from tests.scenarios import rebate_body
 
 
 def _events(billing, who, **filters):
@@ -19,7 +19,7 @@ def _a_rebate(billing):
     billing.buy_and_close()
     for practice in (billing.world.practice, billing.world.other_practice):
         billing.finalize(billing.invoice_of(practice, kind="purchasing")["id"])
-    response = billing.client.post("/api/v1/rebates", json=_rebate_body(billing), headers=billing.finance)
+    response = billing.client.post("/api/v1/rebates", json=rebate_body(billing), headers=billing.finance)
     assert response.status_code == 201, response.get_data(as_text=True)
     return response.get_json()
 

@@ -4,10 +4,10 @@ import datetime as dt
 from gpo.audit import AuditEvent
 from gpo.auth.models import ApiKey, LoginFailure
 from gpo.db import db
-from tests.api.conftest import bearer
 from tests.conftest import TEST_SECRET
 from tests.factories import PASSWORD, UserFactory, token_for
 from tests.helpers import assert_error
+from tests.scenarios import bearer
 
 
 def login(client, email, password=PASSWORD, address="10.0.0.1"):

@@ -10,57 +10,10 @@ from sqlalchemy import func, select
 
 from gpo.billing.models import Credit, Invoice, InvoiceLine
 from gpo.db import db, utcnow
-from gpo.orders.models import Order, PurchaseOrder
-from tests.api.test_orders import Market
+from gpo.orders.models import Order
 from tests.factories import PracticeFactory, ProviderFactory
 from tests.helpers import assert_error
-
-TODAY = utcnow().date()
-YEAR = TODAY.year
-
-
-class Billing(Market):
-    """Market + fees: 2.5% by default, 1.75% for the other practice. Practice A orders 60
-    gloves, practice B 50: 110 units reach the 10% tier, gloves cost 17.9910."""
-
-    def __init__(self, client, world, run_jobs):
-        super().__init__(client, world, run_jobs)
-        self.finance = world.headers["mso_finance"]
-        put = client.put("/api/v1/fee-schedules/default", headers=self.finance,
-                         json={"service_fee_percent": "2.5", "monthly_membership_cents": 15000, "pmpm_cents": 2500})
-        assert put.status_code == 200, put.get_data(as_text=True)
-        put = client.put(f"/api/v1/practices/{world.other_practice.id}/fee-schedule", headers=self.finance,
-                         json={"service_fee_percent": "1.75"})
-        assert put.status_code == 200, put.get_data(as_text=True)
-
-    def buy_and_close(self):
-        assert self.order([(self.gloves, 60)]).status_code == 201
-        assert self.order([(self.gloves, 50)], who="other_practice_admin", location=self.other_location).status_code == 201
-        self.close()
-
-    def invoice_of(self, practice, **filters):
-        query = "&".join(f"{k}={v}" for k, v in {"practice_id": practice.id, **filters}.items())
-        items = self.client.get(f"/api/v1/invoices?{query}", headers=self.finance).get_json()
-        assert len(items) == 1, items
-        return items[0]
-
-    def finalize(self, invoice_id, expect=200):
-        response = self.client.post(f"/api/v1/invoices/{invoice_id}/finalize", headers=self.finance)
-        assert response.status_code == expect, response.get_data(as_text=True)
-        return response.get_json()
-
-    def acknowledge(self, refuse_at_practice_location: int):
-        po = db.session.scalars(select(PurchaseOrder)).one()
-        lines = [{"line_id": line.id, "accepted_quantity": line.quantity - (
-            refuse_at_practice_location if line.location_id == self.world.location.id else 0)} for line in po.lines]
-        response = self.client.post(f"/api/v1/purchase-orders/{po.id}/acknowledge", json={"lines": lines},
-                                    headers=self.world.headers["vendor_key"])
-        assert response.status_code == 200, response.get_data(as_text=True)
-
-
-@pytest.fixture
-def billing(client, world, run_jobs):
-    return Billing(client, world, run_jobs)
+from tests.scenarios import TODAY, YEAR, rebate_body
 
 
 def test_the_close_drafts_one_purchasing_invoice_per_practice_with_its_service_fee(billing):
@@ -321,16 +274,14 @@ def test_bad_billing_runs_are_refused(billing, body):
 # --- rebates -------------------------------------------------------------------------
 
 
-def _rebate_body(billing, **overrides):
-    return {"vendor_id": billing.world.vendor.id, "contract_id": billing.contract.id, "period_start": f"{YEAR}-01-01",
-            "period_end": f"{YEAR}-12-31", "amount_cents": 100000, "retained_percent": "20", **overrides}
+
 
 
 def test_a_rebate_keeps_the_retained_share_and_credits_practices_by_invoiced_spend(billing):
     billing.buy_and_close()
     for practice in (billing.world.practice, billing.world.other_practice):
         billing.finalize(billing.invoice_of(practice, kind="purchasing")["id"])
-    response = billing.client.post("/api/v1/rebates", json=_rebate_body(billing),
+    response = billing.client.post("/api/v1/rebates", json=rebate_body(billing),
                                    headers={**billing.finance, "Idempotency-Key": "r1"})
     assert response.status_code == 201, response.get_data(as_text=True)
     rebate = response.get_json()
@@ -338,10 +289,10 @@ def test_a_rebate_keeps_the_retained_share_and_credits_practices_by_invoiced_spe
     assert (rebate["retained_cents"], rebate["distributed_cents"]) == (20000, 80000)
     assert [(a["practice_id"], a["spend_cents"], a["amount_cents"]) for a in rebate["allocations"]] == sorted([
         (billing.world.practice.id, 107946, 43636), (billing.world.other_practice.id, 89955, 36364)])
-    replay = billing.client.post("/api/v1/rebates", json=_rebate_body(billing),
+    replay = billing.client.post("/api/v1/rebates", json=rebate_body(billing),
                                  headers={**billing.finance, "Idempotency-Key": "r1"})
     assert replay.get_json()["id"] == rebate["id"]
-    assert_error(billing.client.post("/api/v1/rebates", json=_rebate_body(billing), headers=billing.finance), 409,
+    assert_error(billing.client.post("/api/v1/rebates", json=rebate_body(billing), headers=billing.finance), 409,
                  contains="already recorded")
     credits = billing.client.get(f"/api/v1/practices/{billing.world.practice.id}/credits",
                                  headers=billing.world.headers["practice_buyer"]).get_json()
@@ -361,7 +312,7 @@ def test_bad_rebates_are_refused_and_create_nothing(billing, overrides, status, 
     billing.buy_and_close()
     if overrides.get("vendor_id") == "other":
         overrides = {"vendor_id": billing.world.other_vendor.id}
-    response = billing.client.post("/api/v1/rebates", json=_rebate_body(billing, **overrides), headers=billing.finance)
+    response = billing.client.post("/api/v1/rebates", json=rebate_body(billing, **overrides), headers=billing.finance)
     assert_error(response, status, contains=text)
     assert db.session.scalar(select(func.count(Credit.id))) == 0
 

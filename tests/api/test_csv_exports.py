@@ -5,7 +5,7 @@ import io
 
 from gpo.accounts.models import Practice, Vendor
 from gpo.db import db
-from tests.api.test_billing import YEAR, billing  # noqa: F401 - the fixture
+from tests.scenarios import YEAR
 
 PRACTICE_NAME = "\t=1+2"
 VENDOR_NAME = " =HYPERLINK(\"http://evil.example\")"

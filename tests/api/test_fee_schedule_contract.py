@@ -1,7 +1,6 @@
 """The fee-schedule PUTs do what the OpenAPI document says. The MSO default: every
 field required, none null. A practice: every field optional, null or absent inherits
 the default, `{}` inherits every default; the body (a JSON object) is required."""
-from tests.api.test_billing import billing  # noqa: F401 - the fixture
 from tests.helpers import assert_error
 
 DEFAULT = "/api/v1/fee-schedules/default"

@@ -7,9 +7,9 @@ import pytest
 
 from gpo.db import db
 from gpo.staffing.models import StaffMember
-from tests.api.test_orders import Market
 from tests.factories import ProductFactory
 from tests.helpers import assert_error
+from tests.scenarios import Market
 
 
 def _routes(client, world, run_jobs):

@@ -8,89 +8,12 @@ import pytest
 from sqlalchemy import func, select
 
 from gpo.billing.models import Credit, Invoice
-from gpo.db import db, utcnow
+from gpo.db import db
 from gpo.insurance.models import Enrollment, InsuranceProgram
 from gpo.insurance.rules import terms_json
-from tests.api.conftest import bearer
-from tests.conftest import TEST_SECRET
-from tests.factories import ProviderFactory, UserFactory, VendorFactory, api_key_with_secret, token_for
+from tests.factories import ProviderFactory
 from tests.helpers import assert_error
-
-TODAY = utcnow().date()
-START = TODAY + dt.timedelta(days=40)  # a period ahead, 365 days long
-END = START + dt.timedelta(days=364)
-
-
-def program_body(**changes):
-    body = {
-        "name": "Physicians group program", "period_start": str(START), "period_end": str(END),
-        "limits_options": ["1M/3M", "2M/4M"],
-        "specialty_classes": {"family_medicine": "1", "pediatrics": "1", "obgyn": "8"},
-        "rates": [{"specialty_class": "1", "limits": "1M/3M", "annual_rate_cents": 1200000},
-                  {"specialty_class": "1", "limits": "2M/4M", "annual_rate_cents": 1500000},
-                  {"specialty_class": "8", "limits": "1M/3M", "annual_rate_cents": 1234567},
-                  {"specialty_class": "8", "limits": "2M/4M", "annual_rate_cents": 1600000}],
-        "step_factors": ["0.35", "0.60", "0.80", "0.90", "1.00"],
-        "claims_free_credits": [{"min_years": 3, "percent": "5"}, {"min_years": 5, "percent": "10"}],
-        # small bands, so a test reaches them: 5% from 3 providers, 10% from 5
-        "group_discount_bands": [{"min_providers": 0, "percent": "0"}, {"min_providers": 3, "percent": "5"},
-                                 {"min_providers": 5, "percent": "10"}],
-        "installment_options": [1, 4, 12],
-    }
-    body.update(changes)
-    return body
-
-
-class Insurance:
-    def __init__(self, client, world, run_jobs):
-        self.client, self.world, self.run_jobs = client, world, run_jobs
-        self.carrier = VendorFactory(name="Keystone Mutual", kind="carrier")
-        self.other_carrier = VendorFactory(name="Granite Casualty", kind="carrier")
-        h = world.headers
-        for name, org in (("carrier_admin", self.carrier), ("other_carrier_admin", self.other_carrier)):
-            user = UserFactory(organization_id=org.id, roles=["vendor_admin"], email=f"{name}@example.test")
-            h[name] = bearer(token_for(user, TEST_SECRET))
-        _, plain = api_key_with_secret(self.carrier.id)
-        h["carrier_key"] = bearer(plain)
-        admin = UserFactory(organization_id=world.other_practice.id, roles=["practice_admin"], email="b-admin@example.test")
-        self.b_admin = bearer(token_for(admin, TEST_SECRET))
-        self.a = [world.provider] + [ProviderFactory(practice_id=world.practice.id, first_name="Ben") for _ in range(3)]
-        self.b = [ProviderFactory(practice_id=world.other_practice.id, first_name="Cy") for _ in range(3)]
-
-    def post_program(self, who="carrier_admin", **changes):
-        return self.client.post("/api/v1/insurance/programs", json=program_body(**changes), headers=self.world.headers[who])
-
-    def program(self, **changes):
-        response = self.post_program(**changes)
-        assert response.status_code == 201, response.get_data(as_text=True)
-        return response.get_json()
-
-    def enroll(self, program, provider, headers=None, **changes):
-        body = {"provider_id": provider.id, "limits": "1M/3M", "fte": "1", "claims_made_year": 5,
-                "claims_free_years": 0, "installments": 1, **changes}
-        return self.client.post(f"/api/v1/insurance/programs/{program['id']}/enrollments", json=body,
-                                headers=headers or self.world.headers["practice_admin"])
-
-    def enrolled(self, program, provider, headers=None, **changes):
-        response = self.enroll(program, provider, headers, **changes)
-        assert response.status_code == 201, response.get_data(as_text=True)
-        return response.get_json()
-
-    def get(self, url, who="practice_admin"):
-        response = self.client.get(url, headers=self.world.headers[who] if isinstance(who, str) else who)
-        assert response.status_code == 200, response.get_data(as_text=True)
-        return response.get_json()
-
-    def bind(self, program, who="mso_admin"):
-        db.session.commit()
-        response = self.client.post(f"/api/v1/insurance/programs/{program['id']}/bind", headers=self.world.headers[who])
-        assert response.status_code == 202, response.get_data(as_text=True)
-        assert self.run_jobs(response.get_json()["bind_job_id"]).status == "finished"
-        return self.get(f"/api/v1/insurance/programs/{program['id']}", "mso_admin")
-
-    def insurance_invoices(self, practice):
-        return db.session.scalars(select(Invoice).where(Invoice.practice_id == practice.id, Invoice.kind == "insurance")
-                                  .order_by(Invoice.due_on, Invoice.id)).all()
+from tests.scenarios import END, START, TODAY, Insurance, program_body
 
 
 @pytest.fixture

@@ -13,8 +13,6 @@ from gpo.db import db, utcnow
 from gpo.insurance.models import Enrollment, InsuranceProgram
 from gpo.orders.models import PurchaseOrder
 from gpo.staffing.models import Availability, ShiftRequest, StaffMember
-from tests.api.test_insurance import program_body
-from tests.api.test_orders import Market
 from tests.factories import (
     ContractFactory,
     CycleFactory,
@@ -26,6 +24,7 @@ from tests.factories import (
     VendorFactory,
     api_key_with_secret,
 )
+from tests.scenarios import Market, program_body
 
 SOON = utcnow() + dt.timedelta(days=10)
 

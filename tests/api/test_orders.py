@@ -12,52 +12,11 @@ from gpo.orders.models import Cycle, Order, OrderLine, PurchaseOrder, PurchaseOr
 from tests.factories import (
     ContractFactory,
     CycleFactory,
-    LocationFactory,
     ProductFactory,
     UserFactory,
 )
 from tests.helpers import assert_error
-
-UNIT_TIERS = [
-    {"min_volume": 0, "discount_percent": "0", "item_prices": {}},
-    {"min_volume": 100, "discount_percent": "10", "item_prices": {}},
-    {"min_volume": 250, "discount_percent": "12.5", "item_prices": {}},
-]
-
-
-class Market:
-    """world + an open cycle + Acme's contract (units basis) on gloves, masks and a
-    clinical exam table + a second location for the practice."""
-
-    def __init__(self, client, world, run_jobs):
-        self.client, self.world, self.run_jobs = client, world, run_jobs
-        self.gloves = ProductFactory(vendor_id=world.vendor.id, sku="GLV", list_price=D("19.99"))
-        self.masks = ProductFactory(vendor_id=world.vendor.id, sku="MSK", list_price=D("4.05"),
-                                    min_order_quantity=10, order_multiple=5)
-        self.table = ProductFactory(vendor_id=world.vendor.id, sku="TBL", list_price=D("3400.00"), clinical=True,
-                                    category="equipment")
-        tiers = [dict(t) for t in UNIT_TIERS]
-        tiers[2] = {**tiers[2], "item_prices": {str(self.table.id): "2950.0000"}}
-        self.contract = ContractFactory(vendor_id=world.vendor.id, tiers=tiers,
-                                        products=[self.gloves, self.masks, self.table])
-        self.cycle = CycleFactory()
-        self.annex = LocationFactory(practice=world.practice, name="Annex")
-        self.other_location = LocationFactory(practice=world.other_practice)
-
-    def order(self, lines, who="practice_buyer", location=None, key=None, submit=True, practice_id=None):
-        body = {"location_id": (location or self.world.location).id, "submit": submit,
-                "lines": [{"product_id": p.id, "quantity": q} for p, q in lines]}
-        if practice_id:
-            body["practice_id"] = practice_id
-        headers = {**self.world.headers[who], "Idempotency-Key": key or f"k-{who}-{id(lines)}-{len(lines)}-{lines[0][1]}"}
-        return self.client.post("/api/v1/orders", json=body, headers=headers)
-
-    def close(self):
-        response = self.client.post(f"/api/v1/cycles/{self.cycle.id}/close", headers=self.world.headers["mso_procurement"])
-        assert response.status_code == 202, response.get_data(as_text=True)
-        job = self.run_jobs(response.get_json()["job_id"])
-        assert job.status == "finished", job.error
-        return job
+from tests.scenarios import Market
 
 
 @pytest.fixture
@@ -144,9 +103,9 @@ def test_clinical_lines_wait_for_a_physician_of_the_practice(market):
     assert_error(market.client.post(url, headers={**market.world.headers["mso_admin"], **seen}), 403)
     assert_error(market.client.post(url, headers=market.world.headers["practice_physician"]), 428)
     other_physician = UserFactory(organization_id=market.world.other_practice.id, roles=["practice_physician"])
-    from tests.api.conftest import bearer
     from tests.conftest import TEST_SECRET
     from tests.factories import token_for
+    from tests.scenarios import bearer
 
     assert_error(market.client.post(url, headers={**bearer(token_for(other_physician, TEST_SECRET)), **seen}), 404)
     approved = market.client.post(url, headers={**market.world.headers["practice_physician"], **seen})
@@ -361,9 +320,9 @@ def test_results_are_each_partys_own_part(market):
     market.order([(market.gloves, 60)], key="a")
     other_buyer = UserFactory(organization_id=market.world.other_practice.id, roles=["practice_buyer"])
     other_loc = market.other_location
-    from tests.api.conftest import bearer
     from tests.conftest import TEST_SECRET
     from tests.factories import token_for
+    from tests.scenarios import bearer
 
     response = market.client.post("/api/v1/orders", json={"location_id": other_loc.id, "lines": [
         {"product_id": market.gloves.id, "quantity": 40}]},

@@ -5,9 +5,6 @@ delivered over HTTP; forged; stale; repeated)."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
-import json
 import time
 
 import pytest
@@ -20,8 +17,8 @@ from gpo.billing import payments
 from gpo.billing.invoices import draft_invoice, issue
 from gpo.billing.models import Invoice, PaymentAttempt, PaymentProfile, StripeEvent
 from gpo.db import db, transactional, utcnow
-from tests.conftest import TEST_WEBHOOK_SECRET
 from tests.helpers import assert_error
+from tests.scenarios import deliver_webhook, signed_webhook, stripe_event
 
 GOOD_CARD = "4242424242424242"
 DECLINED_CARD = "4000000000000341"  # attaches, then every charge is declined
@@ -222,16 +219,10 @@ def test_an_attempt_given_up_for_lost_is_never_charged_again(client, world, monk
 # --- webhooks we sign ourselves --------------------------------------------------------
 
 
-def _signed(payload: bytes, secret: str = TEST_WEBHOOK_SECRET, at: int | None = None) -> str:
-    at = at or int(time.time())
-    signature = hmac.new(secret.encode(), f"{at}.".encode() + payload, hashlib.sha256).hexdigest()
-    return f"t={at},v1={signature}"
 
 
-def _event(event_id: str, intent_id: str, key: str, status="succeeded", kind="payment_intent.succeeded") -> bytes:
-    return json.dumps({"id": event_id, "object": "event", "type": kind, "created": int(time.time()),
-                       "data": {"object": {"id": intent_id, "object": "payment_intent", "status": status, "amount": 500,
-                                           "metadata": {"gpo_attempt_key": key}}}}).encode()
+
+
 
 
 def _processing_attempt(world) -> tuple[Invoice, PaymentAttempt]:
@@ -243,32 +234,28 @@ def _processing_attempt(world) -> tuple[Invoice, PaymentAttempt]:
     return invoice, attempt
 
 
-def _deliver(client, payload: bytes, signature: str | None):
-    headers = {"Content-Type": "application/json"}
-    if signature is not None:
-        headers["Stripe-Signature"] = signature
-    return client.post("/api/v1/webhooks/stripe", data=payload, headers=headers)
+
 
 
 @pytest.mark.parametrize("signature", [
-    lambda p: _signed(p, secret="whsec_someone_else"),
-    lambda p: _signed(p, at=int(time.time()) - 3600),  # stale: replayed an hour later
-    lambda p: _signed(p + b" "),  # signed another body
+    lambda p: signed_webhook(p, secret="whsec_someone_else"),
+    lambda p: signed_webhook(p, at=int(time.time()) - 3600),  # stale: replayed an hour later
+    lambda p: signed_webhook(p + b" "),  # signed another body
     lambda p: "t=1,v1=deadbeef",
     lambda p: None,
 ])
 def test_a_forged_or_stale_signature_is_a_400_and_changes_nothing(client, world, signature):
     invoice, attempt = _processing_attempt(world)
-    payload = _event("evt_forged", "pi_forged", attempt.idempotency_key)
-    assert_error(_deliver(client, payload, signature(payload)), 400)
+    payload = stripe_event("evt_forged", "pi_forged", attempt.idempotency_key)
+    assert_error(deliver_webhook(client, payload, signature(payload)), 400)
     assert db.session.scalar(select(func.count()).select_from(StripeEvent)) == 0
     assert (_reload(Invoice, invoice.id).status, _reload(PaymentAttempt, attempt.id).status) == ("open", "processing")
 
 
 def test_the_same_event_three_times_is_processed_once(client, world):
     invoice, attempt = _processing_attempt(world)
-    payload = _event("evt_once", "pi_once", attempt.idempotency_key)
-    answers = [_deliver(client, payload, _signed(payload)) for _ in range(3)]
+    payload = stripe_event("evt_once", "pi_once", attempt.idempotency_key)
+    answers = [deliver_webhook(client, payload, signed_webhook(payload)) for _ in range(3)]
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert [a.get_json()["duplicate"] for a in answers] == [False, True, True]
     assert answers[0].get_json()["effect"] == "succeeded"
@@ -279,6 +266,6 @@ def test_the_same_event_three_times_is_processed_once(client, world):
 
 
 def test_events_that_are_not_ours_are_acknowledged_and_ignored(client, world):
-    payload = _event("evt_other", "pi_other", "someone-elses-key")
-    answer = _deliver(client, payload, _signed(payload))
+    payload = stripe_event("evt_other", "pi_other", "someone-elses-key")
+    answer = deliver_webhook(client, payload, signed_webhook(payload))
     assert (answer.status_code, answer.get_json()["effect"]) == (200, "ignored")

@@ -9,10 +9,9 @@ from sqlalchemy import func, select
 
 from gpo.billing.models import StripeEvent
 from gpo.db import db
-from tests.api.conftest import bearer
-from tests.api.test_payments import _deliver, _event, _signed
 from tests.conftest import TEST_SECRET
 from tests.helpers import assert_error
+from tests.scenarios import bearer, deliver_webhook, signed_webhook, stripe_event
 
 ARABIC_INDIC = str.maketrans("0123456789", "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669")
 
@@ -40,7 +39,7 @@ def test_the_same_token_with_ascii_digits_works(client, world):
 
 
 def _good_event() -> dict:
-    return json.loads(_event("evt_shape", "pi_shape", "key"))
+    return json.loads(stripe_event("evt_shape", "pi_shape", "key"))
 
 
 def _without(field):
@@ -70,10 +69,10 @@ def _without(field):
 ])
 def test_a_signed_webhook_that_is_not_an_event_is_400_and_records_nothing(client, world, name, body):
     payload = json.dumps(body).encode()
-    assert_error(_deliver(client, payload, _signed(payload)), 400, contains="not a Stripe event")
+    assert_error(deliver_webhook(client, payload, signed_webhook(payload)), 400, contains="not a Stripe event")
     assert db.session.scalar(select(func.count()).select_from(StripeEvent)) == 0
 
 
 def test_a_signed_body_that_is_not_json_is_400(client, world):
     payload = b"\xff\xfe not json"
-    assert_error(_deliver(client, payload, _signed(payload)), 400)
+    assert_error(deliver_webhook(client, payload, signed_webhook(payload)), 400)

@@ -1,89 +1,16 @@
 """The shared staffing pool over HTTP with hand-computed cents: the pool and its
 availability, shift requests, assignment (manual and fair auto-assign, never double
 booked), CPOM acceptance, release, timesheets and the monthly cost run."""
-import datetime as dt
 
 import pytest
 from sqlalchemy import func, select
 
 from gpo.billing.models import Invoice
 from gpo.db import db
-from gpo.staffing import clock, cost_runs
+from gpo.staffing import cost_runs
 from gpo.staffing.models import Assignment, CostRun, ShiftRequest, StaffMember
-from tests.api.conftest import bearer
-from tests.conftest import TEST_SECRET
-from tests.factories import LocationFactory, UserFactory, token_for
 from tests.helpers import assert_error
-
-UTC = dt.timezone.utc
-
-
-def at(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-# Mondays to Fridays, 08:00-18:00 in Chicago (UTC-6 in January: 14:00-00:00 UTC)
-WEEKDAYS = [{"kind": "weekly", "weekday": d, "start": "08:00", "end": "18:00"} for d in range(5)]
-
-
-class Staffing:
-    def __init__(self, client, world, run_jobs, monkeypatch):
-        self.client, self.world, self.run_jobs, self.monkeypatch = client, world, run_jobs, monkeypatch
-        scheduler = UserFactory(organization_id=world.mso.id, roles=["mso_scheduler"], email="scheduler@example.test")
-        world.headers["scheduler"] = bearer(token_for(scheduler, TEST_SECRET))
-        b_admin = UserFactory(organization_id=world.other_practice.id, roles=["practice_admin"], email="b@example.test")
-        world.headers["b_admin"] = bearer(token_for(b_admin, TEST_SECRET))
-        self.b_location = LocationFactory(practice=world.other_practice)
-        self.set_now("2027-01-04T15:00:00Z")  # a Monday
-        self.dana = self.staff("Dana Reyes", "billing_specialist", 3250)
-        self.eli = self.staff("Eli Park", "billing_specialist", 3000)
-        self.mia = self.staff("Mia Chen", "medical_assistant", 2800, clinical=True)
-
-    def set_now(self, text: str) -> None:
-        self.monkeypatch.setattr(clock, "now", lambda: at(text))
-
-    def post(self, url, body=None, who="scheduler", expect=None):
-        headers = self.world.headers[who]
-        response = self.client.post(url, json=body if body is not None else {}, headers=headers)
-        if expect is not None:
-            assert response.status_code == expect, response.get_data(as_text=True)
-            return response.get_json()
-        return response
-
-    def staff(self, name, role, cents, clinical=False, windows=WEEKDAYS):
-        person = self.post("/api/v1/staffing/staff", {"name": name, "role": role, "hourly_cost_cents": cents,
-                                                      "clinical": clinical}, expect=201)
-        for window in windows:
-            self.post(f"/api/v1/staffing/staff/{person['id']}/availability", window, expect=201)
-        return person
-
-    def request(self, starts, ends, role="billing_specialist", who="practice_admin", location=None, **extra):
-        location = location or (self.b_location if who == "b_admin" else self.world.location)
-        return self.post("/api/v1/staffing/shift-requests", {
-            "location_id": location.id, "role": role, "starts_at": starts, "ends_at": ends, **extra}, who=who)
-
-    def requested(self, *args, **kwargs):
-        response = self.request(*args, **kwargs)
-        assert response.status_code == 201, response.get_data(as_text=True)
-        return response.get_json()
-
-    def assign(self, request, person, expect=201):
-        return self.post(f"/api/v1/staffing/shift-requests/{request['id']}/assign", {"staff_id": person["id"]},
-                         expect=expect) if expect else \
-            self.post(f"/api/v1/staffing/shift-requests/{request['id']}/assign", {"staff_id": person["id"]})
-
-    def accept(self, assignment, who="practice_admin", expect=200):
-        return self.post(f"/api/v1/staffing/assignments/{assignment['id']}/accept", who=who, expect=expect)
-
-    def booked(self, starts, ends, person, who="practice_admin", accept_as=None, **extra):
-        """A request, assigned and accepted."""
-        request = self.requested(starts, ends, role=person["role"], who=who, **extra)
-        assignment = self.assign(request, person)
-        return self.accept(assignment, who=accept_as or who)
-
-    def timesheet(self, assignment, started, ended, pause=0, expect=200):
-        return self.post(f"/api/v1/staffing/assignments/{assignment['id']}/timesheet",
-                         {"started_at": started, "ended_at": ended, "break_minutes": pause}, expect=expect)
+from tests.scenarios import Staffing
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from gpo.accounts.models import Practice
 from gpo.audit import AuditEvent
 from gpo.auth.principal import SYSTEM
 from gpo.db import db
-from tests.api.conftest import world  # noqa: F401  (fixture)
 from tests.factories import PracticeFactory
 
 

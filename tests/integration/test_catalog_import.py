@@ -9,7 +9,6 @@ from gpo.catalog import catalog_imports as services
 from gpo.catalog.models import CatalogImport, Product, ProductPrice
 from gpo.db import db, transactional
 from gpo.jobs import Job
-from tests.api.conftest import world  # noqa: F401  (fixture)
 from tests.factories import ProductFactory
 from tests.helpers import assert_error
 

@@ -15,7 +15,6 @@ from gpo.db import db, transactional, unit_of_work
 from gpo.errors import Forbidden
 from gpo.etags import etag_for
 from gpo.jobs import Job
-from tests.api.conftest import world  # noqa: F401  (fixture)
 from tests.factories import ContractFactory, ProductFactory
 
 

@@ -12,7 +12,6 @@ from gpo.db import db, transactional
 from gpo.orders import close as close_module
 from gpo.orders import ordering as services
 from gpo.orders.models import Cycle, Order, OrderLine, PurchaseOrder, PurchaseOrderLine
-from tests.api.conftest import bearer, world  # noqa: F401  (fixture)
 from tests.conftest import TEST_SECRET
 from tests.factories import (
     ContractFactory,
@@ -23,6 +22,7 @@ from tests.factories import (
     UserFactory,
     token_for,
 )
+from tests.scenarios import bearer
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from gpo.contracts.tiers import achieved_tier, price_at
 from gpo.db import db, unit_of_work
 from gpo.errors import Forbidden, Invalid
 from gpo.money import line_cents
-from tests.api.conftest import world  # noqa: F401  (fixture)
 from tests.factories import ProductFactory
 
 

@@ -9,7 +9,6 @@ from gpo.accounts.models import Practice
 from gpo.audit import AuditEvent
 from gpo.db import db
 from gpo.idempotency import IdempotencyRecord, _request_hash
-from tests.api.conftest import world  # noqa: F401  (fixture)
 from tests.helpers import assert_error
 
 BODY = {"name": "Hilltop", "tax_id": "12-3456789"}

@@ -5,9 +5,7 @@ from gpo.billing.models import Invoice, InvoiceLine
 from gpo.db import db
 from gpo.insurance.models import Enrollment, InsuranceProgram
 from gpo.jobs import Job
-from tests.api.conftest import world  # noqa: F401  (fixture)
-from tests.api.test_insurance import Insurance
-from tests.integration.test_races import race
+from tests.scenarios import Insurance, race
 
 ENROLLMENT = {"limits": "1M/3M", "fte": "1", "claims_made_year": 5, "claims_free_years": 0, "installments": 1}
 

@@ -10,7 +10,6 @@ from gpo.auth.models import LoginFailure
 from gpo.auth.principal import SYSTEM
 from gpo.db import db, transactional, unit_of_work
 from gpo.maintenance import request_purge
-from tests.api.conftest import world  # noqa: F401  (fixture)
 
 _calls = {"flaky": 0}
 

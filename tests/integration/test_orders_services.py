@@ -16,7 +16,6 @@ from gpo.jobs import Job
 from gpo.orders import cycles, ordering, purchase_orders
 from gpo.orders.close import close_cycle
 from gpo.orders.models import Cycle, CycleContractResult, Order, OrderLine, PurchaseOrder, PurchaseOrderLine
-from tests.api.conftest import world  # noqa: F401  (fixture)
 from tests.factories import ContractFactory, CycleFactory, LocationFactory, ProductFactory
 
 TIERS = [

@@ -5,25 +5,7 @@ from sqlalchemy import func, select
 
 from gpo.accounts.models import Practice, User
 from gpo.db import db, transactional
-from tests.api.conftest import world  # noqa: F401  (fixture)
-
-
-def race(app, requests):
-    """Fire the requests at once from separate threads; return their responses."""
-    barrier = threading.Barrier(len(requests))
-    responses = [None] * len(requests)
-
-    def worker(i, method, url, kwargs):
-        client = app.test_client()
-        barrier.wait()
-        responses[i] = client.open(url, method=method, **kwargs)
-
-    threads = [threading.Thread(target=worker, args=(i, *r)) for i, r in enumerate(requests)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return responses
+from tests.scenarios import race
 
 
 def test_the_same_idempotency_key_twice_at_once_creates_one_practice(app, client, world, postgresql_only):

@@ -6,9 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gpo.db import db
 from gpo.staffing.models import Assignment, ShiftRequest
-from tests.api.conftest import world  # noqa: F401  (fixture)
-from tests.api.test_staffing import Staffing, at
-from tests.integration.test_races import race
+from tests.scenarios import Staffing, at, race
 
 
 def test_two_schedulers_booking_one_person_for_overlapping_shifts_one_wins(app, client, world, run_jobs, monkeypatch,
