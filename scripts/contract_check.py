@@ -39,7 +39,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-PASSWORD = "gpo-demo-password"  # every demo user's (gpo/demo.py)
+PASSWORD = "gpo-demo-password"  # every demo user's (gpo/demo/accounts.py)
 ACME_API_KEY = "gpo_demo_acme_medical_supply_key_0001"
 PRINCIPALS = {
     # name: (e-mail to sign in with, or None for an API key; the key)

@@ -42,7 +42,7 @@ from urllib.parse import urlencode
 
 import requests
 
-PASSWORD = "gpo-demo-password"  # every demo user's (gpo/demo.py)
+PASSWORD = "gpo-demo-password"  # every demo user's (gpo/demo/accounts.py)
 ACME_API_KEY = "gpo_demo_acme_medical_supply_key_0001"
 MSO_ADMIN = "admin@summit-mso.example"
 MSO_PROCUREMENT = "procurement@summit-mso.example"

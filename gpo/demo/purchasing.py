@@ -1,0 +1,108 @@
+"""The demo's purchasing: a past cycle closed, its purchase order acknowledged and
+shipped, and an open cycle with orders in progress."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from gpo.accounts.models import Location, Practice
+from gpo.catalog.models import Product
+from gpo.db import db, utcnow
+from gpo.demo.common import principal_of, wait_until_done
+from gpo.etags import etag_for
+from gpo.orders import cycles, ordering, purchase_orders
+from gpo.orders.models import Cycle, PurchaseOrder
+
+LAST_CYCLE = "Demo: last cycle"
+THIS_CYCLE = "Demo: this cycle"
+
+
+@dataclass
+class _Shop:
+    """What the demo's buyers order from: product ids by SKU, and each practice's
+    location id by the practice's name."""
+
+    products: dict[str, int]
+    locations: dict[str, int]
+
+    @classmethod
+    def load(cls) -> _Shop:
+        products = {p.sku: p.id for p in db.session.scalars(select(Product))}
+        locations = {p.name: db.session.scalars(select(Location).where(Location.practice_id == p.id)).first().id
+                     for p in db.session.scalars(select(Practice))}
+        return cls(products=products, locations=locations)
+
+    def order(self, email: str, practice: str, items: list[tuple[str, int]], submit: bool = True):
+        """The buyer's order of (sku, quantity) `items` for their practice's location."""
+        return ordering.place_order(principal_of(email), {
+            "location_id": self.locations[practice], "submit": submit,
+            "lines": [{"product_id": self.products[sku], "quantity": qty} for sku, qty in items]})
+
+
+def seed_purchasing() -> list[str]:
+    """A past cycle closed with orders from the three practices (a clinical exam table
+    approved by a physician, one order that missed the cycle waiting for approval), its
+    purchase order acknowledged with a refusal and shipped; and an open cycle with
+    orders in progress so tier progress shows what more volume would unlock."""
+    lines = ["Purchasing:"]
+    now = utcnow()
+    procurement = principal_of("procurement@summit-mso.example")
+    shop = _Shop.load()
+
+    past = db.session.scalars(select(Cycle).where(Cycle.name == LAST_CYCLE)).first()
+    if past is None:
+        past = _close_last_cycle(procurement, shop, now)
+        _acknowledge_and_ship(past, shop.products["GLV-NIT-L"])
+    lines.append(f" {past.name}: cycle {past.id}, closed (GET /api/v1/cycles/{past.id}/results, /api/v1/purchase-orders)")
+
+    current = db.session.scalars(select(Cycle).where(Cycle.name == THIS_CYCLE)).first()
+    if current is None:
+        current = _open_this_cycle(procurement, shop, now)
+    # `make demo` closes the open cycle for its own, then opens "Demo: this cycle (reopened ...)" in its place.
+    current = db.session.scalars(select(Cycle).where(Cycle.status == "open")).first() or current
+    lines.append(f" {current.name}: cycle {current.id}, {current.status} (GET /api/v1/contracts/1/tier-progress)")
+    return lines
+
+
+def _close_last_cycle(procurement, shop: _Shop, now: dt.datetime) -> Cycle:
+    """The last cycle, opened two hours ago, its orders placed, then closed (the close
+    is a job: wait for it)."""
+    past = cycles.create_cycle(procurement, {"name": LAST_CYCLE, "opens_at": now - dt.timedelta(hours=2),
+                                             "closes_at": now + dt.timedelta(hours=1)})
+    cycles.open_cycle(procurement, past.id)
+    shop.order("buyer@lakeside.example", "Lakeside Family Medicine", [("GLV-NIT-M", 40), ("GAU-4X4", 20)])
+    shop.order("buyer@riverbend.example", "Riverbend Pediatrics", [("GLV-NIT-M", 30), ("GLV-NIT-L", 25)])
+    table = shop.order("buyer@northside.example", "Northside Orthopedics", [("TBL-EXAM-626", 1), ("GLV-NIT-L", 30)])
+    ordering.approve_order(principal_of("dr.patel@northside.example"), table.id, {etag_for(table)})
+    shop.order("buyer@lakeside.example", "Lakeside Family Medicine", [("SYR-3ML", 10)])  # never approved: misses
+    cycles.request_close(procurement, past.id)
+    wait_until_done(f"the close of cycle {past.id}", select(Cycle.status).where(Cycle.id == past.id), ("closed",))
+    return past
+
+
+def _acknowledge_and_ship(past: Cycle, large_gloves_id: int) -> None:
+    """Acme acknowledges the cycle's purchase order, refusing 5 boxes of large gloves on
+    its last such line, and ships everything it accepted."""
+    acme = principal_of("admin@acme.example")
+    po = db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.cycle_id == past.id)).first()
+    gloves_l = [line for line in po.lines if line.product_id == large_gloves_id]
+    purchase_orders.acknowledge(acme, po.id, [
+        {"line_id": line.id, "accepted_quantity": line.quantity - (5 if line is gloves_l[-1] else 0)}
+        for line in po.lines])
+    db.session.refresh(po)
+    shippable = [line for line in po.lines if line.accepted_quantity]
+    purchase_orders.ship(acme, po.id, {"carrier": "UPS", "tracking_number": "1Z999AA10123456784", "lines": [
+        {"line_id": line.id, "location_id": line.location_id, "quantity": line.accepted_quantity} for line in shippable]})
+
+
+def _open_this_cycle(procurement, shop: _Shop, now: dt.datetime) -> Cycle:
+    """This cycle, open for two weeks, with orders in progress."""
+    current = cycles.create_cycle(procurement, {"name": THIS_CYCLE, "opens_at": now,
+                                                "closes_at": now + dt.timedelta(days=14)})
+    cycles.open_cycle(procurement, current.id)
+    shop.order("buyer@lakeside.example", "Lakeside Family Medicine", [("GLV-NIT-M", 50), ("GAU-4X4", 10)])
+    shop.order("buyer@riverbend.example", "Riverbend Pediatrics", [("GLV-NIT-L", 40)])
+    shop.order("buyer@northside.example", "Northside Orthopedics", [("OTO-WALL", 2)])  # clinical: awaits dr.patel
+    return current
