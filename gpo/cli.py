@@ -83,15 +83,18 @@ def purge_expired() -> None:
 
 
 @gpo_cli.command("tick")
-@transactional
 def tick_command() -> None:
-    """Keep time (run every minute from cron): open the cycle whose time has come, start
-    closing the cycle whose closes_at has passed, retry failed payments that are due."""
+    """Keep time (run every minute from cron): start closing the cycle whose closes_at
+    has passed, open the cycle whose time has come, retry failed payments that are due.
+    Each is its own use case (one retry failing leaves the others done)."""
     from gpo.auth.principal import SYSTEM
-    from gpo.billing.payments import retry_due_payments
-    from gpo.orders.cycles import tick
+    from gpo.billing.payments import due_payment_retries, retry_payment
+    from gpo.orders.cycles import close_due_cycles, open_due_cycle
 
-    click.echo({**tick(SYSTEM), "payment_retries": retry_due_payments()})
+    closing = transactional(close_due_cycles)(SYSTEM)
+    opened = transactional(open_due_cycle)(SYSTEM)
+    retries = [transactional(retry_payment)(attempt_id) for attempt_id in transactional(due_payment_retries)()]
+    click.echo({"opened": opened, "closing": closing, "payment_retries": [r for r in retries if r is not None]})
 
 
 @gpo_cli.command("close-cycle")

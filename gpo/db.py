@@ -175,7 +175,11 @@ _OPEN = "gpo_unit_of_work_open"
 
 
 def after_commit(callback: Callable[[], None]) -> None:
-    """Run `callback` once the current transaction has committed (never if it rolls back)."""
+    """Run `callback` once the current transaction has committed (never if it rolls back).
+    Only inside a unit of work: outside one nothing would ever commit, and the side
+    effect (a job) would silently never happen."""
+    if not db.session.info.get(_OPEN):
+        raise RuntimeError("after_commit outside a unit of work: call the use case from an edge")
     db.session.info.setdefault(_PENDING, []).append(callback)
 
 
@@ -252,7 +256,8 @@ def commit_midway(why: str) -> None:
     (orders are refused from then on), a payment attempt recorded before Stripe is
     called (no transaction stays open while Stripe answers), a catalog import marked
     running, a claimed Idempotency-Key (a concurrent twin sees it), a refused login
-    counted by the throttle. Everything else waits for the edge's single commit."""
+    counted by the throttle, an API key's last use (whatever the request answers).
+    Everything else waits for the edge's single commit."""
     if not db.session.info.get(_OPEN):
         raise RuntimeError(f"commit_midway({why!r}) outside a unit of work")
     log.debug("commit midway: %s", why)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -201,6 +202,26 @@ def get_queue(app: Flask):
 
     connection = Redis.from_url(app.config["REDIS_URL"])
     return Queue(app.config["RQ_QUEUE"], connection=connection)
+
+
+_engine_pid: int | None = None
+
+
+def run_in(app: Flask, job_id: int) -> Any:
+    """Run a job in a worker process, in `app`'s context (see gpo/worker.py)."""
+    global _engine_pid
+    with app.app_context():
+        if _engine_pid != os.getpid():
+            # A forked work horse must not reuse its parent's pooled connections.
+            db.engine.dispose(close=False)
+            _engine_pid = os.getpid()
+        return run(job_id)
+
+
+def execute(job_id: int) -> Any:
+    """The entry point earlier versions enqueued (`gpo.jobs.execute`): a job still in
+    Redis from before an upgrade runs through it, under `flask gpo worker`."""
+    return run_in(current_app._get_current_object(), job_id)
 
 
 def run(job_id: int) -> Any:

@@ -108,7 +108,9 @@ def _authenticate_api_key(key: str) -> Principal:
     now = utcnow()
     if api_key.last_used_at is None or api_key.last_used_at < now - _LAST_USED_GRANULARITY:
         db.session.execute(update(ApiKey).where(ApiKey.id == api_key.id).values(last_used_at=now))
-        db.session.flush()
+        # Whatever the request answers (a 404 rolls back the rest), and without holding
+        # the key's row locked for the whole request.
+        commit_midway("record when the API key was last used")
     return Principal(
         kind="api_key",
         organization_id=api_key.vendor_id,

@@ -275,20 +275,30 @@ def _fail(attempt: PaymentAttempt, invoice: Invoice, code: str, message: str) ->
 
 
 def retry_due_payments(now: dt.datetime | None = None) -> list[int]:
-    """The schedule (`flask gpo tick`): a new attempt for each open invoice whose last
-    attempt failed and whose retry time has come."""
+    """The schedule: a new attempt for each open invoice whose last attempt failed and
+    whose retry time has come, in one unit of work (`flask gpo tick` gives each retry
+    its own: `due_payment_retries`, then `retry_payment` for each)."""
     now = now or utcnow()
-    due = db.session.scalars(select(PaymentAttempt.id).where(
-        PaymentAttempt.status == "failed", PaymentAttempt.next_retry_at <= now)).all()
-    started = []
-    for attempt_id in due:
-        attempt = lock_row(PaymentAttempt, attempt_id)
-        invoice = lock_row(Invoice, attempt.invoice_id)
-        if attempt.next_retry_at is None or attempt.next_retry_at > now:
-            db.session.flush()
-            continue
-        attempt.next_retry_at = None
-        if invoice.status == "open":
-            started.append(start_attempt(SYSTEM, invoice).id)
-        db.session.flush()
+    started = (retry_payment(attempt_id, now) for attempt_id in due_payment_retries(now))
+    return [attempt_id for attempt_id in started if attempt_id is not None]
+
+
+def due_payment_retries(now: dt.datetime | None = None) -> list[int]:
+    """The failed attempts whose retry time has come."""
+    now = now or utcnow()
+    return list(db.session.scalars(select(PaymentAttempt.id).where(
+        PaymentAttempt.status == "failed", PaymentAttempt.next_retry_at <= now)))
+
+
+def retry_payment(attempt_id: int, now: dt.datetime | None = None) -> int | None:
+    """The new attempt for a failed one whose retry time has come, if its invoice is
+    still open (both rows locked: a retry asked twice starts one attempt)."""
+    now = now or utcnow()
+    attempt = lock_row(PaymentAttempt, attempt_id)
+    invoice = lock_row(Invoice, attempt.invoice_id)
+    if attempt.next_retry_at is None or attempt.next_retry_at > now:
+        return None
+    attempt.next_retry_at = None
+    started = start_attempt(SYSTEM, invoice).id if invoice.status == "open" else None
+    db.session.flush()
     return started

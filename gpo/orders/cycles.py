@@ -113,21 +113,34 @@ def request_close(principal: Principal, cycle_id: int) -> Cycle:
 
 
 def tick(principal: Principal, now: dt.datetime | None = None) -> TickResult:
-    """What the clock does (run every minute): open the scheduled cycle whose time has
-    come, and start closing open cycles whose closes_at has passed."""
+    """What the clock does (run every minute), in one unit of work: start closing the
+    open cycles whose closes_at has passed, then open the scheduled cycle whose time has
+    come. (`flask gpo tick` runs the two as two use cases, so that in the embedded mode
+    the close has run before the next cycle may open.)"""
+    closing = close_due_cycles(principal, now)
+    return {"opened": open_due_cycle(principal, now), "closing": closing}
+
+
+def close_due_cycles(principal: Principal, now: dt.datetime | None = None) -> list[int]:
+    """Start closing every open cycle whose closes_at has passed."""
     now = now or utcnow()
-    opened, closing = [], []
-    for cycle_id in db.session.scalars(select(Cycle.id).where(Cycle.status == "open", Cycle.closes_at <= now)):
+    closing = list(db.session.scalars(select(Cycle.id).where(Cycle.status == "open", Cycle.closes_at <= now)))
+    for cycle_id in closing:
         request_close(principal, cycle_id)
-        closing.append(cycle_id)
+    return closing
+
+
+def open_due_cycle(principal: Principal, now: dt.datetime | None = None) -> list[int]:
+    """Open the scheduled cycle whose time has come, when no cycle is open."""
+    now = now or utcnow()
     due = db.session.scalars(
         select(Cycle.id).where(Cycle.status == "scheduled", Cycle.opens_at <= now, Cycle.closes_at > now)
         .order_by(Cycle.opens_at)
     ).first()
-    if due is not None and db.session.scalar(select(Cycle.id).where(Cycle.status == "open")) is None:
-        open_cycle(principal, due)
-        opened.append(due)
-    return {"opened": opened, "closing": closing}
+    if due is None or db.session.scalar(select(Cycle.id).where(Cycle.status == "open")) is not None:
+        return []
+    open_cycle(principal, due)
+    return [due]
 
 
 def cycle_results(principal: Principal, cycle_id: int) -> list[CycleResult]:

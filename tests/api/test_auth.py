@@ -117,3 +117,14 @@ def test_a_key_cannot_mint_keys(client, world):
         f"/api/v1/vendors/{world.vendor.id}/api-keys", json={"name": "x"}, headers=world.headers["vendor_key"]
     )
     assert_error(response, 403)
+
+
+def test_an_api_key_used_only_for_a_refused_call_still_shows_its_last_use(client, world):
+    from gpo.auth.models import ApiKey
+
+    db.session.execute(ApiKey.__table__.update().values(last_used_at=None))
+    db.session.commit()
+    refused = client.get(f"/api/v1/vendors/{world.other_vendor.id}/api-keys", headers=world.headers["vendor_key"])
+    assert refused.status_code in (403, 404)  # the request's own work rolls back...
+    db.session.expire_all()
+    assert db.session.get(ApiKey, world.api_key.id).last_used_at is not None  # ...its key's last use does not

@@ -37,3 +37,27 @@ def test_seed_demo_is_idempotent_and_its_logins_work(app, client):
         assert response.status_code == 200, email
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {DEMO_VENDOR_API_KEY}"})
     assert me.status_code == 200 and me.get_json()["organization"]["name"] == "Acme Medical Supply"
+
+
+def test_tick_closes_the_due_cycle_then_opens_the_next_as_two_use_cases(app, db_ctx, run_jobs):
+    """One tick: the closing cycle's close is asked for and committed first, so (jobs in
+    process) the next cycle opens in the same tick; each step is its own unit of work."""
+    import datetime as dt
+
+    from gpo.db import utcnow
+    from gpo.orders.models import Cycle
+    from tests.factories import CycleFactory
+
+    now = utcnow()
+    due = CycleFactory(opens_at=now - dt.timedelta(days=7), closes_at=now - dt.timedelta(minutes=1))
+    upcoming = CycleFactory(status="scheduled", opens_at=now - dt.timedelta(minutes=1), closes_at=now + dt.timedelta(days=7))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["gpo", "tick"])
+    assert result.exit_code == 0, result.output
+    run_jobs(db.session.get(Cycle, due.id).close_job_id)
+    db.session.expire_all()
+    assert db.session.get(Cycle, due.id).status == "closed"
+    if not app.config.get("REDIS_URL"):  # in process, the close ran before the next step
+        assert f"'opened': [{upcoming.id}]" in result.output
+        assert db.session.get(Cycle, upcoming.id).status == "open"
+    assert f"'closing': [{due.id}]" in result.output

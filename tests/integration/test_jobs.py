@@ -35,8 +35,13 @@ def test_a_job_is_dispatched_only_after_its_transaction_commits(app, db_ctx, mon
         engine.dispose()
 
     monkeypatch.setattr(jobs, "dispatch", fake_dispatch)
-    jobs.enqueue("maintenance.purge_expired", SYSTEM)
+    with pytest.raises(RuntimeError, match="outside a unit of work"):
+        jobs.enqueue("maintenance.purge_expired", SYSTEM)  # no edge: it would never be dispatched
     db.session.rollback()
+    with pytest.raises(ValueError):
+        with unit_of_work():
+            jobs.enqueue("maintenance.purge_expired", SYSTEM)
+            raise ValueError("the use case failed: its job goes with it")
     assert seen == []
     assert db.session.scalar(select(func.count()).select_from(jobs.Job)) == 0
 
