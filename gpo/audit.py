@@ -7,6 +7,7 @@ trigger (see the first migration) refuses it in the database too.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TypedDict
 
 from sqlalchemy import JSON, ForeignKey, Index, String, event
 from sqlalchemy.dialects.postgresql import JSONB
@@ -139,7 +140,19 @@ def readable_object_types(principal: Principal) -> list[str]:
     return sorted(kind for kind, action in READ_ACTIONS.items() if policy.may(principal, action))
 
 
-def list_events(principal: Principal, filters: dict, page: int, page_size: int):
+class AuditFilters(TypedDict, total=False):
+    """What GET /audit-events filters on (all optional)."""
+
+    object_type: str
+    object_id: int
+    actor_user_id: int
+    action: str
+    organization_id: int
+    since: dt.datetime
+    until: dt.datetime
+
+
+def list_events(principal: Principal, filters: AuditFilters, page: int, page_size: int):
     """Audit events, newest first. The MSO's admins (the platform's auditors) see all.
     Anyone else sees an event only when it is about their own organization's data
     (tenancy: what each object's visibility rule grants its own organization) and
