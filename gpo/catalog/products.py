@@ -72,11 +72,16 @@ class ProductQuery(TypedDict, total=False):
 
 @dataclass(frozen=True)
 class ProductDetail:
-    """A product as its page shows it (ProductDetailSchema): the product, with its price
-    history, and the contracts in effect it is on."""
+    """A product as its page shows it (ProductDetailSchema): the product's own values
+    (with its price history), read through, and the contracts in effect it is on."""
 
     product: Product
     contracts: list[ContractSummary]
+
+    def __getattr__(self, name: str):  # the product's own values, read through
+        if name == "product":
+            raise AttributeError(name)
+        return getattr(self.product, name)
 
 
 def product_visible(principal: Principal, product: Product) -> bool:

@@ -101,9 +101,6 @@ class ProductDetailSchema(ProductSchema):
     contracts = fields.List(fields.Nested(ProductContractSchema), required=True,
                             metadata={"description": "the contracts in effect that the product is on"})
 
-    def get_attribute(self, obj, attr, default):
-        return super().get_attribute(obj if attr == "contracts" else obj.product, attr, default)
-
 
 class ProductQuerySchema(Schema):
     q = fields.String(validate=validate.Length(min=1, max=200), metadata={"example": "nitrile gloves"})

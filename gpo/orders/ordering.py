@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import ClassVar, Container, NotRequired, TypedDict
+from typing import Container, NotRequired, TypedDict
 
 from sqlalchemy import select
 
@@ -58,58 +58,32 @@ class OrderFilters(TypedDict, total=False):
 
 @dataclass(frozen=True)
 class OrderLineResult:
-    """An order line as answered: its row's values, and `estimated_unit_price`, its
-    unit price at the tier its contract now reaches in the cycle, estimated for the
-    contracts of the open orders answered (None otherwise, or while the contract has
-    no tiers)."""
+    """An order line as answered (OrderLineSchema): the line's own values, read through,
+    and `estimated_unit_price`, its unit price at the tier its contract now reaches in
+    the cycle, estimated for the contracts of the open orders answered (None otherwise,
+    or while the contract has no tiers)."""
 
-    id: int
-    product_id: int
-    contract_id: int
-    quantity: int
-    clinical: bool
-    list_price: Decimal
+    line: OrderLine
     estimated_unit_price: Decimal | None
-    unit_price: Decimal | None
-    list_cents: int | None
-    line_cents: int | None
-    savings_cents: int | None
-    accepted_quantity: int | None
-    shipped_quantity: int
 
-    @classmethod
-    def of(cls, line: OrderLine, estimated_unit_price: Decimal | None) -> "OrderLineResult":
-        values = {f.name: getattr(line, f.name) for f in fields(cls) if f.name != "estimated_unit_price"}
-        return cls(**values, estimated_unit_price=estimated_unit_price)
+    def __getattr__(self, name: str):  # only for what the result does not hold itself
+        if name == "line":
+            raise AttributeError(name)
+        return getattr(self.line, name)
 
 
 @dataclass(frozen=True)
 class OrderResult:
-    """An order as answered (OrderSchema): its row's values and its lines' results.
-    With the order's table name, id and version, its ETag (`gpo.etags.etag_for`) is
-    the order's."""
+    """An order as answered (OrderSchema): the order's own values (and so its ETag),
+    read through, with its lines' results."""
 
-    __tablename__: ClassVar[str] = Order.__tablename__
-
-    id: int
-    practice_id: int
-    location_id: int
-    cycle_id: int
-    status: str
-    placed_by: str
-    submitted_at: dt.datetime | None
-    approved_by_user_id: int | None
-    approved_at: dt.datetime | None
-    cancelled_at: dt.datetime | None
-    missed_reason: str | None
-    copied_from_order_id: int | None
-    created_at: dt.datetime
-    version: int
+    order: Order
     lines: list[OrderLineResult]
 
-    @classmethod
-    def of(cls, order: Order, lines: list[OrderLineResult]) -> "OrderResult":
-        return cls(**{f.name: getattr(order, f.name) for f in fields(cls) if f.name != "lines"}, lines=lines)
+    def __getattr__(self, name: str):  # only for what the result does not hold itself
+        if name == "order":
+            raise AttributeError(name)
+        return getattr(self.order, name)
 
 
 def _lock_open_cycle(cycle_id: int | None = None) -> Cycle:
@@ -350,5 +324,5 @@ def order_results(orders: list[Order]) -> list[OrderResult]:
         tier = tiers_now.get((order.cycle_id, line.contract_id))
         return price_at(tier, line.product_id, line.list_price) if tier else None
 
-    return [OrderResult.of(order, [OrderLineResult.of(line, estimate(order, line)) for line in order.lines])
+    return [OrderResult(order, [OrderLineResult(line, estimate(order, line)) for line in order.lines])
             for order in orders]
