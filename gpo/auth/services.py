@@ -130,18 +130,15 @@ def list_api_keys(principal: Principal, vendor_id: int, page: int, page_size: in
 @dataclass(frozen=True)
 class CreatedApiKey:
     """A key just created, as its answer shows it (ApiKeyCreatedSchema): the stored
-    row's fields and, this once, the key itself (never stored)."""
+    row's values, read through, and, this once, the key itself (never stored)."""
 
-    id: int
-    vendor_id: int
-    name: str
-    prefix: str
-    last4: str
-    active: bool
-    created_at: dt.datetime
-    revoked_at: dt.datetime | None
-    last_used_at: dt.datetime | None
+    api_key: ApiKey
     key: str
+
+    def __getattr__(self, name: str):  # the stored row's own values
+        if name == "api_key":
+            raise AttributeError(name)
+        return getattr(self.api_key, name)
 
 
 def create_api_key(principal: Principal, vendor_id: int, name: str) -> CreatedApiKey:
@@ -159,9 +156,7 @@ def create_api_key(principal: Principal, vendor_id: int, name: str) -> CreatedAp
     db.session.add(api_key)
     audit.record(principal, "api_key.create", api_key, details={"name": name, "prefix": api_key.prefix})
     db.session.flush()
-    return CreatedApiKey(id=api_key.id, vendor_id=api_key.vendor_id, name=api_key.name, prefix=api_key.prefix,
-                         last4=api_key.last4, active=api_key.active, created_at=api_key.created_at,
-                         revoked_at=api_key.revoked_at, last_used_at=api_key.last_used_at, key=key)
+    return CreatedApiKey(api_key, key)
 
 
 def revoke_api_key(principal: Principal, api_key_id: int) -> None:
