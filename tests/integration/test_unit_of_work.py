@@ -99,3 +99,26 @@ def test_a_request_that_answers_an_error_changes_nothing_but_what_it_names(clien
     assert answer.status_code == 401
     assert _committed_failures(app) == 1
     assert db.session.scalar(select(func.count()).select_from(LoginFailure)) == 1
+
+
+def test_the_request_edge_commits_a_success_and_rolls_back_an_error_answer(app, db_ctx, test_config):
+    """Through a probe app with the same edge: a route that writes then answers 409
+    leaves nothing; the same write answered 200 is committed."""
+    from gpo import create_app
+    from gpo.errors import Conflict
+
+    probe = create_app(test_config)
+
+    @probe.post("/_probe/<outcome>")
+    def write_then(outcome):
+        db.session.add(_failure(f"{outcome}@x.test"))
+        db.session.flush()
+        if outcome == "refused":
+            raise Conflict("refused after writing")
+        return {"ok": True}
+
+    client = probe.test_client()
+    assert client.post("/_probe/refused").status_code == 409
+    assert _committed_failures(app) == 0
+    assert client.post("/_probe/kept").status_code == 200
+    assert [f.email for f in db.session.scalars(select(LoginFailure))] == ["kept@x.test"]
