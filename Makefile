@@ -14,7 +14,10 @@ $(BIN)/flask: requirements.txt requirements-dev.txt constraints.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $(BIN)/flask
 
-install: $(BIN)/flask ## the virtualenv with runtime and test dependencies
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+install: $(BIN)/flask node_modules/.package-lock.json ## the virtualenv with runtime and test dependencies, and the web pages' npm packages
 
 migrate: install
 	$(BIN)/flask db upgrade

@@ -43,6 +43,14 @@ def from_environment() -> dict:
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": _int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
         "LOGIN_THROTTLE_WINDOW_SECONDS": _int("LOGIN_THROTTLE_WINDOW_SECONDS", 900),
+        # Web pages: a browser session lasts at most this long after signing in, and
+        # ends after this many minutes without a page.
+        "WEB_SESSION_HOURS": _int("WEB_SESSION_HOURS", 12),
+        "WEB_SESSION_IDLE_MINUTES": _int("WEB_SESSION_IDLE_MINUTES", 60),
+        # Stripe.js for card entry on the billing page: localstripe's stand-in in the
+        # embedded mode and tests, https://js.stripe.com/v3/ in production.
+        "STRIPE_JS_URL": os.environ.get("STRIPE_JS_URL", ""),
+        "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY", "pk_test_localstripe"),
         "JOB_MAX_ATTEMPTS": _int("JOB_MAX_ATTEMPTS", 3),
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         "STRIPE_API_KEY": os.environ.get("STRIPE_API_KEY", "sk_test_localstripe"),

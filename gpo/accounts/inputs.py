@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 
 class PracticeInput(TypedDict):
@@ -14,6 +14,7 @@ class PracticeInput(TypedDict):
     tax_id: str
     status: str
     joined_on: dt.date
+    time_zone: NotRequired[str]
 
 
 class PracticeChanges(TypedDict, total=False):
@@ -23,6 +24,7 @@ class PracticeChanges(TypedDict, total=False):
     tax_id: str
     status: str
     joined_on: dt.date
+    time_zone: str
 
 
 class LocationInput(TypedDict):

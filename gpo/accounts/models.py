@@ -25,6 +25,7 @@ from gpo.db import BigId, CreatedAtMixin, IdPK, db, one_of_sql
 ORG_TYPES = ("mso", "practice", "vendor")
 PRACTICE_STATUSES = ("active", "suspended")
 VENDOR_KINDS = ("supplier", "carrier", "staffing")
+DEFAULT_TIME_ZONE = "America/Chicago"
 
 
 
@@ -68,6 +69,8 @@ class Practice(Organization):
     tax_id: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
     joined_on: Mapped[dt.date] = mapped_column(Date)
+    # The IANA zone the practice's pages show dates and times in (the API stays UTC).
+    time_zone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIME_ZONE, server_default=DEFAULT_TIME_ZONE)
 
     locations: Mapped[list["Location"]] = relationship(back_populates="practice")
 

@@ -11,6 +11,17 @@ from gpo.identifiers import is_valid_npi
 
 _name = validate.Length(min=1, max=200)
 
+
+def _time_zone(value: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        if len(value) > 64 or "\x00" in value:
+            raise ValueError(value)
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError("time_zone must be an IANA time zone such as America/Chicago") from None
+
 # Request bodies (…Create, …Update) and answers (the plain name) are separate schemas:
 # an answer lists in `required` every field the server always sends.
 CREATED_AT = {"example": "2026-11-02T15:04:05+00:00"}
@@ -27,6 +38,9 @@ class PracticeCreateSchema(Schema):
         validate=validate.OneOf(PRACTICE_STATUSES), load_default="active", metadata={"example": "active"}
     )
     joined_on = fields.Date(load_default=dt.date.today, metadata={"example": "2026-01-15"})
+    time_zone = fields.String(validate=_time_zone, metadata={
+        "example": "America/Chicago", "description": "IANA time zone the web pages show the practice's "
+        "dates in (default America/Chicago); the API's timestamps stay UTC"})
 
 
 class PracticeUpdateSchema(PracticeCreateSchema):
@@ -42,6 +56,7 @@ class PracticeSchema(Schema):
     tax_id = fields.String(required=True, metadata={"example": "12-3456789"})
     status = fields.String(required=True, metadata={"example": "active", "description": "active or suspended"})
     joined_on = fields.Date(required=True, metadata={"example": "2026-01-15"})
+    time_zone = fields.String(required=True, metadata={"example": "America/Chicago"})
     created_at = fields.DateTime(required=True, metadata=CREATED_AT)
 
 

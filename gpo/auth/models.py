@@ -46,3 +46,19 @@ class LoginFailure(db.Model):
     email: Mapped[str] = mapped_column(String(254))
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class WebSession(CreatedAtMixin, db.Model):
+    """A browser's signed-in session (the web pages). The cookie carries a random
+    token; only its SHA-256 is kept. The server decides expiry: `expires_at` bounds
+    the session, `last_seen_at` its idleness, and signing out ends it for good, so a
+    copied cookie stops working even though its signature is still valid."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[IdPK]
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), index=True)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -37,7 +37,16 @@ def _failures_since(column, value: str, since: dt.datetime) -> int:
 
 
 def login(email: str, password: str, address: str) -> tuple[str, User]:
-    """Check the e-mail and password and issue an access token.
+    """Check the e-mail and password and issue an access token (the API's login)."""
+    user = check_credentials(email, password, address)
+    cfg = current_app.config
+    token = issue_access_token(user.id, cfg["SECRET_KEY"], cfg["ACCESS_TOKEN_TTL_SECONDS"], utcnow())
+    return token, user
+
+
+def check_credentials(email: str, password: str, address: str) -> User:
+    """The active user the e-mail and password name, for the API's login and the web
+    pages' sign-in alike (one throttle for both).
 
     Raises TooManyRequests (429) after too many recent failures for the account or for
     the client address, Unauthenticated (401) for a wrong e-mail or password."""
@@ -64,8 +73,7 @@ def login(email: str, password: str, address: str) -> tuple[str, User]:
         raise Unauthenticated("invalid e-mail or password")
     db.session.execute(delete(LoginFailure).where(LoginFailure.email == email))
     db.session.flush()
-    token = issue_access_token(user.id, cfg["SECRET_KEY"], cfg["ACCESS_TOKEN_TTL_SECONDS"], utcnow())
-    return token, user
+    return user
 
 
 def principal_for_user(user: User) -> Principal:

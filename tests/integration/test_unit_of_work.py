@@ -107,7 +107,7 @@ def test_the_request_edge_commits_a_success_and_rolls_back_an_error_answer(app, 
     from gpo import create_app
     from gpo.errors import Conflict
 
-    probe = create_app(test_config)
+    probe = create_app({**test_config, "WTF_CSRF_ENABLED": False})  # a bare route, not a page form
 
     @probe.post("/_probe/<outcome>")
     def write_then(outcome):

@@ -1,0 +1,19 @@
+"""The web app's shell (WEB.md): sign-in and sessions, CSRF, the layout and navigation
+by face and role, error pages, shared macros and filters, and static assets served by
+us. Each feature's pages live beside its routes (`gpo/<feature>/pages.py`) and join
+through `add_pages` and `add_nav` in the feature's own `register(app)`."""
+from __future__ import annotations
+
+from flask import Flask
+
+from gpo.web import assets, errors, filters, shell
+from gpo.web.shell import add_nav as add_nav  # re-exported for features
+from gpo.web.shell import add_pages as add_pages
+from gpo.web.shell import add_words as add_words
+
+
+def register(app: Flask) -> None:
+    shell.init_app(app)
+    errors.init_app(app)
+    filters.init_app(app)
+    assets.init_app(app)

@@ -1,0 +1,88 @@
+"""What templates share: money as dollars with cents, dates in the practice's time
+zone, statuses in words, and the signed-in principal with its navigation."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import Flask, g, request
+
+from gpo.accounts.models import DEFAULT_TIME_ZONE, Practice
+from gpo.db import db
+from gpo.money import format_dollars
+from gpo.web.shell import nav_for, signed_in, words_for
+
+
+def time_zone() -> ZoneInfo:
+    """The zone this page shows times in: the signed-in practice's own; the default
+    zone for MSO staff and vendors. Read once per request."""
+    if "time_zone" not in g:
+        principal = signed_in()
+        name = DEFAULT_TIME_ZONE
+        if principal is not None and principal.org_type == "practice":
+            practice = db.session.get(Practice, principal.organization_id)
+            name = practice.time_zone if practice is not None else DEFAULT_TIME_ZONE
+        g.time_zone = ZoneInfo(name)
+    return g.time_zone
+
+
+def dollars(cents) -> str:
+    """12345 -> "$123.45"; None -> "" (a money field not known yet)."""
+    return "" if cents is None else format_dollars(int(cents))
+
+
+def unit_price(value) -> str:
+    """A unit price (Decimal, 4 places) as dollars: "$17.4913" keeps its precision,
+    "$12.50" when it has none beyond cents."""
+    if value is None:
+        return ""
+    value = Decimal(value)
+    quantized = value.quantize(Decimal("0.01"))
+    shown = quantized if quantized == value else value.normalize()
+    sign = "-" if shown < 0 else ""
+    return f"{sign}${abs(shown):,}"
+
+
+def local_datetime(value: dt.datetime | None, with_zone: bool = True) -> str:
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    local = value.astimezone(time_zone())
+    text = f"{local:%b} {local.day}, {local.year}, {local:%I:%M %p}".replace(" 0", " ")
+    return f"{text} {local.tzname()}" if with_zone else text
+
+
+def local_date(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.astimezone(time_zone()).date()
+    return f"{value:%b} {value.day}, {value.year}"
+
+
+def percent(value) -> str:
+    if value is None:
+        return ""
+    return f"{Decimal(value).normalize():f}%"
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(dollars)
+    app.add_template_filter(unit_price)
+    app.add_template_filter(local_datetime)
+    app.add_template_filter(local_date)
+    app.add_template_filter(percent)
+    app.add_template_filter(lambda value, kind: words_for(kind, value), "words")
+
+    @app.context_processor
+    def _shell_context():
+        principal = signed_in()
+        return {
+            "principal": principal,
+            "nav": nav_for(principal) if principal else [],
+            "current_endpoint": request.endpoint,
+        }

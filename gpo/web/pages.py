@@ -1,0 +1,72 @@
+"""The shell's own pages: sign in, sign out, and `/` sending each user to their face."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+
+from gpo.auth import sessions
+from gpo.errors import TooManyRequests, Unauthenticated
+from gpo.web.shell import SESSION_TOKEN, _local_path, home_for, page_blueprint, signed_in
+
+blp = Blueprint("web", __name__, template_folder="templates")
+
+
+@blp.get("/")
+def home():
+    principal = signed_in()
+    return redirect(home_for(principal) if principal else url_for("web.login"))
+
+
+@blp.route("/login", methods=["GET", "POST"])
+def login():
+    next_path = _local_path(request.values.get("next"))
+    if request.method == "GET":
+        if signed_in():
+            return redirect(home_for(signed_in()))
+        return render_template("web/login.html", next_path=next_path, email="", errors={})
+    email = request.form.get("email", "").strip()
+    password = request.form.get("password", "")
+    errors = {}
+    if not email:
+        errors["email"] = "Enter your e-mail address."
+    if not password:
+        errors["password"] = "Enter your password."
+    if errors:
+        return render_template("web/login.html", next_path=next_path, email=email, errors=errors), 422
+    try:
+        token, user = sessions.sign_in(email, password, request.remote_addr or "unknown")
+    except (Unauthenticated, TooManyRequests) as exc:
+        message = ("That e-mail and password do not match an active account."
+                   if isinstance(exc, Unauthenticated) else f"Too many failed sign-ins: {exc.message}.")
+        response = render_template("web/login.html", next_path=next_path, email=email,
+                                   errors={"form": message})
+        return response, exc.status_code, exc.headers or {}
+    session.clear()  # a new session id and CSRF token after signing in (no fixation)
+    session[SESSION_TOKEN] = token
+    flash(f"Signed in as {user.email}.", "success")
+    principal = sessions.principal_for_user(user)
+    return redirect(next_path if next_path != "/" else home_for(principal))
+
+
+@blp.post("/logout")
+def logout():
+    sessions.sign_out(session.get(SESSION_TOKEN))
+    session.clear()
+    flash("You are signed out.", "success")
+    return redirect(url_for("web.login"))
+
+
+# The console's and the portal's start pages. Their feature pages (contracts, cycles,
+# catalog, purchase orders, ...) join through add_nav/add_pages as they are built; until
+# then these pages say where the same work is done today: the API, documented at /docs.
+console = page_blueprint("console", __name__, "console", url_prefix="/console")
+portal = page_blueprint("portal", __name__, "portal", url_prefix="/portal")
+
+
+@console.get("")
+def console_home():
+    return render_template("web/face_home.html", face="console", title="MSO console")
+
+
+@portal.get("")
+def portal_home():
+    return render_template("web/face_home.html", face="portal", title="Vendor portal")

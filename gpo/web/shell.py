@@ -1,0 +1,151 @@
+"""Faces, page blueprints, sessions and CSRF.
+
+A page blueprint belongs to one face (WEB.md "Three faces, one app"): the storefront
+for practices, the console for the MSO, the portal for vendors. Before any of its
+pages runs, the signed-in principal is recognized from the session cookie (no
+session: to the sign-in page) and must belong to that face's kind of organization
+(another face's page answers 404, as another organization's object does in the API).
+Past that, the page calls the same service as the API with the same principal, so
+tenancy (404) and role (403) rules are the API's own."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, current_app, redirect, request, session, url_for
+from flask_wtf.csrf import CSRFProtect
+
+from gpo.auth import sessions
+from gpo.auth.request import current_principal
+from gpo.errors import NotFound
+
+FACES = {"storefront": "practice", "console": "mso", "portal": "vendor"}
+HOME = {"practice": "/shop", "mso": "/console", "vendor": "/portal"}
+_PRINCIPAL = "gpo.principal"  # the same request slot the API's authentication fills
+_PAGE_BLUEPRINTS = "gpo.web.page_blueprints"
+_NAV = "gpo.web.nav"
+_WORDS = "gpo.web.words"
+SESSION_TOKEN = "token"
+
+csrf = CSRFProtect()
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    endpoint: str
+    roles: frozenset[str] | None  # None: every role of the face
+    order: int
+
+
+def page_blueprint(name: str, import_name: str, face: str, url_prefix: str = "") -> Blueprint:
+    """A blueprint of `face`'s pages, with the feature's templates/ folder."""
+    if face not in FACES:
+        raise ValueError(f"unknown face {face!r}")
+    blueprint = Blueprint(name, import_name, url_prefix=url_prefix or None, template_folder="templates")
+    blueprint.face = face
+
+    @blueprint.before_request
+    def _signed_in_to_this_face():
+        principal = request.environ.get(_PRINCIPAL)
+        if principal is None:
+            return redirect(url_for("web.login", next=_local_path(request.full_path)))
+        if principal.org_type != FACES[face]:
+            raise NotFound("there is no such page for your organization")
+
+    return blueprint
+
+
+def add_pages(app: Flask, blueprint: Blueprint) -> None:
+    """Register a feature's page blueprint (made with `page_blueprint`)."""
+    app.extensions[_PAGE_BLUEPRINTS].add(blueprint.name)
+    app.register_blueprint(blueprint)
+
+
+def add_nav(app: Flask, face: str, label: str, endpoint: str, *, roles=None, order: int = 100) -> None:
+    """Put a link to `endpoint` in `face`'s navigation, for `roles` (None: all)."""
+    items = app.extensions[_NAV].setdefault(face, [])
+    items.append(NavItem(label, endpoint, frozenset(roles) if roles else None, order))
+    items.sort(key=lambda item: item.order)
+
+
+def add_words(app: Flask, kind: str, words: dict[str, str]) -> None:
+    """How a status of `kind` reads on a page ("awaiting a physician's approval")."""
+    app.extensions[_WORDS].setdefault(kind, {}).update(words)
+
+
+def words_for(kind: str, value: str | None) -> str:
+    if value is None:
+        return ""
+    return current_app.extensions[_WORDS].get(kind, {}).get(value) or value.replace("_", " ")
+
+
+def nav_for(principal) -> list[NavItem]:
+    face = next((f for f, org_type in FACES.items() if org_type == principal.org_type), None)
+    return [item for item in current_app.extensions[_NAV].get(face, [])
+            if item.roles is None or item.roles & principal.roles]
+
+
+def is_page_request() -> bool:
+    """Pages answer in HTML; the API (and its docs) in JSON."""
+    return not request.path.startswith(("/api/", "/docs"))
+
+
+def _local_path(path: str | None) -> str:
+    """`path` if it stays on this site (no scheme, no host, no `//`), else "/"."""
+    if not path:
+        return "/"
+    path = path.rstrip("?")
+    parts = urlsplit(path)
+    if parts.scheme or parts.netloc or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/"
+    return path
+
+
+def init_app(app: Flask) -> None:
+    production = app.config.get("GPO_ENV") == "production"
+    # Flask's defaults exist for these keys, so they are set, not defaulted.
+    app.config["SESSION_COOKIE_NAME"] = "gpo_session"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_SECURE"] = production
+    # CSRF is checked by us, on page requests only: the bearer-token API needs none
+    # (a browser never sends its Authorization header by itself).
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
+    app.extensions[_PAGE_BLUEPRINTS] = set()
+    app.extensions[_NAV] = {}
+    app.extensions[_WORDS] = {}
+    csrf.init_app(app)
+
+    @app.before_request
+    def _page_principal():
+        if not is_page_request() or request.endpoint is None:
+            return
+        if request.method not in ("GET", "HEAD", "OPTIONS") and current_app.config.get("WTF_CSRF_ENABLED", True):
+            csrf.protect()  # a missing or wrong token: 400, nothing changes
+        principal = sessions.principal_for_token(session.get(SESSION_TOKEN))
+        if principal is not None:
+            request.environ[_PRINCIPAL] = principal
+        elif SESSION_TOKEN in session:
+            session.pop(SESSION_TOKEN)  # expired or signed out elsewhere
+
+    from gpo.web import pages
+
+    app.register_blueprint(pages.blp)
+    add_pages(app, pages.console)
+    add_pages(app, pages.portal)
+    add_nav(app, "console", "Start", "console.console_home", order=0)
+    add_nav(app, "portal", "Start", "portal.portal_home", order=0)
+
+
+def signed_in():
+    """The signed-in principal of this page request, or None."""
+    return request.environ.get(_PRINCIPAL)
+
+
+def home_for(principal) -> str:
+    return HOME.get(principal.org_type, "/login")
+
+
+__all__ = ["add_nav", "add_pages", "add_words", "current_principal", "page_blueprint", "signed_in"]
