@@ -8,7 +8,6 @@ Create Date: 2026-12-01 16:21:44.754488
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '0008_web'
 down_revision = '0007_staffing'
