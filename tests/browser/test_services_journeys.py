@@ -113,3 +113,33 @@ def test_a_bad_npi_is_shown_at_the_field_then_a_good_one_is_added(web, world):
     screenshot(page, "practice", docs=True)
     assert web.query(lambda: db.session.scalar(select(func.count(Provider.id)).where(
         Provider.npi == "1234567893", Provider.practice_id == world.practice.id))) == 1
+
+
+def tab_to(page, target, presses: int = 60) -> None:
+    """Press Tab until `target` has the focus (the keyboard alone, no clicks)."""
+    for _ in range(presses):
+        if target.evaluate("el => el === document.activeElement"):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {target}")
+
+
+def test_a_location_is_added_with_the_keyboard_alone(web, world):
+    page = web.sign_in(world.users["practice_admin"].email)
+    page.goto("/practice")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")
+    tab_to(page, page.get_by_label("Location name", exact=True))
+    for text in ("North clinic", "9 Oak Ave"):
+        page.keyboard.type(text)
+        page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # address line 2 stays empty
+    for text in ("Madison", "WI", "53704"):
+        page.keyboard.type(text)
+        page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Add the location")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Location North clinic is added.")
+    expect(page.get_by_role("region", name="The practice's locations")).to_contain_text("9 Oak Ave, Madison, WI 53704")
+    assert_accessible(page, "the practice page after adding a location")
