@@ -22,7 +22,9 @@ from gpo.identifiers import is_valid_npi
 from gpo.insurance import premium as rule
 from gpo.insurance.binding import practice_invoices
 from gpo.insurance.models import Enrollment, InsuranceProgram
+from gpo.insurance.programs import active_count
 from gpo.insurance.quotes import current_discount, make_final, premium_of
+from gpo.insurance.rules import rate_table
 
 
 class NewEnrollment(TypedDict):
@@ -123,15 +125,9 @@ def _coverage_start(program: InsuranceProgram, requested: dt.date | None) -> dt.
     return start
 
 
-def enroll(principal: Principal, program_id: int, data: NewEnrollment) -> dict:
-    """Enroll one of the practice's active providers. The database refuses a second
-    active enrollment of the same provider in the program (409). After binding, the
-    premium is final at once (pro-rata at the bound band) and its installments are
-    invoiced; nobody else is re-rated."""
-    policy.load(principal, InsuranceProgram, program_id, "enrollment.create")
-    # The program's lock: enrollments and binding take turns, so binding counts every
-    # enrollment made before it and prices every one made after it.
-    program = lock_row(InsuranceProgram, program_id)
+def _checked(principal: Principal, program: InsuranceProgram, data: NewEnrollment) -> tuple[Provider, str, dt.date]:
+    """What enrolling and quoting both refuse: the provider, its specialty's class and
+    the first day of cover, or the field that is wrong."""
     if program.period_end < today():
         raise Conflict(f"program {program.id}'s period ended on {program.period_end}: it takes no enrollments")
     provider = _provider_of(principal, data["provider_id"])
@@ -151,6 +147,20 @@ def enroll(principal: Principal, program_id: int, data: NewEnrollment) -> dict:
     start = _coverage_start(program, data.get("effective_on"))
     if provider.active_from > start or (provider.active_to is not None and provider.active_to < start):
         raise Invalid.of_field("provider_id", f"provider {provider.id} is not active on {start}")
+    return provider, specialty_class, start
+
+
+def enroll(principal: Principal, program_id: int, data: NewEnrollment) -> dict:
+    """Enroll one of the practice's active providers. The database refuses a second
+    active enrollment of the same provider in the program (409). After binding, the
+    premium is final at once (pro-rata at the bound band) and its installments are
+    invoiced; nobody else is re-rated."""
+    policy.load(principal, InsuranceProgram, program_id, "enrollment.create")
+    # The program's lock: enrollments and binding take turns, so binding counts every
+    # enrollment made before it and prices every one made after it.
+    program = lock_row(InsuranceProgram, program_id)
+    provider, specialty_class, start = _checked(principal, program, data)
+    practice = db.session.get(Practice, provider.practice_id)
     enrollment = Enrollment(
         program_id=program.id, practice_id=practice.id, provider_id=provider.id, specialty=provider.specialty,
         specialty_class=specialty_class, limits=data["limits"], fte=data["fte"],
@@ -228,3 +238,40 @@ def cancel(principal: Principal, enrollment_id: int, data: Cancellation) -> dict
     db.session.flush()
     return enrollment_view(principal, enrollment)
 
+
+def quote(principal: Principal, program_id: int, data: NewEnrollment) -> dict:
+    """What enrolling the provider on these terms would cost, computed and not stored:
+    the same checks and premium as `enroll` (practice admin; the same refusals), at the
+    band the group would reach with this provider enrolled (the bound band once bound,
+    pro-rata for the days left), with the installments it would be billed in. A
+    provider already enrolled is quoted too: the answer says so, and enrolling again
+    would be refused (409)."""
+    program = policy.load(principal, InsuranceProgram, program_id, "enrollment.create")
+    provider, specialty_class, start = _checked(principal, program, data)
+    already = db.session.scalar(select(Enrollment.id).where(
+        Enrollment.program_id == program.id, Enrollment.provider_id == provider.id, Enrollment.status == "active"))
+    if program.bound_discount_percent is not None:
+        discount = program.bound_discount_percent
+    else:
+        count = active_count(program.id) + (0 if already else 1)
+        discount = rule.percent_reached(rate_table(program).group_discount_bands, count)
+    # A transient enrollment (never added to the session): the premium reads its terms.
+    draft = Enrollment(program_id=program.id, practice_id=provider.practice_id, provider_id=provider.id,
+                       specialty=provider.specialty, specialty_class=specialty_class, limits=data["limits"],
+                       fte=data["fte"], claims_made_year=data["claims_made_year"],
+                       claims_free_years=data["claims_free_years"], installments=data["installments"],
+                       effective_on=start)
+    p = premium_of(program, draft, discount)
+    schedule = rule.installment_schedule(program.period_start, program.period_end, data["installments"], start,
+                                         p.premium_cents)
+    return {
+        "program_id": program.id, "provider_id": provider.id,
+        "provider_name": f"{provider.first_name} {provider.last_name}", "specialty": provider.specialty,
+        "specialty_class": specialty_class, "limits": data["limits"], "effective_on": start,
+        "installments": data["installments"], "already_enrolled_id": already,
+        "base_rate_cents": p.base_rate_cents, "step_factor": p.step_factor, "fte": p.fte,
+        "claims_free_percent": p.claims_free_percent, "group_discount_percent": p.group_discount_percent,
+        "annual_cents": p.annual_cents, "days_covered": p.days_covered, "days_in_period": p.days_in_period,
+        "premium_cents": p.premium_cents,
+        "installment_schedule": [{"due_on": due, "amount_cents": cents} for due, cents in schedule],
+    }

@@ -5,9 +5,19 @@ every use case reads in `clock`."""
 
 
 def register(app) -> None:
-    """Staff, shifts, timesheets, cost runs: the routes and the cost-run job."""
-    from gpo import features
-    from gpo.staffing import cost_runs, routes
+    """Staff, shifts, timesheets, cost runs: the routes, the pages and the cost-run job."""
+    from gpo import features, web
+    from gpo.staffing import cost_runs, pages, routes
 
     features.add_blueprint(app, routes.blp)
     cost_runs.COST_RUN.register(cost_runs.run_month)
+    web.add_pages(app, pages.blp)
+    web.add_nav(app, "storefront", "Staffing", "staffing_pages.staffing", order=100)
+    web.add_words(app, "shift_request", {"open": "waiting for scheduling", "assigned": "a person is booked",
+                                         "accepted": "accepted", "completed": "worked",
+                                         "cancelled": "cancelled", "released": "released"})
+    web.add_words(app, "assignment", {"assigned": "waiting for your acceptance", "accepted": "accepted",
+                                      "completed": "worked", "released": "released", "cancelled": "cancelled"})
+    web.add_words(app, "timesheet", {"submitted": "waiting for your approval", "approved": "approved",
+                                     "disputed": "disputed: scheduling corrects it"})
+    web.add_words(app, "staff_role", {role: label.replace(" (clinical)", "") for role, label in pages.ROLES.items()})

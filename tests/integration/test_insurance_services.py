@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from gpo.auth.services import principal_for_user
 from gpo.billing.models import Invoice
 from gpo.db import db, unit_of_work, utcnow
-from gpo.errors import Conflict, Invalid
+from gpo.errors import Conflict, Forbidden, Invalid
 from gpo.insurance import binding, enrollments, programs
 from gpo.insurance.models import Enrollment, InsuranceProgram
 from tests.factories import MsoFactory, PracticeFactory, ProviderFactory, UserFactory, VendorFactory
@@ -152,3 +152,35 @@ def test_a_binding_that_fails_for_good_leaves_the_program_open_to_bind_again(gro
     assert db.session.scalar(select(func.count(AuditEvent.id)).where(
         AuditEvent.action == "insurance_program.bind_failed")) == 1
     assert binding.BINDING.may_run_again(db.session.get(InsuranceProgram, group.program_id))
+
+
+def test_a_quote_prices_the_enrollment_at_the_band_it_would_reach_and_stores_nothing(group):
+    group.enroll(group.a[0])
+    group.enroll(group.b[0], who=group.other_admin)
+    body = {"provider_id": group.a[1].id, "limits": "1M/3M", "fte": D("0.5"), "claims_made_year": 2,
+            "claims_free_years": 4, "installments": 4, "effective_on": None}
+    with unit_of_work():
+        quote = enrollments.quote(group.admin, group.program_id, body)
+    # the third provider would reach the 5% band: 1,200,000 x 0.60 x 0.5 x 0.95 x 0.95 = 324,900
+    assert (quote["group_discount_percent"], quote["premium_cents"], quote["annual_cents"]) == (D(5), 324900, 324900)
+    assert (quote["base_rate_cents"], quote["step_factor"], quote["claims_free_percent"]) == (1200000, D("0.60"), D(5))
+    assert [x["amount_cents"] for x in quote["installment_schedule"]] == [81225] * 4
+    assert quote["installment_schedule"][0]["due_on"] == START and quote["already_enrolled_id"] is None
+    assert db.session.scalar(select(func.count(Enrollment.id))) == 2
+    # and enrolling on the same terms gives the quote's premium
+    assert group.enroll(group.a[1], **{k: v for k, v in body.items() if k != "provider_id"})["premium_cents"] == 324900
+
+
+def test_a_quote_is_refused_as_enrolling_is(group):
+    body = {"provider_id": group.b[0].id, "limits": "1M/3M", "fte": D(1), "claims_made_year": 1,
+            "claims_free_years": 0, "installments": 1, "effective_on": None}
+    with pytest.raises(Invalid, match="not a provider of your practice"), unit_of_work():
+        enrollments.quote(group.admin, group.program_id, body)
+    with pytest.raises(Invalid) as refused, unit_of_work():
+        enrollments.quote(group.admin, group.program_id, {**body, "provider_id": group.a[0].id, "limits": "9M/9M"})
+    assert list(refused.value.errors["json"]) == ["limits"]
+    buyer = principal_for_user(UserFactory(organization_id=group.practice.id, roles=["practice_buyer"],
+                                           email="buyer@x.test"))
+    with pytest.raises(Forbidden), unit_of_work():
+        enrollments.quote(buyer, group.program_id, {**body, "provider_id": group.a[0].id})
+    assert db.session.scalar(select(func.count(Enrollment.id))) == 0
