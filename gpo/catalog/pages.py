@@ -93,9 +93,11 @@ def shop():
 
 
 def price_chart(history) -> str:
-    """The price history as an SVG line chart, as a data: URL for an <img>."""
+    """The price history as an SVG line chart, as a data: URL for an <img> ("": none)."""
     import pygal
 
+    if not history:
+        return ""
     chart = pygal.Line(js=[], show_legend=False, height=300, width=640, x_label_rotation=20,
                        title="List price", y_title="US dollars", disable_xml_declaration=False)
     chart.x_labels = [f"{p.effective_from:%Y-%m-%d}" for p in history]

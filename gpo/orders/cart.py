@@ -172,7 +172,7 @@ def prices_now(products: list[Product], cycle: Cycle | None, day: dt.date | None
 
 def _locations_of(practice_id: int) -> list[Location]:
     return list(db.session.scalars(select(Location).where(Location.practice_id == practice_id)
-                                   .order_by(Location.name, Location.id)))
+                                   .order_by(Location.id)))
 
 
 def shop(principal: Principal, filters: catalog.ProductQuery, page: int, page_size: int) -> ShopPage:
