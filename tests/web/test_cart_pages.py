@@ -154,3 +154,15 @@ def test_quick_order_to_another_practices_location_is_refused(pages, market):
     page.get("/cart")
     response = page.post("/cart/quick-order", {"location_id": market.other_location.id, "text": "GLV, 20"})
     assert response.status_code == 422 and db.session.scalars(select(Order)).all() == []
+
+
+def test_removing_the_last_line_empties_the_cart_and_it_fills_again(pages, market, world):
+    order_id = _draft(market, [(market.gloves, 10)])
+    page = pages.as_("practice_buyer")
+    html = page.get("/cart").get_data(as_text=True)
+    response = page.post(f"/cart/orders/{order_id}", {"etag": _etag(html), f"quantity-{market.gloves.id}": "10",
+                                                     "remove": str(market.gloves.id)})
+    assert response.status_code == 302 and _lines(order_id) == []
+    assert f"Nothing in the cart for {world.location.name} yet" in text_of(page.get("/cart").get_data(as_text=True))
+    page.post("/shop", {"product_id": market.masks.id, "quantity": "10", "location_id": world.location.id})
+    assert _lines(order_id) == [(market.masks.id, 10)]  # the same draft, filled again
