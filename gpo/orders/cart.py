@@ -4,7 +4,13 @@ pasted quick order) adds to that draft, creating it when there is none.
 
 Two adds at once for one practice cannot make two carts or lose a quantity: each
 locks the practice's row first (SELECT ... FOR UPDATE), so they run one after the
-other. All lines of one add are checked together: one bad line refuses them all."""
+other. All lines of one add are checked together: one bad line refuses them all.
+
+The storefront's reads live here too: `shop` and `product_page` (each product with its
+price now, at the tier its contract reaches in the open cycle, and at the next tier:
+`prices_now`, a fixed number of queries for any number of products), `view_cart`
+(every location's cart with estimated totals and savings) and `quick_order` (pasted
+`SKU, quantity` lines, read by cart_parsing: all added, or none with every problem)."""
 from __future__ import annotations
 
 import datetime as dt
