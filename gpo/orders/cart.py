@@ -4,26 +4,48 @@ pasted quick order) adds to that draft, creating it when there is none.
 
 Two adds at once for one practice cannot make two carts or lose a quantity: each
 locks the practice's row first (SELECT ... FOR UPDATE), so they run one after the
-other. All lines of one add are checked together: one bad line refuses them all."""
+other. All lines of one add are checked together: one bad line refuses them all.
+
+The storefront's reads live here too: `shop` and `product_page` (each product with its
+price now, at the tier its contract reaches in the open cycle, and at the next tier:
+`prices_now`, a fixed number of queries for any number of products), `view_cart`
+(every location's cart with estimated totals and savings) and `quick_order` (pasted
+`SKU, quantity` lines, read by cart_parsing: all added, or none with every problem)."""
 from __future__ import annotations
 
-from sqlalchemy import select
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select
 
 from gpo import audit
-from gpo.accounts.models import Practice
+from gpo.accounts.models import Location, Practice, Vendor
+from gpo.auth import policy
 from gpo.auth.principal import Principal
-from gpo.db import db
-from gpo.errors import Invalid
-from gpo.orders.models import Order
+from gpo.catalog import products as catalog
+from gpo.catalog.models import Product, ProductPrice
+from gpo.contracts.models import Contract
+from gpo.contracts.tiers import Tier, achieved_index, price_at
+from gpo.db import Paged, db, utcnow
+from gpo.errors import Conflict, Invalid, NotFound
+from gpo.etags import etag_for
+from gpo.money import line_cents
+from gpo.orders import rules
+from gpo.orders.cart_parsing import QuickProblem, parse_quick_order
+from gpo.orders.models import Cycle, Order
 from gpo.orders.ordering import (
     OrderLineInput,
     OrderResult,
     _build_lines,
+    _contract_of_products,
     _location_of,
     _lock_open_cycle,
     _practice_for,
     order_result,
+    order_results,
 )
+from gpo.orders.tier_progress import TierProgress, confirmed_volumes, tier_progress
 
 
 def cart_order(practice_id: int, location_id: int, cycle_id: int, *, for_update: bool = False) -> Order | None:
@@ -71,3 +93,298 @@ def lines_merged_in_order(lines: list[OrderLineInput]) -> list[OrderLineInput]:
     for line in lines:
         merged[line["product_id"]] = merged.get(line["product_id"], 0) + line["quantity"]
     return [{"product_id": p, "quantity": q} for p, q in merged.items()]
+
+
+# --- the shop: products with the price they have now ---------------------------------
+
+
+@dataclass(frozen=True)
+class PriceNow:
+    """A product's price in the open cycle: at the tier its contract reaches with the
+    cycle's confirmed orders (`price_now`), and at the next tier (None at the top, or
+    for a product on no contract with tiers)."""
+
+    contract_id: int | None
+    basis: str | None
+    price_now: Decimal | None
+    next_price: Decimal | None
+    next_discount_percent: Decimal | None
+    volume_to_next_tier: int | None
+
+
+NO_PRICE = PriceNow(None, None, None, None, None, None)
+
+
+@dataclass(frozen=True)
+class ShopItem:
+    """One product as the shop lists it: the product (read through), its vendor's
+    name and its price now."""
+
+    product: Product
+    vendor_name: str
+    price: PriceNow
+
+    def __getattr__(self, name: str):
+        if name == "product":
+            raise AttributeError(name)
+        return getattr(self.product, name)
+
+
+@dataclass(frozen=True)
+class ShopPage:
+    """A page of the shop: the products, how many match, the vendors to filter by,
+    the practice's ship-to locations and the open cycle (None: none is open)."""
+
+    items: list[ShopItem]
+    total: int
+    vendors: list[tuple[int, str]]
+    locations: list[Location]
+    cycle: Cycle | None
+
+
+def open_cycle() -> Cycle | None:
+    return db.session.scalars(select(Cycle).where(Cycle.status == "open").order_by(Cycle.id)).first()
+
+
+def prices_now(products: list[Product], cycle: Cycle | None, day: dt.date | None = None) -> dict[int, PriceNow]:
+    """product id -> its PriceNow in `cycle`, for any number of products in three
+    queries (their contracts, the contracts' tiers, the cycle's confirmed volumes)."""
+    if not products:
+        return {}
+    contract_of = _contract_of_products([p.id for p in products], day or utcnow().date())
+    contract_ids = set(contract_of.values())
+    contracts = {c.id: c for c in db.session.scalars(select(Contract).where(Contract.id.in_(contract_ids)))}
+    volumes = confirmed_volumes(cycle.id, contract_ids) if cycle is not None else {}
+    result = {}
+    for product in products:
+        contract = contracts.get(contract_of.get(product.id))
+        tiers = contract.tier_list if contract is not None else []
+        if not tiers:
+            result[product.id] = NO_PRICE if contract is None else PriceNow(
+                contract.id, contract.basis, None, None, None, None)
+            continue
+        volume = volumes.get(contract.id, 0)
+        index = achieved_index(tiers, volume)
+        following = tiers[index + 1] if index + 1 < len(tiers) else None
+        result[product.id] = PriceNow(
+            contract_id=contract.id, basis=contract.basis,
+            price_now=price_at(tiers[index], product.id, product.list_price),
+            next_price=price_at(following, product.id, product.list_price) if following else None,
+            next_discount_percent=following.discount_percent if following else None,
+            volume_to_next_tier=(following.min_volume - volume) if following else None,
+        )
+    return result
+
+
+def _locations_of(practice_id: int) -> list[Location]:
+    return list(db.session.scalars(select(Location).where(Location.practice_id == practice_id)
+                                   .order_by(Location.id)))
+
+
+def shop(principal: Principal, filters: catalog.ProductQuery, page: int, page_size: int) -> ShopPage:
+    """A page of the active catalog as a practice shops it: each product with its
+    vendor and its price now and at the next tier. The same number of queries for
+    any page size (no query per product)."""
+    result: Paged = catalog.browse(principal, filters, page, page_size)
+    cycle = open_cycle()
+    prices = prices_now(result.items, cycle)
+    vendors = [(row.id, row.name) for row in db.session.execute(
+        select(Vendor.id, Vendor.name).where(
+            Vendor.id.in_(select(Product.vendor_id).where(Product.active.is_(True)).distinct()))
+        .order_by(Vendor.name))]
+    names = dict(vendors)
+    items = [ShopItem(p, names.get(p.vendor_id, ""), prices.get(p.id, NO_PRICE)) for p in result.items]
+    return ShopPage(items=items, total=result.total, vendors=vendors,
+                    locations=_locations_of(principal.organization_id), cycle=cycle)
+
+
+@dataclass(frozen=True)
+class TierRow:
+    min_volume: int
+    discount_percent: Decimal
+    unit_price: Decimal
+    reached: bool
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    """A product's page: the product (its price history in `history`, oldest first),
+    its vendor, its price now, its contract's tiers at this product's price, and the
+    contract's progress in the open cycle (None: no cycle open or no tiers)."""
+
+    item: ShopItem
+    history: list[ProductPrice]
+    contract: Contract | None
+    tiers: list[TierRow]
+    progress: TierProgress | None
+    locations: list[Location]
+    cycle: Cycle | None
+
+
+def product_page(principal: Principal, product_id: int) -> ProductPage:
+    detail = catalog.get_product(principal, product_id)
+    product = detail.product
+    cycle = open_cycle()
+    price = prices_now([product], cycle)[product.id]
+    vendor = db.session.get(Vendor, product.vendor_id)
+    contract = db.session.get(Contract, price.contract_id) if price.contract_id else None
+    tiers: list[Tier] = contract.tier_list if contract is not None else []
+    progress = None
+    if contract is not None and tiers and cycle is not None:
+        try:
+            progress = tier_progress(principal, contract.id, cycle.id)
+        except (NotFound, Conflict):
+            progress = None
+    reached = achieved_index(tiers, progress.volume) if progress else 0
+    rows = [TierRow(t.min_volume, t.discount_percent, price_at(t, product.id, product.list_price), i <= reached)
+            for i, t in enumerate(tiers)]
+    history = sorted(product.prices, key=lambda p: (p.effective_from, p.id))
+    return ProductPage(item=ShopItem(product, vendor.name if vendor else "", price), history=history,
+                       contract=contract, tiers=rows, progress=progress,
+                       locations=_locations_of(principal.organization_id), cycle=cycle)
+
+
+# --- the cart page ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CartLine:
+    """A line of a cart: the line's result (read through), its product, and its
+    cents at list price and at the price now."""
+
+    line: object  # OrderLineResult
+    product: Product
+    list_cents: int
+    estimated_cents: int
+
+    @property
+    def savings_cents(self) -> int:
+        return self.list_cents - self.estimated_cents
+
+    def __getattr__(self, name: str):
+        if name == "line":
+            raise AttributeError(name)
+        return getattr(self.line, name)
+
+
+@dataclass(frozen=True)
+class LocationCart:
+    """A ship-to location's cart (order None: nothing in it yet) with its totals."""
+
+    location: Location
+    order: OrderResult | None
+    lines: list[CartLine]
+
+    @property
+    def etag(self) -> str | None:
+        """The ETag of the cart's order as read (edits send it back as If-Match)."""
+        return etag_for(self.order.order) if self.order is not None else None
+
+    @property
+    def list_cents(self) -> int:
+        return sum(line.list_cents for line in self.lines)
+
+    @property
+    def estimated_cents(self) -> int:
+        return sum(line.estimated_cents for line in self.lines)
+
+    @property
+    def savings_cents(self) -> int:
+        return self.list_cents - self.estimated_cents
+
+
+@dataclass(frozen=True)
+class CartView:
+    cycle: Cycle | None
+    carts: list[LocationCart]
+
+    @property
+    def estimated_cents(self) -> int:
+        return sum(cart.estimated_cents for cart in self.carts)
+
+    @property
+    def savings_cents(self) -> int:
+        return sum(cart.savings_cents for cart in self.carts)
+
+    @property
+    def locations(self) -> list[Location]:
+        return [cart.location for cart in self.carts]
+
+
+def view_cart(principal: Principal) -> CartView:
+    """The practice's cart at each of its ship-to locations in the open cycle, with
+    each line's estimated price now, the totals and the savings against list price."""
+    policy.authorize(principal, "order.read")
+    if principal.org_type != "practice":
+        raise NotFound("only a practice has a cart")
+    practice_id = principal.organization_id
+    locations = _locations_of(practice_id)
+    cycle = open_cycle()
+    if cycle is None:
+        return CartView(cycle=None, carts=[LocationCart(location, None, []) for location in locations])
+    drafts = db.session.scalars(
+        select(Order).where(Order.practice_id == practice_id, Order.cycle_id == cycle.id, Order.status == "draft")
+        .order_by(Order.id.desc())).all()
+    newest: dict[int, Order] = {}
+    for order in drafts:
+        newest.setdefault(order.location_id, order)
+    results = {r.order.location_id: r for r in order_results(list(newest.values()))}
+    product_ids = {line.product_id for r in results.values() for line in r.lines}
+    products = {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(product_ids)))}
+    carts = []
+    for location in locations:
+        result = results.get(location.id)
+        lines = []
+        for line in (result.lines if result else []):
+            estimated = line.estimated_unit_price if line.estimated_unit_price is not None else line.list_price
+            lines.append(CartLine(line, products[line.product_id], line_cents(line.list_price, line.quantity),
+                                  line_cents(estimated, line.quantity)))
+        carts.append(LocationCart(location, result, lines))
+    return CartView(cycle=cycle, carts=carts)
+
+
+# --- quick order ------------------------------------------------------------------------
+
+
+class QuickOrderRefused(Invalid):
+    """A quick order with problems: every one of them (line number, SKU, reason)."""
+
+    def __init__(self, problems: list[QuickProblem]):
+        self.problems = problems
+        count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
+        super().__init__(
+            f"Nothing was added to the cart: fix the {count} listed below.",
+            {"json": {"text": {str(p.number): [f"{p.sku}: {p.reason}" if p.sku else p.reason] for p in problems}}})
+
+
+def quick_order(principal: Principal, location_id: int, text: str) -> OrderResult:
+    """Add pasted `SKU, quantity` lines to the location's cart: all of them, or (any
+    unknown SKU, bad quantity or unreadable line) none, with every problem listed."""
+    parsed = parse_quick_order(text)
+    problems = list(parsed.problems)
+    skus = {line.sku.upper() for line in parsed.lines}
+    found: dict[str, list[Product]] = {}
+    if skus:
+        for product in db.session.scalars(select(Product).where(func.upper(Product.sku).in_(skus),
+                                                                 Product.active.is_(True))):
+            found.setdefault(product.sku.upper(), []).append(product)
+    on_contract = _contract_of_products([p.id for ps in found.values() for p in ps], utcnow().date())
+    lines: list[OrderLineInput] = []
+    for line in parsed.lines:
+        candidates = [p for p in found.get(line.sku.upper(), []) if p.id in on_contract]
+        if not candidates:
+            reason = ("not on a contract in effect" if found.get(line.sku.upper())
+                      else "unknown SKU: no product in the active catalog has it")
+            problems.append(QuickProblem(line.number, line.sku, reason))
+            continue
+        if len(candidates) > 1:
+            problems.append(QuickProblem(line.number, line.sku, "several vendors' products have this SKU: "
+                                                                "add it from the shop"))
+            continue
+        product = candidates[0]
+        for reason in rules.quantity_errors(line.quantity, product.min_order_quantity, product.order_multiple):
+            problems.append(QuickProblem(line.number, line.sku, reason))
+        lines.append({"product_id": product.id, "quantity": line.quantity})
+    if problems:
+        raise QuickOrderRefused(sorted(problems, key=lambda p: p.number))
+    return add_to_cart(principal, location_id, lines, source="quick_order")
