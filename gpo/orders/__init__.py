@@ -16,3 +16,5 @@ def register(app) -> None:
     features.add_blueprint(app, routes.blp)
     policy.register_visibility(Cycle, lambda principal, cycle: True)  # the calendar is everyone's
     close.CLOSE.register(close.close)
+    from gpo.orders import pages  # the storefront's orders, approvals and saved lists
+    pages.register(app)
