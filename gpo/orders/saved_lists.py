@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from gpo import audit
 from gpo.accounts.models import Location
 from gpo.auth import policy
 from gpo.auth.principal import Principal
 from gpo.catalog.models import Product
-from gpo.db import Paged, db, flush_or_conflict, paged
-from gpo.errors import Invalid
+from gpo.db import Paged, db, flush_unless_duplicate, paged
+from gpo.errors import Conflict, Invalid
 from gpo.orders import rules
 from gpo.orders.cart import add_to_cart
 from gpo.orders.models import SavedList, SavedListItem
@@ -88,8 +89,8 @@ def create_saved_list(principal: Principal, data: SavedListInput) -> SavedList:
     practice_id = _practice_id_of(principal)
     name = _name_of(data.get("name", ""))
     saved = SavedList(practice_id=practice_id, name=name, created_by=principal.label, items=[])
-    db.session.add(saved)
-    flush_or_conflict(_taken(name))
+    if not flush_unless_duplicate(saved):
+        raise Conflict(_taken(name))
     audit.record(principal, "saved_list.create", saved, details={"name": name})
     db.session.flush()
     return saved
@@ -99,8 +100,13 @@ def rename_saved_list(principal: Principal, list_id: int, data: SavedListInput) 
     """Rename a list. 409 when another list of the practice has the name."""
     saved = policy.load(principal, SavedList, list_id, "saved_list.manage", for_update=True)
     name = _name_of(data.get("name", ""))
-    old, saved.name = saved.name, name
-    flush_or_conflict(_taken(name))
+    old = saved.name
+    try:
+        with db.session.begin_nested():  # the savepoint holds only the new name
+            saved.name = name
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict(_taken(name)) from None
     audit.record(principal, "saved_list.rename", saved, details={"from": old, "to": name})
     db.session.flush()
     return saved
