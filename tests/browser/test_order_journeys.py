@@ -129,7 +129,7 @@ def test_after_the_close_the_buyer_sees_final_prices_and_copies_a_missed_order(w
     screenshot(page, "order-detail", docs=True)
 
     page.goto(f"/orders/{missed}")
-    expect(page.get_by_text("This order missed its cycle.")).to_be_visible()
+    expect(page.get_by_role("note")).to_contain_text("missed its cycle: never submitted before the cycle closed")
     assert_accessible(page, "a missed order")
     page.get_by_role("button", name="Copy to next cycle").click()
     expect(page.get_by_role("status")).to_contain_text(f"Order {missed} is copied into the open cycle")

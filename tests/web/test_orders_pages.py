@@ -92,7 +92,8 @@ def test_a_missed_order_says_why_and_copies_to_the_next_cycle(pages, market, wor
     db.session.commit()
     page = as_(pages, "practice_buyer")
     text = text_of(page.get(f"/orders/{order_id}").get_data(as_text=True))
-    assert "missed its cycle" in text and "Copy to next cycle" in text
+    assert "This order missed its cycle" in text and "never submitted before the cycle closed" in text
+    assert "Copy to next cycle" in text
     response = page.post(f"/orders/{order_id}/copy")
     assert response.status_code == 302
     copy = db.session.scalars(select(Order).where(Order.copied_from_order_id == order_id)).one()
