@@ -69,6 +69,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "order.place": PRACTICE_ANY | frozenset({"mso_admin", "mso_procurement"}),
     "order.edit": PRACTICE_ANY | frozenset({"mso_admin", "mso_procurement"}),
     "order.approve": frozenset({"practice_physician"}),
+    "saved_list.read": MSO_ANY | PRACTICE_ANY,
+    "saved_list.manage": frozenset({"practice_admin", "practice_buyer"}),
     "purchase_order.read": MSO_ANY | VENDOR_ANY,
     "purchase_order.acknowledge": VENDOR_ANY,
     "purchase_order.ship": VENDOR_ANY,

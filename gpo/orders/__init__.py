@@ -21,3 +21,5 @@ def register(app) -> None:
                                  "confirmed": "confirmed", "cancelled": "cancelled"})
     policy.register_visibility(Cycle, lambda principal, cycle: True)  # the calendar is everyone's
     close.CLOSE.register(close.close)
+    from gpo.orders import pages  # the storefront's orders, approvals and saved lists
+    pages.register(app)

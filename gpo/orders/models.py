@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from gpo.catalog.models import Price
+from gpo.catalog.models import Price, Product
 from gpo.db import BigId, CreatedAtMixin, IdPK, UTCDateTime, db, one_of_sql
 
 CYCLE_STATUSES = ("scheduled", "open", "closing", "closed")
@@ -207,3 +207,40 @@ class ShipmentLine(db.Model):
     shipment_id: Mapped[int] = mapped_column(BigId, ForeignKey("shipments.id"), primary_key=True)
     purchase_order_line_id: Mapped[int] = mapped_column(BigId, ForeignKey("purchase_order_lines.id"), primary_key=True)
     quantity: Mapped[int] = mapped_column(Integer)
+
+
+class SavedList(CreatedAtMixin, db.Model):
+    """A practice's order guide: products and quantities it buys again and again."""
+
+    __tablename__ = "saved_lists"
+    __table_args__ = (UniqueConstraint("practice_id", "name"),)
+    __noun__ = "saved list"
+
+    id: Mapped[IdPK]
+    practice_id: Mapped[int] = mapped_column(BigId, ForeignKey("practices.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    created_by: Mapped[str] = mapped_column(String(254))
+
+    items: Mapped[list["SavedListItem"]] = relationship(
+        back_populates="saved_list", cascade="all, delete-orphan", lazy="selectin", order_by="SavedListItem.id"
+    )
+
+    @property
+    def tenant_id(self) -> int:
+        return self.practice_id
+
+
+class SavedListItem(db.Model):
+    __tablename__ = "saved_list_items"
+    __table_args__ = (
+        UniqueConstraint("list_id", "product_id"),
+        CheckConstraint("quantity > 0", name="quantity"),
+    )
+
+    id: Mapped[IdPK]
+    list_id: Mapped[int] = mapped_column(BigId, ForeignKey("saved_lists.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int] = mapped_column(BigId, ForeignKey("products.id", ondelete="RESTRICT"))
+    quantity: Mapped[int] = mapped_column(Integer)
+
+    saved_list: Mapped[SavedList] = relationship(back_populates="items")
+    product: Mapped["Product"] = relationship(lazy="selectin")

@@ -7,7 +7,7 @@ from flask.views import MethodView
 from gpo.api import Blueprint, page_of
 from gpo.auth.request import current_principal
 from gpo.idempotency import idempotent
-from gpo.orders import cycles, ordering, purchase_orders, tier_progress
+from gpo.orders import cycles, ordering, purchase_orders, saved_lists, tier_progress
 from gpo.orders.schemas import (
     ORDER_CREATE_EXAMPLE,
     AcknowledgeSchema,
@@ -22,6 +22,10 @@ from gpo.orders.schemas import (
     OrderUpdateSchema,
     PurchaseOrderQuerySchema,
     PurchaseOrderSchema,
+    SavedListInSchema,
+    SavedListItemInSchema,
+    SavedListSchema,
+    SavedListToCartSchema,
     ShipmentInSchema,
     ShipmentSchema,
     TierProgressQuerySchema,
@@ -190,3 +194,66 @@ class Shipments(MethodView):
     def post(self, data, purchase_order_id):
         """Ship accepted units to a line's location, with carrier and tracking number."""
         return purchase_orders.ship(current_principal(), purchase_order_id, data)
+
+
+# --- saved lists (an order guide) ------------------------------------------------------
+
+
+@blp.route("/saved-lists")
+class SavedLists(MethodView):
+    @blp.response(200, SavedListSchema(many=True))
+    @blp.paginate()
+    def get(self, pagination_parameters):
+        """The practice's saved lists (order guides), by name."""
+        pp = pagination_parameters
+        return page_of(saved_lists.list_saved_lists(current_principal(), pp.page, pp.page_size), pp)
+
+    @blp.arguments(SavedListInSchema)
+    @blp.response(201, SavedListSchema)
+    def post(self, data):
+        """Create an empty list (practice admins and buyers); its name is unique in the practice (409)."""
+        return saved_lists.create_saved_list(current_principal(), data)
+
+
+@blp.route("/saved-lists/<int:list_id>")
+class SavedListById(MethodView):
+    @blp.response(200, SavedListSchema)
+    def get(self, list_id):
+        return saved_lists.get_saved_list(current_principal(), list_id)
+
+    @blp.response(204)
+    def delete(self, list_id):
+        """Delete the list and its items."""
+        saved_lists.delete_saved_list(current_principal(), list_id)
+
+
+@blp.route("/saved-lists/<int:list_id>/items")
+class SavedListItems(MethodView):
+    @blp.doc(operationId="add_saved_list_item")
+    @blp.arguments(SavedListItemInSchema)
+    @blp.response(200, SavedListSchema)
+    def post(self, data, list_id):
+        """Add a product (by product_id, or by sku when one active product has it) with a
+        quantity honouring its minimum and multiple; a product already on the list gets
+        the quantities added together."""
+        return saved_lists.add_saved_list_item(current_principal(), list_id, data)
+
+
+@blp.route("/saved-lists/<int:list_id>/items/<int:product_id>")
+class SavedListProduct(MethodView):
+    @blp.doc(operationId="remove_saved_list_item")
+    @blp.response(200, SavedListSchema)
+    def delete(self, list_id, product_id):
+        """Take a product off the list."""
+        return saved_lists.remove_saved_list_item(current_principal(), list_id, product_id)
+
+
+@blp.route("/saved-lists/<int:list_id>/add-to-cart")
+class SavedListToCart(MethodView):
+    @blp.doc(operationId="add_saved_list_to_cart")
+    @blp.arguments(SavedListToCartSchema)
+    @blp.response(200, OrderSchema)
+    def post(self, data, list_id):
+        """Every line of the list into the location's cart (its draft order in the open
+        cycle): one line refused (422 naming it by its place in the list) and nothing is added."""
+        return saved_lists.add_saved_list_to_cart(current_principal(), list_id, data["location_id"])

@@ -200,3 +200,38 @@ class ShipmentSchema(Schema):
 # A request example (API.md "Cycles, orders, purchase orders").
 ORDER_CREATE_EXAMPLE = {"location_id": 12, "lines": [{"product_id": 101, "quantity": 12}, {"product_id": 103, "quantity": 1}],
                         "submit": True}
+
+
+# --- saved lists (an order guide) ------------------------------------------------------
+
+
+class SavedListInSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100), metadata={"example": "Weekly exam room"})
+
+
+class SavedListItemInSchema(Schema):
+    """A product by id, or by SKU, and its quantity."""
+
+    product_id = Id(metadata={"example": 101})
+    sku = fields.String(validate=validate.Length(min=1, max=64), metadata={"example": "GLV-100"})
+    quantity = WholeNumber(required=True, validate=validate.Range(min=1, max=1_000_000), metadata={"example": 12})
+
+
+class SavedListToCartSchema(Schema):
+    location_id = Id(required=True, metadata={"example": 12})
+
+
+class SavedListItemSchema(Schema):
+    product_id = fields.Integer(required=True, metadata={"example": 101})
+    sku = fields.String(attribute="product.sku", required=True, metadata={"example": "GLV-100"})
+    name = fields.String(attribute="product.name", required=True, metadata={"example": "Nitrile gloves, box of 100"})
+    quantity = fields.Integer(required=True, metadata={"example": 12})
+
+
+class SavedListSchema(Schema):
+    id = fields.Integer(required=True, metadata={"example": 4})
+    practice_id = fields.Integer(required=True, metadata={"example": 3})
+    name = fields.String(required=True, metadata={"example": "Weekly exam room"})
+    created_by = fields.String(required=True, metadata={"example": "buyer@lakeside.example"})
+    created_at = fields.DateTime(required=True, metadata=CREATED_AT)
+    items = fields.List(fields.Nested(SavedListItemSchema), required=True)

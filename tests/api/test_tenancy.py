@@ -17,7 +17,15 @@ from gpo.contracts.models import Proposal
 from gpo.db import db, utcnow
 from gpo.insurance.models import Enrollment, InsuranceProgram
 from gpo.jobs import Job
-from gpo.orders.models import CycleContractResult, Order, OrderLine, PurchaseOrder, PurchaseOrderLine
+from gpo.orders.models import (
+    CycleContractResult,
+    Order,
+    OrderLine,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    SavedList,
+    SavedListItem,
+)
 from gpo.staffing.models import Assignment, Availability, CostRun, ShiftRequest, StaffMember, Timesheet
 from tests.factories import ContractFactory, CycleFactory, ProductFactory, ProviderFactory
 from tests.helpers import assert_error
@@ -125,6 +133,16 @@ MATRIX = [
      {**OUTSIDERS_OF_PRACTICE, "mso_finance": 403}),
     ("POST", "/api/v1/orders/<int:order_id>/copy-to-cycle", "/api/v1/orders/{missed_order}/copy-to-cycle", None,
      {**OUTSIDERS_OF_PRACTICE, "mso_finance": 403}),
+    # saved lists are their practice's; its admins and buyers change them
+    ("GET", "/api/v1/saved-lists/<int:list_id>", "/api/v1/saved-lists/{saved_list}", None, OUTSIDERS_OF_PRACTICE),
+    ("DELETE", "/api/v1/saved-lists/<int:list_id>", "/api/v1/saved-lists/{saved_list}", None,
+     {**OUTSIDERS_OF_PRACTICE, "practice_physician": 403}),
+    ("POST", "/api/v1/saved-lists/<int:list_id>/items", "/api/v1/saved-lists/{saved_list}/items",
+     lambda ids: {"product_id": ids["product"], "quantity": 1}, {**OUTSIDERS_OF_PRACTICE, "practice_physician": 403}),
+    ("DELETE", "/api/v1/saved-lists/<int:list_id>/items/<int:product_id>",
+     "/api/v1/saved-lists/{saved_list}/items/{product}", None, {**OUTSIDERS_OF_PRACTICE, "practice_physician": 403}),
+    ("POST", "/api/v1/saved-lists/<int:list_id>/add-to-cart", "/api/v1/saved-lists/{saved_list}/add-to-cart",
+     lambda ids: {"location_id": ids["location"]}, OUTSIDERS_OF_PRACTICE),
     # purchase orders are their vendor's
     ("GET", "/api/v1/purchase-orders/<int:purchase_order_id>", "/api/v1/purchase-orders/{purchase_order}", None,
      {**OUTSIDERS_OF_VENDOR, "practice_buyer": 404}),
@@ -306,7 +324,9 @@ def _ids(world) -> dict:
                    status="missed_cycle", placed_by="t", lines=[OrderLine(product_id=product.id, contract_id=contract.id,
                                                                           quantity=1, list_price=product.list_price)])
     po = PurchaseOrder(cycle_id=closed.id, contract_id=contract.id, vendor_id=world.vendor.id)
-    db.session.add_all([order, missed, po, CycleContractResult(
+    saved_list = SavedList(practice_id=world.practice.id, name="Guide", created_by="t",
+                           items=[SavedListItem(product_id=product.id, quantity=1)])
+    db.session.add_all([order, missed, po, saved_list, CycleContractResult(
         cycle_id=closed.id, contract_id=contract.id, volume=0, achieved_tier_index=0, achieved_min_volume=0,
         discount_percent=0)])
     db.session.flush()
@@ -380,7 +400,8 @@ def _ids(world) -> dict:
             "api_key": world.api_key.id, "job": job.id, "product": product.id, "inactive_product": inactive.id,
             "catalog_import": catalog_import.id, "contract": contract.id, "negotiating_contract": negotiating.id,
             "open_cycle": open_cycle.id, "closed_cycle": closed.id, "scheduled_cycle": scheduled.id,
-            "order": order.id, "missed_order": missed.id, "purchase_order": po.id, "open_po_line": open_line.id,
+            "order": order.id, "missed_order": missed.id, "saved_list": saved_list.id,
+            "purchase_order": po.id, "open_po_line": open_line.id,
             "acked_po_line": acked_line.id, "location": world.location.id, "draft_invoice": draft_invoice.id,
             "open_invoice": open_invoice.id, "rebate": rebate.id, "billing_run": run.id,
             "program": program.id, "enrollment": enrollment.id, "spare_provider": spare_provider.id,
