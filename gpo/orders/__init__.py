@@ -10,16 +10,12 @@ def register(app) -> None:
     """Cycles, orders, purchase orders: the routes, who sees a cycle, the close job."""
     from gpo import features, web
     from gpo.auth import policy
-    from gpo.orders import cart_pages, close, routes
+    from gpo.orders import cart_pages, close, pages, routes
     from gpo.orders.models import Cycle
 
     features.add_blueprint(app, routes.blp)
     web.add_pages(app, cart_pages.blp)
     web.add_nav(app, "storefront", "Cart", "cart.view", order=20)
-    web.add_words(app, "order", {"draft": "in the cart (not submitted)",
-                                 "awaiting_approval": "awaiting a physician's approval",
-                                 "confirmed": "confirmed", "cancelled": "cancelled"})
     policy.register_visibility(Cycle, lambda principal, cycle: True)  # the calendar is everyone's
     close.CLOSE.register(close.close)
-    from gpo.orders import pages  # the storefront's orders, approvals and saved lists
-    pages.register(app)
+    pages.register(app)  # the storefront's orders, approvals and saved lists (and their words)
