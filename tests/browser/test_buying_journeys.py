@@ -15,6 +15,7 @@ from gpo.catalog.models import ProductPrice
 from gpo.db import db, utcnow
 from gpo.orders.models import Order
 from tests.browser.conftest import assert_accessible, screenshot
+from tests.factories import UserFactory
 from tests.scenarios import Market
 
 
@@ -89,9 +90,26 @@ def test_a_buyer_searches_adds_three_products_sees_the_savings_and_submits(web, 
     cart.get_by_role("button", name="Submit order").click()
     expect(page.get_by_role("status").filter(has_text="submitted")).to_contain_text(
         "awaiting a physician's approval")
-    status = web.query(lambda: db.session.scalars(
-        select(Order.status).where(Order.practice_id == world.practice.id)).all())
-    assert status == ["awaiting_approval"]
+    orders = web.query(lambda: db.session.execute(
+        select(Order.id, Order.status).where(Order.practice_id == world.practice.id)).all())
+    assert [status for _, status in orders] == ["awaiting_approval"]
+    order_id = orders[0][0]
+
+    # The whole journey: a physician of the same practice approves it (CPOM) ...
+    physician = web.sign_in(world.users["practice_physician"].email)
+    physician.get_by_role("link", name="Approvals").click()
+    waiting = physician.get_by_role("region", name=f"Order {order_id} for")
+    expect(waiting.get_by_role("rowheader", name=re.compile("Exam table"))).to_be_visible()
+    physician.get_by_role("button", name=f"Approve order {order_id}").click()
+    expect(physician.get_by_role("status")).to_contain_text(f"Order {order_id} is approved")
+    assert web.query(lambda: db.session.get(Order, order_id).status) == "confirmed"
+    # ... and a physician of another practice never sees it.
+    UserFactory(organization_id=world.other_practice.id, roles=["practice_physician"], email="doc@riverbend.test")
+    db.session.commit()
+    stranger = web.sign_in("doc@riverbend.test")
+    stranger.goto("/approvals")
+    expect(stranger.get_by_text("Nothing waits for a physician's approval.")).to_be_visible()
+    assert stranger.goto(f"/orders/{order_id}").status == 404
 
 
 def test_a_quick_order_with_an_unknown_sku_and_a_bad_multiple_lists_both_and_adds_nothing(web, world, market):
