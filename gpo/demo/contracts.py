@@ -1,5 +1,5 @@
-"""The demo's contracts: Acme's supplies contract negotiated and in effect, Bolt's IT
-contract still in negotiation."""
+"""The demo's contracts: Acme's supplies and furniture contracts and Bolt's IT support
+contract negotiated and in effect, Bolt's IT refresh contract still in negotiation."""
 from __future__ import annotations
 
 import datetime as dt
@@ -14,31 +14,39 @@ from gpo.contracts.models import Contract
 from gpo.db import db
 from gpo.demo.common import principal_of
 
-CONTRACTS = [  # vendor, vendor's negotiator, title, category, skus, agreed
+# The vendor's counter (what is agreed): (min_volume, discount_percent) from the base tier up.
+SUPPLIES_TIERS = [(0, "0"), (120, "7.5"), (250, "12.5")]
+CONTRACTS = [  # vendor, vendor's negotiator, title, category, skus, agreed, the counter's tiers
     ("Acme Medical Supply", "admin@acme.example", "Exam room supplies and equipment", "supplies",
-     ["GLV-NIT-M", "GLV-NIT-L", "SYR-3ML", "GAU-4X4", "TBL-EXAM-626", "OTO-WALL"], True),
+     ["GLV-NIT-M", "GLV-NIT-L", "SYR-3ML", "GAU-4X4", "TBL-EXAM-626", "OTO-WALL"], True, SUPPLIES_TIERS),
     ("Bolt IT Solutions", "admin@bolt.example", "Practice IT refresh", "it",
-     ["LAP-14-PRO", "MON-24", "RTR-SMB"], False),
+     ["LAP-14-PRO", "MON-24", "RTR-SMB"], False, SUPPLIES_TIERS),
+    ("Acme Medical Supply", "admin@acme.example", "Exam room furniture", "equipment",
+     ["STOOL-PNEU", "SCALE-DIG"], True, [(0, "0"), (10, "5"), (25, "9")]),
+    ("Bolt IT Solutions", "admin@bolt.example", "Managed IT support", "services",
+     ["SUP-HELP-HR"], True, [(0, "0"), (40, "6"), (100, "10")]),
 ]
 
 
 def seed_contracts() -> list[str]:
-    """Acme's supplies contract, negotiated and in effect; Bolt's IT contract still in
-    negotiation (the vendor's counter waits for MSO procurement)."""
+    """Acme's supplies and furniture contracts and Bolt's IT support, negotiated and in
+    effect since January (of the year half a year ago, so the demo's months of history
+    fall inside them); Bolt's IT refresh still in negotiation (the vendor's counter
+    waits for MSO procurement)."""
     lines = ["Contracts:"]
     procurement = principal_of("procurement@summit-mso.example")
-    year = contracts.today().year
-    for vendor_name, vendor_email, title, category, skus, agree in CONTRACTS:
+    year = (contracts.today() - dt.timedelta(days=183)).year
+    for vendor_name, vendor_email, title, category, skus, agree, tiers in CONTRACTS:
         vendor = db.session.scalars(select(Vendor).where(Organization.name == vendor_name)).one()
         contract = db.session.scalars(select(Contract).where(Contract.title == title)).first()
         if contract is None:
-            contract = _negotiate(procurement, vendor, vendor_email, title, category, skus, agree, year)
+            contract = _negotiate(procurement, vendor, vendor_email, title, category, skus, agree, year, tiers)
         lines.append(f" {title} ({vendor_name}): contract {contract.id}, {contract.status_on(contracts.today())}")
     return lines
 
 
 def _negotiate(procurement, vendor: Vendor, vendor_email: str, title: str, category: str, skus: list[str],
-               agree: bool, year: int) -> Contract:
+               agree: bool, year: int, tiers: list[tuple[int, str]]) -> Contract:
     """MSO procurement's opening offer and the vendor's counter, accepted if `agree`."""
     products = {p.sku: p for p in db.session.scalars(select(Product).where(Product.vendor_id == vendor.id))}
     fixed = {str(products["TBL-EXAM-626"].id): "5800.0000"} if "TBL-EXAM-626" in skus else {}
@@ -55,12 +63,10 @@ def _negotiate(procurement, vendor: Vendor, vendor_email: str, title: str, categ
     })
     vendor_side = principal_of(vendor_email)
     contracts.counter(vendor_side, opened["id"], {
-        "admin_fee_percent": Decimal("2.0"), "notes": "we can do 7.5% from 120 units", "tiers": [
-            {"min_volume": 0, "discount_percent": Decimal("0")},
-            {"min_volume": 120, "discount_percent": Decimal("7.5"), "item_prices": {}},
-            {"min_volume": 250, "discount_percent": Decimal("12.5"),
-             "item_prices": {int(k): Decimal(v) for k, v in fixed.items()}},
-        ]})
+        "admin_fee_percent": Decimal("2.0"), "notes": f"we can do {tiers[1][1]}% from {tiers[1][0]} units", "tiers": [
+            {"min_volume": volume, "discount_percent": Decimal(discount),
+             **({"item_prices": {int(k): Decimal(v) for k, v in fixed.items()} if i == 2 else {}} if i else {})}
+            for i, (volume, discount) in enumerate(tiers)]})
     if agree:
         contracts.accept(procurement, opened["id"], 2)
     return db.session.get(Contract, opened["id"])

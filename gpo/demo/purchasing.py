@@ -1,5 +1,6 @@
-"""The demo's purchasing: a past cycle closed, its purchase order acknowledged and
-shipped, and an open cycle with orders in progress."""
+"""The demo's purchasing: four months of history (gpo/demo/history.py), a past cycle
+closed, its purchase order acknowledged and shipped, and an open cycle with orders in
+progress (a cart, clinical lines waiting for physicians)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,8 +12,9 @@ from gpo.accounts.models import Location, Practice
 from gpo.catalog.models import Product
 from gpo.db import db, utcnow
 from gpo.demo.common import principal_of, wait_until_done
+from gpo.demo.history import seed_history
 from gpo.etags import etag_for
-from gpo.orders import cycles, ordering, purchase_orders
+from gpo.orders import cart, cycles, ordering, purchase_orders
 from gpo.orders.models import Cycle, PurchaseOrder
 
 LAST_CYCLE = "Demo: last cycle"
@@ -40,6 +42,11 @@ class _Shop:
             "location_id": self.locations[practice], "submit": submit,
             "lines": [{"product_id": self.products[sku], "quantity": qty} for sku, qty in items]})
 
+    def add_to_cart(self, email: str, practice: str, items: list[tuple[str, int]]):
+        """The buyer puts (sku, quantity) `items` in their location's cart."""
+        return cart.add_to_cart(principal_of(email), self.locations[practice],
+                                [{"product_id": self.products[sku], "quantity": qty} for sku, qty in items])
+
 
 def seed_purchasing() -> list[str]:
     """A past cycle closed with orders from the three practices (a clinical exam table
@@ -50,6 +57,7 @@ def seed_purchasing() -> list[str]:
     now = utcnow()
     procurement = principal_of("procurement@summit-mso.example")
     shop = _Shop.load()
+    lines += seed_history(shop)
 
     past = db.session.scalars(select(Cycle).where(Cycle.name == LAST_CYCLE)).first()
     if past is None:
@@ -98,11 +106,18 @@ def _acknowledge_and_ship(past: Cycle, large_gloves_id: int) -> None:
 
 
 def _open_this_cycle(procurement, shop: _Shop, now: dt.datetime) -> Cycle:
-    """This cycle, open for two weeks, with orders in progress."""
+    """This cycle, open for two weeks, with orders in progress: each contract in effect
+    a little short of its next tier (supplies 102 of 120 units, furniture 7 of 10, IT
+    support 28 of 40 hours), two clinical orders waiting for a physician of their
+    practice, and Lakeside's cart."""
     current = cycles.create_cycle(procurement, {"name": THIS_CYCLE, "opens_at": now,
                                                 "closes_at": now + dt.timedelta(days=14)})
     cycles.open_cycle(procurement, current.id)
-    shop.order("buyer@lakeside.example", "Lakeside Family Medicine", [("GLV-NIT-M", 50), ("GAU-4X4", 10)])
-    shop.order("buyer@riverbend.example", "Riverbend Pediatrics", [("GLV-NIT-L", 40)])
+    shop.order("buyer@lakeside.example", "Lakeside Family Medicine",
+               [("GLV-NIT-M", 50), ("GAU-4X4", 10), ("STOOL-PNEU", 4), ("SUP-HELP-HR", 12)])
+    shop.order("buyer@riverbend.example", "Riverbend Pediatrics", [("GLV-NIT-L", 40), ("SCALE-DIG", 2)])
     shop.order("buyer@northside.example", "Northside Orthopedics", [("OTO-WALL", 2)])  # clinical: awaits dr.patel
+    shop.order("buyer@northside.example", "Northside Orthopedics", [("SUP-HELP-HR", 16), ("STOOL-PNEU", 1)])
+    shop.order("buyer@lakeside.example", "Lakeside Family Medicine", [("SYR-3ML", 20)])  # clinical: awaits dr.ortiz
+    shop.add_to_cart("buyer@lakeside.example", "Lakeside Family Medicine", [("GLV-NIT-L", 10), ("SCALE-DIG", 1)])
     return current

@@ -32,7 +32,9 @@ def test_the_demo_runs_through_and_puts_the_seeded_open_cycle_back(
     assert seeded.exit_code == 0, seeded.output
     before = _open_cycle()
     assert before[1] == "Demo: this cycle"
-    assert sorted(status for _, status, _, _ in before[3]) == ["awaiting_approval", "confirmed", "confirmed"]
+    # Lakeside's cart, clinical orders of Lakeside and Northside waiting for their physicians.
+    assert sorted(status for _, status, _, _ in before[3]) == [
+        "awaiting_approval", "awaiting_approval", "confirmed", "confirmed", "confirmed", "draft"]
     db.session.commit()  # no transaction of ours stays open while the server works
 
     demo = _demo_module()
