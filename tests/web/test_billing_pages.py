@@ -63,7 +63,7 @@ def test_the_invoice_page_shows_lines_fee_credits_total_and_due_date(pages, clos
     page = pages.as_("practice_buyer")
     invoice = closed["invoice"]
     text = text_of(_html(page.get(f"/invoices/{invoice['id']}")))
-    assert "$1,079.46" in text and "MSO service fee (2.5%)" in text and "$26.99" in text
+    assert "$1,079.46" in text and "the MSO service fee (2.5%)" in text and "$26.99" in text
     assert "Credits applied $0.00" in text and "Total $1,106.45" in text and "Due" in text
     printable = page.get(f"/invoices/{invoice['id']}/print")
     assert printable.status_code == 200 and "Total $1,106.45" in text_of(_html(printable))
