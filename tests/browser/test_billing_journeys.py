@@ -37,6 +37,17 @@ def _enter_card(page, number: str) -> None:
     page.get_by_role("button", name="Save card").click()
 
 
+def _tab_to(page, name: str, tries: int = 40) -> None:
+    """Press Tab until the control named `name` (its text or placeholder) has the focus."""
+    for _ in range(tries):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("(e => (e.getAttribute('placeholder') || e.textContent || '').trim())"
+                                "(document.activeElement)")
+        if focused == name:
+            return
+    raise AssertionError(f"Tab never reached {name!r}")
+
+
 def _reload_until(page, text: str, tries: int = 40) -> None:
     """The outcome is written by a job (maybe in another process): reload until it shows."""
     main = page.get_by_role("main")
@@ -98,12 +109,18 @@ def test_a_card_declined_when_saved_tells_the_practice_why(web, world):
 
 def test_a_card_declined_when_charged_shows_the_decline_and_the_invoice_stays_payable(web, world, closed,
                                                                                        stripe_webhooks):
+    """With the keyboard alone: localstripe's inputs move the focus on as each is full."""
     _, invoice = closed
     page = web.sign_in(world.users["practice_admin"].email)
-    _enter_card(page, "4000000000000341")
+    page.goto("/billing")
+    _tab_to(page, "number")
+    page.keyboard.type("4000000000000341" "12" "30" "123" "12345")
+    _tab_to(page, "Save card")
+    page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_contain_text("Your card is saved")
     page.goto(f"/invoices/{invoice['id']}")
-    page.get_by_role("button", name="Pay now").click()
+    _tab_to(page, "Pay now")
+    page.keyboard.press("Enter")
     _reload_until(page, "Declined: Your card was declined")
     expect(page.get_by_role("button", name="Pay now")).to_be_visible()
     expect(page.get_by_role("main")).to_contain_text("open: awaiting payment")

@@ -219,3 +219,19 @@ def test_a_period_ending_before_it_starts_is_refused_at_the_field(pages, world):
 def test_the_billing_pages_are_for_practices_only(pages, world):
     for path in ("/invoices", "/billing", "/savings"):
         assert pages.as_("mso_finance").get(path).status_code == 404
+
+
+def test_the_invoice_list_pages(pages, world):
+    from gpo.auth.principal import SYSTEM
+    from gpo.billing.invoices import draft_invoice, issue
+
+    for month in (1, 2, 3):
+        invoice = draft_invoice(world.practice.id, "membership", f"membership:test:{month}", f"Membership {month}",
+                                [{"kind": "membership", "description": "Membership", "amount_cents": 15000}])
+        issue(invoice, SYSTEM)
+    db.session.commit()
+    page = pages.as_("practice_buyer")
+    first = text_of(_html(page.get("/invoices?kind=membership&page_size=2")))
+    assert "Page 1 of 2 (3 in all)" in first and "Membership 3" in first and "Membership 1" not in first
+    second = page.get("/invoices?kind=membership&page_size=2&page=2")
+    assert "Membership 1" in text_of(_html(second)) and 'rel="prev"' in _html(second)
