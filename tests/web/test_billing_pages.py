@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from gpo.billing import payments
 from gpo.billing.models import Invoice, PaymentAttempt, PaymentProfile
-from gpo.db import db
+from gpo.db import db, utcnow
 from tests.pages import text_of
 from tests.scenarios import YEAR, Billing, rebate_body
 
@@ -190,6 +190,8 @@ def test_the_savings_dashboard_shows_the_reports_totals_chart_and_disclosure(pag
     text = text_of(html)
     api = billing.client.get(f"/api/v1/reports/savings?{PERIOD}", headers=billing.world.headers["practice_buyer"]).get_json()
     assert (api["list_cents"], api["paid_cents"], api["savings_cents"]) == (119940, 107946, 11994)
+    assert api["months"] == [{"month": f"{utcnow():%Y-%m}", "list_cents": 119940, "paid_cents": 107946,
+                              "savings_cents": 11994}]
     assert "List value $1,199.40 Paid $1,079.46 Saved $119.94" in text
     assert "<svg" in html and 'role="img"' in html
     assert f"{YEAR}-" in text and "supplies $1,199.40 $1,079.46 $119.94" in text and "Acme $1,199.40" in text
