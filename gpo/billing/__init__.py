@@ -13,10 +13,17 @@ def register(app) -> None:
     """Invoices, runs, rebates, payments: the routes, the jobs, and billing's steps in
     the close (the practices' draft invoices) and the acknowledgement (refused units
     leave the invoice)."""
-    from gpo import features
-    from gpo.billing import membership, payments, purchasing, routes
+    from gpo import features, web
+    from gpo.billing import membership, pages, payments, purchasing, routes
 
     features.add_blueprint(app, routes.blp)
+    web.add_pages(app, pages.blp)
+    web.add_nav(app, "storefront", "Invoices", "billing_pages.invoice_list", order=60)
+    web.add_nav(app, "storefront", "Billing", "billing_pages.billing", order=70)
+    web.add_nav(app, "storefront", "Savings", "billing_pages.savings", order=80)
+    web.add_words(app, "invoice", pages.INVOICE_WORDS)
+    web.add_words(app, "invoice_kind", pages.INVOICE_KIND_WORDS)
+    web.add_words(app, "payment", pages.PAYMENT_WORDS)
     membership.MEMBERSHIP_RUN.register(membership.bill_month)
     payments.COLLECTION.register(payments.collect_attempt, on_failed_for_good=payments.give_up)
     features.add_step(app, features.CLOSE, purchasing.draft_purchasing_invoices)

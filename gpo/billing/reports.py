@@ -149,4 +149,68 @@ def savings_report(principal: Principal, practice_id: int | None, start: dt.date
             for category, vendor_id, name, listed, paid, saved in db.session.execute(stmt).all()]
     return {"practice_id": practice_id, "from": start, "to": end, "rows": rows,
             "list_cents": sum(r["list_cents"] for r in rows), "paid_cents": sum(r["paid_cents"] for r in rows),
-            "savings_cents": sum(r["savings_cents"] for r in rows)}
+            "savings_cents": sum(r["savings_cents"] for r in rows),
+            "months": _savings_by_month(practice_id, start, end)}
+
+
+def _savings_by_month(practice_id: int | None, start: dt.date, end: dt.date) -> list[dict]:
+    """The same sums per calendar month (UTC) of the cycle's close, oldest first: the
+    lines of cycles closed in a month count in that month."""
+    stmt = (
+        select(Cycle.closed_at, func.sum(OrderLine.list_cents), func.sum(OrderLine.line_cents),
+               func.sum(OrderLine.savings_cents))
+        .select_from(OrderLine).join(Order, Order.id == OrderLine.order_id).join(Cycle, Cycle.id == Order.cycle_id)
+        .where(Order.status.in_(SOLD), *_closed_between(start, end))
+        .group_by(Cycle.id, Cycle.closed_at)
+    )
+    if practice_id is not None:
+        stmt = stmt.where(Order.practice_id == practice_id)
+    months: dict[str, dict] = {}
+    for closed_at, listed, paid, saved in db.session.execute(stmt).all():  # one row per cycle: few
+        month = f"{closed_at:%Y-%m}"
+        row = months.setdefault(month, {"month": month, "list_cents": 0, "paid_cents": 0, "savings_cents": 0})
+        row["list_cents"] += int(listed or 0)
+        row["paid_cents"] += int(paid or 0)
+        row["savings_cents"] += int(saved or 0)
+    return [months[m] for m in sorted(months)]
+
+
+def _by(rows: list[dict], key: str, label: str) -> list[dict]:
+    grouped: dict = {}
+    for r in rows:
+        g = grouped.setdefault(r[key], {label: r[label], "list_cents": 0, "paid_cents": 0, "savings_cents": 0})
+        for money in ("list_cents", "paid_cents", "savings_cents"):
+            g[money] += r[money]
+    return [grouped[k] for k in sorted(grouped, key=lambda k: str(grouped[k][label]))]
+
+
+def savings_dashboard(principal: Principal, practice_id: int | None, start: dt.date, end: dt.date) -> dict:
+    """The storefront's savings dashboard for a period: the savings report with its
+    months, savings by category and by vendor, the rebates the practice received as
+    credits in the period, and the admin-fee disclosure of each calendar year the
+    period touches."""
+    from gpo.billing.models import Credit, Rebate
+
+    report = savings_report(principal, practice_id, start, end)
+    practice_id = report["practice_id"]
+    if end.year - start.year > 10:
+        raise Invalid("the period spans more than ten years", {"query": {"from": ["at most ten years before to"]}})
+    disclosures = [admin_fee_disclosure(principal, year, practice_id) for year in range(start.year, end.year + 1)]
+    rebates = []
+    if practice_id is not None:
+        since = dt.datetime.combine(start, dt.time.min, dt.timezone.utc)
+        until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, dt.timezone.utc)
+        stmt = (select(Credit, Rebate, Organization.name).join(Rebate, Rebate.id == Credit.rebate_id)
+                .join(Organization, Organization.id == Rebate.vendor_id)
+                .where(Credit.practice_id == practice_id, Credit.source == "rebate",
+                       Credit.created_at >= since, Credit.created_at < until)
+                .order_by(Credit.created_at, Credit.id))
+        rebates = [{"credit_id": credit.id, "rebate_id": rebate.id, "vendor_name": vendor_name,
+                    "description": credit.description, "period_start": rebate.period_start,
+                    "period_end": rebate.period_end, "amount_cents": credit.amount_cents,
+                    "remaining_cents": credit.remaining_cents, "received_at": credit.created_at}
+                   for credit, rebate, vendor_name in db.session.execute(stmt).all()]
+    return {**report, "by_category": _by(report["rows"], "category", "category"),
+            "by_vendor": _by(report["rows"], "vendor_id", "vendor_name"),
+            "rebates": rebates, "rebates_cents": sum(r["amount_cents"] for r in rebates),
+            "disclosures": disclosures}

@@ -320,6 +320,13 @@ class SavingsRowSchema(Schema):
     savings_cents = fields.Integer(required=True, metadata={"example": 9995})
 
 
+class SavingsMonthSchema(Schema):
+    month = fields.String(required=True, metadata={"example": "2026-12", "description": "the month (UTC) the cycles closed"})
+    list_cents = fields.Integer(required=True, metadata={"example": 79960})
+    paid_cents = fields.Integer(required=True, metadata={"example": 69965})
+    savings_cents = fields.Integer(required=True, metadata={"example": 9995})
+
+
 class SavingsSchema(Schema):
     practice_id = fields.Integer(required=True, allow_none=True, metadata={"example": 3,
                                                                            "description": "null: every practice"})
@@ -329,6 +336,8 @@ class SavingsSchema(Schema):
     paid_cents = fields.Integer(required=True, metadata={"example": 69965})
     savings_cents = fields.Integer(required=True, metadata={"example": 9995})
     rows = fields.List(fields.Nested(SavingsRowSchema), required=True)
+    months = fields.List(fields.Nested(SavingsMonthSchema), required=True, metadata={
+        "description": "the same sums per month of the cycles' close, oldest first"})
 
 
 class WebhookAnswerSchema(Schema):

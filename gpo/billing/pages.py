@@ -1,0 +1,183 @@
+"""The storefront's billing pages (WEB.md): invoices (with "Pay now" and a printable
+view), the saved card entered with Stripe Elements through a SetupIntent, credits, and
+the savings dashboard with its CSV. Like the API routes, each page parses, calls one
+service of gpo.billing, and renders."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pygal
+from flask import current_app, flash, redirect, render_template, request, url_for
+from pygal.style import Style
+
+from gpo.api import csv_response
+from gpo.auth import policy
+from gpo.auth.request import current_principal
+from gpo.billing import invoices, payment_methods, payments, reports
+from gpo.billing.routes import SAVINGS_COLUMNS
+from gpo.billing.schemas import InvoiceQuerySchema, PaymentMethodInSchema, PeriodQuerySchema
+from gpo.errors import DomainError
+from gpo.money import format_dollars
+from gpo.web.forms import FormErrors, errors_of, form_data, load, page_args
+from gpo.web.shell import page_blueprint
+
+blp = page_blueprint("billing_pages", __name__, "storefront")
+
+INVOICE_WORDS = {
+    "draft": "being prepared (draft)",
+    "open": "open: awaiting payment",
+    "paid": "paid",
+    "void": "void (cancelled)",
+    "uncollectible": "could not be collected",
+}
+INVOICE_KIND_WORDS = {
+    "purchasing": "purchasing", "membership": "membership", "insurance": "insurance",
+    "staffing": "staffing", "credit": "credit note", "lease": "lease",
+}
+PAYMENT_WORDS = {
+    "pending": "payment requested",
+    "processing": "being charged",
+    "succeeded": "paid",
+    "failed": "declined or failed",
+}
+
+
+def stripe_js_url() -> str:
+    """Where Stripe.js comes from: STRIPE_JS_URL, else localstripe's stand-in beside
+    STRIPE_API_BASE (embedded mode, tests), else Stripe's own."""
+    config = current_app.config
+    if config.get("STRIPE_JS_URL"):
+        return config["STRIPE_JS_URL"]
+    if config.get("STRIPE_API_BASE"):
+        return config["STRIPE_API_BASE"].rstrip("/") + "/js.stripe.com/v3/"
+    return "https://js.stripe.com/v3/"
+
+
+# --- invoices ------------------------------------------------------------------------
+
+
+@blp.get("/invoices")
+def invoice_list():
+    principal = current_principal()
+    page, page_size = page_args()
+    raw = {k: v for k, v in request.args.items() if k in ("kind", "status") and v}
+    errors = FormErrors()
+    try:
+        filters = load(InvoiceQuerySchema(), raw)
+        result = invoices.list_invoices(principal, filters, page, page_size)
+    except DomainError as exc:
+        errors = errors_of(exc)
+        return render_template("billing/invoices.html", invoices=[], total=0, page=page, page_size=page_size,
+                               filters=raw, errors=errors, statuses=INVOICE_WORDS, kinds=INVOICE_KIND_WORDS), \
+            exc.status_code
+    return render_template("billing/invoices.html", invoices=result.items, total=result.total, page=page,
+                           page_size=page_size, filters=raw, errors=errors, statuses=INVOICE_WORDS,
+                           kinds=INVOICE_KIND_WORDS)
+
+
+def _invoice_page(invoice, errors=None, status: int = 200):
+    principal = current_principal()
+    payable = invoice.status == "open" and invoice.kind != "credit" and invoice.total_cents > 0
+    last_payment = invoice.payments[-1] if invoice.payments else None
+    return render_template("billing/invoice.html", invoice=invoice, payable=payable,
+                           may_pay=policy.may(principal, "invoice.pay"), last_payment=last_payment,
+                           errors=errors or FormErrors()), status
+
+
+@blp.get("/invoices/<int:invoice_id>")
+def invoice_detail(invoice_id: int):
+    return _invoice_page(invoices.get_invoice(current_principal(), invoice_id))
+
+
+@blp.get("/invoices/<int:invoice_id>/print")
+def invoice_print(invoice_id: int):
+    invoice = invoices.get_invoice(current_principal(), invoice_id)
+    return render_template("billing/invoice_print.html", invoice=invoice)
+
+
+@blp.post("/invoices/<int:invoice_id>/pay")
+def invoice_pay(invoice_id: int):
+    """Pay now with the saved card: an attempt is recorded and a job charges it (as the
+    API's 202); the invoice page shows the outcome."""
+    try:
+        attempt = payments.pay(current_principal(), invoice_id)
+    except DomainError as exc:
+        if exc.status_code in (403, 404):
+            raise  # the error page: nothing was changed, nothing is shown
+        return _invoice_page(invoices.get_invoice(current_principal(), invoice_id), errors_of(exc), exc.status_code)
+    flash(f"Payment of {format_dollars(attempt.amount_cents)} requested with the saved card.", "success")
+    return redirect(url_for("billing_pages.invoice_detail", invoice_id=invoice_id))
+
+
+# --- the saved card and credits ----------------------------------------------------------
+
+
+def _billing_page(errors=None, status: int = 200):
+    principal = current_principal()
+    overview = payment_methods.billing_overview(principal, principal.organization_id)
+    return render_template("billing/billing.html", overview=overview, errors=errors or FormErrors(),
+                           stripe_js_url=stripe_js_url(),
+                           publishable_key=current_app.config.get("STRIPE_PUBLISHABLE_KEY", "")), status
+
+
+@blp.get("/billing")
+def billing():
+    return _billing_page()
+
+
+@blp.post("/billing/payment-method")
+def billing_save_card():
+    """The payment method Stripe.js made from the card (its id only) is saved."""
+    principal = current_principal()
+    try:
+        data = load(PaymentMethodInSchema(), form_data())
+        payment_methods.save_payment_method(principal, principal.organization_id, data["stripe_payment_method_id"])
+    except DomainError as exc:
+        if exc.status_code in (403, 404):
+            raise
+        return _billing_page(errors_of(exc), exc.status_code)
+    flash("Your card is saved; invoices you pay now are charged to it.", "success")
+    return redirect(url_for("billing_pages.billing"))
+
+
+# --- savings -------------------------------------------------------------------------------
+
+
+def _period() -> tuple[dict, dict]:
+    """from/to from the query string (this year so far by default), through the API's schema."""
+    today = dt.date.today()
+    raw = {"from": request.args.get("from") or f"{today.year}-01-01", "to": request.args.get("to") or str(today)}
+    return raw, load(PeriodQuerySchema(), raw)
+
+
+def _chart(months: list[dict]) -> str:
+    style = Style(background="white", plot_background="white", colors=("#6b7280", "#1d4ed8"),
+                  font_family="system-ui, sans-serif")
+    chart = pygal.Bar(js=[], style=style, height=320, width=720, legend_at_bottom=True, show_legend=True,
+                      value_formatter=lambda cents: format_dollars(int(cents or 0)), print_values=False,
+                      title=None, x_title="Month", disable_xml_declaration=True)
+    chart.x_labels = [m["month"] for m in months]
+    chart.add("List value", [m["list_cents"] for m in months])
+    chart.add("Paid", [m["paid_cents"] for m in months])
+    return chart.render(is_unicode=True)
+
+
+@blp.get("/savings")
+def savings():
+    principal = current_principal()
+    raw = {"from": request.args.get("from", ""), "to": request.args.get("to", "")}
+    try:
+        raw, period = _period()
+        report = reports.savings_dashboard(principal, None, period["from_"], period["to"])
+    except DomainError as exc:
+        return render_template("billing/savings.html", report=None, period=raw, errors=errors_of(exc),
+                               chart=""), exc.status_code
+    return render_template("billing/savings.html", report=report, period=raw, errors=FormErrors(),
+                           chart=_chart(report["months"]) if report["months"] else "")
+
+
+@blp.get("/savings.csv")
+def savings_csv():
+    raw, period = _period()
+    report = reports.savings_report(current_principal(), None, period["from_"], period["to"])
+    return csv_response(report["rows"], SAVINGS_COLUMNS, f"savings-{raw['from']}-to-{raw['to']}.csv")
