@@ -11,9 +11,8 @@ from gpo.accounts.models import Practice
 from gpo.accounts.schemas import LocationCreateSchema, ProviderCreateSchema, UserCreateSchema
 from gpo.auth.request import current_principal
 from gpo.auth.roles import PRACTICE_ROLES
-from gpo.db import db
 from gpo.errors import DomainError, Forbidden
-from gpo.web.forms import errors_of, form_data, load
+from gpo.web.forms import errors_of, form_data, load, undo_refused
 from gpo.web.shell import page_blueprint
 
 blp = page_blueprint("practice_pages", __name__, "storefront")
@@ -50,7 +49,7 @@ def _refused(exc: DomainError, form: str, values: dict):
     refused is discarded first, so the lists read the practice as it was."""
     if exc.status_code not in (409, 422):
         raise exc
-    db.session.rollback()
+    undo_refused()
     return _page(form=form, values=values, errors=errors_of(exc), status=exc.status_code)
 
 

@@ -18,7 +18,7 @@ from gpo.billing.routes import SAVINGS_COLUMNS
 from gpo.billing.schemas import InvoiceQuerySchema, PaymentMethodInSchema, PeriodQuerySchema
 from gpo.errors import DomainError
 from gpo.money import format_dollars
-from gpo.web.forms import FormErrors, errors_of, form_data, load, page_args
+from gpo.web.forms import FormErrors, errors_of, form_data, load, page_args, undo_refused
 from gpo.web.shell import page_blueprint
 
 blp = page_blueprint("billing_pages", __name__, "storefront")
@@ -66,6 +66,7 @@ def invoice_list():
         filters = load(InvoiceQuerySchema(), raw)
         result = invoices.list_invoices(principal, filters, page, page_size)
     except DomainError as exc:
+        undo_refused()
         errors = errors_of(exc)
         return render_template("billing/invoices.html", invoices=[], total=0, page=page, page_size=page_size,
                                filters=raw, errors=errors, statuses=INVOICE_WORDS, kinds=INVOICE_KIND_WORDS), \
@@ -102,6 +103,7 @@ def invoice_pay(invoice_id: int):
     try:
         attempt = payments.pay(current_principal(), invoice_id)
     except DomainError as exc:
+        undo_refused()
         if exc.status_code in (403, 404):
             raise  # the error page: nothing was changed, nothing is shown
         return _invoice_page(invoices.get_invoice(current_principal(), invoice_id), errors_of(exc), exc.status_code)
@@ -133,6 +135,7 @@ def billing_save_card():
         data = load(PaymentMethodInSchema(), form_data())
         payment_methods.save_payment_method(principal, principal.organization_id, data["stripe_payment_method_id"])
     except DomainError as exc:
+        undo_refused()
         if exc.status_code in (403, 404):
             raise
         return _billing_page(errors_of(exc), exc.status_code)
@@ -170,6 +173,7 @@ def savings():
         raw, period = _period()
         report = reports.savings_dashboard(principal, None, period["from_"], period["to"])
     except DomainError as exc:
+        undo_refused()
         return render_template("billing/savings.html", report=None, period=raw, errors=errors_of(exc),
                                chart=""), exc.status_code
     return render_template("billing/savings.html", report=report, period=raw, errors=FormErrors(),

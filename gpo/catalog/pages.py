@@ -16,7 +16,7 @@ from gpo.catalog.schemas import ProductQuerySchema
 from gpo.errors import DomainError
 from gpo.orders import cart
 from gpo.orders.schemas import OrderLineInSchema
-from gpo.web.forms import FormErrors, errors_of, form_data, load, page_args
+from gpo.web.forms import FormErrors, errors_of, form_data, load, page_args, undo_refused
 from gpo.web.shell import page_blueprint
 
 blp = page_blueprint("shop", __name__, "storefront", url_prefix="/shop")
@@ -38,6 +38,7 @@ def _filters() -> tuple[dict, dict, FormErrors | None]:
     try:
         return load(ProductQuerySchema(), data), shown, None
     except DomainError as exc:
+        undo_refused()
         errors = errors_of(exc)
         if "vendor_id" in errors.fields:
             errors.fields["vendor"] = errors.fields.pop("vendor_id")
@@ -67,6 +68,7 @@ def _add(principal) -> tuple[int | None, FormErrors | None, dict]:
         result = cart.add_to_cart(principal, line["location_id"],
                                   [{"product_id": line["product_id"], "quantity": line["quantity"]}])
     except DomainError as exc:
+        undo_refused()
         errors = _line_errors(exc)
         errors.status = exc.status_code
         return product_id, errors, data

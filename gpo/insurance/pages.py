@@ -9,12 +9,11 @@ from flask import flash, redirect, render_template, url_for
 from gpo.accounts import services as accounts
 from gpo.auth import policy
 from gpo.auth.request import current_principal
-from gpo.db import db
 from gpo.errors import DomainError
 from gpo.insurance import enrollments, programs
 from gpo.insurance.schemas import CancelSchema, EnrollmentInSchema
 from gpo.money import format_dollars
-from gpo.web.forms import errors_of, form_data, load
+from gpo.web.forms import errors_of, form_data, load, undo_refused
 from gpo.web.shell import page_blueprint
 
 blp = page_blueprint("insurance_pages", __name__, "storefront")
@@ -56,7 +55,7 @@ def _refused(exc: DomainError, program_id: int, values: dict):
     reads the practice as it was."""
     if exc.status_code not in (409, 422):
         raise exc
-    db.session.rollback()
+    undo_refused()
     return _program_page(program_id, values=values, errors=errors_of(exc), status=exc.status_code)
 
 

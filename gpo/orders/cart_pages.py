@@ -11,7 +11,7 @@ from gpo.auth.request import current_principal
 from gpo.errors import DomainError, Invalid, PreconditionFailed
 from gpo.orders import cart, ordering
 from gpo.orders.schemas import OrderUpdateSchema
-from gpo.web.forms import FormErrors, errors_of, load
+from gpo.web.forms import FormErrors, errors_of, load, undo_refused
 from gpo.web.shell import page_blueprint
 
 blp = page_blueprint("cart", __name__, "storefront", url_prefix="/cart")
@@ -69,8 +69,10 @@ def edit(order_id: int):
         data = load(OrderUpdateSchema(), {"lines": lines}) if lines else {"lines": []}
         ordering.edit_order(principal, order_id, data, [etag])
     except PreconditionFailed as exc:
+        undo_refused()
         return _render(FormErrors(message=CHANGED), order_id=order_id, status=exc.status_code)
     except DomainError as exc:
+        undo_refused()
         return _render(_fields_by_product(errors_of(exc), ids), order_id=order_id, status=exc.status_code)
     flash("Line removed from the cart." if request.form.get("remove") else "Cart updated.", "success")
     return redirect(url_for("cart.view"))
@@ -81,6 +83,7 @@ def submit(order_id: int):
     try:
         result = ordering.submit_order(current_principal(), order_id)
     except DomainError as exc:
+        undo_refused()
         return _render(errors_of(exc), order_id=order_id, status=exc.status_code)
     words = {"awaiting_approval": "submitted: it is awaiting a physician's approval for its clinical lines",
              "confirmed": "submitted and confirmed"}
@@ -97,8 +100,10 @@ def quick_order():
             raise Invalid.of_field("location_id", "choose the ship-to location")
         result = cart.quick_order(current_principal(), int(location), text)
     except cart.QuickOrderRefused as exc:
+        undo_refused()
         return _render(quick=exc.problems, quick_text=text, quick_location=location, status=exc.status_code)
     except DomainError as exc:
+        undo_refused()
         errors = errors_of(exc)
         return _render(FormErrors(message=errors.message, fields={"quick." + k: v for k, v in errors.fields.items()}),
                        quick_text=text, quick_location=location, status=exc.status_code)

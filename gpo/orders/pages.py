@@ -17,7 +17,7 @@ from gpo.orders.schemas import (
     SavedListItemInSchema,
     SavedListToCartSchema,
 )
-from gpo.web.forms import FormErrors, errors_of, form_data, load, page_args
+from gpo.web.forms import FormErrors, errors_of, form_data, load, page_args, undo_refused
 from gpo.web.shell import page_blueprint
 
 blp = page_blueprint("order_pages", __name__, "storefront")
@@ -78,6 +78,7 @@ def _order_action(order_id: int, action, success: str, to=None):
     try:
         result = action(current_principal(), order_id)
     except DomainError as error:
+        undo_refused()
         if error.status_code == 404:
             raise
         return _order_page(order_id, errors_of(error), error.status_code)
@@ -127,10 +128,12 @@ def approve(order_id: int):
     try:
         ordering.approve_order(current_principal(), order_id, [etag] if etag else [])
     except PreconditionFailed:
+        undo_refused()
         message = (f"Order {order_id} changed after you opened this page, so it was not approved. "
                    "Review the version shown now and approve it again if it is right.")
         return _approvals_page(FormErrors(message=message), 412, changed=order_id)
     except DomainError as error:
+        undo_refused()
         if error.status_code in (403, 404):
             raise
         return _approvals_page(errors_of(error), error.status_code)
@@ -161,6 +164,7 @@ def create_list():
     try:
         saved = saved_lists.create_saved_list(current_principal(), load(SavedListInSchema(), data))
     except DomainError as error:
+        undo_refused()
         if error.status_code in (403, 404):
             raise
         return _lists_page(errors_of(error), error.status_code, name=data.get("name", ""))
@@ -186,6 +190,7 @@ def _list_action(list_id: int, action, success: str, *, form: dict | None = None
     try:
         result = action(current_principal())
     except DomainError as error:
+        undo_refused()
         if error.status_code in (403, 404):
             raise
         return _list_page(list_id, errors_of(error), error.status_code, form=form)

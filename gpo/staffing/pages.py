@@ -12,12 +12,11 @@ from flask import flash, redirect, render_template, url_for
 from gpo.accounts import services as accounts
 from gpo.auth import policy
 from gpo.auth.request import current_principal
-from gpo.db import db
 from gpo.errors import DomainError
 from gpo.staffing import shifts, timesheets
 from gpo.staffing.schemas import DisputeInSchema, ReleaseInSchema, ShiftRequestInSchema
 from gpo.web.filters import time_zone
-from gpo.web.forms import FormErrors, errors_of, form_data, load, page_args
+from gpo.web.forms import FormErrors, errors_of, form_data, load, page_args, undo_refused
 from gpo.web.shell import page_blueprint
 
 blp = page_blueprint("staffing_pages", __name__, "storefront")
@@ -56,7 +55,7 @@ def _refused(exc: DomainError, **kwargs):
     refused is discarded first, so the page reads the practice as it was."""
     if exc.status_code not in (409, 422):
         raise exc
-    db.session.rollback()
+    undo_refused()
     return _page(status=exc.status_code, **kwargs)
 
 

@@ -85,3 +85,14 @@ def page_args(default_size: int = 25) -> tuple[int, int]:
         return min(max(int(raw), 1), high) if raw.isascii() and raw.isdigit() and len(raw) < 7 else default
 
     return number("page", 1, 10**6), number("page_size", default_size, MAX_PAGE_SIZE)
+
+
+def undo_refused() -> None:
+    """Undo, now, what a refused use case did before it refused, so that the page
+    shown again with the refusal reads the data as it was (and a failed flush does
+    not leave the session unusable). The request's unit of work discards it anyway
+    when the page answers 4xx; this only lets the same request read again. Call it
+    first in every `except DomainError` of a page that renders."""
+    from gpo.db import db
+
+    db.session.rollback()
