@@ -52,11 +52,12 @@ def _reload_until(page, text: str, tries: int = 40) -> None:
     """The outcome is written by a job (maybe in another process): reload until it shows."""
     main = page.get_by_role("main")
     for _ in range(tries):
+        page.wait_for_load_state()  # the POST's redirect may still be on its way
         try:
-            expect(main).to_contain_text(text, timeout=500)
+            expect(main).to_contain_text(text, timeout=1000)
             return
         except AssertionError:
-            page.reload()
+            page.goto(page.url)
     expect(main).to_contain_text(text)
 
 
@@ -121,6 +122,7 @@ def test_a_card_declined_when_charged_shows_the_decline_and_the_invoice_stays_pa
     page.goto(f"/invoices/{invoice['id']}")
     _tab_to(page, "Pay now")
     page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("requested")  # the POST answered (redirected)
     _reload_until(page, "Declined: Your card was declined")
     expect(page.get_by_role("button", name="Pay now")).to_be_visible()
     expect(page.get_by_role("main")).to_contain_text("open: awaiting payment")
