@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, g, request
 
-from gpo.accounts.models import DEFAULT_TIME_ZONE, Practice
+from gpo.accounts.models import DEFAULT_TIME_ZONE, Organization, Practice
 from gpo.db import db
 from gpo.money import format_dollars
 from gpo.web.shell import nav_for, signed_in, words_for
@@ -83,6 +83,8 @@ def init_app(app: Flask) -> None:
         principal = signed_in()
         return {
             "principal": principal,
+            # already in the session's identity map: the principal was read with it
+            "organization": db.session.get(Organization, principal.organization_id) if principal else None,
             "nav": nav_for(principal) if principal else [],
             "current_endpoint": request.endpoint,
         }
