@@ -70,16 +70,23 @@ def add_to_cart(principal: Principal, location_id: int, lines: list[OrderLineInp
     cycle = _lock_open_cycle()
     db.session.scalars(select(Practice.id).where(Practice.id == practice.id).with_for_update()).one()
     added = lines_merged_in_order(lines)
-    _build_lines(added)  # every added line checked (Invalid names each bad one) before any is added
+    new_lines = {line.product_id: line for line in _build_lines(added)}  # Invalid names each bad line
     order = cart_order(practice.id, location.id, cycle.id, for_update=True)
     if order is None:
         order = Order(practice_id=practice.id, location_id=location.id, cycle_id=cycle.id, status="draft",
                       placed_by=principal.label, lines=[])
         db.session.add(order)
-    quantities = {line.product_id: line.quantity for line in order.lines}
-    for line in added:
-        quantities[line["product_id"]] = quantities.get(line["product_id"], 0) + line["quantity"]
-    order.lines = _build_lines([{"product_id": p, "quantity": q} for p, q in quantities.items()])
+    # Only the added lines are checked (a line already in the cart whose product has
+    # since left the catalog does not block adding others: the cart page shows it).
+    # A product already in the cart gets the quantity added (multiples of multiples
+    # and sums above the minimum stay valid); the others are new lines.
+    existing = {line.product_id: line for line in order.lines}
+    for product_id, line in new_lines.items():
+        if product_id in existing:
+            existing[product_id].quantity += line.quantity
+        else:
+            order.lines.append(line)
+    order.updated_at = utcnow()  # a new version: a cart page read before this add is stale (412)
     db.session.flush()
     audit.record(principal, "order.add_to_cart", order, details={
         "source": source, "lines": added})

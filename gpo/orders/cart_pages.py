@@ -81,7 +81,10 @@ def edit(order_id: int):
 @blp.post("/orders/<int:order_id>/submit")
 def submit(order_id: int):
     try:
-        result = ordering.submit_order(current_principal(), order_id)
+        result = ordering.submit_order(current_principal(), order_id, [request.form.get("etag", "")])
+    except PreconditionFailed as exc:
+        undo_refused()
+        return _render(FormErrors(message=CHANGED), order_id=order_id, status=exc.status_code)
     except DomainError as exc:
         undo_refused()
         return _render(errors_of(exc), order_id=order_id, status=exc.status_code)

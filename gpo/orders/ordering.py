@@ -228,8 +228,12 @@ def edit_order(principal: Principal, order_id: int, data: OrderChanges, if_match
     return order_result(order)
 
 
-def submit_order(principal: Principal, order_id: int) -> OrderResult:
+def submit_order(principal: Principal, order_id: int, if_match: Container[str] | None = None) -> OrderResult:
+    """Submit a draft. With `if_match` (the storefront's cart sends the ETag it showed),
+    a draft changed since is refused (412) rather than submitted unseen."""
     order = _changeable(principal, order_id, "order.edit")
+    if if_match is not None:
+        require_match(order, if_match)
     if order.status != "draft":
         raise Conflict(f"order {order.id} is already submitted ({order.status})")
     _route_submitted(principal, order)

@@ -133,3 +133,22 @@ def test_a_quick_order_with_an_unknown_sku_and_a_bad_multiple_lists_both_and_add
     screenshot(page, "cart-quick-order-390")
     orders = web.query(lambda: db.session.scalars(select(Order.id).where(Order.practice_id == world.practice.id)).all())
     assert orders == []
+
+
+def test_enter_in_a_quantity_field_updates_the_cart_and_removes_nothing(web, world, market):
+    from gpo.auth.services import principal_for_user
+    from gpo.db import transactional
+    from gpo.orders import cart
+
+    transactional(cart.add_to_cart)(principal_for_user(world.users["practice_buyer"]), world.location.id,
+                                    [{"product_id": market.gloves.id, "quantity": 2},
+                                     {"product_id": market.masks.id, "quantity": 10}])
+    page = web.sign_in(world.users["practice_buyer"].email)
+    page.goto("/cart")
+    quantity = page.get_by_label("Quantity of Surgical masks")
+    quantity.fill("20")
+    quantity.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Cart updated")
+    lines = web.query(lambda: sorted((line.product_id, line.quantity) for line in db.session.scalars(
+        select(Order).where(Order.practice_id == world.practice.id)).one().lines))
+    assert lines == sorted([(market.gloves.id, 2), (market.masks.id, 20)])

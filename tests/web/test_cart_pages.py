@@ -100,13 +100,30 @@ def test_a_concurrent_edit_is_not_overwritten_blind(pages, market):
 def test_submit_sends_a_clinical_order_to_a_physician(pages, market):
     order_id = _draft(market, [(market.gloves, 10), (market.table, 1)])
     page = pages.as_("practice_buyer")
-    page.get("/cart")
-    response = page.post(f"/cart/orders/{order_id}/submit")
+    etag = _etag(page.get("/cart").get_data(as_text=True))
+    response = page.post(f"/cart/orders/{order_id}/submit", {"etag": etag})
     assert response.status_code == 302
     assert db.session.get(Order, order_id).status == "awaiting_approval"
     text = text_of(page.get("/cart").get_data(as_text=True))
     assert "awaiting a physician's approval" in text and "Nothing in the cart" in text
-    assert page.post(f"/cart/orders/{order_id}/submit").status_code == 409  # already submitted
+    assert page.post(f"/cart/orders/{order_id}/submit", {"etag": etag}).status_code in (409, 412)
+
+
+def test_a_cart_changed_since_it_was_shown_is_not_submitted_nor_overwritten_blind(pages, market, world):
+    """Another user adds to the cart after the page was read: the page's ETag is stale."""
+    order_id = _draft(market, [(market.gloves, 10)])
+    page = pages.as_("practice_buyer")
+    etag = _etag(page.get("/cart").get_data(as_text=True))
+    admin = pages.as_("practice_admin")
+    shop = admin.post("/shop", {"product_id": market.masks.id, "quantity": "10", "location_id": world.location.id})
+    assert shop.status_code in (200, 302)
+    assert sorted(p for p, _ in _lines(order_id)) == sorted([market.gloves.id, market.masks.id])
+    stale = page.post(f"/cart/orders/{order_id}", {"etag": etag, f"quantity-{market.gloves.id}": "20"})
+    assert stale.status_code == 412 and "changed since you opened it" in text_of(stale.get_data(as_text=True))
+    assert page.post(f"/cart/orders/{order_id}/submit", {"etag": etag}).status_code == 412
+    db.session.expire_all()
+    assert sorted(_lines(order_id)) == sorted([(market.gloves.id, 10), (market.masks.id, 10)])
+    assert db.session.get(Order, order_id).status == "draft"
 
 
 def test_another_practices_cart_is_not_visible_nor_editable(pages, market, world):
