@@ -45,6 +45,12 @@ def _filters() -> tuple[dict, dict, FormErrors | None]:
         return {"sort": "name"}, shown, errors
 
 
+def _filter_args() -> dict:
+    """The shop's own query parameters, to keep them after an add (never url_for's
+    `_external`, `_scheme`, ... controls a query string could smuggle in)."""
+    return {name: request.args[name] for name in ("q", "category", "vendor", "page") if request.args.get(name)}
+
+
 def _line_errors(exc: DomainError) -> FormErrors:
     """A refused add as errors of the product's own form (its one line is line 0)."""
     errors = errors_of(exc)
@@ -83,13 +89,15 @@ def shop():
     if request.method == "POST":
         refused_id, refused, posted = _add(principal)
         if refused is None:
-            return redirect(url_for("shop.shop", **request.args))
+            return redirect(url_for("shop.shop", **_filter_args()))
     filters, shown, filter_errors = _filters()
     page, page_size = page_args(PAGE_SIZE)
     result = cart.shop(principal, filters, page, page_size)
     status = refused.status if refused else (422 if filter_errors else 200)
     return render_template("catalog/shop.html", result=result, shown=shown, filter_errors=filter_errors,
-                           categories=[(c, c.capitalize()) for c in CATEGORIES], page=page, page_size=page_size,
+                           filter_args=_filter_args(),
+                           categories=[(c, "IT" if c == "it" else c.capitalize()) for c in CATEGORIES],
+                           page=page, page_size=page_size,
                            refused_id=refused_id, refused=refused, posted=posted,
                            locations_options=[(loc.id, loc.name) for loc in result.locations]), status
 

@@ -250,6 +250,7 @@ class SavedListProduct(MethodView):
 
 @blp.route("/saved-lists/<int:list_id>/add-to-cart")
 class SavedListToCart(MethodView):
+    @idempotent()  # a retried add must not add the quantities twice
     @blp.doc(operationId="add_saved_list_to_cart")
     @blp.arguments(SavedListToCartSchema)
     @blp.response(200, OrderSchema)

@@ -12,10 +12,10 @@ from flask import flash, redirect, render_template, url_for
 from gpo.accounts import services as accounts
 from gpo.auth import policy
 from gpo.auth.request import current_principal
-from gpo.errors import DomainError
+from gpo.errors import DomainError, Invalid
 from gpo.staffing import shifts, timesheets
 from gpo.staffing.schemas import DisputeInSchema, ReleaseInSchema, ShiftRequestInSchema
-from gpo.web.filters import time_zone
+from gpo.web.filters import NoSuchLocalTime, local_to_utc, time_zone
 from gpo.web.forms import FormErrors, errors_of, form_data, load, page_args, undo_refused
 from gpo.web.shell import page_blueprint
 
@@ -70,7 +70,7 @@ def _as_utc(local: str | None) -> str | None:
     except ValueError:
         return local
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=time_zone())
+        moment = local_to_utc(moment, time_zone())
     return moment.astimezone(dt.timezone.utc).isoformat()
 
 
@@ -82,7 +82,13 @@ def staffing():
 @blp.post("/staffing/requests")
 def create_request():
     values = form_data()
-    data = {**values, "starts_at": _as_utc(values.get("starts_at")), "ends_at": _as_utc(values.get("ends_at"))}
+    data = dict(values)
+    for name in ("starts_at", "ends_at"):
+        try:
+            data[name] = _as_utc(values.get(name))
+        except NoSuchLocalTime as exc:
+            refusal = Invalid.of_field(name, str(exc))
+            return _refused(refusal, values=values, errors=errors_of(refusal))
     try:
         made = shifts.create_request(current_principal(), load(ShiftRequestInSchema(), {
             k: v for k, v in data.items() if v is not None}))

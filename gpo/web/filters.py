@@ -27,6 +27,26 @@ def time_zone() -> ZoneInfo:
     return g.time_zone
 
 
+class NoSuchLocalTime(ValueError):
+    """A wall-clock time the zone skips (spring forward) or repeats (fall back)."""
+
+
+def local_to_utc(moment: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+    """A naive wall-clock time in `zone` as an aware UTC instant. A time that does not
+    exist there (02:30 on the night clocks spring forward) or exists twice (01:30 on
+    the night they fall back) raises NoSuchLocalTime: a page asks again rather than
+    guess an hour."""
+    first, second = moment.replace(tzinfo=zone, fold=0), moment.replace(tzinfo=zone, fold=1)
+    utc = first.astimezone(dt.timezone.utc)
+    if first.utcoffset() == second.utcoffset():
+        return utc
+    if utc.astimezone(zone).replace(tzinfo=None) == moment:
+        raise NoSuchLocalTime(f"{moment:%b %d, %I:%M %p} happens twice in {zone.key} (clocks go back): "
+                              "choose another time")
+    raise NoSuchLocalTime(f"{moment:%b %d, %I:%M %p} does not exist in {zone.key} (clocks go forward): "
+                          "choose another time")
+
+
 def dollars(cents) -> str:
     """12345 -> "$123.45"; None -> "" (a money field not known yet)."""
     return "" if cents is None else format_dollars(int(cents))

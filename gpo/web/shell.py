@@ -21,6 +21,7 @@ from gpo.errors import NotFound
 
 FACES = {"storefront": "practice", "console": "mso", "portal": "vendor"}
 HOME = {"practice": "/shop", "mso": "/console", "vendor": "/portal"}
+_WHO = {"practice": "a practice's users", "mso": "MSO staff", "vendor": "a vendor's users"}
 _PRINCIPAL = "gpo.principal"  # the same request slot the API's authentication fills
 _PAGE_BLUEPRINTS = "gpo.web.page_blueprints"
 _NAV = "gpo.web.nav"
@@ -51,7 +52,10 @@ def page_blueprint(name: str, import_name: str, face: str, url_prefix: str = "")
         if principal is None:
             return redirect(url_for("web.login", next=_local_path(request.full_path)))
         if principal.org_type != FACES[face]:
-            raise NotFound("there is no such page for your organization")
+            # 404, as another organization's object in the API; the message only says
+            # where this user's own pages are (the faces themselves are no secret).
+            raise NotFound(f"There is no such page for {_WHO[principal.org_type]}. "
+                           f"Your pages start at {home_for(principal)}.")
 
     return blueprint
 

@@ -145,3 +145,10 @@ def test_reorder_of_a_product_gone_from_the_catalog_is_refused_and_adds_nothing(
     assert "not in the active catalog" in text_of(response.get_data(as_text=True))
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Order).where(Order.status == "draft")) == 0
+
+
+def test_every_order_status_has_its_words():
+    from gpo.orders.models import ORDER_STATUSES
+    from gpo.orders.pages import ORDER_WORDS
+
+    assert set(ORDER_WORDS) == set(ORDER_STATUSES)

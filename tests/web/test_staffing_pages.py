@@ -64,6 +64,12 @@ def test_a_refused_request_shows_the_message_at_the_field_and_stores_nothing(pag
     assert "is not one of your practice's locations" in text_of(response.get_data(as_text=True))
     response = page.post("/staffing/requests", {**body, "starts_at": "soon"})
     assert response.status_code == 422 and 'id="f-starts_at-error"' in response.get_data(as_text=True)
+    # A wall-clock time the practice's zone skips or repeats is asked again, never guessed.
+    for starts, ends, words in (("2027-03-14T02:30", "2027-03-14T09:00", "does not exist"),
+                                ("2027-11-07T01:30", "2027-11-07T09:00", "happens twice")):
+        response = page.post("/staffing/requests", {**body, "starts_at": starts, "ends_at": ends})
+        assert response.status_code == 422 and words in text_of(response.get_data(as_text=True))
+        assert 'id="f-starts_at-error"' in response.get_data(as_text=True)
     assert requests() == 0
 
 
