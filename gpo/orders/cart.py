@@ -281,6 +281,9 @@ class LocationCart:
     location: Location
     order: OrderResult | None
     lines: list[CartLine]
+    # Older drafts at the same location (an order copied from a missed cycle, a draft
+    # placed through the API): not this cart, but not hidden either.
+    other_drafts: tuple[int, ...] = ()
 
     @property
     def etag(self) -> str | None:
@@ -333,8 +336,10 @@ def view_cart(principal: Principal) -> CartView:
         select(Order).where(Order.practice_id == practice_id, Order.cycle_id == cycle.id, Order.status == "draft")
         .order_by(Order.id.desc())).all()
     newest: dict[int, Order] = {}
+    others: dict[int, list[int]] = {}
     for order in drafts:
-        newest.setdefault(order.location_id, order)
+        if newest.setdefault(order.location_id, order) is not order:
+            others.setdefault(order.location_id, []).append(order.id)
     results = {r.order.location_id: r for r in order_results(list(newest.values()))}
     product_ids = {line.product_id for r in results.values() for line in r.lines}
     products = {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(product_ids)))}
@@ -346,7 +351,7 @@ def view_cart(principal: Principal) -> CartView:
             estimated = line.estimated_unit_price if line.estimated_unit_price is not None else line.list_price
             lines.append(CartLine(line, products[line.product_id], line_cents(line.list_price, line.quantity),
                                   line_cents(estimated, line.quantity)))
-        carts.append(LocationCart(location, result, lines))
+        carts.append(LocationCart(location, result, lines, tuple(others.get(location.id, ()))))
     return CartView(cycle=cycle, carts=carts)
 
 

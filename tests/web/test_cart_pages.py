@@ -183,3 +183,16 @@ def test_removing_the_last_line_empties_the_cart_and_it_fills_again(pages, marke
     assert f"Nothing in the cart for {world.location.name} yet" in text_of(page.get("/cart").get_data(as_text=True))
     page.post("/shop", {"product_id": market.masks.id, "quantity": "10", "location_id": world.location.id})
     assert _lines(order_id) == [(market.masks.id, 10)]  # the same draft, filled again
+
+
+def test_an_older_draft_at_the_same_location_is_named_and_can_be_submitted_from_its_page(pages, market):
+    older = _draft(market, [(market.gloves, 10)])
+    newer = _draft(market, [(market.masks, 10)])
+    page = pages.as_("practice_buyer")
+    text = text_of(page.get("/cart").get_data(as_text=True))
+    assert f"Order {newer} for" in text and f"not in this cart: order {older}" in text
+    html = page.get(f"/orders/{older}").get_data(as_text=True)
+    assert "Submit order" in html
+    response = page.post(f"/cart/orders/{older}/submit", {"etag": _etag(html)})
+    assert response.status_code == 302
+    assert db.session.get(Order, older).status == "confirmed"
