@@ -113,7 +113,8 @@ def create_setup_intent(principal: Principal, practice_id: int) -> dict:
     the storefront's card form (a POST, when the admin starts entering a card): Stripe
     Elements confirms it with the card (the card goes from the browser to Stripe, never
     to us) and the form then posts the SetupIntent's id (`save_card_from_setup_intent`).
-    The profile row is locked only while the customer is first created."""
+    The profile row is locked (until the request ends) only when the customer is first
+    created; later SetupIntents read the customer's id without a lock."""
     practice = policy.load(principal, Practice, practice_id, "payment_method.update")
     profile = db.session.get(PaymentProfile, practice.id)
     if profile is None or profile.stripe_customer_id is None:
