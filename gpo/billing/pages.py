@@ -4,20 +4,23 @@ the savings dashboard with its CSV. Like the API routes, each page parses, calls
 service of gpo.billing, and renders."""
 from __future__ import annotations
 
-import datetime as dt
+import base64
 
 import pygal
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from pygal.style import Style
 
 from gpo.api import csv_response
 from gpo.auth import policy
 from gpo.auth.request import current_principal
 from gpo.billing import invoices, payment_methods, payments, reports
+from gpo.billing.models import INVOICE_KINDS
 from gpo.billing.routes import SAVINGS_COLUMNS
-from gpo.billing.schemas import InvoiceQuerySchema, PaymentMethodInSchema, PeriodQuerySchema
+from gpo.billing.schemas import InvoiceQuerySchema, PeriodQuerySchema
+from gpo.db import utcnow
 from gpo.errors import DomainError
 from gpo.money import format_dollars
+from gpo.web.filters import time_zone
 from gpo.web.forms import FormErrors, errors_of, form_data, load, page_args, undo_refused
 from gpo.web.shell import page_blueprint
 
@@ -30,10 +33,7 @@ INVOICE_WORDS = {
     "void": "void (cancelled)",
     "uncollectible": "could not be collected",
 }
-INVOICE_KIND_WORDS = {
-    "purchasing": "purchasing", "membership": "membership", "insurance": "insurance",
-    "staffing": "staffing", "credit": "credit note", "lease": "lease",
-}
+INVOICE_KIND_WORDS = {kind: {"credit": "credit note"}.get(kind, kind) for kind in INVOICE_KINDS}
 PAYMENT_WORDS = {
     "pending": "payment requested",
     "processing": "being charged",
@@ -124,16 +124,32 @@ def _billing_page(errors=None, status: int = 200):
 
 @blp.get("/billing")
 def billing():
+    """Reads only: the card form asks for its SetupIntent with a POST (below)."""
     return _billing_page()
+
+
+@blp.post("/billing/setup-intent")
+def billing_setup_intent():
+    """The card form's script asks for a SetupIntent when the admin starts entering a
+    card (JSON `{client_secret}`; the CSRF token in the X-CSRFToken header). A refusal
+    answers JSON `{message}` with its status (403, 502 when Stripe cannot be reached)."""
+    principal = current_principal()
+    try:
+        intent = payment_methods.create_setup_intent(principal, principal.organization_id)
+    except DomainError as exc:
+        undo_refused()
+        return jsonify({"message": exc.message}), exc.status_code
+    return jsonify({"client_secret": intent["client_secret"]})
 
 
 @blp.post("/billing/payment-method")
 def billing_save_card():
-    """The payment method Stripe.js made from the card (its id only) is saved."""
+    """The SetupIntent Stripe.js confirmed with the card (its id only) is checked with
+    Stripe and its payment method saved."""
     principal = current_principal()
     try:
-        data = load(PaymentMethodInSchema(), form_data())
-        payment_methods.save_payment_method(principal, principal.organization_id, data["stripe_payment_method_id"])
+        setup_intent_id = form_data().get("setup_intent_id", "")
+        payment_methods.save_card_from_setup_intent(principal, principal.organization_id, setup_intent_id)
     except DomainError as exc:
         undo_refused()
         if exc.status_code in (403, 404):
@@ -147,22 +163,26 @@ def billing_save_card():
 
 
 def _period() -> tuple[dict, dict]:
-    """from/to from the query string (this year so far by default), through the API's schema."""
-    today = dt.date.today()
+    """from/to from the query string (this year so far by default, in the practice's time
+    zone), through the API's schema."""
+    today = utcnow().astimezone(time_zone()).date()
     raw = {"from": request.args.get("from") or f"{today.year}-01-01", "to": request.args.get("to") or str(today)}
     return raw, load(PeriodQuerySchema(), raw)
 
 
 def _chart(months: list[dict]) -> str:
+    """The months as a bar chart: an SVG as a data: URL for an <img> (its alt text and
+    the table beside it say the same numbers)."""
     style = Style(background="white", plot_background="white", colors=("#6b7280", "#1d4ed8"),
                   font_family="system-ui, sans-serif")
     chart = pygal.Bar(js=[], style=style, height=320, width=720, legend_at_bottom=True, show_legend=True,
                       value_formatter=lambda cents: format_dollars(int(cents or 0)), print_values=False,
-                      title=None, x_title="Month", disable_xml_declaration=True)
+                      title=None, x_title="Month", disable_xml_declaration=False)
     chart.x_labels = [m["month"] for m in months]
     chart.add("List value", [m["list_cents"] for m in months])
     chart.add("Paid", [m["paid_cents"] for m in months])
-    return chart.render(is_unicode=True)
+    svg = chart.render(is_unicode=True)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
 @blp.get("/savings")

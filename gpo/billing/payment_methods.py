@@ -1,10 +1,14 @@
 """A practice's Stripe customer and saved payment method (DOMAIN.md "Billing", payments).
 
 We keep only Stripe ids (cus_, pm_), never card data: the storefront collects the card
-with Stripe Elements and hands us the payment method's id, which we attach to the
-practice's customer; later payments (gpo/billing/payments.py) charge it.
+with Stripe Elements, confirms a SetupIntent of the practice's customer with it and
+hands us the SetupIntent's id; we check it with Stripe and attach its payment method
+(the API takes a payment method's id directly); later payments
+(gpo/billing/payments.py) charge it.
 """
 from __future__ import annotations
+
+import re
 
 import stripe
 from sqlalchemy import select
@@ -75,34 +79,46 @@ def get_payment_method(principal: Principal, practice_id: int) -> dict:
     return payment_method_view(profile)
 
 
-def _card_details(payment_method_id: str) -> dict:
+def _card_details(payment_method_id: str) -> tuple[dict, bool]:
     """The card's brand, last four digits and expiry as Stripe tells them (nothing is
-    stored: Stripe ids only); empty when Stripe cannot say."""
+    stored: Stripe ids only), empty when Stripe cannot say; and whether Stripe could be
+    asked at all (False: unreachable or failing, as opposed to not knowing the card)."""
     try:
         method = stripe_client().v1.payment_methods.retrieve(payment_method_id)
+    except stripe.InvalidRequestError:
+        return {}, True
     except stripe.StripeError:
-        return {}
+        return {}, False
     card = getattr(method, "card", None)
     if card is None:
-        return {}
+        return {}, True
     card = card.to_dict() if hasattr(card, "to_dict") else dict(card)
-    return {key: card.get(key) for key in ("brand", "last4", "exp_month", "exp_year") if card.get(key) is not None}
+    return {key: card.get(key) for key in ("brand", "last4", "exp_month", "exp_year") if card.get(key) is not None}, True
 
 
 def card_on_file(principal: Principal, practice_id: int) -> dict:
     """The saved payment method with what Stripe says of its card (brand, last4) when
-    it can; the storefront's billing page shows it."""
+    it can; the storefront's billing page shows it. Reads only (no row, no Stripe
+    object is made); `stripe_unavailable` tells that Stripe could not be asked."""
     view = get_payment_method(principal, practice_id)
-    view["card"] = _card_details(view["stripe_payment_method_id"]) if view["stripe_payment_method_id"] else {}
+    view["card"], view["stripe_unavailable"] = {}, False
+    if view["stripe_payment_method_id"]:
+        view["card"], reachable = _card_details(view["stripe_payment_method_id"])
+        view["stripe_unavailable"] = not reachable
     return view
 
 
 def create_setup_intent(principal: Principal, practice_id: int) -> dict:
-    """A SetupIntent for the practice's Stripe customer (practice admin): the storefront
-    confirms it with Stripe Elements (the card goes from the browser to Stripe, never
-    to us) and then saves the resulting payment method (`save_payment_method`)."""
+    """A SetupIntent for the practice's Stripe customer (practice admin), asked for by
+    the storefront's card form (a POST, when the admin starts entering a card): Stripe
+    Elements confirms it with the card (the card goes from the browser to Stripe, never
+    to us) and the form then posts the SetupIntent's id (`save_card_from_setup_intent`).
+    The profile row is locked (until the request ends) only when the customer is first
+    created; later SetupIntents read the customer's id without a lock."""
     practice = policy.load(principal, Practice, practice_id, "payment_method.update")
-    profile = ensure_customer(practice)
+    profile = db.session.get(PaymentProfile, practice.id)
+    if profile is None or profile.stripe_customer_id is None:
+        profile = ensure_customer(practice)
     try:
         intent = stripe_client().v1.setup_intents.create(
             {"customer": profile.stripe_customer_id, "usage": "off_session", "payment_method_types": ["card"],
@@ -114,17 +130,59 @@ def create_setup_intent(principal: Principal, practice_id: int) -> dict:
             "stripe_customer_id": profile.stripe_customer_id}
 
 
+SETUP_INTENT_ID = re.compile(r"^seti_[A-Za-z0-9_]{1,80}$")
+
+
+def _refused_setup(message: str, field_message: str | None = None) -> Invalid:
+    return Invalid(message, {"json": {"setup_intent_id": [field_message or message]}})
+
+
+def save_card_from_setup_intent(principal: Principal, practice_id: int, setup_intent_id: str) -> dict:
+    """The storefront's card form confirmed a SetupIntent with Stripe Elements and posts
+    its id: Stripe is asked for it, it must be of this practice's customer and have
+    succeeded, and its payment method is saved (`save_payment_method`). Anything else
+    is refused (422) and changes nothing; a failed confirmation says Stripe's reason."""
+    practice = policy.load(principal, Practice, practice_id, "payment_method.update")
+    if not isinstance(setup_intent_id, str) or not SETUP_INTENT_ID.match(setup_intent_id):
+        raise _refused_setup("The card was not confirmed with Stripe: enter the card and save it again.",
+                             "Not a Stripe SetupIntent id (seti_...).")
+    profile = db.session.get(PaymentProfile, practice.id)
+    customer_id = profile.stripe_customer_id if profile is not None else None
+    try:
+        intent = stripe_client().v1.setup_intents.retrieve(setup_intent_id)
+    except stripe.InvalidRequestError as exc:
+        raise _refused_setup(f"Stripe knows no card setup {setup_intent_id}: enter the card again.",
+                             exc.user_message or "unknown to Stripe") from exc
+    except stripe.StripeError as exc:
+        raise PaymentProviderError(f"Stripe could not be asked about the card: {exc.user_message or exc}") from exc
+    intent_customer = intent.customer if isinstance(intent.customer, str) or intent.customer is None \
+        else intent.customer.id
+    if customer_id is None or intent_customer != customer_id:
+        raise _refused_setup(f"Card setup {setup_intent_id} is not your practice's: nothing was saved.")
+    if intent.status != "succeeded":
+        error = getattr(intent, "last_setup_error", None)
+        reason = getattr(error, "message", None) if error is not None else None
+        raise _refused_setup(f"Your card was not saved: {reason or f'Stripe has not confirmed it ({intent.status})'}.")
+    method = intent.payment_method
+    method_id = method if isinstance(method, str) or method is None else method.id
+    if not method_id:
+        raise _refused_setup("Your card was not saved: Stripe's card setup has no payment method.")
+    return save_payment_method(principal, practice.id, method_id)
+
+
 def billing_overview(principal: Principal, practice_id: int) -> dict:
-    """What the storefront's billing page shows: the practice's credits and their history
-    (every practice role), the saved card (roles that may read it) and a SetupIntent to
-    enter a new one (roles that may change it), with why a role is not offered these."""
+    """What the storefront's billing page shows, read only (GET makes no row and no
+    Stripe object): the practice's credits and their history (every practice role),
+    the saved card (roles that may read it; as stored when Stripe cannot be reached),
+    whether the role may enter a new one, and whether Stripe is known to be unreachable
+    now (card entry then waits). The card form asks for its SetupIntent by a POST
+    (`create_setup_intent`)."""
     from gpo.billing.invoices import credits_of
 
-    overview = {"credits": credits_of(principal, practice_id), "card": None, "setup_intent": None,
+    overview = {"credits": credits_of(principal, practice_id), "card": None, "stripe_unavailable": False,
                 "may_read_card": policy.may(principal, "payment_method.read"),
                 "may_update_card": policy.may(principal, "payment_method.update")}
     if overview["may_read_card"]:
         overview["card"] = card_on_file(principal, practice_id)
-    if overview["may_update_card"]:
-        overview["setup_intent"] = create_setup_intent(principal, practice_id)
+        overview["stripe_unavailable"] = overview["card"]["stripe_unavailable"]
     return overview

@@ -98,14 +98,42 @@ def test_the_admin_saves_a_card_with_stripe_elements_and_pays_the_invoice(web, w
     assert_accessible(page, "the printable invoice")
 
 
+def _profile(web, world):
+    return web.query(lambda: db.session.get(PaymentProfile, world.practice.id))
+
+
 def test_a_card_declined_when_saved_tells_the_practice_why(web, world):
     page = web.sign_in(world.users["practice_admin"].email)
+    page.goto("/billing")
+    expect(page.get_by_role("button", name="Save card")).to_be_enabled()
+    assert _profile(web, world) is None  # the page's GET made no customer and no SetupIntent
     _enter_card(page, "4000000000000002")
     expect(page.get_by_role("alert")).to_contain_text("Your card was not saved: Your card was declined.")
     expect(page.get_by_role("main")).to_contain_text("No card is saved yet")
     assert_accessible(page, "the billing page after a declined card")
-    profile = web.query(lambda: db.session.get(PaymentProfile, world.practice.id))
-    assert profile is None or profile.stripe_payment_method_id is None
+    expect(page.get_by_role("button", name="Save card")).to_be_enabled()
+    profile = _profile(web, world)
+    assert profile.stripe_customer_id.startswith("cus_")  # the SetupIntent's, asked for by POST
+    assert profile.stripe_payment_method_id is None
+    # the same form, a good card: a new SetupIntent (the declined one is over), saved
+    page.get_by_placeholder("number").fill("4242424242424242")
+    page.get_by_role("button", name="Save card").click()
+    expect(page.get_by_role("status")).to_contain_text("Your card is saved")
+    assert _profile(web, world).stripe_payment_method_id.startswith("pm_")
+
+
+def test_card_entry_unavailable_says_so_and_the_button_works_again(web, world):
+    """Our server cannot get a SetupIntent from Stripe (502): the form says card entry
+    is unavailable right now and the button is enabled again; nothing was saved."""
+    page = web.sign_in(world.users["practice_admin"].email)
+    page.route("**/billing/setup-intent", lambda route: route.fulfill(
+        status=502, content_type="application/json", body='{"message": "Stripe did not create the customer"}'))
+    _enter_card(page, "4242424242424242")
+    expect(page.get_by_role("alert")).to_contain_text("Card entry is unavailable right now")
+    expect(page.get_by_role("button", name="Save card")).to_be_enabled()
+    expect(page.get_by_role("main")).to_contain_text("No card is saved yet")
+    assert_accessible(page, "the billing page with card entry unavailable")
+    assert _profile(web, world) is None
 
 
 def test_a_card_declined_when_charged_shows_the_decline_and_the_invoice_stays_payable(web, world, closed,

@@ -1,6 +1,7 @@
 """The billing services the storefront's pages call, directly: the savings report per
-month and the savings dashboard (exact cents), the SetupIntent for Stripe Elements, the
-saved card as Stripe describes it, and the billing page's overview by role."""
+month and the savings dashboard (exact cents), the SetupIntent for Stripe Elements and
+saving the card from it (only a succeeded one of the practice's own customer), the
+saved card as Stripe describes it, and the billing page's read-only overview by role."""
 from __future__ import annotations
 
 import datetime as dt
@@ -103,7 +104,58 @@ def test_the_card_on_file_says_brand_and_last_four_and_the_overview_follows_the_
     assert card["stripe_payment_method_id"] == method.id
     assert (card["card"]["last4"], card["card"]["exp_month"], card["card"]["exp_year"]) == ("4242", 12, 2030)
     buyer = payment_methods.billing_overview(_as(world, "practice_buyer"), world.practice.id)
-    assert (buyer["card"], buyer["setup_intent"], buyer["may_read_card"]) == (None, None, False)
+    assert (buyer["card"], buyer["may_read_card"], buyer["may_update_card"]) == (None, False, False)
     assert buyer["credits"]["balance_cents"] == 0
     overview = payment_methods.billing_overview(admin, world.practice.id)
-    assert overview["card"]["card"]["last4"] == "4242" and overview["setup_intent"]["client_secret"]
+    assert overview["card"]["card"]["last4"] == "4242" and overview["may_update_card"]
+    assert "setup_intent" not in overview and overview["stripe_unavailable"] is False
+
+
+def test_the_overview_reads_only(world):
+    """No profile, no Stripe customer, no SetupIntent: the card form asks for one by POST."""
+    overview = payment_methods.billing_overview(_as(world, "practice_admin"), world.practice.id)
+    assert overview["card"]["stripe_payment_method_id"] is None and overview["may_update_card"]
+    db.session.flush()
+    assert db.session.get(PaymentProfile, world.practice.id) is None
+
+
+def _confirmed_setup_intent(principal, practice_id, number="4242424242424242") -> str:
+    client = payments.stripe_client()
+    intent = payment_methods.create_setup_intent(principal, practice_id)
+    method = client.v1.payment_methods.create(
+        {"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2030, "cvc": "123"}})
+    client.v1.setup_intents.confirm(intent["setup_intent_id"], {"payment_method": method.id})
+    return intent["setup_intent_id"]
+
+
+def test_the_card_is_saved_from_a_succeeded_setup_intent_of_the_practices_customer(world):
+    admin = _as(world, "practice_admin")
+    setup_intent_id = _confirmed_setup_intent(admin, world.practice.id)
+    method_id = payments.stripe_client().v1.setup_intents.retrieve(setup_intent_id).payment_method
+    saved = payment_methods.save_card_from_setup_intent(admin, world.practice.id, setup_intent_id)
+    assert saved["stripe_payment_method_id"] == method_id
+    assert db.session.get(PaymentProfile, world.practice.id).stripe_payment_method_id == method_id
+    assert payments.stripe_client().v1.payment_methods.retrieve(method_id).customer == saved["stripe_customer_id"]
+
+
+def test_a_setup_intent_not_succeeded_or_of_another_customer_is_refused(world):
+    admin = _as(world, "practice_admin")
+    theirs = _confirmed_setup_intent(_as(world, "other_practice_admin"), world.other_practice.id)
+    with pytest.raises(Invalid, match="is not your practice's"):  # Lakeside has no customer yet
+        payment_methods.save_card_from_setup_intent(admin, world.practice.id, theirs)
+    pending = payment_methods.create_setup_intent(admin, world.practice.id)["setup_intent_id"]
+    with pytest.raises(Invalid, match="is not your practice's"):
+        payment_methods.save_card_from_setup_intent(admin, world.practice.id, theirs)
+    with pytest.raises(Invalid, match=r"not confirmed it \(requires_payment_method\)"):
+        payment_methods.save_card_from_setup_intent(admin, world.practice.id, pending)
+    with pytest.raises(Invalid, match="The card was not confirmed with Stripe") as refused:
+        payment_methods.save_card_from_setup_intent(admin, world.practice.id, "pm_123")
+    assert refused.value.errors["json"]["setup_intent_id"] == ["Not a Stripe SetupIntent id (seti_...)."]
+    with pytest.raises(Invalid, match="Stripe knows no card setup"):
+        payment_methods.save_card_from_setup_intent(admin, world.practice.id, "seti_unknown")
+    assert db.session.get(PaymentProfile, world.practice.id).stripe_payment_method_id is None
+    mine = _confirmed_setup_intent(admin, world.practice.id)
+    with pytest.raises(Forbidden):
+        payment_methods.save_card_from_setup_intent(_as(world, "practice_buyer"), world.practice.id, mine)
+    with pytest.raises(NotFound):
+        payment_methods.save_card_from_setup_intent(_as(world, "other_practice_admin"), world.practice.id, mine)
