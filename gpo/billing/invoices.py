@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from gpo import audit
-from gpo.accounts.models import Practice
+from gpo.accounts.models import Location, Organization, Practice
 from gpo.auth import policy
 from gpo.auth.principal import Principal
 from gpo.billing.inputs import FeeScheduleInput, InvoiceFilters, InvoiceLineInput
@@ -139,6 +139,26 @@ def get_invoice(principal: Principal, invoice_id: int) -> Invoice:
 
 
 # --- drafting ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InvoiceParties:
+    """Who bills whom, as a printed invoice names them."""
+
+    issuer: Organization | None  # the MSO
+    practice: Practice
+    address: Location | None  # the practice's first location (its billing address)
+
+
+def parties_of(principal: Principal, invoice_id: int) -> tuple[Invoice, InvoiceParties]:
+    """The invoice (as get_invoice checks it) with its issuer and the practice billed."""
+    invoice = get_invoice(principal, invoice_id)
+    issuer = db.session.scalars(select(Organization).where(Organization.org_type == "mso")
+                                .order_by(Organization.id).limit(1)).first()
+    practice = db.session.get(Practice, invoice.practice_id)
+    address = db.session.scalars(select(Location).where(Location.practice_id == practice.id)
+                                 .order_by(Location.id).limit(1)).first()
+    return invoice, InvoiceParties(issuer, practice, address)
 
 
 def draft_invoice(practice_id: int, kind: str, source_key: str, description: str, lines: list[InvoiceLineInput],

@@ -80,8 +80,11 @@ def _invoice_page(invoice, errors=None, status: int = 200):
     principal = current_principal()
     payable = invoice.status == "open" and invoice.kind != "credit" and invoice.total_cents > 0
     last_payment = invoice.payments[-1] if invoice.payments else None
+    may_pay = policy.may(principal, "invoice.pay")
+    has_card = bool(may_pay and payable and payment_methods.get_payment_method(
+        principal, invoice.practice_id)["stripe_payment_method_id"])
     return render_template("billing/invoice.html", invoice=invoice, payable=payable,
-                           may_pay=policy.may(principal, "invoice.pay"), last_payment=last_payment,
+                           may_pay=may_pay, has_card=has_card, last_payment=last_payment,
                            errors=errors or FormErrors()), status
 
 
@@ -92,8 +95,8 @@ def invoice_detail(invoice_id: int):
 
 @blp.get("/invoices/<int:invoice_id>/print")
 def invoice_print(invoice_id: int):
-    invoice = invoices.get_invoice(current_principal(), invoice_id)
-    return render_template("billing/invoice_print.html", invoice=invoice)
+    invoice, parties = invoices.parties_of(current_principal(), invoice_id)
+    return render_template("billing/invoice_print.html", invoice=invoice, parties=parties)
 
 
 @blp.post("/invoices/<int:invoice_id>/pay")

@@ -139,8 +139,8 @@ def test_a_buyer_sees_why_there_is_no_pay_button_and_posting_anyway_is_403(pages
 def test_pay_now_without_a_saved_card_is_refused_at_the_form(pages, closed):
     page = pages.as_("practice_admin")
     invoice_id = closed["invoice"]["id"]
-    assert "Pay now" in text_of(_html(page.get(f"/invoices/{invoice_id}")))
-    response = page.post(f"/invoices/{invoice_id}/pay")
+    assert "No card is saved for the practice yet" in text_of(_html(page.get(f"/invoices/{invoice_id}")))
+    response = page.post(f"/invoices/{invoice_id}/pay")  # posted anyway (an old page, say)
     assert response.status_code == 409
     assert "no saved payment method" in text_of(_html(response))
     assert _attempts() == 0
@@ -390,3 +390,15 @@ def test_the_invoice_list_pages(pages, world):
     assert "Page 1 of 2 (3 in all)" in first and "Membership 3" in first and "Membership 1" not in first
     second = page.get("/invoices?kind=membership&page_size=2&page=2")
     assert "Membership 1" in text_of(_html(second)) and 'rel="prev"' in _html(second)
+
+
+def test_without_a_saved_card_pay_now_is_not_offered_and_the_print_view_names_both_parties(pages, closed, world):
+    """The admin of a practice with no card sees where to save one, not a button that
+    fails; the printable invoice says who bills whom."""
+    invoice = closed["invoice"]
+    page = pages.as_("practice_admin")
+    text = text_of(page.get(f"/invoices/{invoice['id']}").get_data(as_text=True))
+    assert "No card is saved for the practice yet" in text and "Pay now" not in text
+    printed = text_of(page.get(f"/invoices/{invoice['id']}/print").get_data(as_text=True))
+    assert f"Bill to {world.practice.name}" in printed and f"From {world.mso.name}" in printed
+    assert world.practice.tax_id in printed
