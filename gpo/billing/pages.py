@@ -20,7 +20,7 @@ from gpo.billing.schemas import InvoiceQuerySchema, PeriodQuerySchema
 from gpo.db import utcnow
 from gpo.errors import DomainError
 from gpo.money import format_dollars
-from gpo.web.filters import time_zone
+from gpo.web.filters import month_name, time_zone
 from gpo.web.forms import FormErrors, errors_of, form_data, load, page_args, undo_refused
 from gpo.web.shell import page_blueprint
 
@@ -181,7 +181,7 @@ def _chart(months: list[dict]) -> str:
     chart = pygal.Bar(js=[], style=style, height=320, width=720, legend_at_bottom=True, show_legend=True,
                       value_formatter=lambda cents: format_dollars(int(cents or 0)), print_values=False,
                       title=None, x_title="Month", disable_xml_declaration=False)
-    chart.x_labels = [m["month"] for m in months]
+    chart.x_labels = [month_name(m["month"]) for m in months]
     chart.add("List value", [m["list_cents"] for m in months])
     chart.add("Paid", [m["paid_cents"] for m in months])
     svg = chart.render(is_unicode=True)

@@ -75,13 +75,28 @@ def local_datetime(value: dt.datetime | None, with_zone: bool = True) -> str:
 
 
 def local_date(value) -> str:
-    if value is None:
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):  # an ISO date as typed (a form shown again)
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            return value
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.timezone.utc)
         value = value.astimezone(time_zone()).date()
     return f"{value:%b} {value.day}, {value.year}"
+
+
+def month_name(value: str | None) -> str:
+    """"2026-08" -> "Aug 2026" (a month as the reports key it)."""
+    if not value:
+        return ""
+    try:
+        return dt.date.fromisoformat(f"{value}-01").strftime("%b %Y")
+    except ValueError:
+        return value
 
 
 def percent(value) -> str:
@@ -96,6 +111,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local_datetime)
     app.add_template_filter(local_date)
     app.add_template_filter(percent)
+    app.add_template_filter(month_name)
     app.add_template_filter(lambda value, kind: words_for(kind, value), "words")
 
     @app.context_processor

@@ -6,6 +6,7 @@ job, in-process on SQLite or from a real RQ worker with TEST_REDIS_URL, and from
 localstripe's signed webhooks over HTTP.)"""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -186,7 +187,7 @@ def test_the_savings_dashboard_shows_the_chart_and_the_apis_totals(web, world, c
         expect(totals).to_contain_text(f"${cents // 100:,}.{cents % 100:02d}")
     per_month = page.get_by_role("table", name=re.compile("Per month"))
     for month in api["months"]:
-        expect(per_month).to_contain_text(month["month"])
+        expect(per_month).to_contain_text(dt.date.fromisoformat(month["month"] + "-01").strftime("%b %Y"))
         expect(per_month).to_contain_text(f"${month['paid_cents'] // 100:,}.{month['paid_cents'] % 100:02d}")
     expect(page.get_by_role("heading", name="Admin-fee disclosure")).to_be_visible()
     assert_accessible(page, "the savings dashboard")
