@@ -9,6 +9,7 @@ from flask import flash, redirect, render_template, url_for
 from gpo.accounts import services
 from gpo.accounts.models import Practice
 from gpo.accounts.schemas import LocationCreateSchema, ProviderCreateSchema, UserCreateSchema
+from gpo.auth import policy
 from gpo.auth.request import current_principal
 from gpo.auth.roles import PRACTICE_ROLES
 from gpo.errors import DomainError, Forbidden
@@ -24,7 +25,7 @@ FOR_ADMINS = ("The practice page is for practice admins: they add the practice's
 
 def _admin():
     principal = current_principal()
-    if "practice_admin" not in principal.roles:
+    if not policy.may(principal, "practice.update"):  # who changes the practice's own setup
         raise Forbidden(FOR_ADMINS)
     return principal
 
