@@ -36,7 +36,7 @@ def _page(*, values=None, errors=None, dispute_errors=None, status: int = 200):
     principal = current_principal()
     page, page_size = page_args()
     requests = shifts.list_requests(principal, {}, page, page_size)
-    sheets = shifts.list_requests(principal, {"status": "completed"}, 1, 100).items
+    sheets = timesheets.timesheets_of(principal, 1, 50).items  # waiting for a decision first
     locations = accounts.list_locations(principal, principal.organization_id, 1, 100).items
     body = render_template(
         "staffing/index.html", requests=requests.items, total=requests.total, page=page, page_size=page_size,

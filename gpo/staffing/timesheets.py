@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import TypedDict
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 
 from gpo import audit
+from gpo.auth import policy
 from gpo.auth.principal import Principal
-from gpo.db import db
+from gpo.db import Paged, db, paged
 from gpo.errors import Conflict, Invalid
 from gpo.staffing import clock, rules
 from gpo.staffing.models import MAX_SHIFT_HOURS, Assignment, CostRun, ShiftRequest, Timesheet
@@ -111,3 +112,16 @@ def dispute_timesheet(principal: Principal, assignment_id: int, reason: str) -> 
     db.session.refresh(assignment)
     return assignment
 
+
+
+def timesheets_of(principal: Principal, page: int, page_size: int) -> Paged:
+    """The shifts of the caller's practice (MSO: every practice) that have a timesheet:
+    those waiting for the practice's decision first, then the decided ones, newest
+    first within each (the storefront's staffing page)."""
+    policy.authorize(principal, "shift_request.read")
+    stmt = (policy.scope(principal, select(ShiftRequest), ShiftRequest.practice_id)
+            .join(Assignment, Assignment.shift_request_id == ShiftRequest.id)
+            .join(Timesheet, Timesheet.assignment_id == Assignment.id)
+            .order_by(case((Timesheet.status == "submitted", 0), else_=1), ShiftRequest.starts_at.desc(),
+                      ShiftRequest.id.desc()))
+    return paged(stmt, page, page_size)

@@ -150,3 +150,21 @@ def test_a_timesheet_is_approved_or_disputed_with_a_reason(pages, world, st):
     assert response.status_code == 302
     disputed = fresh(Timesheet, other_sheet.id)
     assert disputed.status == "disputed" and disputed.dispute_reason == "left at 21:00"
+
+
+def test_timesheets_waiting_for_a_decision_come_first(pages, world, st):
+    from gpo.auth.services import principal_for_user
+    from gpo.staffing.timesheets import timesheets_of
+
+    first = st.booked(STARTS, ENDS, st.dana)
+    second = st.booked("2027-01-13T14:00:00Z", "2027-01-13T22:00:00Z", st.dana)
+    st.set_now("2027-01-14T09:00:00Z")
+    st.timesheet(first, "2027-01-12T14:05:00Z", ENDS, pause=30)
+    st.timesheet(second, "2027-01-13T14:00:00Z", "2027-01-13T22:00:00Z")
+    admin = pages.as_("practice_admin")
+    admin.get("/staffing")
+    assert admin.post(f"/staffing/assignments/{second['id']}/timesheet/approve").status_code == 302
+    listed = timesheets_of(principal_for_user(world.users["practice_admin"]), 1, 50)
+    assert [r.assignment.id for r in listed.items] == [first["id"], second["id"]]  # waiting, then decided
+    other = timesheets_of(principal_for_user(world.users["other_practice_admin"]), 1, 50)
+    assert other.items == []
