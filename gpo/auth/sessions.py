@@ -14,6 +14,7 @@ import secrets
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from gpo import audit
 from gpo.accounts.models import User
@@ -51,13 +52,21 @@ def principal_for_token(token: str | None) -> Principal | None:
     ended, expired or idle too long, or its user was deactivated."""
     if not token:
         return None
-    session = db.session.scalars(select(WebSession).where(WebSession.token_hash == _hash(token))).one_or_none()
+    # Every page asks this: one statement reads the session, its user, the user's roles
+    # and organization (not one statement each).
+    found = db.session.execute(
+        select(WebSession, User).join(User, User.id == WebSession.user_id)
+        .where(WebSession.token_hash == _hash(token))
+        .options(joinedload(User.organization), joinedload(User.role_rows))
+    ).unique().one_or_none()
+    if found is None:
+        return None
+    session, user = found
     now = utcnow()
     idle = dt.timedelta(minutes=current_app.config["WEB_SESSION_IDLE_MINUTES"])
-    if session is None or session.ended_at is not None or session.expires_at <= now or session.last_seen_at + idle <= now:
+    if session.ended_at is not None or session.expires_at <= now or session.last_seen_at + idle <= now:
         return None
-    user = db.session.get(User, session.user_id)
-    if user is None or not user.active:
+    if not user.active:
         return None
     if session.last_seen_at < now - _SEEN_GRANULARITY:
         session.last_seen_at = now  # committed with the page's own unit of work

@@ -45,6 +45,9 @@ class Product(CreatedAtMixin, db.Model):
         CheckConstraint(
             "category IN ('equipment', 'it', 'supplies', 'services')", name="category"
         ),
+        # The shop's default page: the active catalog by name (a page of 20 read from
+        # the index, not a sort of the whole catalog).
+        Index("ix_products_active_name", "active", "name", "id"),
         Index(
             "ix_products_search", _search_document(), postgresql_using="gin",
             info={"postgresql_only": True},

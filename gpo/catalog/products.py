@@ -126,7 +126,10 @@ def _matches(q: str):
         return _search_document().op("@@")(func.websearch_to_tsquery("english", q))
     pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     columns = (Product.name, Product.description, Product.manufacturer, Product.manufacturer_part_number, Product.sku)
-    return or_(*(c.ilike(pattern, escape="\\") for c in columns))
+    # SQLite's LIKE already ignores the case of ASCII letters, and its lower() folds only
+    # those: ilike's lower(column) LIKE lower(pattern) matches the same rows at about
+    # twice the cost per row (the shop's search scans the whole catalog).
+    return or_(*(c.like(pattern, escape="\\") for c in columns))
 
 
 def get_product(principal: Principal, product_id: int) -> ProductDetail:

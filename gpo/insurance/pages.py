@@ -25,9 +25,7 @@ ENROLL_DEFAULTS = {"fte": "1.0", "claims_made_year": "1", "claims_free_years": "
 def insurance():
     """Every program open to the practice, with the group's progress."""
     principal = current_principal()
-    listed = programs.list_programs(principal, {}, 1, 50)
-    shown = [(p, programs.group_progress(principal, p.id)) for p in listed.items]
-    return render_template("insurance/index.html", programs=shown)
+    return render_template("insurance/index.html", programs=programs.programs_with_progress(principal, {}, 1, 50))
 
 
 def _program_page(program_id: int, *, values=None, errors=None, quote=None, status: int = 200):

@@ -197,7 +197,8 @@ def shop(principal: Principal, filters: catalog.ProductQuery, page: int, page_si
     prices = prices_now(result.items, cycle)
     vendors = [(row.id, row.name) for row in db.session.execute(
         select(Vendor.id, Vendor.name).where(
-            Vendor.id.in_(select(Product.vendor_id).where(Product.active.is_(True)).distinct()))
+            # EXISTS: one index probe per vendor, not a scan of the whole catalog.
+            select(Product.id).where(Product.vendor_id == Vendor.id, Product.active.is_(True)).exists())
         .order_by(Vendor.name))]
     names = dict(vendors)
     items = [ShopItem(p, names.get(p.vendor_id, ""), prices.get(p.id, NO_PRICE)) for p in result.items]
