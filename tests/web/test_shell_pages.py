@@ -165,3 +165,16 @@ def test_assets_come_from_us_never_a_cdn(pages, world):
     htmx = re.search(r'src="(/static/vendor/[^"]+/htmx.min.js)"', html).group(1)
     assert page.client.get(htmx).status_code == 200
     assert page.client.get("/static/vendor/0.0.0/htmx.min.js").status_code == 404
+
+
+def test_the_session_cookie_is_secure_in_production():
+    from flask import Flask
+
+    from gpo.web import shell
+
+    for env, secure in (("production", True), ("development", False)):
+        probe = Flask("probe")
+        probe.config.update(GPO_ENV=env, SECRET_KEY="x" * 40)
+        shell.init_app(probe)
+        assert probe.config["SESSION_COOKIE_SECURE"] is secure
+        assert probe.config["SESSION_COOKIE_HTTPONLY"] is True and probe.config["SESSION_COOKIE_SAMESITE"] == "Lax"
