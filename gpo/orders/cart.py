@@ -70,22 +70,27 @@ def add_to_cart(principal: Principal, location_id: int, lines: list[OrderLineInp
     cycle = _lock_open_cycle()
     db.session.scalars(select(Practice.id).where(Practice.id == practice.id).with_for_update()).one()
     added = lines_merged_in_order(lines)
-    new_lines = {line.product_id: line for line in _build_lines(added)}  # Invalid names each bad line
+    _build_lines(added)  # each added line checked on its own first: errors name the caller's lines
     order = cart_order(practice.id, location.id, cycle.id, for_update=True)
     if order is None:
         order = Order(practice_id=practice.id, location_id=location.id, cycle_id=cycle.id, status="draft",
                       placed_by=principal.label, lines=[])
         db.session.add(order)
-    # Only the added lines are checked (a line already in the cart whose product has
-    # since left the catalog does not block adding others: the cart page shows it).
-    # A product already in the cart gets the quantity added (multiples of multiples
-    # and sums above the minimum stay valid); the others are new lines.
+    # A product already in the cart gets the quantities added; its line is built again
+    # (checked for the total, and with today's list price, contract and clinical flag:
+    # a stale copy could skip a physician's approval). Other lines are left as they are
+    # (one whose product has since left the catalog does not block adding others).
     existing = {line.product_id: line for line in order.lines}
-    for product_id, line in new_lines.items():
-        if product_id in existing:
-            existing[product_id].quantity += line.quantity
-        else:
+    merged = [{"product_id": line["product_id"],
+               "quantity": line["quantity"] + (existing[line["product_id"]].quantity
+                                               if line["product_id"] in existing else 0)} for line in added]
+    for line in _build_lines(merged):
+        kept = existing.get(line.product_id)
+        if kept is None:
             order.lines.append(line)
+        else:  # the same row, refreshed (one line per product and order)
+            kept.quantity, kept.contract_id = line.quantity, line.contract_id
+            kept.list_price, kept.clinical = line.list_price, line.clinical
     order.updated_at = utcnow()  # a new version: a cart page read before this add is stale (412)
     db.session.flush()
     audit.record(principal, "order.add_to_cart", order, details={

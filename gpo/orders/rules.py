@@ -7,11 +7,15 @@ from typing import Iterable
 from gpo.contracts.tiers import Tier, price_at
 from gpo.money import line_cents
 
+MAX_LINE_QUANTITY = 1_000_000  # the most one line may order (the schemas' limit too)
+
 
 def quantity_errors(quantity: int, min_order_quantity: int, order_multiple: int) -> list[str]:
     errors = []
     if quantity <= 0:
         errors.append("quantity must be at least 1")
+    elif quantity > MAX_LINE_QUANTITY:
+        errors.append(f"at most {MAX_LINE_QUANTITY:,} on one line")
     elif quantity < min_order_quantity:
         errors.append(f"the minimum order quantity is {min_order_quantity}")
     if quantity > 0 and quantity % order_multiple:

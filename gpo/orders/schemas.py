@@ -5,6 +5,7 @@ from marshmallow import fields, validate
 from gpo.accounts.schemas import CREATED_AT
 from gpo.api import DecimalString, Id, Price, Schema, WholeNumber
 from gpo.orders.models import CYCLE_STATUSES, ORDER_STATUSES
+from gpo.orders.rules import MAX_LINE_QUANTITY
 
 
 class CycleCreateSchema(Schema):
@@ -36,7 +37,7 @@ class JobRefSchema(Schema):
 
 class OrderLineInSchema(Schema):
     product_id = Id(required=True, metadata={"example": 101})
-    quantity = WholeNumber(required=True, validate=validate.Range(min=1, max=1_000_000), metadata={"example": 12})
+    quantity = WholeNumber(required=True, validate=validate.Range(min=1, max=MAX_LINE_QUANTITY), metadata={"example": 12})
 
 
 class OrderCreateSchema(Schema):
@@ -214,7 +215,7 @@ class SavedListItemInSchema(Schema):
 
     product_id = Id(metadata={"example": 101})
     sku = fields.String(validate=validate.Length(min=1, max=64), metadata={"example": "GLV-100"})
-    quantity = WholeNumber(required=True, validate=validate.Range(min=1, max=1_000_000), metadata={"example": 12})
+    quantity = WholeNumber(required=True, validate=validate.Range(min=1, max=MAX_LINE_QUANTITY), metadata={"example": 12})
 
 
 class SavedListToCartSchema(Schema):

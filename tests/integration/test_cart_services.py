@@ -47,3 +47,20 @@ def test_one_bad_line_adds_nothing(market, world, db_ctx):
 def test_another_practices_location_is_refused(market, world):
     with pytest.raises(Invalid):
         _add(world, [(market.gloves, 1)], location=market.other_location)
+
+
+def test_adding_more_of_a_product_refreshes_its_line_and_checks_the_total(market, world, db_ctx):
+    from gpo.orders.models import OrderLine
+    from gpo.orders.rules import MAX_LINE_QUANTITY
+
+    _add(world, [(market.gloves, 2)])
+    market.gloves.clinical = True  # made clinical since: the merged line must say so
+    db_ctx.commit()
+    order = _add(world, [(market.gloves, 3)])
+    line = db_ctx.query(OrderLine).filter_by(order_id=order.id).one()
+    assert (line.quantity, line.clinical) == (5, True)
+    with pytest.raises(Invalid) as refused:
+        _add(world, [(market.gloves, MAX_LINE_QUANTITY)])  # 5 + 1,000,000: over the limit of one line
+    assert "at most 1,000,000" in str(refused.value.errors)
+    db_ctx.expire_all()
+    assert db_ctx.query(OrderLine).filter_by(order_id=order.id).one().quantity == 5
