@@ -7,6 +7,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Flask, g, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from gpo.accounts.models import DEFAULT_TIME_ZONE, Organization, Practice
 from gpo.db import db
@@ -105,6 +106,18 @@ def percent(value) -> str:
     return f"{Decimal(value).normalize():f}%"
 
 
+def _organization(principal):
+    """The signed-in user's organization, for the header (usually in the session's
+    identity map already: the principal was read with it). A page shown after a failed
+    flush must still render: then no name rather than a second error."""
+    if principal is None:
+        return None
+    try:
+        return db.session.get(Organization, principal.organization_id)
+    except SQLAlchemyError:
+        return None
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(dollars)
     app.add_template_filter(unit_price)
@@ -119,8 +132,7 @@ def init_app(app: Flask) -> None:
         principal = signed_in()
         return {
             "principal": principal,
-            # already in the session's identity map: the principal was read with it
-            "organization": db.session.get(Organization, principal.organization_id) if principal else None,
+            "organization": _organization(principal),
             "nav": nav_for(principal) if principal else [],
             "current_endpoint": request.endpoint,
         }

@@ -196,3 +196,15 @@ def test_an_older_draft_at_the_same_location_is_named_and_can_be_submitted_from_
     response = page.post(f"/cart/orders/{older}/submit", {"etag": _etag(html)})
     assert response.status_code == 302
     assert db.session.get(Order, older).status == "confirmed"
+
+
+def test_a_refused_submit_of_an_older_draft_says_why_on_the_cart_page(pages, market):
+    older = _draft(market, [(market.gloves, 10)])
+    _draft(market, [(market.masks, 10)])
+    page = pages.as_("practice_buyer")
+    page.get(f"/orders/{older}")
+    response = page.post(f"/cart/orders/{older}/submit", {"etag": "stale"})
+    assert response.status_code == 412
+    assert f"Order {older}:" in text_of(response.get_data(as_text=True))
+    assert "changed since you opened it" in text_of(response.get_data(as_text=True))
+    assert db.session.get(Order, older).status == "draft"

@@ -10,13 +10,19 @@
   var errorBox = document.getElementById("card-errors");
   var UNAVAILABLE = "Card entry is unavailable right now: Stripe, our payment processor, cannot be reached. " +
     "Reload the page in a few minutes to try again.";
-  if (!form || typeof Stripe === "undefined") {
+  if (!form || typeof Stripe === "undefined" || !form.dataset.publishableKey) {
     if (form && errorBox) { errorBox.textContent = UNAVAILABLE; }
     return;
   }
-  var stripe = Stripe(form.dataset.publishableKey);
-  var card = stripe.elements().create("card");
-  card.mount("#card-element");
+  var stripe, card;
+  try {
+    stripe = Stripe(form.dataset.publishableKey);
+    card = stripe.elements().create("card");
+    card.mount("#card-element");
+  } catch (error) {  // Stripe.js refused to start (a bad key, say): say so, never a silent form
+    if (errorBox) { errorBox.textContent = UNAVAILABLE; }
+    return;
+  }
   var button = document.getElementById("save-card");
   var busy = false;
   var intent = null;  // the pending request for a SetupIntent's client secret
