@@ -4,11 +4,7 @@ the savings dashboard with its CSV. Like the API routes, each page parses, calls
 service of gpo.billing, and renders."""
 from __future__ import annotations
 
-import base64
-
-import pygal
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
-from pygal.style import Style
 
 from gpo.api import csv_response
 from gpo.auth import policy
@@ -20,6 +16,7 @@ from gpo.billing.schemas import InvoiceQuerySchema, PeriodQuerySchema
 from gpo.db import utcnow
 from gpo.errors import DomainError
 from gpo.money import format_dollars
+from gpo.web import charts
 from gpo.web.filters import month_name, time_zone
 from gpo.web.forms import FormErrors, errors_of, form_data, load, page_args, undo_refused
 from gpo.web.shell import page_blueprint
@@ -176,16 +173,13 @@ def _period() -> tuple[dict, dict]:
 def _chart(months: list[dict]) -> str:
     """The months as a bar chart: an SVG as a data: URL for an <img> (its alt text and
     the table beside it say the same numbers)."""
-    style = Style(background="white", plot_background="white", colors=("#6b7280", "#1d4ed8"),
-                  font_family="system-ui, sans-serif")
-    chart = pygal.Bar(js=[], style=style, height=320, width=720, legend_at_bottom=True, show_legend=True,
-                      value_formatter=lambda cents: format_dollars(int(cents or 0)), print_values=False,
-                      title=None, x_title="Month", disable_xml_declaration=False)
+    chart = charts.new("Bar", height=320, width=720, legend_at_bottom=True, show_legend=True,
+                       value_formatter=lambda cents: format_dollars(int(cents or 0)), print_values=False,
+                       title=None, x_title="Month")
     chart.x_labels = [month_name(m["month"]) for m in months]
     chart.add("List value", [m["list_cents"] for m in months])
     chart.add("Paid", [m["paid_cents"] for m in months])
-    svg = chart.render(is_unicode=True)
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    return charts.data_url(chart)
 
 
 @blp.get("/savings")

@@ -5,8 +5,6 @@ tiers and the tier progress. The services are gpo.orders.cart's `shop`,
 `product_page` and `add_to_cart`."""
 from __future__ import annotations
 
-import base64
-
 from flask import flash, redirect, render_template, request, url_for
 
 from gpo.api import Id
@@ -16,6 +14,7 @@ from gpo.catalog.schemas import ProductQuerySchema
 from gpo.errors import DomainError
 from gpo.orders import cart
 from gpo.orders.schemas import OrderLineInSchema
+from gpo.web import charts
 from gpo.web.forms import FormErrors, errors_of, form_data, load, page_args, undo_refused
 from gpo.web.shell import page_blueprint
 
@@ -104,17 +103,13 @@ def shop():
 
 def price_chart(history) -> str:
     """The price history as an SVG line chart, as a data: URL for an <img> ("": none)."""
-    import pygal
-
     if not history:
         return ""
-    chart = pygal.Line(js=[], show_legend=False, height=300, width=640, x_label_rotation=20,
-                       title="List price", y_title="US dollars", disable_xml_declaration=False)
+    chart = charts.new("Line", show_legend=False, height=300, width=640, x_label_rotation=20,
+                       title="List price", y_title="US dollars")
     chart.x_labels = [f"{p.effective_from:%Y-%m-%d}" for p in history]
-    # the chart draws numbers: its points are dollars, the table beside it has the exact prices
-    chart.add("List price", [float(p.list_price) for p in history])
-    svg = chart.render(is_unicode=True)
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    chart.add("List price", [p.list_price for p in history])  # Decimal: pygal draws it as is
+    return charts.data_url(chart)
 
 
 @blp.route("/products/<int:product_id>", methods=["GET", "POST"])
