@@ -9,7 +9,7 @@ from flask import current_app, flash, jsonify, redirect, render_template, reques
 from gpo.api import csv_response
 from gpo.auth import policy
 from gpo.auth.request import current_principal
-from gpo.billing import invoices, payment_methods, payments, reports
+from gpo.billing import invoices, payment_methods, payments, reports, rules
 from gpo.billing.models import INVOICE_KINDS
 from gpo.billing.routes import SAVINGS_COLUMNS
 from gpo.billing.schemas import InvoiceQuerySchema, PeriodQuerySchema
@@ -75,7 +75,7 @@ def invoice_list():
 
 def _invoice_page(invoice, errors=None, status: int = 200):
     principal = current_principal()
-    payable = invoice.status == "open" and invoice.kind != "credit" and invoice.total_cents > 0
+    payable = rules.payable(invoice.status, invoice.kind, invoice.total_cents)
     last_payment = invoice.payments[-1] if invoice.payments else None
     may_pay = policy.may(principal, "invoice.pay")
     has_card = bool(may_pay and payable and payment_methods.get_payment_method(

@@ -21,6 +21,12 @@ class RebateSplit:
     shares: list[tuple[int, int]]
 
 
+def payable(status: str, kind: str, total_cents: int) -> bool:
+    """Whether a practice can pay an invoice now: issued (open), not a credit note, and
+    something left to pay after its credits."""
+    return status == "open" and kind != "credit" and total_cents > 0
+
+
 def split_rebate(amount_cents: int, retained_percent: Decimal, spend: dict[int, int]) -> RebateSplit:
     """The MSO keeps `retained_percent` of the rebate; the rest is allocated to the
     practices in proportion to their spend (`money.allocate`: largest remainders, the

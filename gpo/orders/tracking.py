@@ -17,7 +17,15 @@ from gpo.auth.principal import Principal
 from gpo.catalog.models import Product
 from gpo.db import Paged, db
 from gpo.etags import etag_for
-from gpo.orders.models import Cycle, Order, PurchaseOrder, PurchaseOrderLine, Shipment, ShipmentLine
+from gpo.orders.models import (
+    OPEN_ORDER_STATUSES,
+    Cycle,
+    Order,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Shipment,
+    ShipmentLine,
+)
 from gpo.orders.ordering import OrderFilters, OrderResult, list_orders, order_result
 
 
@@ -49,6 +57,11 @@ class OrderView:
     @property
     def order(self) -> Order:
         return self.result.order
+
+    @property
+    def is_open(self) -> bool:
+        """Still changeable in its cycle (estimated prices, cancel)."""
+        return self.result.order.status in OPEN_ORDER_STATUSES
 
     @property
     def list_cents(self) -> int | None:

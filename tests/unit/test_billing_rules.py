@@ -32,3 +32,12 @@ def test_membership_lines_bill_the_flat_fee_and_pmpm_only_when_they_bill_somethi
          "amount_cents": 7500}]
     assert membership_lines(0, 2500, 0, "December 2026") == []
     assert [line["kind"] for line in membership_lines(10000, 2500, 0, "x")] == ["membership"]
+
+
+def test_an_invoice_is_payable_when_open_not_a_credit_and_something_is_left():
+    from gpo.billing.rules import payable
+
+    assert payable("open", "purchasing", 1)
+    assert not payable("open", "purchasing", 0)  # credits covered it
+    assert not payable("open", "credit", 500)
+    assert not payable("draft", "purchasing", 500) and not payable("paid", "membership", 500)
