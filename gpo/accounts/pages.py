@@ -13,7 +13,7 @@ from gpo.auth import policy
 from gpo.auth.request import current_principal
 from gpo.auth.roles import PRACTICE_ROLES
 from gpo.errors import DomainError, Forbidden
-from gpo.web.forms import errors_of, form_data, load, undo_refused
+from gpo.web.forms import form_data, load, refusal
 from gpo.web.shell import page_blueprint
 
 blp = page_blueprint("practice_pages", __name__, "storefront")
@@ -48,10 +48,7 @@ def _page(*, form: str | None = None, values=None, errors=None, status: int = 20
 def _refused(exc: DomainError, form: str, values: dict):
     """The page again with the refusal at its field; what the use case did before it
     refused is discarded first, so the lists read the practice as it was."""
-    if exc.status_code not in (409, 422):
-        raise exc
-    undo_refused()
-    return _page(form=form, values=values, errors=errors_of(exc), status=exc.status_code)
+    return _page(form=form, values=values, errors=refusal(exc, (409, 422)), status=exc.status_code)
 
 
 @blp.get("/practice")

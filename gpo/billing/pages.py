@@ -18,7 +18,7 @@ from gpo.errors import DomainError
 from gpo.money import format_dollars
 from gpo.web import charts
 from gpo.web.filters import month_name, time_zone
-from gpo.web.forms import FormErrors, errors_of, form_data, load, page_args, undo_refused
+from gpo.web.forms import FormErrors, errors_of, form_data, load, page_args, refusal, undo_refused
 from gpo.web.shell import page_blueprint
 
 blp = page_blueprint("billing_pages", __name__, "storefront")
@@ -103,10 +103,8 @@ def invoice_pay(invoice_id: int):
     try:
         attempt = payments.pay(current_principal(), invoice_id)
     except DomainError as exc:
-        undo_refused()
-        if exc.status_code in (403, 404):
-            raise  # the error page: nothing was changed, nothing is shown
-        return _invoice_page(invoices.get_invoice(current_principal(), invoice_id), errors_of(exc), exc.status_code)
+        errors = refusal(exc)  # first: the invoice is then read as it was
+        return _invoice_page(invoices.get_invoice(current_principal(), invoice_id), errors, exc.status_code)
     flash(f"Payment of {format_dollars(attempt.amount_cents)} requested with the saved card.", "success")
     return redirect(url_for("billing_pages.invoice_detail", invoice_id=invoice_id))
 
@@ -151,10 +149,7 @@ def billing_save_card():
         setup_intent_id = form_data().get("setup_intent_id", "")
         payment_methods.save_card_from_setup_intent(principal, principal.organization_id, setup_intent_id)
     except DomainError as exc:
-        undo_refused()
-        if exc.status_code in (403, 404):
-            raise
-        return _billing_page(errors_of(exc), exc.status_code)
+        return _billing_page(refusal(exc), exc.status_code)
     flash("Your card is saved; invoices you pay now are charged to it.", "success")
     return redirect(url_for("billing_pages.billing"))
 

@@ -13,7 +13,7 @@ from gpo.errors import DomainError
 from gpo.insurance import enrollments, programs
 from gpo.insurance.schemas import CancelSchema, EnrollmentInSchema
 from gpo.money import format_dollars
-from gpo.web.forms import errors_of, form_data, load, undo_refused
+from gpo.web.forms import form_data, load, refusal
 from gpo.web.shell import page_blueprint
 
 blp = page_blueprint("insurance_pages", __name__, "storefront")
@@ -51,10 +51,7 @@ def _refused(exc: DomainError, program_id: int, values: dict):
     """The form again with the refusal at its field. What the use case did before it
     refused is discarded first (the answer's status discards it anyway), so the page
     reads the practice as it was."""
-    if exc.status_code not in (409, 422):
-        raise exc
-    undo_refused()
-    return _program_page(program_id, values=values, errors=errors_of(exc), status=exc.status_code)
+    return _program_page(program_id, values=values, errors=refusal(exc, (409, 422)), status=exc.status_code)
 
 
 @blp.get("/insurance/programs/<int:program_id>")

@@ -17,7 +17,7 @@ from gpo.orders.schemas import (
     SavedListItemInSchema,
     SavedListToCartSchema,
 )
-from gpo.web.forms import FormErrors, errors_of, form_data, load, page_args, undo_refused
+from gpo.web.forms import FormErrors, errors_of, form_data, load, page_args, refusal, undo_refused
 from gpo.web.shell import page_blueprint
 
 blp = page_blueprint("order_pages", __name__, "storefront")
@@ -132,10 +132,7 @@ def approve(order_id: int):
                    "Review the version shown now and approve it again if it is right.")
         return _approvals_page(FormErrors(message=message), 412, changed=order_id)
     except DomainError as error:
-        undo_refused()
-        if error.status_code in (403, 404):
-            raise
-        return _approvals_page(errors_of(error), error.status_code)
+        return _approvals_page(refusal(error), error.status_code)
     flash(f"Order {order_id} is approved and confirmed.", "success")
     return redirect(url_for("order_pages.approvals"))
 
@@ -163,10 +160,7 @@ def create_list():
     try:
         saved = saved_lists.create_saved_list(current_principal(), load(SavedListInSchema(), data))
     except DomainError as error:
-        undo_refused()
-        if error.status_code in (403, 404):
-            raise
-        return _lists_page(errors_of(error), error.status_code, name=data.get("name", ""))
+        return _lists_page(refusal(error), error.status_code, name=data.get("name", ""))
     flash(f"List {saved.name!r} is created: add products to it.", "success")
     return redirect(url_for("order_pages.saved_list", list_id=saved.id))
 
@@ -189,10 +183,7 @@ def _list_action(list_id: int, action, success: str, *, form: dict | None = None
     try:
         result = action(current_principal())
     except DomainError as error:
-        undo_refused()
-        if error.status_code in (403, 404):
-            raise
-        return _list_page(list_id, errors_of(error), error.status_code, form=form)
+        return _list_page(list_id,refusal(error), error.status_code, form=form)
     flash(success.format(result=result), "success")
     if to_lists:
         return redirect(url_for("order_pages.lists"))

@@ -16,7 +16,7 @@ from gpo.errors import DomainError, Invalid
 from gpo.staffing import shifts, timesheets
 from gpo.staffing.schemas import DisputeInSchema, ReleaseInSchema, ShiftRequestInSchema
 from gpo.web.filters import NoSuchLocalTime, local_to_utc, time_zone
-from gpo.web.forms import FormErrors, errors_of, form_data, load, page_args, undo_refused
+from gpo.web.forms import FormErrors, errors_of, form_data, load, page_args, refusal
 from gpo.web.shell import page_blueprint
 
 blp = page_blueprint("staffing_pages", __name__, "storefront")
@@ -53,9 +53,7 @@ def _page(*, values=None, errors=None, dispute_errors=None, status: int = 200):
 def _refused(exc: DomainError, **kwargs):
     """The page again with the refusal at its field; what the use case did before it
     refused is discarded first, so the page reads the practice as it was."""
-    if exc.status_code not in (409, 422):
-        raise exc
-    undo_refused()
+    refusal(exc, (409, 422))  # the errors shown are the caller's (kwargs)
     return _page(status=exc.status_code, **kwargs)
 
 

@@ -96,3 +96,14 @@ def undo_refused() -> None:
     from gpo.db import db
 
     db.session.rollback()
+
+
+def refusal(error: DomainError, shown_at_form: tuple[int, ...] | None = None) -> FormErrors:
+    """A service's refusal that the page shows again at its form: the refused use
+    case's work is undone (undo_refused) and its FormErrors returned. One that belongs
+    on the error page is raised again: a status outside `shown_at_form`, or, when it is
+    not given, 403 and 404 (a role that may not act, another practice's object)."""
+    if (error.status_code not in shown_at_form) if shown_at_form else error.status_code in (403, 404):
+        raise error
+    undo_refused()
+    return errors_of(error)
