@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
+from gpo.api import MAX_ID
 from gpo.auth.request import current_principal
 from gpo.errors import DomainError, Invalid, PreconditionFailed
 from gpo.orders import cart, ordering
@@ -99,7 +100,7 @@ def quick_order():
     text = request.form.get("text", "")
     location = request.form.get("location_id", "").strip()
     try:
-        if not location.isdigit():
+        if not (location.isascii() and location.isdigit() and 1 <= int(location) <= MAX_ID):
             raise Invalid.of_field("location_id", "choose the ship-to location")
         result = cart.quick_order(current_principal(), int(location), text)
     except cart.QuickOrderRefused as exc:

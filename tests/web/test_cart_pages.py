@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from gpo.db import db
 from gpo.orders.models import Order, OrderLine
@@ -208,3 +208,12 @@ def test_a_refused_submit_of_an_older_draft_says_why_on_the_cart_page(pages, mar
     assert f"Order {older}:" in text_of(response.get_data(as_text=True))
     assert "changed since you opened it" in text_of(response.get_data(as_text=True))
     assert db.session.get(Order, older).status == "draft"
+
+
+def test_a_quick_order_to_a_location_id_beyond_any_id_is_refused_at_the_field(pages, market):
+    page = pages.as_("practice_buyer")
+    page.get("/cart")
+    for bad in ("9" * 30, "\u0663", "0"):  # larger than a BIGINT, a non-ASCII digit, no id
+        response = page.post("/cart/quick-order", {"text": "GLV, 10", "location_id": bad})
+        assert response.status_code == 422, bad
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 0
