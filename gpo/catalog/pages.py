@@ -12,7 +12,7 @@ from gpo.auth.request import current_principal
 from gpo.catalog.models import CATEGORIES
 from gpo.catalog.schemas import ProductQuerySchema
 from gpo.errors import DomainError
-from gpo.orders import cart
+from gpo.orders import cart, storefront
 from gpo.orders.schemas import OrderLineInSchema
 from gpo.web import charts
 from gpo.web.forms import FormErrors, errors_of, form_data, load, page_args, undo_refused
@@ -91,7 +91,7 @@ def shop():
             return redirect(url_for("shop.shop", **_filter_args()))
     filters, shown, filter_errors = _filters()
     page, page_size = page_args(PAGE_SIZE)
-    result = cart.shop(principal, filters, page, page_size)
+    result = storefront.shop(principal, filters, page, page_size)
     status = refused.status if refused else (422 if filter_errors else 200)
     return render_template("catalog/shop.html", result=result, shown=shown, filter_errors=filter_errors,
                            filter_args=_filter_args(),
@@ -120,7 +120,7 @@ def product(product_id: int):
         _, refused, posted = _add(principal)
         if refused is None:
             return redirect(url_for("shop.product", product_id=product_id))
-    view = cart.product_page(principal, product_id)
+    view = storefront.product_page(principal, product_id)
     return render_template("catalog/product.html", view=view, chart=price_chart(view.history),
                            refused=refused, posted=posted,
                            locations_options=[(loc.id, loc.name) for loc in view.locations]), (refused.status if refused else 200)

@@ -6,29 +6,22 @@ Two adds at once for one practice cannot make two carts or lose a quantity: each
 locks the practice's row first (SELECT ... FOR UPDATE), so they run one after the
 other. All lines of one add are checked together: one bad line refuses them all.
 
-The storefront's reads live here too: `shop` and `product_page` (each product with its
-price now, at the tier its contract reaches in the open cycle, and at the next tier:
-`prices_now`, a fixed number of queries for any number of products), `view_cart`
-(every location's cart with estimated totals and savings) and `quick_order` (pasted
-`SKU, quantity` lines, read by cart_parsing: all added, or none with every problem)."""
+The cart page's reads live here too: `view_cart` (every location's cart with estimated
+totals and savings) and `quick_order` (pasted `SKU, quantity` lines, read by
+cart_parsing: all added, or none with every problem). The shop's are in storefront.py."""
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from gpo import audit
-from gpo.accounts.models import Location, Practice, Vendor
+from gpo.accounts.models import Location, Practice
 from gpo.auth import policy
 from gpo.auth.principal import Principal
-from gpo.catalog import products as catalog
-from gpo.catalog.models import Product, ProductPrice
-from gpo.contracts.models import Contract
-from gpo.contracts.tiers import Tier, achieved_index, price_at
-from gpo.db import Paged, db, utcnow
-from gpo.errors import Conflict, Invalid, NotFound
+from gpo.catalog.models import Product
+from gpo.db import db, utcnow
+from gpo.errors import Invalid, NotFound
 from gpo.etags import etag_for
 from gpo.money import line_cents
 from gpo.orders import rules
@@ -45,7 +38,7 @@ from gpo.orders.ordering import (
     order_result,
     order_results,
 )
-from gpo.orders.tier_progress import TierProgress, confirmed_volumes, tier_progress
+from gpo.orders.storefront import _locations_of, open_cycle
 
 
 def cart_order(practice_id: int, location_id: int, cycle_id: int, *, for_update: bool = False) -> Order | None:
@@ -105,156 +98,6 @@ def lines_merged_in_order(lines: list[OrderLineInput]) -> list[OrderLineInput]:
     for line in lines:
         merged[line["product_id"]] = merged.get(line["product_id"], 0) + line["quantity"]
     return [{"product_id": p, "quantity": q} for p, q in merged.items()]
-
-
-# --- the shop: products with the price they have now ---------------------------------
-
-
-@dataclass(frozen=True)
-class PriceNow:
-    """A product's price in the open cycle: at the tier its contract reaches with the
-    cycle's confirmed orders (`price_now`), and at the next tier (None at the top, or
-    for a product on no contract with tiers)."""
-
-    contract_id: int | None
-    basis: str | None
-    price_now: Decimal | None
-    next_price: Decimal | None
-    next_discount_percent: Decimal | None
-    volume_to_next_tier: int | None
-
-
-NO_PRICE = PriceNow(None, None, None, None, None, None)
-
-
-@dataclass(frozen=True)
-class ShopItem:
-    """One product as the shop lists it: the product (read through), its vendor's
-    name and its price now."""
-
-    product: Product
-    vendor_name: str
-    price: PriceNow
-
-    def __getattr__(self, name: str):
-        if name == "product":
-            raise AttributeError(name)
-        return getattr(self.product, name)
-
-
-@dataclass(frozen=True)
-class ShopPage:
-    """A page of the shop: the products, how many match, the vendors to filter by,
-    the practice's ship-to locations and the open cycle (None: none is open)."""
-
-    items: list[ShopItem]
-    total: int
-    vendors: list[tuple[int, str]]
-    locations: list[Location]
-    cycle: Cycle | None
-
-
-def open_cycle() -> Cycle | None:
-    return db.session.scalars(select(Cycle).where(Cycle.status == "open").order_by(Cycle.id)).first()
-
-
-def prices_now(products: list[Product], cycle: Cycle | None, day: dt.date | None = None) -> dict[int, PriceNow]:
-    """product id -> its PriceNow in `cycle`, for any number of products in three
-    queries (their contracts, the contracts' tiers, the cycle's confirmed volumes)."""
-    if not products:
-        return {}
-    contract_of = _contract_of_products([p.id for p in products], day or utcnow().date())
-    contract_ids = set(contract_of.values())
-    contracts = {c.id: c for c in db.session.scalars(select(Contract).where(Contract.id.in_(contract_ids)))}
-    volumes = confirmed_volumes(cycle.id, contract_ids) if cycle is not None else {}
-    result = {}
-    for product in products:
-        contract = contracts.get(contract_of.get(product.id))
-        tiers = contract.tier_list if contract is not None else []
-        if not tiers:
-            result[product.id] = NO_PRICE if contract is None else PriceNow(
-                contract.id, contract.basis, None, None, None, None)
-            continue
-        volume = volumes.get(contract.id, 0)
-        index = achieved_index(tiers, volume)
-        following = tiers[index + 1] if index + 1 < len(tiers) else None
-        result[product.id] = PriceNow(
-            contract_id=contract.id, basis=contract.basis,
-            price_now=price_at(tiers[index], product.id, product.list_price),
-            next_price=price_at(following, product.id, product.list_price) if following else None,
-            next_discount_percent=following.discount_percent if following else None,
-            volume_to_next_tier=(following.min_volume - volume) if following else None,
-        )
-    return result
-
-
-def _locations_of(practice_id: int) -> list[Location]:
-    return list(db.session.scalars(select(Location).where(Location.practice_id == practice_id)
-                                   .order_by(Location.id)))
-
-
-def shop(principal: Principal, filters: catalog.ProductQuery, page: int, page_size: int) -> ShopPage:
-    """A page of the active catalog as a practice shops it: each product with its
-    vendor and its price now and at the next tier. The same number of queries for
-    any page size (no query per product)."""
-    result: Paged = catalog.browse(principal, filters, page, page_size)
-    cycle = open_cycle()
-    prices = prices_now(result.items, cycle)
-    vendors = [(row.id, row.name) for row in db.session.execute(
-        select(Vendor.id, Vendor.name).where(
-            # EXISTS: one index probe per vendor, not a scan of the whole catalog.
-            select(Product.id).where(Product.vendor_id == Vendor.id, Product.active.is_(True)).exists())
-        .order_by(Vendor.name))]
-    names = dict(vendors)
-    items = [ShopItem(p, names.get(p.vendor_id, ""), prices.get(p.id, NO_PRICE)) for p in result.items]
-    return ShopPage(items=items, total=result.total, vendors=vendors,
-                    locations=_locations_of(principal.organization_id), cycle=cycle)
-
-
-@dataclass(frozen=True)
-class TierRow:
-    min_volume: int
-    discount_percent: Decimal
-    unit_price: Decimal
-    reached: bool
-
-
-@dataclass(frozen=True)
-class ProductPage:
-    """A product's page: the product (its price history in `history`, oldest first),
-    its vendor, its price now, its contract's tiers at this product's price, and the
-    contract's progress in the open cycle (None: no cycle open or no tiers)."""
-
-    item: ShopItem
-    history: list[ProductPrice]
-    contract: Contract | None
-    tiers: list[TierRow]
-    progress: TierProgress | None
-    locations: list[Location]
-    cycle: Cycle | None
-
-
-def product_page(principal: Principal, product_id: int) -> ProductPage:
-    detail = catalog.get_product(principal, product_id)
-    product = detail.product
-    cycle = open_cycle()
-    price = prices_now([product], cycle)[product.id]
-    vendor = db.session.get(Vendor, product.vendor_id)
-    contract = db.session.get(Contract, price.contract_id) if price.contract_id else None
-    tiers: list[Tier] = contract.tier_list if contract is not None else []
-    progress = None
-    if contract is not None and tiers and cycle is not None:
-        try:
-            progress = tier_progress(principal, contract.id, cycle.id)
-        except (NotFound, Conflict):
-            progress = None
-    reached = achieved_index(tiers, progress.volume) if progress else 0
-    rows = [TierRow(t.min_volume, t.discount_percent, price_at(t, product.id, product.list_price), i <= reached)
-            for i, t in enumerate(tiers)]
-    history = sorted(product.prices, key=lambda p: (p.effective_from, p.id))
-    return ProductPage(item=ShopItem(product, vendor.name if vendor else "", price), history=history,
-                       contract=contract, tiers=rows, progress=progress,
-                       locations=_locations_of(principal.organization_id), cycle=cycle)
 
 
 # --- the cart page ----------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from gpo.web import assets, errors, filters, shell
+from gpo.web import assets, errors, filters, pages, shell
 from gpo.web.shell import add_nav as add_nav  # re-exported for features
 from gpo.web.shell import add_pages as add_pages
 from gpo.web.shell import add_words as add_words
@@ -14,6 +14,12 @@ from gpo.web.shell import add_words as add_words
 
 def register(app: Flask) -> None:
     shell.init_app(app)
+    # the shell's own pages: sign-in and sign-out, and the console's and portal's start
+    app.register_blueprint(pages.blp)
+    add_pages(app, pages.console)
+    add_pages(app, pages.portal)
+    add_nav(app, "console", "Start", "console.console_home", order=0)
+    add_nav(app, "portal", "Start", "portal.portal_home", order=0)
     errors.init_app(app)
     filters.init_app(app)
     assets.init_app(app)

@@ -134,13 +134,6 @@ def init_app(app: Flask) -> None:
         elif SESSION_TOKEN in session:
             session.pop(SESSION_TOKEN)  # expired or signed out elsewhere
 
-    from gpo.web import pages
-
-    app.register_blueprint(pages.blp)
-    add_pages(app, pages.console)
-    add_pages(app, pages.portal)
-    add_nav(app, "console", "Start", "console.console_home", order=0)
-    add_nav(app, "portal", "Start", "portal.portal_home", order=0)
 
 
 def signed_in():

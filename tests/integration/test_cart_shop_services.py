@@ -11,7 +11,7 @@ from sqlalchemy import event, select
 from gpo.auth.services import principal_for_user
 from gpo.catalog.models import Product
 from gpo.db import db, transactional
-from gpo.orders import cart
+from gpo.orders import cart, storefront
 from gpo.orders.models import Order
 from tests.factories import ContractFactory, ProductFactory
 from tests.scenarios import Market
@@ -27,23 +27,23 @@ def _principal(world, who="practice_buyer"):
 
 
 def test_prices_now_and_at_the_next_tier_follow_the_confirmed_volume(market, world):
-    cycle = cart.open_cycle()
-    prices = cart.prices_now([market.gloves, market.table], cycle)
-    assert prices[market.gloves.id] == cart.PriceNow(market.contract.id, "units", D("19.99"), D("17.991"),
+    cycle = storefront.open_cycle()
+    prices = storefront.prices_now([market.gloves, market.table], cycle)
+    assert prices[market.gloves.id] == storefront.PriceNow(market.contract.id, "units", D("19.99"), D("17.991"),
                                                       D("10"), 100)
     assert market.order([(market.gloves, 250)]).status_code == 201
-    prices = cart.prices_now([market.gloves, market.table], cycle)
+    prices = storefront.prices_now([market.gloves, market.table], cycle)
     assert prices[market.table.id].price_now == D("2950.0000")  # its fixed price at the top tier
     assert prices[market.table.id].next_price is None and prices[market.table.id].volume_to_next_tier is None
     loose = ProductFactory(vendor_id=world.vendor.id)
-    assert cart.prices_now([loose], cycle)[loose.id] == cart.NO_PRICE
-    assert cart.prices_now([], cycle) == {}
+    assert storefront.prices_now([loose], cycle)[loose.id] == storefront.NO_PRICE
+    assert storefront.prices_now([], cycle) == {}
 
 
 def test_prices_now_take_the_same_queries_for_any_number_of_products(market, world):
     products = [ProductFactory(vendor_id=world.other_vendor.id) for _ in range(30)]
     ContractFactory(vendor_id=world.other_vendor.id, products=products)
-    cycle = cart.open_cycle()
+    cycle = storefront.open_cycle()
     ids = [p.id for p in products] + [market.gloves.id]
     db.session.scalars(select(Product).where(Product.id.in_(ids))).all()  # loaded, as a page of browse() is
     counts = []
@@ -55,7 +55,7 @@ def test_prices_now_take_the_same_queries_for_any_number_of_products(market, wor
 
         event.listen(db.engine, "before_cursor_execute", counting)
         try:
-            prices = cart.prices_now(batch, cycle)
+            prices = storefront.prices_now(batch, cycle)
         finally:
             event.remove(db.engine, "before_cursor_execute", counting)
         assert all(prices[p.id].price_now is not None for p in batch)
@@ -64,7 +64,7 @@ def test_prices_now_take_the_same_queries_for_any_number_of_products(market, wor
 
 
 def test_shop_lists_vendors_locations_and_prices(market, world):
-    page = cart.shop(_principal(world), {"sort": "name"}, 1, 10)
+    page = storefront.shop(_principal(world), {"sort": "name"}, 1, 10)
     assert page.total == 3 and {i.vendor_name for i in page.items} == {"Acme"}
     assert [loc.name for loc in page.locations] == [world.location.name, "Annex"]  # the first one first
     assert page.cycle.id == market.cycle.id
@@ -72,7 +72,7 @@ def test_shop_lists_vendors_locations_and_prices(market, world):
 
 def test_product_page_has_the_tiers_at_this_products_price_and_the_progress(market, world):
     assert market.order([(market.masks, 40)]).status_code == 201
-    view = cart.product_page(_principal(world), market.table.id)
+    view = storefront.product_page(_principal(world), market.table.id)
     assert [(t.min_volume, t.unit_price, t.reached) for t in view.tiers] == [
         (0, D("3400.0000"), True), (100, D("3060.0000"), False), (250, D("2950.0000"), False)]
     assert view.progress.volume == 40 and view.progress.volume_to_next_tier == 60
