@@ -12,7 +12,6 @@ import datetime as dt
 import functools
 import logging
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Callable
@@ -21,6 +20,9 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Numeric, event, func, literal, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from gpo.clock import clock_shifted as clock_shifted  # re-exported: gpo.db is where modules import them
+from gpo.clock import utcnow as utcnow
 
 log = logging.getLogger("gpo.db")
 
@@ -119,27 +121,6 @@ def _normalize_on_set(mapper, class_) -> None:
 # Ids are BIGINT on PostgreSQL; SQLite only autoincrements INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 IdPK = Annotated[int, mapped_column(BigId, primary_key=True)]
-
-
-# The demo seeds its past months through the same services as today's data, with the
-# clock moved back (gpo.demo.clock.as_of). A context variable, so only the block that
-# moved it (and the in-process jobs it runs) sees the shift; zero everywhere else.
-_CLOCK_SHIFT: ContextVar[dt.timedelta] = ContextVar("gpo_clock_shift", default=dt.timedelta(0))
-
-
-def utcnow() -> dt.datetime:
-    """Now, timezone-aware UTC: every timestamp and column default of gpo reads it."""
-    return dt.datetime.now(dt.timezone.utc) + _CLOCK_SHIFT.get()
-
-
-@contextmanager
-def clock_shifted(by: dt.timedelta):
-    """`utcnow()` answers `by` later (earlier, when negative) inside the block."""
-    token = _CLOCK_SHIFT.set(by)
-    try:
-        yield
-    finally:
-        _CLOCK_SHIFT.reset(token)
 
 
 class Base(DeclarativeBase):
