@@ -51,6 +51,7 @@ class Statements:
         finally:
             event.remove(db.engine, "before_cursor_execute", count)
         assert response.status_code == 200, response.get_data(as_text=True)[:500]
+        assert seen, f"{path}: no statement counted (every page reads its session): the count is broken"
         self.last = seen
         return len(seen)
 
