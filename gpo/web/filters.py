@@ -130,9 +130,10 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _shell_context():
         principal = signed_in()
+        organization = _organization(principal)
         return {
             "principal": principal,
-            "organization": _organization(principal),
-            "nav": nav_for(principal) if principal else [],
+            "organization": organization,
+            "nav": nav_for(principal, organization) if principal else [],
             "current_endpoint": request.endpoint,
         }

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
+from gpo import jobs
 from gpo.auth import sessions
-from gpo.errors import TooManyRequests, Unauthenticated
+from gpo.errors import NotFound, TooManyRequests, Unauthenticated
 from gpo.web.shell import SESSION_TOKEN, _local_path, home_for, page_blueprint, signed_in
 
 blp = Blueprint("web", __name__, template_folder="templates")
@@ -53,6 +54,20 @@ def logout():
     session.clear()
     flash("You are signed out.", "success")
     return redirect(url_for("web.login"))
+
+
+@blp.get("/jobs/<int:job_id>/progress")
+def job_progress(job_id: int):
+    """The partial that `ui.job_progress` polls while a job runs, for any face (the job's
+    own rule decides who may read it). Once the job has ended, htmx reloads the whole
+    page (HX-Refresh), which then shows the feature's own result."""
+    principal = signed_in()
+    if principal is None:
+        raise NotFound("sign in to follow a job")
+    job = jobs.get_job(principal, job_id)
+    label = request.args.get("label", "Job")[:60]
+    headers = {} if job.status in ("queued", "started") else {"HX-Refresh": "true"}
+    return render_template("web/job_progress.html", job=job, label=label), 200, headers
 
 
 # The console's and the portal's start pages. Their feature pages (contracts, cycles,

@@ -37,6 +37,7 @@ class NavItem:
     endpoint: str
     roles: frozenset[str] | None  # None: every role of the face
     order: int
+    vendor_kinds: frozenset[str] | None = None  # portal only: None, every kind of vendor
 
 
 def page_blueprint(name: str, import_name: str, face: str, url_prefix: str = "") -> Blueprint:
@@ -66,10 +67,13 @@ def add_pages(app: Flask, blueprint: Blueprint) -> None:
     app.register_blueprint(blueprint)
 
 
-def add_nav(app: Flask, face: str, label: str, endpoint: str, *, roles=None, order: int = 100) -> None:
-    """Put a link to `endpoint` in `face`'s navigation, for `roles` (None: all)."""
+def add_nav(app: Flask, face: str, label: str, endpoint: str, *, roles=None, order: int = 100,
+            vendor_kinds=None) -> None:
+    """Put a link to `endpoint` in `face`'s navigation, for `roles` (None: all) and, in
+    the portal, for `vendor_kinds` ("supplier", "carrier", "staffing"; None: all)."""
     items = app.extensions[_NAV].setdefault(face, [])
-    items.append(NavItem(label, endpoint, frozenset(roles) if roles else None, order))
+    items.append(NavItem(label, endpoint, frozenset(roles) if roles else None, order,
+                         frozenset(vendor_kinds) if vendor_kinds else None))
     items.sort(key=lambda item: item.order)
 
 
@@ -84,10 +88,12 @@ def words_for(kind: str, value: str | None) -> str:
     return current_app.extensions[_WORDS].get(kind, {}).get(value) or value.replace("_", " ")
 
 
-def nav_for(principal) -> list[NavItem]:
+def nav_for(principal, organization=None) -> list[NavItem]:
     face = next((f for f, org_type in FACES.items() if org_type == principal.org_type), None)
+    kind = getattr(organization, "kind", None)  # a vendor's kind; practices and the MSO have none
     return [item for item in current_app.extensions[_NAV].get(face, [])
-            if item.roles is None or item.roles & principal.roles]
+            if (item.roles is None or item.roles & principal.roles)
+            and (item.vendor_kinds is None or kind in item.vendor_kinds)]
 
 
 def is_page_request() -> bool:

@@ -178,3 +178,46 @@ def test_the_session_cookie_is_secure_in_production():
         shell.init_app(probe)
         assert probe.config["SESSION_COOKIE_SECURE"] is secure
         assert probe.config["SESSION_COOKIE_HTTPONLY"] is True and probe.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_a_jobs_progress_polls_while_it_runs_and_reloads_the_page_once_it_ends(pages, world):
+    from gpo.auth.sessions import principal_for_user
+    from gpo.jobs import Job
+
+    starter = principal_for_user(world.users["mso_procurement"])
+    job = Job(kind="orders.close", status="started", args={}, organization_id=world.mso.id,
+              created_by=starter.key, attempts=1, max_attempts=3, started_at=utcnow())
+    db.session.add(job)
+    db.session.commit()
+    page = pages.as_("mso_procurement")
+    response = page.get(f"/jobs/{job.id}/progress?label=Closing the cycle")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "HX-Refresh" not in response.headers
+    assert 'hx-trigger="every 1s"' in body and "Closing the cycle #" in text_of(body)
+    assert "running · attempt 1 of 3" in text_of(body)
+
+    job.status, job.finished_at = "finished", utcnow()
+    db.session.commit()
+    response = page.get(f"/jobs/{job.id}/progress")
+    assert response.headers["HX-Refresh"] == "true" and "hx-trigger" not in response.get_data(as_text=True)
+    # another organization's job is not there; a vendor's session cannot read the MSO's
+    assert pages.as_("vendor_admin").get(f"/jobs/{job.id}/progress").status_code == 404
+    assert pages.anonymous().get(f"/jobs/{job.id}/progress").status_code == 404
+
+
+def test_portal_navigation_can_be_for_one_kind_of_vendor(app, world):
+    from gpo.auth.sessions import principal_for_user
+    from gpo.web.shell import NavItem, nav_for
+
+    items = app.extensions["gpo.web.nav"].setdefault("portal", [])
+    extra = NavItem("Programs (test)", "portal.portal_home", None, 999, frozenset({"carrier"}))
+    items.append(extra)
+    try:
+        principal = principal_for_user(world.users["vendor_admin"])
+        with app.test_request_context("/portal"):
+            assert extra not in nav_for(principal, world.vendor)  # a supplier
+            world.vendor.kind = "carrier"
+            assert extra in nav_for(principal, world.vendor)
+    finally:
+        items.remove(extra)
+        db.session.rollback()
