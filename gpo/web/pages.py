@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from gpo import jobs
 from gpo.auth import sessions
 from gpo.errors import NotFound, TooManyRequests, Unauthenticated
-from gpo.web.shell import SESSION_TOKEN, _local_path, home_for, page_blueprint, signed_in
+from gpo.web.shell import SESSION_TOKEN, _local_path, home_for, page_blueprint, signed_in, waiting_for
 
 blp = Blueprint("web", __name__, template_folder="templates")
 
@@ -70,18 +70,19 @@ def job_progress(job_id: int):
     return render_template("web/job_progress.html", job=job, label=label), 200, headers
 
 
-# The console's and the portal's start pages. Their feature pages (contracts, cycles,
-# catalog, purchase orders, ...) join through add_nav/add_pages as they are built; until
-# then these pages say where the same work is done today: the API, documented at /docs.
+# The console's and the portal's start pages: what waits for this user (each feature
+# says, through add_waiting) and the face's pages (add_nav).
 console = page_blueprint("console", __name__, "console", url_prefix="/console")
 portal = page_blueprint("portal", __name__, "portal", url_prefix="/portal")
 
 
 @console.get("")
 def console_home():
-    return render_template("web/face_home.html", face="console", title="MSO console")
+    return render_template("web/face_home.html", face="console", title="MSO console",
+                           waiting=waiting_for("console", signed_in()))
 
 
 @portal.get("")
 def portal_home():
-    return render_template("web/face_home.html", face="portal", title="Vendor portal")
+    return render_template("web/face_home.html", face="portal", title="Vendor portal",
+                           waiting=waiting_for("portal", signed_in()))

@@ -26,6 +26,7 @@ _PRINCIPAL = "gpo.principal"  # the same request slot the API's authentication f
 _PAGE_BLUEPRINTS = "gpo.web.page_blueprints"
 _NAV = "gpo.web.nav"
 _WORDS = "gpo.web.words"
+_WAITING = "gpo.web.waiting"
 SESSION_TOKEN = "token"
 
 csrf = CSRFProtect()
@@ -82,6 +83,30 @@ def add_words(app: Flask, kind: str, words: dict[str, str]) -> None:
     app.extensions[_WORDS].setdefault(kind, {}).update(words)
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """One line of a start page's "Waiting for you": a sentence and where to act."""
+    text: str
+    url: str
+
+
+def add_waiting(app: Flask, face: str, fn, *, roles=None, order: int = 100) -> None:
+    """A console or portal start page asks `fn(principal)` what waits for this user (a
+    list of `Waiting`, usually from one count query) when a role of `roles` (None: all)
+    signs in: "2 draft invoices to finalize", "a counter-proposal to answer"."""
+    items = app.extensions[_WAITING].setdefault(face, [])
+    items.append((order, frozenset(roles) if roles else None, fn))
+    items.sort(key=lambda item: item[0])
+
+
+def waiting_for(face: str, principal) -> list[Waiting]:
+    found: list[Waiting] = []
+    for _, roles, fn in current_app.extensions[_WAITING].get(face, []):
+        if roles is None or roles & principal.roles:
+            found.extend(fn(principal) or [])
+    return found
+
+
 def words_for(kind: str, value: str | None) -> str:
     if value is None:
         return ""
@@ -126,6 +151,7 @@ def init_app(app: Flask) -> None:
     app.extensions[_PAGE_BLUEPRINTS] = set()
     app.extensions[_NAV] = {}
     app.extensions[_WORDS] = {}
+    app.extensions[_WAITING] = {}
     csrf.init_app(app)
 
     @app.before_request
@@ -151,4 +177,4 @@ def home_for(principal) -> str:
     return HOME.get(principal.org_type, "/login")
 
 
-__all__ = ["add_nav", "add_pages", "add_words", "current_principal", "page_blueprint", "signed_in"]
+__all__ = ["Waiting", "add_nav", "add_pages", "add_waiting", "add_words", "current_principal", "page_blueprint", "signed_in"]

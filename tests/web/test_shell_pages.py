@@ -221,3 +221,17 @@ def test_portal_navigation_can_be_for_one_kind_of_vendor(app, world):
     finally:
         items.remove(extra)
         db.session.rollback()
+
+
+def test_the_console_start_page_lists_what_waits_for_the_role(app, pages, world):
+    from gpo.web.shell import Waiting
+
+    items = app.extensions["gpo.web.waiting"].setdefault("console", [])
+    entry = (999, frozenset({"mso_finance"}), lambda principal: [Waiting("2 draft invoices to finalize", "/console")])
+    items.append(entry)
+    try:
+        assert "2 draft invoices to finalize" in text_of(pages.as_("mso_finance").get("/console").get_data(as_text=True))
+        body = text_of(pages.as_("mso_procurement").get("/console").get_data(as_text=True))
+        assert "2 draft invoices" not in body and "Nothing is waiting for you right now." in body
+    finally:
+        items.remove(entry)
