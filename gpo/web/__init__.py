@@ -8,9 +8,9 @@ from __future__ import annotations
 from flask import Flask
 
 from gpo.web import assets, errors, filters, pages, shell
+from gpo.web.shell import Waiting as Waiting
 from gpo.web.shell import add_nav as add_nav  # re-exported for features
 from gpo.web.shell import add_pages as add_pages
-from gpo.web.shell import Waiting as Waiting
 from gpo.web.shell import add_waiting as add_waiting
 from gpo.web.shell import add_words as add_words
 
