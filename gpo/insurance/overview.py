@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from gpo import jobs
 from gpo.accounts.models import Organization, Vendor
 from gpo.auth.principal import Principal
-from gpo.billing.models import Invoice, InvoiceLine
 from gpo.billing.invoices import today
+from gpo.billing.models import Invoice, InvoiceLine
 from gpo.db import Paged, db
 from gpo.errors import Forbidden, NotFound
 from gpo.insurance import enrollments, programs
