@@ -250,6 +250,35 @@ def test_binding_twice_shows_the_apis_answer_and_creates_nothing_twice(pages, wo
     assert insurance_invoices() == 2 and count(jobs.Job) == jobs_before
 
 
+def test_a_binding_that_failed_for_good_says_why_and_may_be_asked_again(pages, world, ins, monkeypatch):
+    from gpo.insurance import binding
+
+    program = enrolled_two(ins, world)
+    queued: list[int] = []
+    monkeypatch.setattr(jobs, "dispatch", queued.append)
+    page = pages.as_("mso_admin")
+    page.get(f"/console/insurance/programs/{program['id']}")
+    assert page.post(f"/console/insurance/programs/{program['id']}/bind").status_code == 302
+    (job_id,) = queued
+
+    def broken(*args):
+        raise RuntimeError("the rating service is down")
+
+    monkeypatch.setattr(binding, "make_final", broken)
+    attempts = db.session.get(jobs.Job, job_id).max_attempts
+    db.session.commit()
+    for _ in range(attempts):
+        with pytest.raises(RuntimeError):
+            jobs.run(job_id)
+    db.session.commit()
+    assert db.session.get(jobs.Job, job_id).status == "failed"
+    text = text_of(page.get(f"/console/insurance/programs/{program['id']}").get_data(as_text=True))
+    assert f"Binding #{job_id}: failed (nothing it did was kept)" in text
+    assert f"Why it stopped: internal error (RuntimeError); attempt {attempts} of {attempts}" in text
+    assert "Status open for enrollment" in text and "Bind program" in text  # asked again, it may bind
+    assert insurance_invoices() == 0
+
+
 def test_a_program_with_no_enrollment_is_not_bound(pages, world, ins):
     program = ins.program()
     page = pages.as_("mso_finance")
@@ -314,3 +343,16 @@ def test_the_programs_and_a_programs_page_send_as_many_statements_for_more_rows(
     same_count(statements, "/console/insurance", more_programs)
     same_count(statements, f"/console/insurance/programs/{program.id}", more_enrollments)
     assert db.session.scalar(select(func.count(Enrollment.id)).where(Enrollment.program_id == program.id)) == 4
+
+
+# --- reading the form ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("typed", "cents"), [
+    ("12000", 1200000), ("$12,345.67", 1234567), ("0.10", 10), ("41000.1", 4100010),
+    ("12000.005", None), ("twelve", None), ("NaN", None), ("", None),
+])
+def test_rates_in_dollars_become_exact_cents(typed, cents):
+    from gpo.insurance.program_form import _cents
+
+    assert _cents(typed) == cents
