@@ -1,5 +1,6 @@
 """The demo's malpractice insurance: Keystone's group program for next year, its
-enrollments, its binding, and an enrollment added after binding."""
+enrollments, its binding, and an enrollment added after binding; and Keystone's
+excess-limits program, its enrollments left ready for MSO staff to bind in the console."""
 from __future__ import annotations
 
 import datetime as dt
@@ -20,6 +21,13 @@ ENROLLMENTS = [  # practice admin, provider's last name, limits, fte, claims-mad
     ("admin@riverbend.example", "Diaz", "1M/3M", "1", 4, 3, 1),
 ]
 
+# The excess-limits program's enrollments, left open for MSO staff to bind.
+EXCESS_ENROLLMENTS = [
+    ("admin@lakeside.example", "Ortiz", "3M/5M", "1", 5, 6, 4),
+    ("admin@riverbend.example", "Diaz", "3M/5M", "1", 4, 3, 12),
+    ("admin@northside.example", "Patel", "3M/5M", "0.8", 3, 0, 4),
+]
+
 
 def seed_insurance() -> list[str]:
     """Keystone's group program for next year: Lakeside's and Riverbend's providers
@@ -32,20 +40,32 @@ def seed_insurance() -> list[str]:
     _bind(program)
     _enroll(program, "admin@northside.example", "Patel", "1M/3M", "1", 3, 0, 4, effective_on=dt.date(year, 3, 1))
     db.session.refresh(program)
+    excess = _keystone_program(year, excess=True)
+    for spec in EXCESS_ENROLLMENTS:
+        _enroll(excess, *spec)
     return ["Malpractice insurance:",
             f" {program.name} (program {program.id}), bound at {program.bound_discount_percent.normalize()}% "
             f"for {program.bound_provider_count} providers",
             f" GET /api/v1/insurance/programs/{program.id}/group-progress, .../enrollments as admin@lakeside.example "
             "(quotes, installments) or admin@keystone.example (underwriting view)",
-            " Northside's surgeon was added after binding: pro-rata from March 1 at the bound band"]
+            " Northside's surgeon was added after binding: pro-rata from March 1 at the bound band",
+            f" {excess.name} (program {excess.id}): {len(EXCESS_ENROLLMENTS)} enrollments ready to bind at "
+            f"/console/insurance/programs/{excess.id} (procurement@ or finance@summit-mso.example); "
+            "admin@keystone.example sees it at /portal/programs"]
 
 
-def _keystone_program(year: int) -> InsuranceProgram:
-    """Keystone's physicians group program for `year`, created by Keystone once."""
-    name = f"Keystone physicians group program {year}"
+def _keystone_program(year: int, excess: bool = False) -> InsuranceProgram:
+    """Keystone's physicians group program for `year` (or its excess-limits program),
+    created by Keystone once."""
+    name = f"Keystone {'excess limits' if excess else 'physicians group'} program {year}"
     program = db.session.scalars(select(InsuranceProgram).where(InsuranceProgram.name == name)).first()
     if program is None:
-        program = programs.create_program(principal_of("admin@keystone.example"), _program_terms(name, year))
+        terms = _program_terms(name, year)
+        if excess:
+            terms = {**terms, "limits_options": ["3M/5M"], "rates": [
+                {"specialty_class": c, "limits": "3M/5M", "annual_rate_cents": cents}
+                for c, cents in (("1", 1890000), ("6", 6425000), ("8", 7980000))]}
+        program = programs.create_program(principal_of("admin@keystone.example"), terms)
     return program
 
 

@@ -39,13 +39,31 @@ def program_visible(principal: Principal, program: InsuranceProgram) -> bool:
 
 
 
+def check_may_post(principal: Principal) -> Vendor | None:
+    """403 unless the principal may post programs: by role, and a vendor only when it
+    is an insurance carrier (then that carrier)."""
+    policy.authorize(principal, "insurance_program.create")
+    if principal.org_type != "vendor":
+        return None
+    own = db.session.get(Vendor, principal.organization_id)
+    if own.kind != "carrier":
+        raise Forbidden("only an insurance carrier posts malpractice programs")
+    return own
+
+
+def may_post(principal: Principal) -> bool:
+    """Whether `create_program` would let the principal post at all (a page's form)."""
+    try:
+        check_may_post(principal)
+    except Forbidden:
+        return False
+    return True
+
+
 def create_program(principal: Principal, data: NewProgram) -> InsuranceProgram:
     """A carrier posts its own program; MSO staff post one for a carrier they name."""
-    policy.authorize(principal, "insurance_program.create")
-    if principal.org_type == "vendor":
-        own = db.session.get(Vendor, principal.organization_id)
-        if own.kind != "carrier":
-            raise Forbidden("only an insurance carrier posts malpractice programs")
+    own = check_may_post(principal)
+    if own is not None:
         if data.get("carrier_vendor_id") not in (None, own.id):
             raise Invalid.of_field("carrier_vendor_id", "a carrier posts programs for itself only")
         carrier_id = own.id
@@ -92,7 +110,7 @@ def group_progress(principal: Principal, program_id: int) -> dict:
     """How many providers the group has, the band that gives, and how far the next is.
     Once bound, the band is the one binding fixed."""
     program = get_program(principal, program_id)
-    return _progress(program, active_count(program.id))
+    return progress_of(program, active_count(program.id))
 
 
 def programs_with_progress(principal: Principal, filters: ProgramFilters, page: int,
@@ -105,10 +123,11 @@ def programs_with_progress(principal: Principal, filters: ProgramFilters, page: 
         select(Enrollment.program_id, func.count(Enrollment.id))
         .where(Enrollment.program_id.in_([p.id for p in listed]), Enrollment.status == "active")
         .group_by(Enrollment.program_id)).all()) if listed else {}
-    return [(program, _progress(program, counts.get(program.id, 0))) for program in listed]
+    return [(program, progress_of(program, counts.get(program.id, 0))) for program in listed]
 
 
-def _progress(program: InsuranceProgram, enrolled: int) -> dict:
+def progress_of(program: InsuranceProgram, enrolled: int) -> dict:
+    """The group's progress (GroupProgressSchema) with `enrolled` active enrollments."""
     bands = rate_table(program).group_discount_bands
     current = rule.reached(bands, enrolled)
     following = rule.next_threshold(bands, enrolled)
