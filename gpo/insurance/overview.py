@@ -5,9 +5,8 @@ Each read goes through the use cases' own rules (`programs.list_programs`,
 `enrollments.list_enrollments`, `jobs.get_job`) and adds what a page shows beside
 them in a fixed number of statements, whatever the number of rows.
 
-A carrier reads enrollments as the API shows them to it (`enrollment_view`: no
-practice), and the portal shows less still: nothing that names or identifies a
-person or a practice (`CARRIER_HIDDEN`), only the underwriting facts and premiums."""
+A carrier reads enrollments exactly as the API shows them to it (`enrollment_view`:
+the provider it underwrites, by name and NPI, and never the practice)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,11 +23,6 @@ from gpo.errors import Forbidden, NotFound
 from gpo.insurance import enrollments, programs
 from gpo.insurance.models import Enrollment, InsuranceProgram
 from gpo.insurance.programs import ProgramFilters
-
-# What the portal never shows a carrier of an enrollment, though the API's carrier view
-# has it for underwriting: who the provider is.
-CARRIER_HIDDEN = ("provider_id", "provider_name", "npi")
-
 
 @dataclass(frozen=True)
 class ProgramRow:
@@ -116,14 +110,14 @@ def bind_outcome(program: InsuranceProgram) -> BindOutcome | None:
 def program_detail(principal: Principal, program_id: int, page: int, page_size: int) -> ProgramDetail:
     """One program as its reader may see it (another carrier's: 404): the group's
     progress, a page of its enrollments, the binding's job and what it left. MSO
-    staff read each enrollment's practice by name; a carrier reads no one's identity."""
+    staff read each enrollment's practice by name; a carrier reads the API's carrier
+    view (the provider it underwrites, never the practice)."""
     program = programs.get_program(principal, program_id)
     progress = programs.group_progress(principal, program_id)
     listed = enrollments.list_enrollments(principal, program_id, {}, page, page_size)
     if principal.org_type == "vendor":
-        views = [{k: v for k, v in view.items() if k not in CARRIER_HIDDEN} for view in listed.items]
         return ProgramDetail(program, _names([program.carrier_vendor_id]).get(program.carrier_vendor_id, ""),
-                             progress, Paged(views, listed.total), None, None)
+                             progress, listed, None, None)
     names = _names([program.carrier_vendor_id, *(view["practice_id"] for view in listed.items)])
     views = [{**view, "practice_name": names.get(view["practice_id"], "")} for view in listed.items]
     return ProgramDetail(program, names.get(program.carrier_vendor_id, ""), progress, Paged(views, listed.total),

@@ -1,9 +1,8 @@
 """The vendor portal's insurance pages (WEB.md "Vendor portal pages": carriers, their
 programs and enrollments): a carrier's own programs with the group's progress,
 posting a program for itself (as POST /insurance/programs), and a program's
-enrollments as the API shows them to the carrier, without anyone's identity: no
-practice, no provider's name or NPI (`overview.CARRIER_HIDDEN`). Another carrier's
-program answers 404, as in the API."""
+enrollments as the API shows them to the carrier: the provider it underwrites (name
+and NPI), never the practice. Another carrier's program answers 404, as in the API."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
