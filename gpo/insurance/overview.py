@@ -24,6 +24,7 @@ from gpo.insurance import enrollments, programs
 from gpo.insurance.models import Enrollment, InsuranceProgram
 from gpo.insurance.programs import ProgramFilters
 
+
 @dataclass(frozen=True)
 class ProgramRow:
     """A program in a list: its carrier's name and the group's progress."""
