@@ -12,9 +12,14 @@ from gpo.auth import policy
 from gpo.auth.request import current_principal
 from gpo.catalog.models import CATEGORIES
 from gpo.contracts import negotiation, proposal_form, services
-from gpo.contracts.schemas import CONTRACT_STATUSES, ContractCreateSchema, ContractListQuerySchema, TerminateSchema
+from gpo.contracts.schemas import (
+    CONTRACT_STATUSES,
+    ContractCreateSchema,
+    ContractListQuerySchema,
+    TerminateSchema,
+)
 from gpo.errors import DomainError
-from gpo.web.forms import FormErrors, form_data, load, page_args, refusal, undo_refused
+from gpo.web.forms import FormErrors, form_data, load, page_args, refusal
 from gpo.web.shell import page_blueprint
 
 blp = page_blueprint("contract_console", __name__, "console", url_prefix="/console")

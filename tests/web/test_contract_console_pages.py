@@ -9,57 +9,24 @@ import datetime as dt
 from decimal import Decimal as D
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from gpo.auth.services import principal_for_user
 from gpo.contracts import services
-from gpo.contracts.models import Contract, Proposal
-from gpo.db import db, utcnow
-from tests.factories import ProductFactory, UserFactory
+from gpo.contracts.models import Contract
+from gpo.db import db
+from tests.factories import UserFactory
 from tests.pages import text_of
+from tests.web.contract_pages import (
+    DISCLOSURE_MESSAGE,
+    TODAY,
+    Negotiation,
+    contract_count,
+    editor,
+    error_at,
+    proposals_of,
+)
 from tests.web.test_page_query_counts import Statements, same_count
-
-TODAY = utcnow().date()
-DISCLOSURE_MESSAGE = ("an admin fee above 3% needs admin_fee_disclosure stating, in writing, the fee's amount "
-                      "or maximum (for example 'the fee is 4% of purchase price, at most $25,000 a year')")
-
-
-class Negotiation:
-    """Acme's gloves ($19.99) and masks ($4.05) on a contract MSO procurement opened
-    (proposal 1: 0 / 100 units 8% / 250 units 12.5%, fee 2%); Acme countered with
-    proposal 2 (0 / 120 units 7.5% / 250 units 12.5%, masks fixed at $3.50 from 250,
-    fee 2.5%): it waits for MSO procurement."""
-
-    made = 0
-
-    def __init__(self, world):
-        self.world = world
-        suffix = "" if not Negotiation.made else f"-{Negotiation.made}"
-        Negotiation.made += 1
-        self.gloves = ProductFactory(vendor_id=world.vendor.id, sku="GLV" + suffix, name="Nitrile gloves",
-                                     list_price=D("19.99"))
-        self.masks = ProductFactory(vendor_id=world.vendor.id, sku="MSK" + suffix, name="Masks", list_price=D("4.05"))
-        procurement = principal_for_user(world.users["mso_procurement"])
-        self.contract_id = services.create_contract(procurement, {
-            "vendor_id": world.vendor.id, "title": "Exam gloves 2027", "category": "supplies", "basis": "units",
-            "starts_on": TODAY - dt.timedelta(days=1), "ends_on": TODAY + dt.timedelta(days=364),
-            "items": [self.gloves.id, self.masks.id],
-            "proposal": {"admin_fee_percent": D("2"), "notes": "opening offer", "tiers": [
-                {"min_volume": 0, "discount_percent": D("0")},
-                {"min_volume": 100, "discount_percent": D("8")},
-                {"min_volume": 250, "discount_percent": D("12.5")}]},
-        })["id"]
-        vendor = principal_for_user(world.users["vendor_admin"])
-        services.counter(vendor, self.contract_id, {
-            "admin_fee_percent": D("2.5"), "notes": "we can do 7.5% from 120", "tiers": [
-                {"min_volume": 0, "discount_percent": D("0")},
-                {"min_volume": 120, "discount_percent": D("7.5")},
-                {"min_volume": 250, "discount_percent": D("12.5"), "item_prices": {self.masks.id: D("3.5")}}]})
-        db.session.commit()
-
-    @property
-    def path(self) -> str:
-        return f"/console/contracts/{self.contract_id}"
 
 
 @pytest.fixture
@@ -71,37 +38,6 @@ def deal(world):
 def _html(response) -> str:
     return response.get_data(as_text=True)
 
-
-def _proposals(contract_id: int) -> list[tuple[int, str]]:
-    db.session.expire_all()
-    return list(db.session.execute(select(Proposal.number, Proposal.status)
-                                   .where(Proposal.contract_id == contract_id).order_by(Proposal.number)).all())
-
-
-def _contracts() -> int:
-    db.session.expire_all()
-    return db.session.scalar(select(func.count(Contract.id)))
-
-
-def editor(*tiers, fee="2.5", disclosure="", notes="") -> dict:
-    """The tier editor's form: (min volume, discount, fixed prices) per row."""
-    form = {"admin_fee_percent": fee, "admin_fee_disclosure": disclosure, "notes": notes}
-    for i, (volume, discount, prices) in enumerate(tiers):
-        form.update({f"tiers.{i}.min_volume": volume, f"tiers.{i}.discount_percent": discount,
-                     f"tiers.{i}.item_prices": prices})
-    return form
-
-
-def error_at(html: str, field_id: str) -> str:
-    """The message shown at an input (its aria-describedby error), or ""."""
-    import re
-
-    match = re.search(rf'id="{field_id}"[^>]*aria-invalid="true"[^>]*aria-describedby="{field_id}-error"', html) or \
-        re.search(rf'id="{field_id}"[^>]*aria-describedby="[^"]*{field_id}-error"[^>]*aria-invalid="true"', html)
-    if not match:
-        return ""
-    found = re.search(rf'<p class="field-error" id="{field_id}-error">(.*?)</p>', html, re.S)
-    return text_of(found.group(1)) if found else ""
 
 
 # --- the list -----------------------------------------------------------------------------
@@ -135,12 +71,12 @@ def test_finance_sees_why_it_cannot_open_a_contract_and_posting_is_403(pages, de
     text = text_of(_html(page.get("/console/contracts")))
     assert "Only MSO procurement or an MSO admin negotiates contracts: your role may read contracts but not open one." in text
     assert "Only MSO procurement or an MSO admin" in text_of(_html(page.get("/console/contracts/new")))
-    before = _contracts()
+    before = contract_count()
     response = page.post("/console/contracts", {"vendor_id": world.vendor.id, "title": "X", "category": "supplies",
                                                 "basis": "units", "starts_on": str(TODAY), "ends_on": str(TODAY),
                                                 "items": [deal.gloves.id], **editor(("0", "0", ""))})
     assert response.status_code == 403
-    assert _contracts() == before
+    assert contract_count() == before
 
 
 def test_practices_and_vendors_get_404_on_console_pages(pages, deal):
@@ -149,14 +85,14 @@ def test_practices_and_vendors_get_404_on_console_pages(pages, deal):
         assert page.get("/console/contracts").status_code == 404
         assert page.get(deal.path).status_code == 404
         assert page.post(f"{deal.path}/counter", editor(("0", "0", ""))).status_code == 404
-    assert len(_proposals(deal.contract_id)) == 2
+    assert len(proposals_of(deal.contract_id)) == 2
 
 
 def test_the_list_sends_as_many_statements_for_more_contracts(pages, deal, world):
     page = pages.as_("mso_procurement")
 
     def grow():
-        for n in range(4):
+        for _ in range(4):
             Negotiation(world)
 
     same_count(Statements(page), "/console/contracts", grow)
@@ -176,14 +112,14 @@ def test_procurement_opens_a_contract_with_its_first_proposal(pages, deal, world
     assert response.status_code == 302, text_of(_html(response))[:800]
     contract = db.session.scalars(select(Contract).where(Contract.title == "Masks 2027")).one()
     assert response.headers["Location"].endswith(f"/console/contracts/{contract.id}")
-    assert _proposals(contract.id) == [(1, "open")]
+    assert proposals_of(contract.id) == [(1, "open")]
     text = text_of(_html(page.get(f"/console/contracts/{contract.id}")))
     assert "the vendor to answer proposal 1" in text and "from 500 units: 6% off" in text
 
 
 def test_a_new_contract_breaking_rules_shows_each_at_its_field_and_writes_nothing(pages, deal, world):
     page = pages.as_("mso_procurement")
-    before = _contracts()
+    before = contract_count()
     response = page.post("/console/contracts", {
         "vendor_id": str(world.vendor.id), "title": "Bad", "category": "supplies", "basis": "units",
         "starts_on": str(TODAY), "ends_on": str(TODAY + dt.timedelta(days=30)), "items": [str(deal.masks.id)],
@@ -193,7 +129,7 @@ def test_a_new_contract_breaking_rules_shows_each_at_its_field_and_writes_nothin
     assert error_at(html, "f-tiers-0-min_volume") == "the first tier must be the base tier, at min_volume 0"
     assert error_at(html, "f-tiers-1-min_volume") == "min_volume must be greater than the tier below (10)"
     assert error_at(html, "f-admin_fee_disclosure") == DISCLOSURE_MESSAGE
-    assert _contracts() == before
+    assert contract_count() == before
 
 
 # --- the thread ----------------------------------------------------------------------------
@@ -223,7 +159,7 @@ def test_check_proposal_reports_every_rule_at_its_field_and_writes_nothing(pages
     page = pages.as_("mso_procurement")
     page.get(deal.path)
     response = page.post(f"{deal.path}/check", editor(
-        ("5", "2", ""), ("5", "1", f"{deal.gloves.id} = 25.00"), ("300", "120", f"999 = 1.00"), fee="4.5"))
+        ("5", "2", ""), ("5", "1", f"{deal.gloves.id} = 25.00"), ("300", "120", "999 = 1.00"), fee="4.5"))
     html = _html(response)
     assert response.status_code == 422
     assert "This proposal breaks 6 rules" in text_of(html)
@@ -234,7 +170,7 @@ def test_check_proposal_reports_every_rule_at_its_field_and_writes_nothing(pages
     assert error_at(html, "f-tiers-2-item_prices") == "item_prices: product 999 is not an item of this contract"
     assert error_at(html, "f-admin_fee_disclosure") == DISCLOSURE_MESSAGE
     assert 'value="4.5"' in html  # shown again as typed
-    assert _proposals(deal.contract_id) == [(1, "superseded"), (2, "open")]
+    assert proposals_of(deal.contract_id) == [(1, "superseded"), (2, "open")]
 
 
 def test_check_and_the_api_answer_with_the_same_messages(pages, deal, client, world):
@@ -270,7 +206,7 @@ def test_bad_input_is_refused_with_the_schemas_messages_at_the_field(pages, deal
     assert error_at(html, "f-tiers-0-min_volume") == "Not a valid integer."
     assert error_at(html, "f-tiers-0-discount_percent") == 'Not a valid decimal: send it as a string of digits, "12.5".'
     assert error_at(html, "f-admin_fee_percent") == "Missing data for required field."
-    assert _proposals(deal.contract_id) == [(1, "superseded"), (2, "open")]
+    assert proposals_of(deal.contract_id) == [(1, "superseded"), (2, "open")]
 
 
 def test_a_clean_draft_checks_and_is_sent_as_a_counter_proposal(pages, deal):
@@ -279,10 +215,10 @@ def test_a_clean_draft_checks_and_is_sent_as_a_counter_proposal(pages, deal):
                    notes="meet you at 110")
     checked = page.post(f"{deal.path}/check", draft)
     assert checked.status_code == 200 and "This proposal breaks no rule" in text_of(_html(checked))
-    assert _proposals(deal.contract_id) == [(1, "superseded"), (2, "open")]
+    assert proposals_of(deal.contract_id) == [(1, "superseded"), (2, "open")]
     sent = page.post(f"{deal.path}/counter", draft)
     assert sent.status_code == 302
-    assert _proposals(deal.contract_id) == [(1, "superseded"), (2, "superseded"), (3, "open")]
+    assert proposals_of(deal.contract_id) == [(1, "superseded"), (2, "superseded"), (3, "open")]
     text = text_of(_html(page.get(deal.path)))
     assert "Counter-proposal 3 is sent." in text
     assert "tier from 110 added: 7.5% off" in text and "tier from 120 removed (was 7.5% off)" in text
@@ -304,7 +240,7 @@ def test_a_counter_breaking_a_rule_is_refused_at_the_field_and_writes_nothing(pa
     response = page.post(f"{deal.path}/counter", editor(("0", "0", ""), ("120", "7.5", ""), fee="3.5"))
     assert response.status_code == 422
     assert error_at(_html(response), "f-admin_fee_disclosure") == DISCLOSURE_MESSAGE
-    assert _proposals(deal.contract_id) == [(1, "superseded"), (2, "open")]
+    assert proposals_of(deal.contract_id) == [(1, "superseded"), (2, "open")]
 
 
 def test_procurement_accepts_the_vendors_proposal_and_it_is_in_effect(pages, deal):
@@ -321,7 +257,7 @@ def test_procurement_accepts_the_vendors_proposal_and_it_is_in_effect(pages, dea
 def test_reject_and_a_second_answer_is_refused_with_409(pages, deal):
     page = pages.as_("mso_procurement")
     assert page.post(f"{deal.path}/proposals/2/reject").status_code == 302
-    assert _proposals(deal.contract_id) == [(1, "superseded"), (2, "rejected")]
+    assert proposals_of(deal.contract_id) == [(1, "superseded"), (2, "rejected")]
     again = page.post(f"{deal.path}/proposals/2/accept")
     assert again.status_code == 409 and "proposal 2 is rejected" in text_of(_html(again))
     assert "No proposal is open" in text_of(_html(again))
@@ -344,7 +280,7 @@ def test_finance_reads_the_thread_but_sees_why_it_cannot_act_and_posting_is_403(
         assert page.post(f"{deal.path}/proposals/2/accept").status_code == 403
         assert page.post(f"{deal.path}/proposals/2/reject").status_code == 403
         assert page.post(f"{deal.path}/terminate", {"reason": "not needed"}).status_code == 403
-    assert _proposals(deal.contract_id) == [(1, "superseded"), (2, "open")]
+    assert proposals_of(deal.contract_id) == [(1, "superseded"), (2, "open")]
     assert db.session.get(Contract, deal.contract_id).terminated_on is None
 
 
@@ -360,7 +296,7 @@ def test_terminate_needs_a_reason_and_then_ends_the_contract(pages, deal):
     text = text_of(_html(page.get(deal.path)))
     assert "terminated early" in text and "vendor missed delivery dates" in text
     assert "no more proposals" in text
-    assert _proposals(deal.contract_id) == [(1, "superseded"), (2, "superseded")]
+    assert proposals_of(deal.contract_id) == [(1, "superseded"), (2, "superseded")]
 
 
 def test_a_missing_contract_is_404(pages, deal):
@@ -377,7 +313,7 @@ def test_the_start_page_says_how_many_vendor_proposals_wait(pages, deal, world):
     assert "2 proposals from vendors to answer" in text_of(_html(pages.as_("mso_admin").get("/console")))
 
 
-def test_the_thread_sends_as_many_statements_with_more_proposals(pages, deal, world):
+def test_the_thread_sends_as_many_statements_with_moreproposals_of(pages, deal, world):
     page = pages.as_("mso_procurement")
     vendor = principal_for_user(world.users["vendor_admin"])
     procurement = principal_for_user(world.users["mso_procurement"])
