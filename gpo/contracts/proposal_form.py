@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from flask import request
 
@@ -45,10 +46,8 @@ def from_proposal(proposal) -> EditorForm:
 
 
 def _plain(value) -> str:
-    from decimal import Decimal
-
-    text = format(Decimal(str(value)).normalize(), "f")
-    return text
+    """A stored percent as typed ("2.5", not "2.5000")."""
+    return format(Decimal(str(value)).normalize(), "f")
 
 
 def posted() -> EditorForm:

@@ -326,3 +326,38 @@ def test_the_thread_sends_as_many_statements_with_moreproposals_of(pages, deal, 
                 {"min_volume": 0, "discount_percent": D("0")}, {"min_volume": 150 + n, "discount_percent": D("5")}]})
 
     same_count(Statements(page), deal.path, grow)
+
+
+RULES = [  # the tiers (min volume, discount, fixed prices), fee, disclosure -> the input, the message
+    ([("0", "0", ""), ("-5", "1", "")], "2", "", "f-tiers-1-min_volume",
+     "min_volume must not be negative min_volume must be greater than the tier below (0)"),
+    ([("0", "0", ""), ("100", "1.00001", "")], "2", "", "f-tiers-1-discount_percent",
+     "discount_percent has at most 4 decimal places"),
+    ([("0", "0", "{gloves} = 0")], "2", "", "f-tiers-0-item_prices",
+     "item_prices: product {gloves}: the price must be > 0 with at most 4 decimals"),
+    ([("0", "0", "{gloves} = 21.00")], "2", "", "f-tiers-0-item_prices",
+     "item_prices: product {gloves} at 21.00 is above its price at its list price (19.9900)"),
+    ([("0", "0", "")], "100", "", "f-admin_fee_percent", "must be at least 0 and less than 100"),
+    ([("0", "0", "")], "2.00001", "", "f-admin_fee_percent", "has at most 4 decimal places"),
+    ([("0", "0", "")], "3.01", "see the notes", "f-admin_fee_disclosure", DISCLOSURE_MESSAGE),
+]
+
+
+@pytest.mark.parametrize(("tiers", "fee", "disclosure", "field", "message"), RULES)
+def test_every_rule_is_shown_at_its_field(pages, deal, tiers, fee, disclosure, field, message):
+    page = pages.as_("mso_procurement")
+    ids = {"gloves": deal.gloves.id}
+    rows = [(v, d, p.format(**ids)) for v, d, p in tiers]
+    response = page.post(f"{deal.path}/check", editor(*rows, fee=fee, disclosure=disclosure))
+    assert response.status_code == 422
+    assert error_at(_html(response), field) == message.format(**ids)
+    count = 2 if "negative" in message else 1
+    assert f"This proposal breaks {count} rule{'s' if count > 1 else ''}:" in text_of(_html(response))
+    assert proposals_of(deal.contract_id) == [(1, "superseded"), (2, "open")]
+
+
+def test_no_tier_at_all_is_refused_at_the_tiers(pages, deal):
+    page = pages.as_("mso_procurement")
+    response = page.post(f"{deal.path}/check", editor(fee="2"))
+    assert response.status_code == 422
+    assert 'id="f-tiers-error">Length must be between 1 and 20.</p>' in _html(response)
