@@ -5,6 +5,8 @@ import datetime as dt
 import re
 from decimal import Decimal
 
+from gpo.contracts import tiers as tier_rules
+
 # 42 CFR 1001.952(j): the vendor's administrative fee is fixed in writing; above 3% of
 # the purchase price the contract must state the amount or the maximum.
 SAFE_HARBOR_PERCENT = Decimal("3")
@@ -30,3 +32,59 @@ def term_errors(starts_on: dt.date, ends_on: dt.date) -> dict[str, list[str]]:
     if ends_on < starts_on:
         return {"ends_on": ["ends_on must not be before starts_on"]}
     return {}
+
+
+def check_proposal(tiers: list, admin_fee_percent: Decimal, admin_fee_disclosure: str | None,
+                   list_prices: dict[int, Decimal]) -> dict:
+    """Every rule a proposal's terms break, named as the API names them (its 422's
+    `errors.json`): {"tiers": {"1": ["min_volume must be greater ..."]},
+    "admin_fee_disclosure": ["an admin fee above 3% needs ..."]}; empty if it breaks
+    none. `tiers` are `gpo.contracts.tiers.Tier`s; `list_prices` maps each of the
+    contract's items to its list price. The API's counter and the console's "Check
+    proposal" both ask this, so their messages are the same."""
+    errors: dict = {}
+    tier_errors = tier_rules.validate(tiers, list_prices)
+    if tier_errors:
+        errors["tiers"] = tier_errors
+    errors.update(admin_fee_errors(admin_fee_percent, admin_fee_disclosure))
+    return errors
+
+
+def _pct(value) -> str:
+    text = format(Decimal(str(value)).normalize(), "f")
+    return f"{text}%"
+
+
+def proposal_changes(previous: dict | None, current: dict) -> list[str]:
+    """What a proposal changed from the one before it, in words: tiers added, removed
+    or changed (matched by min_volume), the admin fee and its disclosure. Proposals are
+    dicts with `tiers` (as stored: min_volume, discount_percent, item_prices),
+    `admin_fee_percent` and `admin_fee_disclosure`; the first proposal changes nothing."""
+    if previous is None:
+        return []
+    changes: list[str] = []
+    before = {int(t["min_volume"]): t for t in previous["tiers"]}
+    after = {int(t["min_volume"]): t for t in current["tiers"]}
+    for volume in sorted(set(before) | set(after)):
+        old, new = before.get(volume), after.get(volume)
+        if old is None:
+            changes.append(f"tier from {volume:,} added: {_pct(new['discount_percent'])} off")
+        elif new is None:
+            changes.append(f"tier from {volume:,} removed (was {_pct(old['discount_percent'])} off)")
+        else:
+            if Decimal(str(old["discount_percent"])) != Decimal(str(new["discount_percent"])):
+                changes.append(f"tier from {volume:,}: discount {_pct(old['discount_percent'])} → "
+                               f"{_pct(new['discount_percent'])}")
+            old_prices = {str(k): Decimal(str(v)) for k, v in (old.get("item_prices") or {}).items()}
+            new_prices = {str(k): Decimal(str(v)) for k, v in (new.get("item_prices") or {}).items()}
+            for product in sorted(set(old_prices) | set(new_prices), key=int):
+                was, now = old_prices.get(product), new_prices.get(product)
+                if was != now:
+                    changes.append(f"tier from {volume:,}: product {product}'s fixed price "
+                                   f"{'none' if was is None else was} → {'none' if now is None else now}")
+    old_fee, new_fee = Decimal(str(previous["admin_fee_percent"])), Decimal(str(current["admin_fee_percent"]))
+    if old_fee != new_fee:
+        changes.append(f"admin fee {_pct(old_fee)} → {_pct(new_fee)}")
+    if (previous.get("admin_fee_disclosure") or "") != (current.get("admin_fee_disclosure") or ""):
+        changes.append("admin-fee disclosure changed")
+    return changes

@@ -122,3 +122,11 @@ CONTRACT_CREATE_EXAMPLE = {
         {"min_volume": 250, "discount_percent": "8.5", "item_prices": {"103": "3100.0000"}},
         {"min_volume": 500, "discount_percent": "12"}]},
 }
+
+
+class ContractListQuerySchema(Schema):
+    """The console's and portal's contract list filters (the API's, and words of the title)."""
+
+    vendor_id = Id()
+    status = fields.String(validate=validate.OneOf(CONTRACT_STATUSES))
+    q = fields.String(validate=validate.Length(max=100))

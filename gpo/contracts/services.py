@@ -186,21 +186,22 @@ def _list_prices(ids: list[int], vendor_id: int) -> dict[int, Decimal]:
 
 
 def _checked_terms(terms: Terms, list_prices: dict[int, Decimal]) -> list[tier_rules.Tier]:
-    """The proposal's tiers, or Invalid naming every broken rule."""
-    tier_list = [
-        tier_rules.Tier(t["min_volume"], t["discount_percent"], dict(t.get("item_prices") or {}))
-        for t in terms["tiers"]
-    ]
-    errors = {}
-    tier_errors = tier_rules.validate(tier_list, list_prices)
-    if tier_errors:
-        errors["tiers"] = tier_errors
-    errors.update(rules.admin_fee_errors(terms["admin_fee_percent"], terms.get("admin_fee_disclosure")))
+    """The proposal's tiers, or Invalid naming every broken rule (rules.check_proposal)."""
+    tier_list = tiers_of(terms)
+    errors = rules.check_proposal(tier_list, terms["admin_fee_percent"], terms.get("admin_fee_disclosure"),
+                                  list_prices)
     if errors:
         first = next(iter(errors.values()))
         detail = first if isinstance(first, list) else next(iter(first.values()))
         raise Invalid(f"the proposed terms break a rule: {detail[0]}", {"json": errors})
     return tier_list
+
+
+def tiers_of(terms: Terms) -> list[tier_rules.Tier]:
+    return [
+        tier_rules.Tier(t["min_volume"], t["discount_percent"], dict(t.get("item_prices") or {}))
+        for t in terms["tiers"]
+    ]
 
 
 def _new_proposal(principal: Principal, contract: Contract, number: int, terms: Terms, tier_list) -> Proposal:

@@ -1,5 +1,7 @@
 """The demo's contracts: Acme's supplies and furniture contracts and Bolt's IT support
-contract negotiated and in effect, Bolt's IT refresh contract still in negotiation."""
+contract negotiated and in effect, Bolt's IT refresh contract still in negotiation (the
+vendor's counter waits for MSO procurement), and the MSO's offer to renew Acme's
+gloves and gauze after the supplies contract ends (waiting for admin@acme.example)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -42,7 +44,32 @@ def seed_contracts() -> list[str]:
         if contract is None:
             contract = _negotiate(procurement, vendor, vendor_email, title, category, skus, agree, year, tiers)
         lines.append(f" {title} ({vendor_name}): contract {contract.id}, {contract.status_on(contracts.today())}")
+    renewal = db.session.scalars(select(Contract).where(Contract.title == RENEWAL_TITLE)).first()
+    if renewal is None:
+        renewal = _offer_renewal(procurement, year)
+    lines.append(f" {RENEWAL_TITLE} (Acme Medical Supply): contract {renewal.id}, "
+                 f"{renewal.status_on(contracts.today())}, the MSO's proposal waits for admin@acme.example")
     return lines
+
+
+RENEWAL_TITLE = "Exam gloves and gauze renewal"
+
+
+def _offer_renewal(procurement, year: int) -> Contract:
+    """MSO procurement's opening offer to renew Acme's gloves and gauze once the supplies
+    contract ends (no overlap, so Acme may accept it): it waits for the vendor."""
+    vendor = db.session.scalars(select(Vendor).where(Organization.name == "Acme Medical Supply")).one()
+    products = {p.sku: p for p in db.session.scalars(select(Product).where(Product.vendor_id == vendor.id))}
+    opened = contracts.create_contract(procurement, {
+        "vendor_id": vendor.id, "title": RENEWAL_TITLE, "category": "supplies", "basis": "units",
+        "starts_on": dt.date(year + 2, 1, 1), "ends_on": dt.date(year + 2, 12, 31),
+        "items": [products[sku].id for sku in ("GLV-NIT-M", "GLV-NIT-L", "GAU-4X4")],
+        "proposal": {"admin_fee_percent": Decimal("2.0"), "notes": "renewal: a lower first tier than this year's",
+                     "tiers": [{"min_volume": 0, "discount_percent": Decimal("0")},
+                               {"min_volume": 100, "discount_percent": Decimal("8")},
+                               {"min_volume": 250, "discount_percent": Decimal("13")}]},
+    })
+    return db.session.get(Contract, opened["id"])
 
 
 def _negotiate(procurement, vendor: Vendor, vendor_email: str, title: str, category: str, skus: list[str],
