@@ -101,7 +101,7 @@ def test_finance_previews_the_allocation_in_exact_cents_and_nothing_is_written(p
     assert _preview_table(html) == [("Lakeside", "$1,079.46", "$436.36"), ("Riverbend", "$899.55", "$363.64")]
     text = text_of(html)
     assert "Kept by the MSO (20%) $200.00" in text and "Shared out to practices $800.00" in text
-    assert "Total $1,974.01" not in text and "Total $1,979.01 100% $800.00" in text
+    assert "Total $1,979.01 100% $800.00 Kept by the MSO (20%) $200.00 The rebate $1,000.00" in text
     assert "nothing is recorded yet" in text and "Record rebate" in text
     assert f'name="previewed" value="{invoiced.world.practice.id}:43636,{invoiced.world.other_practice.id}:36364"' in html
     assert _rows() == before
@@ -179,6 +179,7 @@ def test_recording_from_the_preview_gives_the_credits_it_showed(pages, invoiced)
     assert "Rebate recorded: $800.00 credited to 2 practices, $200.00 kept by the MSO." in text
     assert "Lakeside $1,079.46 $436.36 $436.36 not used yet" in text
     assert "Riverbend $899.55 $363.64 $363.64 not used yet" in text
+    assert "Total $1,979.01 $800.00 $800.00 Kept by the MSO (20%) $200.00 The rebate $1,000.00" in text
     assert "yearly volume rebate" in text and "mso_finance@example.test" in text
     listed = text_of(_html(page.get("/console/rebates")))
     assert f"Rebate #{rebate.id} Acme" in listed and "$1,000.00 $800.00 credited, not used yet" in listed
@@ -424,3 +425,15 @@ def test_the_console_navigation_has_rebates_and_fees_with_its_sub_navigation(pag
     assert [text_of(a) for a in re.findall(r"<a [^>]*>(.*?)</a>", subnav)] == [
         "Rebates", "Fee schedules", "Vendor statements", "Admin-fee disclosure"]
     assert 'href="/console/statements" aria-current="page"' in subnav
+
+
+def test_an_mso_admin_may_record_and_the_list_says_how_much_of_the_credits_is_used(pages, invoiced):
+    page = pages.as_("mso_admin")
+    assert _preview_then_record(page, invoiced).status_code == 302
+    rebate = db.session.scalars(select(Rebate)).one()
+    credit = db.session.scalars(select(Credit).where(Credit.practice_id == invoiced.world.practice.id)).one()
+    credit.remaining_cents = 10000  # as if an invoice had used $336.36 of it
+    db.session.commit()
+    listed = text_of(_html(page.get("/console/rebates")))
+    assert f"Rebate #{rebate.id}" in listed and "credits partly used on invoices ($463.64 left)" in listed
+    assert "Lakeside $1,079.46 $436.36 $100.00" in text_of(_html(page.get(f"/console/rebates/{rebate.id}")))
