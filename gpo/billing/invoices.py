@@ -122,6 +122,20 @@ def put_fee_schedule(principal: Principal, practice_id: int | None, data: FeeSch
     return fee_schedule_view(practice_id)
 
 
+def fee_schedules_overview(principal: Principal) -> dict:
+    """The console's fee schedules: the MSO default, and every practice (by name) with
+    the fees in effect for it and which of them it overrides (three queries)."""
+    policy.authorize(principal, "fee_schedule.read_default")
+    practices = db.session.execute(select(Practice.id, Practice.name, Practice.status)
+                                   .order_by(Practice.name, Practice.id)).all()
+    fees = effective_fees([p.id for p in practices])
+    overrides = {s.practice_id: s for s in db.session.scalars(select(FeeSchedule).where(FeeSchedule.practice_id.is_not(None)))}
+    return {"default": fee_schedule_view(None), "practices": [{
+        "practice_id": p.id, "practice_name": p.name, "status": p.status, **fees[p.id].__dict__,
+        "overridden": [f for f in FEE_FIELDS if p.id in overrides and getattr(overrides[p.id], f) is not None]}
+        for p in practices]}
+
+
 # --- reading -------------------------------------------------------------------------
 
 

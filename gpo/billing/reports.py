@@ -214,3 +214,31 @@ def savings_dashboard(principal: Principal, practice_id: int | None, start: dt.d
             "by_vendor": _by(report["rows"], "vendor_id", "vendor_name"),
             "rebates": rebates, "rebates_cents": sum(r["amount_cents"] for r in rebates),
             "disclosures": disclosures}
+
+
+def statement_vendors(principal: Principal) -> list[tuple[int, str]]:
+    """The vendors whose statements the principal may read, by name (a vendor: itself)."""
+    policy.authorize(principal, "vendor_statement.read")
+    stmt = policy.scope(principal, select(Vendor.id, Vendor.name).order_by(Vendor.name, Vendor.id), Vendor.id)
+    return [(vendor_id, name) for vendor_id, name in db.session.execute(stmt).all()]
+
+
+def disclosure_practices(principal: Principal) -> list[tuple[int, str]]:
+    """The practices whose admin-fee disclosure the principal may read, by name."""
+    policy.authorize(principal, "disclosure.read")
+    stmt = policy.scope(principal, select(Practice.id, Practice.name).order_by(Practice.name, Practice.id), Practice.id)
+    return [(practice_id, name) for practice_id, name in db.session.execute(stmt).all()]
+
+
+def disclosure_by_contract(report: dict) -> list[dict]:
+    """A disclosure's fees per vendor and contract (summed over its practices), with each
+    contract's written fee terms, by vendor then contract."""
+    out: dict[int, dict] = {}
+    for row in report["rows"]:
+        for c in row["contracts"]:
+            total = out.setdefault(c["contract_id"], {**c, "vendor_id": row["vendor_id"], "vendor_name": row["vendor_name"],
+                                                      "purchases_cents": 0, "admin_fee_cents": 0, "practices": 0})
+            total["purchases_cents"] += c["purchases_cents"]
+            total["admin_fee_cents"] += c["admin_fee_cents"]
+            total["practices"] += 1
+    return sorted(out.values(), key=lambda c: (c["vendor_name"], c["contract_title"], c["contract_id"]))

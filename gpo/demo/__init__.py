@@ -12,6 +12,7 @@ from gpo.demo.catalog import seed_catalog
 from gpo.demo.contracts import seed_contracts
 from gpo.demo.insurance import seed_insurance
 from gpo.demo.purchasing import seed_purchasing
+from gpo.demo.rebates import seed_rebates
 from gpo.demo.staffing import seed_staffing
 
 __all__ = [
@@ -23,7 +24,7 @@ __all__ = [
 def seed() -> list[str]:
     """Each section is one unit of work (the CLI command is the edge)."""
     lines: list[str] = []
-    for section in (seed_accounts, seed_catalog, seed_contracts, seed_fees, seed_purchasing, seed_billing,
+    for section in (seed_accounts, seed_catalog, seed_contracts, seed_fees, seed_purchasing, seed_billing, seed_rebates,
                     seed_insurance, seed_staffing):
         with unit_of_work():
             lines += section()
