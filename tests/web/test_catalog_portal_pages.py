@@ -512,3 +512,42 @@ def test_the_catalog_and_imports_pages_issue_as_many_queries_for_more_rows(pages
 
     _upload(page, TWO_BAD_ROWS)
     same_count(statements, "/portal/catalog/imports", more_imports)
+
+
+# --- the services' pure parts -------------------------------------------------------------------------
+
+
+def test_the_error_report_has_one_row_per_field_in_file_order():
+    from gpo.catalog.catalog_imports import WHOLE_ROW, error_report_rows
+
+    errors = [
+        {"line": 2, "sku": "A", "errors": {"list_price": ["too low"], "gtin": ["bad", "worse"]}},
+        {"line": 5, "sku": None, "errors": {"_row": ["expected 4 cells, found 3"]}},
+        {"line": 7, "sku": "B", "errors": {"extra": {"0": ["Unknown field."]}}},
+    ]
+    assert error_report_rows(errors) == [
+        {"row": 2, "sku": "A", "field": "list_price", "message": "too low"},
+        {"row": 2, "sku": "A", "field": "gtin", "message": "bad worse"},
+        {"row": 5, "sku": "", "field": WHOLE_ROW, "message": "expected 4 cells, found 3"},
+        {"row": 7, "sku": "B", "field": "extra.0", "message": "Unknown field."},
+    ]
+
+
+@pytest.mark.parametrize(("filename", "mimetype", "expected"), [
+    ("catalog.csv", "application/octet-stream", "csv"),
+    ("CATALOG.JSON", "text/plain", "json"),
+    ("export", "text/csv", "csv"),
+    ("export", "application/json", "json"),
+    ("catalog.xlsx", "text/csv", None),
+    ("export", "text/plain", None),
+])
+def test_an_uploaded_files_format_comes_from_its_name_else_its_type(filename, mimetype, expected):
+    from gpo.catalog.parsing import format_of_file
+    from gpo.errors import DomainError
+
+    if expected is None:
+        with pytest.raises(DomainError) as refused:
+            format_of_file(filename, mimetype)
+        assert refused.value.status_code == 415
+    else:
+        assert format_of_file(filename, mimetype) == expected
