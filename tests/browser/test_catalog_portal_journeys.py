@@ -5,6 +5,7 @@ is refused with the API's 412 message; the catalog at 390 px. axe-core on every 
 from __future__ import annotations
 
 import csv
+import re
 from decimal import Decimal as D
 
 import pytest
@@ -143,6 +144,21 @@ def test_a_stale_edit_form_is_refused_with_the_412_message_and_shows_the_current
     expect(page.get_by_label("List price (US dollars)")).to_have_value("12.99")
     assert_accessible(page, "the refused edit")
     assert web.query(lambda: db.session.get(Product, catalog["gloves"].id).list_price) == D("12.9900")
+
+
+def test_a_file_that_is_not_csv_or_json_is_refused_at_the_field(web, world, catalog, tmp_path):
+    page = web.sign_in(world.users["vendor_admin"].email)
+    page.goto("/portal/catalog/imports")
+    file = tmp_path / "notes.txt"
+    file.write_text("not a catalog\n")
+    page.get_by_label("Catalog file (CSV or JSON)").set_input_files(file)
+    page.get_by_role("button", name="Upload and import").click()
+    expect(page.get_by_role("alert")).to_contain_text("The file was not imported; nothing was written.")
+    field = page.get_by_label("Catalog file (CSV or JSON)")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_have_accessible_description(re.compile("The file notes.txt is not a CSV"))
+    assert_accessible(page, "the refused upload")
+    assert web.query(lambda: db.session.query(CatalogImport).count()) == 0
 
 
 def test_the_catalog_at_390_px(web, world, catalog):

@@ -226,9 +226,24 @@ def test_a_running_import_shows_the_jobs_live_progress(pages, catalog, world):
     db.session.commit()
     page = pages.as_("vendor_admin")
     html = _html(page.get(f"/portal/catalog/imports/{queued.id}"))
-    assert f'hx-get="/jobs/{job.id}/progress?label=Catalog+import"' in html
-    assert f"Catalog import #{job.id}: waiting to start" in text_of(html)
+    assert f'hx-get="/jobs/{job.id}/progress?label=Catalog+import+job"' in html
+    assert f"Catalog import job #{job.id}: waiting to start" in text_of(html)
     assert "Its result shows here when it ends" in text_of(html)
+
+
+def test_a_failed_import_says_nothing_was_applied_and_why_its_job_stopped(pages, catalog, world):
+    job = Job(kind="catalog.import", status="failed", args={}, organization_id=world.vendor.id,
+              created_by="user:1", max_attempts=3, attempts=3, error="OperationalError: the database went away")
+    db.session.add(job)
+    db.session.flush()
+    failed = CatalogImport(vendor_id=world.vendor.id, mode="upsert", source_format="csv", status="failed",
+                           row_count=3, payload=TWO_BAD_ROWS, errors=[], job_id=job.id, created_by="test")
+    db.session.add(failed)
+    db.session.commit()
+    html = _html(pages.as_("vendor_admin").get(f"/portal/catalog/imports/{failed.id}"))
+    text = text_of(html)
+    assert "This import failed: nothing of it was applied." in text
+    assert "Why it stopped: OperationalError: the database went away" in text and "hx-get" not in html
 
 
 def test_the_error_report_csv_names_the_bad_rows_exactly(pages, finished):
