@@ -12,7 +12,8 @@ import pytest
 from playwright.sync_api import expect
 
 from gpo.catalog.models import CatalogImport, Product
-from gpo.db import db
+from gpo.db import db, utcnow
+from gpo.jobs import Job
 from tests.browser.conftest import assert_accessible, screenshot
 from tests.factories import ProductFactory
 
@@ -144,6 +145,38 @@ def test_a_stale_edit_form_is_refused_with_the_412_message_and_shows_the_current
     expect(page.get_by_label("List price (US dollars)")).to_have_value("12.99")
     assert_accessible(page, "the refused edit")
     assert web.query(lambda: db.session.get(Product, catalog["gloves"].id).list_price) == D("12.9900")
+
+
+def test_the_import_page_follows_a_running_job_and_shows_the_result_when_it_ends(web, world, catalog):
+    """A worker elsewhere runs the import: the page polls the job (htmx) and reloads
+    itself with the result once it ends."""
+    job = Job(kind="catalog.import", status="started", args={}, organization_id=world.vendor.id,
+              created_by=f"user:{world.users['vendor_admin'].id}", max_attempts=3, attempts=1)
+    db.session.add(job)
+    db.session.flush()
+    running = CatalogImport(vendor_id=world.vendor.id, mode="upsert", source_format="csv", status="running",
+                            row_count=3, payload=TWO_BAD_ROWS, errors=[], job_id=job.id, created_by="worker test")
+    db.session.add(running)
+    db.session.commit()
+    page = web.sign_in(world.users["vendor_admin"].email)
+    page.goto(f"/portal/catalog/imports/{running.id}")
+    expect(page.get_by_role("status").filter(has_text="Catalog import job")).to_contain_text("running")
+    expect(page.get_by_role("progressbar", name="Catalog import job in progress")).to_be_visible()
+    assert_accessible(page, "a running import")
+
+    def finish():  # what the worker's job does, in short
+        catalog_import = db.session.get(CatalogImport, running.id)
+        catalog_import.status, catalog_import.created, catalog_import.failed = "finished", 1, 2
+        catalog_import.errors = [{"line": 3, "sku": "BAD-PRICE", "errors": {"list_price": ["too low"]}},
+                                 {"line": 4, "sku": "BAD-CAT", "errors": {"category": ["unknown"]}}]
+        catalog_import.finished_at = utcnow()
+        ended = db.session.get(Job, job.id)
+        ended.status, ended.finished_at = "finished", utcnow()
+
+    web.query(finish)
+    expect(page.get_by_role("main")).to_contain_text("finished: 1 created", timeout=10_000)  # no reload by us
+    expect(page.get_by_role("table", name="Rejected rows")).to_contain_text("BAD-CAT")
+    expect(page.get_by_role("progressbar")).to_have_count(0)
 
 
 def test_a_file_that_is_not_csv_or_json_is_refused_at_the_field(web, world, catalog, tmp_path):
