@@ -3,7 +3,9 @@ checked for shape and stored; a background job (IMPORT_RUN) validates each row, 
 the import (gpo.catalog.importing) and writes the plan set-based."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from dataclasses import dataclass
 
 from marshmallow import ValidationError
 from sqlalchemy import bindparam, select, update
@@ -16,8 +18,8 @@ from gpo.catalog import importing, parsing
 from gpo.catalog.models import CatalogImport, Product, ProductPrice
 from gpo.catalog.schemas import ProductCreateSchema
 from gpo.db import Paged, commit_midway, copy_rows, db, paged, utcnow
-from gpo.errors import Invalid
-from gpo.jobs import RunLifecycle
+from gpo.errors import Forbidden, Invalid, NotFound
+from gpo.jobs import Job, RunLifecycle, get_job
 
 log = logging.getLogger("gpo.catalog")
 
@@ -45,6 +47,16 @@ def start_import(principal: Principal, vendor_id: int, mode: str | None, payload
     return catalog_import
 
 
+def start_upload(principal: Principal, vendor_id: int, mode: str | None, filename: str, mimetype: str,
+                 payload: bytes) -> CatalogImport:
+    """An import from a file a vendor uploaded on a page: its name or type says CSV or
+    JSON (415 otherwise), an empty file is refused (422); then as `start_import`."""
+    source_format = parsing.format_of_file(filename, mimetype)
+    if not payload.strip():
+        raise Invalid("the file is empty", {"file": ["the file is empty"]})
+    return start_import(principal, vendor_id, mode, payload, source_format)
+
+
 def get_import(principal: Principal, import_id: int) -> CatalogImport:
     return policy.load(principal, CatalogImport, import_id, "catalog_import.read")
 
@@ -53,6 +65,79 @@ def list_imports(principal: Principal, vendor_id: int, page: int, page_size: int
     vendor = policy.load(principal, Vendor, vendor_id, "catalog_import.read")
     stmt = select(CatalogImport).where(CatalogImport.vendor_id == vendor.id).order_by(CatalogImport.id.desc())
     return paged(stmt, page, page_size)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """An import as its page shows it: the import, its job (None when there is none or
+    the principal may not read it), and one page of its error report."""
+
+    catalog_import: CatalogImport
+    job: Job | None
+    errors: list[dict]
+    error_total: int
+
+
+def import_report(principal: Principal, import_id: int, page: int = 1, page_size: int = 50) -> ImportReport:
+    """An import, its job and a page of its error report (`error_report_rows`)."""
+    catalog_import = get_import(principal, import_id)
+    job = None
+    if catalog_import.job_id is not None:
+        try:
+            job = get_job(principal, catalog_import.job_id)
+        except (Forbidden, NotFound):
+            job = None  # someone else's job: the import's own status still says where it is
+    rows = error_report_rows(catalog_import.errors or [])
+    start = (page - 1) * page_size
+    return ImportReport(catalog_import, job, rows[start:start + page_size], len(rows))
+
+
+WHOLE_ROW = "(whole row)"
+
+
+def error_report_rows(errors: list[dict]) -> list[dict]:
+    """An import's errors as the report lists them: one row per rejected field, in file
+    order: {row (the CSV line, or the JSON product's 1-based position), sku, field,
+    message}. A problem with the row itself (a short row) names the field WHOLE_ROW."""
+    rows = []
+    for error in errors:
+        for field, message in _messages(error.get("errors") or {}):
+            rows.append({"row": error.get("line"), "sku": error.get("sku") or "",
+                         "field": WHOLE_ROW if field in ("_row", "_schema") else field, "message": message})
+    return rows
+
+
+def _messages(messages, prefix: str = ""):
+    """marshmallow's messages {field: [text, ...]} (maybe nested) as (field, text) pairs."""
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            yield from _messages(value, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        yield prefix or WHOLE_ROW, " ".join(messages)
+    elif isinstance(messages, list):
+        for index, value in enumerate(messages):
+            yield from _messages(value, f"{prefix}.{index}" if prefix else str(index))
+    else:
+        yield prefix or WHOLE_ROW, str(messages)
+
+
+def error_report(principal: Principal, import_id: int) -> tuple[CatalogImport, list[dict]]:
+    """An import and its whole error report (the CSV download)."""
+    catalog_import = get_import(principal, import_id)
+    return catalog_import, error_report_rows(catalog_import.errors or [])
+
+
+def recent_imports_with_errors(principal: Principal, days: int = 14, limit: int = 3) -> list:
+    """The vendor's imports that finished in the last `days` with rejected rows, newest
+    first (id, failed): for the portal's "Waiting for you". One query."""
+    policy.authorize(principal, "catalog_import.read")
+    since = utcnow() - dt.timedelta(days=days)
+    return db.session.execute(
+        select(CatalogImport.id, CatalogImport.failed)
+        .where(CatalogImport.vendor_id == principal.organization_id, CatalogImport.status == "finished",
+               CatalogImport.failed > 0, CatalogImport.finished_at >= since)
+        .order_by(CatalogImport.id.desc()).limit(limit)
+    ).all()
 
 
 _ROW_SCHEMA = ProductCreateSchema()

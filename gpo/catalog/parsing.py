@@ -20,6 +20,19 @@ CSV_OPTIONAL = (
 CSV_HEADER_DOC = ",".join(CSV_REQUIRED + CSV_OPTIONAL)
 
 
+def format_of_file(filename: str, mimetype: str) -> str:
+    """"csv" or "json" for an uploaded file, by its name's ending or else its type; 415
+    for anything else."""
+    ending = (filename or "").rsplit(".", 1)[-1].lower() if "." in (filename or "") else ""
+    if ending in ("csv", "json"):
+        return ending
+    if not ending and mimetype in ("text/csv", "application/json"):
+        return "csv" if mimetype == "text/csv" else "json"
+    shown = f"the file {filename}" if filename else "the file"
+    raise DomainError(f"{shown} is not a CSV (.csv) or JSON (.json) file", status_code=415,
+                      errors={"file": ["choose a .csv or .json file"]})
+
+
 def too_many_rows(count: int) -> DomainError:
     return DomainError(f"an import holds at most {MAX_ROWS:,} rows; this one has {count:,}", status_code=413)
 

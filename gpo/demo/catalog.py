@@ -1,5 +1,6 @@
 """The demo's catalogs: Acme's supplies and equipment, Bolt's IT, each loaded through a
-bulk import as vendors do."""
+bulk import as vendors do; then Acme's admin uploads a CSV with two bad rows, whose
+error report waits in the vendor portal."""
 from __future__ import annotations
 
 import json
@@ -12,7 +13,7 @@ from gpo.auth.roles import API_KEY_ROLE
 from gpo.catalog.catalog_imports import start_import
 from gpo.catalog.models import CatalogImport, Product
 from gpo.db import db
-from gpo.demo.common import wait_until_done
+from gpo.demo.common import principal_of, wait_until_done
 
 ACME_CATALOG = [
     # sku, name, category, list price, manufacturer, part number, clinical, min qty, multiple
@@ -33,6 +34,17 @@ BOLT_CATALOG = [
     ("SUP-HELP-HR", "Managed IT support, per hour", "services", "95.0000", "Bolt", "SVC-HR", False, 4, 1),
 ]
 
+# Acme's admin re-sends two products as they are and two broken rows (a negative price,
+# an unknown category): the import finishes with 2 unchanged and 2 failed.
+ACME_CSV_WITH_ERRORS = (
+    "sku,name,category,list_price\n"
+    'GLV-NIT-M,"Nitrile exam gloves, medium, box of 100",supplies,12.9900\n'
+    'GLV-NIT-L,"Nitrile exam gloves, large, box of 100",supplies,12.9900\n'
+    'GLV-NIT-XL,"Nitrile exam gloves, extra large, box of 100",supplies,-12.99\n'
+    "MSK-SURG-50,Surgical masks box of 50,medical,8.5000\n"
+)
+ACME_ADMIN = "admin@acme.example"
+
 FIELDS = ("sku", "name", "category", "list_price", "manufacturer", "manufacturer_part_number",
           "clinical", "min_order_quantity", "order_multiple")
 
@@ -45,12 +57,16 @@ def seed_catalog() -> list[str]:
         has_products = db.session.scalars(select(Product.id).where(Product.vendor_id == vendor.id)).first()
         if not has_products:
             _import_catalog(vendor, vendor_name, catalog)
+        if vendor_name == "Acme Medical Supply":
+            _upload_with_errors(vendor)
         latest = db.session.scalars(
             select(CatalogImport).where(CatalogImport.vendor_id == vendor.id).order_by(CatalogImport.id.desc())
         ).first()
         if latest is not None:
             lines.append(f" {vendor_name}: catalog import {latest.id} {latest.status}, "
-                         f"{latest.created} created (GET /api/v1/catalog-imports/{latest.id})")
+                         f"{latest.created} created, {latest.failed} failed (GET /api/v1/catalog-imports/{latest.id};"
+                         f" {ACME_ADMIN if vendor_name.startswith('Acme') else 'its admin'} sees it at"
+                         f" /portal/catalog/imports/{latest.id})")
     return lines
 
 
@@ -60,5 +76,17 @@ def _import_catalog(vendor: Vendor, vendor_name: str, catalog: list[tuple]) -> N
                           roles=frozenset({API_KEY_ROLE}), label=f"demo data for {vendor_name}")
     body = {"mode": "upsert", "products": [dict(zip(FIELDS, row, strict=True)) for row in catalog]}
     accepted = start_import(principal, vendor.id, None, json.dumps(body).encode(), "json")
+    wait_until_done(f"catalog import {accepted.id}",
+                    select(CatalogImport.status).where(CatalogImport.id == accepted.id), ("finished", "failed"))
+
+
+def _upload_with_errors(vendor: Vendor) -> None:
+    """Acme's admin uploaded ACME_CSV_WITH_ERRORS from the portal (once)."""
+    has_errors = db.session.scalars(
+        select(CatalogImport.id).where(CatalogImport.vendor_id == vendor.id, CatalogImport.failed > 0)
+    ).first()
+    if has_errors:
+        return
+    accepted = start_import(principal_of(ACME_ADMIN), vendor.id, "upsert", ACME_CSV_WITH_ERRORS.encode(), "csv")
     wait_until_done(f"catalog import {accepted.id}",
                     select(CatalogImport.status).where(CatalogImport.id == accepted.id), ("finished", "failed"))

@@ -160,12 +160,20 @@ def init_app(app: Flask) -> None:
             return
         if request.method not in ("GET", "HEAD", "OPTIONS") and current_app.config.get("WTF_CSRF_ENABLED", True):
             csrf.protect()  # a missing or wrong token: 400, nothing changes
+        if recognize_session() is None and SESSION_TOKEN in session:
+            session.pop(SESSION_TOKEN)  # expired or signed out elsewhere
+
+
+
+def recognize_session():
+    """The principal of this request's session cookie, recognized once per request (also
+    from an error handler that runs before the shell's own step, as a 413 upload does)."""
+    principal = request.environ.get(_PRINCIPAL)
+    if principal is None:
         principal = sessions.principal_for_token(session.get(SESSION_TOKEN))
         if principal is not None:
             request.environ[_PRINCIPAL] = principal
-        elif SESSION_TOKEN in session:
-            session.pop(SESSION_TOKEN)  # expired or signed out elsewhere
-
+    return principal
 
 
 def signed_in():
