@@ -118,6 +118,15 @@ def _organization(principal):
         return None
 
 
+def current_nav_endpoint(nav) -> str | None:
+    """The navigation item this page belongs to: its own endpoint, or else the one item
+    of the page's blueprint (a sub-page of "Rebates & fees" marks "Rebates & fees")."""
+    if any(item.endpoint == request.endpoint for item in nav):
+        return request.endpoint
+    same = [item.endpoint for item in nav if request.blueprint and item.endpoint.split(".")[0] == request.blueprint]
+    return same[0] if len(same) == 1 else request.endpoint
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(dollars)
     app.add_template_filter(unit_price)
@@ -131,9 +140,11 @@ def init_app(app: Flask) -> None:
     def _shell_context():
         principal = signed_in()
         organization = _organization(principal)
+        nav = nav_for(principal, organization) if principal else []
         return {
             "principal": principal,
             "organization": organization,
-            "nav": nav_for(principal, organization) if principal else [],
+            "nav": nav,
             "current_endpoint": request.endpoint,
+            "current_nav": current_nav_endpoint(nav),
         }

@@ -235,3 +235,10 @@ def test_the_console_start_page_lists_what_waits_for_the_role(app, pages, world)
         assert "2 draft invoices" not in body and "Nothing is waiting for you right now." in body
     finally:
         items.remove(entry)
+
+
+def test_a_sub_page_marks_its_areas_navigation_item(pages):
+    page = pages.as_("mso_finance")
+    html = page.get("/console/fee-schedules").get_data(as_text=True)
+    assert '<a href="/console/rebates" aria-current="page">Rebates &amp; fees</a>' in html
+    assert html.count('aria-current="page"') == 2  # the area in the header, the page in its sub-navigation
