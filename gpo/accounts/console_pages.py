@@ -223,7 +223,7 @@ def create_vendor():
         vendor = services.create_vendor(current_principal(), load(VendorCreateSchema(), values))
     except DomainError as exc:
         return _vendors_page("vendor", values, refusal(exc, AT_FORM), exc.status_code)
-    flash(f"{vendor.name} is added as a {VENDOR_KIND_WORDS[vendor.kind]}. Add its first user.", "success")
+    flash(f"{vendor.name} is added ({VENDOR_KIND_WORDS[vendor.kind]}). Add its first user.", "success")
     return redirect(url_for("accounts_console.vendor", vendor_id=vendor.id))
 
 
@@ -265,7 +265,7 @@ def change_vendor_kind(vendor_id: int):
         vendor = services.update_vendor(current_principal(), vendor_id, data, [etag])
     except DomainError as exc:
         return _vendor_page(vendor_id, "kind", values, refusal(exc, AT_FORM), exc.status_code)
-    flash(f"{vendor.name} is a {VENDOR_KIND_WORDS[vendor.kind]} now.", "success")
+    flash(f"{vendor.name} is now: {VENDOR_KIND_WORDS[vendor.kind]}.", "success")
     return redirect(url_for("accounts_console.vendor", vendor_id=vendor_id) + "#kind")
 
 
