@@ -429,3 +429,53 @@ def test_other_mso_roles_get_403_on_the_mso_users_page(pages, world, who):
     page.get("/console/practices")
     assert page.post("/console/users", {**USER, "roles": "mso_admin"}).status_code == 403
     assert count(User, email=USER["email"]) == 0
+
+
+# --- the services the pages read through ------------------------------------------------------
+
+
+def test_practice_overview_leaves_users_out_for_roles_that_may_not_list_them(world):
+    from gpo.accounts import services
+    from gpo.auth.sessions import principal_for_user
+    from gpo.errors import NotFound
+
+    admin, procurement = (principal_for_user(world.users[n]) for n in ("mso_admin", "mso_procurement"))
+    overview = services.practice_overview(admin, world.practice.id)
+    assert [loc.id for loc in overview.locations.items] == [world.location.id]
+    assert [p.id for p in overview.providers.items] == [world.provider.id]
+    assert {u.email for u in overview.users.items} == {f"{n}@example.test" for n in
+                                                       ("practice_admin", "practice_buyer", "practice_physician")}
+    assert services.practice_overview(procurement, world.practice.id).users is None
+    other_admin = principal_for_user(world.users["other_practice_admin"])
+    with pytest.raises(NotFound):
+        services.practice_overview(other_admin, world.practice.id)
+
+
+def test_vendor_overview_lists_keys_only_where_policy_lets_the_role(world):
+    from gpo.accounts import services
+    from gpo.auth.sessions import principal_for_user
+    from gpo.errors import NotFound
+
+    mso = services.vendor_overview(principal_for_user(world.users["mso_admin"]), world.vendor.id)
+    assert mso.api_keys is None and [u.email for u in mso.users.items] == ["vendor_admin@example.test"]
+    own = services.vendor_overview(principal_for_user(world.users["vendor_admin"]), world.vendor.id)
+    assert [k.id for k in own.api_keys.items] == [world.api_key.id]
+    with pytest.raises(NotFound):
+        services.vendor_overview(principal_for_user(world.users["vendor_admin"]), world.other_vendor.id)
+
+
+def test_list_practices_matches_a_part_of_the_name_literally(world):
+    from gpo.accounts import services
+    from gpo.auth.sessions import principal_for_user
+
+    PracticeFactory(name="100% Pediatrics")
+    PracticeFactory(name="Lake_side Annex")
+    principal = principal_for_user(world.users["mso_finance"])
+
+    def names(**filters):
+        return [p.name for p in services.list_practices(principal, 1, 50, **filters).items]
+
+    assert names(name="%") == ["100% Pediatrics"]
+    assert names(name="e_s") == ["Lake_side Annex"]  # "_" is not a wildcard
+    assert names(name="lake") == ["Lakeside", "Lake_side Annex"]
+    assert names(name="lake", status="suspended") == []
