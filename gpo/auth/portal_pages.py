@@ -54,10 +54,11 @@ def api_keys():
 def create_api_key():
     values = form_data()
     token = values.pop("form_token", "")
-    if not secrets.compare_digest(token, session.get(_FORM_TOKEN, "")):
-        # the form was sent already (a reload of the page that showed its key)
-        flash("That form was already sent, so no other key was created. A key is shown only once, "
-              "when it is created: if it was not copied, revoke it and create another.", "info")
+    expected = session.get(_FORM_TOKEN)
+    if not expected or not secrets.compare_digest(token.encode(), expected.encode()):
+        # the form was used already (a reload of the page that showed its key) or is out of date
+        flash("That form was used already or is out of date, so no key was created by it. A key is shown "
+              "only once, when it is created: if it was not copied, revoke it and create another.", "info")
         return redirect(url_for("api_key_portal.api_keys"), 303)
     principal = current_principal()
     try:
