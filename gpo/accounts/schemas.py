@@ -173,3 +173,13 @@ class VendorSchema(Schema):
     name = fields.String(required=True, metadata={"example": "Acme Medical Supply"})
     kind = fields.String(required=True, metadata={"example": "supplier", "description": "supplier, carrier or staffing"})
     created_at = fields.DateTime(required=True, metadata=CREATED_AT)
+
+
+# The console's list filters (query strings of /console/practices and /console/vendors).
+class PracticeQuerySchema(Schema):
+    status = fields.String(validate=validate.OneOf(PRACTICE_STATUSES), metadata={"example": "active"})
+    q = fields.String(validate=validate.Length(max=200), metadata={"example": "lake"})
+
+
+class VendorKindQuerySchema(Schema):
+    kind = fields.String(validate=validate.OneOf(VENDOR_KINDS), metadata={"example": "supplier"})

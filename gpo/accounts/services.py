@@ -1,9 +1,10 @@
 """Use cases of accounts: practices, their locations and providers, vendors, users."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Container
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from gpo import audit
 from gpo.accounts.inputs import (
@@ -30,6 +31,7 @@ from gpo.auth import policy
 from gpo.auth.passwords import hash_password
 from gpo.auth.principal import Principal
 from gpo.auth.roles import ROLES_BY_ORG_TYPE
+from gpo.auth.services import list_api_keys
 from gpo.db import Paged, db, flush_or_conflict, paged
 from gpo.errors import Invalid, NotFound
 from gpo.etags import require_match
@@ -37,9 +39,17 @@ from gpo.etags import require_match
 # --- practices ---------------------------------------------------------------------
 
 
-def list_practices(principal: Principal, page: int, page_size: int) -> Paged:
+def list_practices(principal: Principal, page: int, page_size: int, *, status: str | None = None,
+                   name: str | None = None) -> Paged:
+    """Member practices by id; the console narrows them by `status` and by a part of
+    the `name` (any case)."""
     policy.authorize(principal, "practice.list")
     stmt = policy.scope(principal, select(Practice).order_by(Practice.id), Practice.id)
+    if status:
+        stmt = stmt.where(Practice.status == status)
+    if name:
+        pattern = "%" + name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(func.lower(Practice.name).like(pattern, escape="\\"))
     return paged(stmt, page, page_size)
 
 
@@ -68,6 +78,29 @@ def update_practice(principal: Principal, practice_id: int, data: PracticeChange
         audit.record(principal, "practice.update", practice, details=changes)
     db.session.flush()
     return practice
+
+
+@dataclass(frozen=True)
+class PracticeOverview:
+    """A practice as the console shows it: its first `shown` locations, providers and
+    users (each a Paged, so the page can say how many there are in all). `users` is
+    None when the principal's roles may not list users (only an organization's admins
+    and the MSO's may)."""
+
+    practice: Practice
+    locations: Paged
+    providers: Paged
+    users: Paged | None
+
+
+def practice_overview(principal: Principal, practice_id: int, shown: int = 100) -> PracticeOverview:
+    """The practice with its locations, providers and (for who may list them) users.
+    404 outside the principal's tenancy, as get_practice."""
+    practice = get_practice(principal, practice_id)
+    users = (list_users(principal, Practice, practice.id, 1, shown)
+             if policy.may(principal, "user.list") else None)
+    return PracticeOverview(practice, list_locations(principal, practice.id, 1, shown),
+                            list_providers(principal, practice.id, 1, shown), users)
 
 
 # --- locations ---------------------------------------------------------------------
@@ -195,6 +228,24 @@ def list_vendors(principal: Principal, kind: str | None, page: int, page_size: i
 
 def get_vendor(principal: Principal, vendor_id: int) -> Vendor:
     return policy.load(principal, Vendor, vendor_id, "vendor.read")
+
+
+@dataclass(frozen=True)
+class VendorOverview:
+    """A vendor as the console shows it: its users and its API keys, each None when
+    the principal's roles may not list them (API keys: only the vendor's own admins,
+    policy's api_key.list; a key's prefix and status are not widened to the MSO)."""
+
+    vendor: Vendor
+    users: Paged | None
+    api_keys: Paged | None
+
+
+def vendor_overview(principal: Principal, vendor_id: int, shown: int = 100) -> VendorOverview:
+    vendor = get_vendor(principal, vendor_id)
+    users = list_users(principal, Vendor, vendor.id, 1, shown) if policy.may(principal, "user.list") else None
+    keys = list_api_keys(principal, vendor.id, 1, shown) if policy.may(principal, "api_key.list") else None
+    return VendorOverview(vendor, users, keys)
 
 
 def create_vendor(principal: Principal, data: VendorInput) -> Vendor:

@@ -135,6 +135,11 @@ def list_api_keys(principal: Principal, vendor_id: int, page: int, page_size: in
     return paged(stmt, page, page_size)
 
 
+def get_api_key(principal: Principal, api_key_id: int) -> ApiKey:
+    """One of the vendor's keys (never the key itself): 404 for another vendor's."""
+    return policy.load(principal, ApiKey, api_key_id, "api_key.list")
+
+
 @dataclass(frozen=True)
 class CreatedApiKey:
     """A key just created, as its answer shows it (ApiKeyCreatedSchema): the stored
