@@ -72,11 +72,16 @@ def waiting(principal) -> list[Waiting]:
 def _cycles_page(errors: FormErrors | None = None, status: int = 200, values: dict | None = None):
     principal = current_principal()
     query = {k: v for k, v in request.args.items() if k == "status" and v}
-    filters = load(CycleQuerySchema(), query)
+    filter_errors = FormErrors()
+    try:
+        filters = load(CycleQuerySchema(), query)
+    except Invalid as error:  # a status that is not one: said at the filter
+        filters, filter_errors, status = {}, errors_of(error), error.status_code
     page, page_size = page_args()
     result = cycles_page(principal, filters.get("status"), page, page_size)
     return render_template("orders/console_cycles.html", result=result, filters=query, page=page,
                            page_size=page_size, errors=errors or FormErrors(), values=values or {},
+                           filter_errors=filter_errors,
                            statuses=[(s, CYCLE_WORDS[s]) for s in CYCLE_STATUSES], zone=time_zone().key,
                            may_manage=policy.may(principal, "cycle.manage"), not_offered=MAY_NOT_MANAGE), status
 

@@ -70,7 +70,7 @@ def test_the_cycle_list_shows_status_in_words_and_offers_procurement_the_calenda
     assert 'href="/console/cycles"' in nav and 'href="/console/purchase-orders"' in nav
     assert 'href="/console/tier-dashboard"' in nav
     refused = page.get("/console/cycles?status=done")
-    assert refused.status_code == 422
+    assert refused.status_code == 422 and 'id="f-status-error"' in _html(refused)
 
 
 @pytest.mark.parametrize("who", ["mso_finance", "mso_scheduler"])
@@ -191,6 +191,18 @@ def test_closing_shows_the_jobs_progress_then_the_results_in_exact_cents(pages, 
     # closing again is harmless: the same job
     page.post(f"/console/cycles/{cycle_id}/close")
     assert _cycle(cycle_id).close_job_id == job.id
+
+
+def test_someone_elses_close_shows_the_cycles_status_without_following_the_job(pages, billing, world, run_jobs):
+    from tests.factories import UserFactory
+
+    pages.as_("mso_procurement").post(f"/console/cycles/{billing.cycle.id}/close")
+    assert run_jobs(_cycle(billing.cycle.id).close_job_id).status == "finished"
+    UserFactory(organization_id=world.mso.id, roles=["mso_procurement"], email="colleague@example.test")
+    db.session.commit()
+    html = _html(pages.sign_in("colleague@example.test").get(f"/console/cycles/{billing.cycle.id}"))
+    assert "The close was asked for by someone else: the cycle is closed." in text_of(html)
+    assert "hx-get" not in html and "Results per contract" in text_of(html)
 
 
 def test_a_close_still_running_is_polled_by_the_page(pages, billing, world):
