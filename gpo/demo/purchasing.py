@@ -1,6 +1,7 @@
 """The demo's purchasing: four months of history (gpo/demo/history.py), a past cycle
-closed, its purchase order acknowledged and shipped, and an open cycle with orders in
-progress (a cart, clinical lines waiting for physicians)."""
+closed, its supplies purchase order acknowledged and shipped and its furniture purchase
+order waiting for Acme's acknowledgement, and an open cycle with orders in progress (a
+cart, clinical lines waiting for physicians, a contract within 10% of its next tier)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -15,7 +16,7 @@ from gpo.demo.common import principal_of, wait_until_done
 from gpo.demo.history import seed_history
 from gpo.etags import etag_for
 from gpo.orders import cart, cycles, ordering, purchase_orders
-from gpo.orders.models import Cycle, PurchaseOrder
+from gpo.orders.models import Cycle, PurchaseOrder, PurchaseOrderLine
 
 LAST_CYCLE = "Demo: last cycle"
 THIS_CYCLE = "Demo: this cycle"
@@ -64,6 +65,10 @@ def seed_purchasing() -> list[str]:
         past = _close_last_cycle(procurement, shop, now)
         _acknowledge_and_ship(past, shop.products["GLV-NIT-L"])
     lines.append(f" {past.name}: cycle {past.id}, closed (GET /api/v1/cycles/{past.id}/results, /api/v1/purchase-orders)")
+    waiting = db.session.scalars(select(PurchaseOrderLine.purchase_order_id).join(PurchaseOrder).where(
+        PurchaseOrder.cycle_id == past.id, PurchaseOrderLine.accepted_quantity.is_(None))).first()
+    if waiting is not None:
+        lines.append(f" purchase order {waiting} waits for Acme's acknowledgement (admin@acme.example: /portal/purchase-orders)")
 
     current = db.session.scalars(select(Cycle).where(Cycle.name == THIS_CYCLE)).first()
     if current is None:
@@ -83,6 +88,8 @@ def _close_last_cycle(procurement, shop: _Shop, now: dt.datetime) -> Cycle:
     shop.order("buyer@lakeside.example", "Lakeside Family Medicine", [("GLV-NIT-M", 40), ("GAU-4X4", 20)])
     shop.order("buyer@riverbend.example", "Riverbend Pediatrics", [("GLV-NIT-M", 30), ("GLV-NIT-L", 25)])
     table = shop.order("buyer@northside.example", "Northside Orthopedics", [("TBL-EXAM-626", 1), ("GLV-NIT-L", 30)])
+    # furniture: its purchase order waits for Acme to acknowledge it in the portal
+    shop.order("buyer@lakeside.example", "Lakeside Family Medicine", [("STOOL-PNEU", 3)])
     ordering.approve_order(principal_of("dr.patel@northside.example"), table.id, {etag_for(table)})
     shop.order("buyer@lakeside.example", "Lakeside Family Medicine", [("SYR-3ML", 10)])  # never approved: misses
     cycles.request_close(procurement, past.id)
@@ -91,10 +98,12 @@ def _close_last_cycle(procurement, shop: _Shop, now: dt.datetime) -> Cycle:
 
 
 def _acknowledge_and_ship(past: Cycle, large_gloves_id: int) -> None:
-    """Acme acknowledges the cycle's purchase order, refusing 5 boxes of large gloves on
-    its last such line, and ships everything it accepted."""
+    """Acme acknowledges the cycle's supplies purchase order (the one with large
+    gloves), refusing 5 boxes of large gloves on its last such line, and ships
+    everything it accepted. (Its furniture purchase order waits for the portal.)"""
     acme = principal_of("admin@acme.example")
-    po = db.session.scalars(select(PurchaseOrder).where(PurchaseOrder.cycle_id == past.id)).first()
+    po = db.session.scalars(select(PurchaseOrder).join(PurchaseOrderLine).where(
+        PurchaseOrder.cycle_id == past.id, PurchaseOrderLine.product_id == large_gloves_id)).first()
     gloves_l = [line for line in po.lines if line.product_id == large_gloves_id]
     purchase_orders.acknowledge(acme, po.id, [
         {"line_id": line.id, "accepted_quantity": line.quantity - (5 if line is gloves_l[-1] else 0)}
@@ -107,15 +116,15 @@ def _acknowledge_and_ship(past: Cycle, large_gloves_id: int) -> None:
 
 def _open_this_cycle(procurement, shop: _Shop, now: dt.datetime) -> Cycle:
     """This cycle, open for two weeks, with orders in progress: each contract in effect
-    a little short of its next tier (supplies 102 of 120 units, furniture 7 of 10, IT
-    support 28 of 40 hours), two clinical orders waiting for a physician of their
-    practice, and Lakeside's cart."""
+    a little short of its next tier (supplies 110 of 120 units: within 10%, furniture 7
+    of 10, IT support 28 of 40 hours), two clinical orders waiting for a physician of
+    their practice, and Lakeside's cart."""
     current = cycles.create_cycle(procurement, {"name": THIS_CYCLE, "opens_at": now,
                                                 "closes_at": now + dt.timedelta(days=14)})
     cycles.open_cycle(procurement, current.id)
     shop.order("buyer@lakeside.example", "Lakeside Family Medicine",
                [("GLV-NIT-M", 50), ("GAU-4X4", 10), ("STOOL-PNEU", 4), ("SUP-HELP-HR", 12)])
-    shop.order("buyer@riverbend.example", "Riverbend Pediatrics", [("GLV-NIT-L", 40), ("SCALE-DIG", 2)])
+    shop.order("buyer@riverbend.example", "Riverbend Pediatrics", [("GLV-NIT-L", 50), ("SCALE-DIG", 2)])
     shop.order("buyer@northside.example", "Northside Orthopedics", [("OTO-WALL", 2)])  # clinical: awaits dr.patel
     shop.order("buyer@northside.example", "Northside Orthopedics", [("SUP-HELP-HR", 16), ("STOOL-PNEU", 1)])
     shop.order("buyer@lakeside.example", "Lakeside Family Medicine", [("SYR-3ML", 20)])  # clinical: awaits dr.ortiz

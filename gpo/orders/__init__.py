@@ -10,7 +10,7 @@ def register(app) -> None:
     """Cycles, orders, purchase orders: the routes, who sees a cycle, the close job."""
     from gpo import features, web
     from gpo.auth import policy
-    from gpo.orders import cart_pages, close, pages, routes
+    from gpo.orders import cart_pages, close, console_pages, pages, portal_pages, routes
     from gpo.orders.models import Cycle
 
     features.add_blueprint(app, routes.blp)
@@ -19,3 +19,5 @@ def register(app) -> None:
     policy.register_visibility(Cycle, lambda principal, cycle: True)  # the calendar is everyone's
     close.CLOSE.register(close.close)
     pages.register(app)  # the storefront's orders, approvals and saved lists (and their words)
+    console_pages.register(app)  # the console's cycles, tier dashboard and purchase orders
+    portal_pages.register(app)  # the supplier's purchase orders: acknowledge, ship

@@ -24,6 +24,9 @@ CYCLE_STATUSES = ("scheduled", "open", "closing", "closed")
 # physician's approval when it has clinical lines.
 ORDER_STATUSES = ("draft", "awaiting_approval", "confirmed", "priced", "invoiced", "cancelled", "missed_cycle")
 OPEN_ORDER_STATUSES = ("draft", "awaiting_approval", "confirmed")
+# Where a purchase order stands, read from its lines (no column): a line not
+# acknowledged yet, accepted units not all shipped, or everything accepted shipped.
+PO_STATUSES = ("awaiting_acknowledgement", "to_ship", "shipped")
 
 
 

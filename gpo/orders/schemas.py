@@ -4,7 +4,7 @@ from marshmallow import fields, validate
 
 from gpo.accounts.schemas import CREATED_AT
 from gpo.api import DecimalString, Id, Price, Schema, WholeNumber
-from gpo.orders.models import CYCLE_STATUSES, ORDER_STATUSES
+from gpo.orders.models import CYCLE_STATUSES, ORDER_STATUSES, PO_STATUSES
 from gpo.orders.rules import MAX_LINE_QUANTITY
 
 
@@ -159,6 +159,13 @@ class PurchaseOrderSchema(Schema):
 
 class PurchaseOrderQuerySchema(Schema):
     cycle_id = Id()
+
+
+class PurchaseOrderPageQuerySchema(PurchaseOrderQuerySchema):
+    """The console's and portal's filters of purchase orders (the API's, and more)."""
+
+    vendor_id = Id()
+    status = fields.String(validate=validate.OneOf(PO_STATUSES))
 
 
 class AcknowledgeLineSchema(Schema):
