@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from gpo.accounts.models import Location, Practice, Vendor
 from gpo.db import db
 from gpo.demo.common import location_of, principal_of, wait_until_done
+from gpo.etags import etag_for
 from gpo.staffing import clock, cost_runs, shifts
 from gpo.staffing.models import Assignment, CostRun, ShiftRequest, StaffMember, Timesheet
-from gpo.etags import etag_for
 from gpo.staffing.staff import add_availability, create_staff, update_staff
 
 STAFF = [  # name, role, clinical, hourly cost
