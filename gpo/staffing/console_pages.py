@@ -136,8 +136,8 @@ def _refused_booking(exc: DomainError, request_id: int):
     """The week again, the service's reason at the request's person field (a double
     booking is a 409 without a field: its message is the reason)."""
     errors = refusal(exc, (409, 422))
-    if not errors.fields:
-        errors = FormErrors(errors.message, {"staff_id": errors.message})
+    reason = errors.fields.get("staff_id") or errors.message
+    errors = FormErrors("The shift is not booked: the reason is at the person.", {**errors.fields, "staff_id": reason})
     return _week_page(request_errors={request_id: errors}, status=exc.status_code)
 
 
