@@ -121,6 +121,7 @@ def test_the_pool_and_cost_run_pages(web, world, client, run_jobs, monkeypatch):
     page.get_by_role("navigation", name="Staffing pages").get_by_role("link", name="Staff").click()
     expect(page.get_by_role("heading", name="Staff pool")).to_be_visible()
     assert_accessible(page, "the staff pool")
+    screenshot(page, "console-staffing-staff")
     page.get_by_label("Name").fill("Ana Ruiz")
     page.get_by_label("Role").select_option(label="Front-desk float")
     page.get_by_label("Hourly cost (dollars)").fill("28.5")
@@ -132,6 +133,7 @@ def test_the_pool_and_cost_run_pages(web, world, client, run_jobs, monkeypatch):
     page.get_by_label("Until", exact=True).first.fill("13:00")
     page.get_by_role("button", name="Add availability").click()
     expect(page.get_by_role("region", name="Availability of Ana Ruiz")).to_contain_text("Saturdays, 9:00 AM–1:00 PM")
+    screenshot(page, "console-staffing-person")
     assert web.query(lambda: db.session.scalars(select(StaffMember.hourly_cost_cents).where(
         StaffMember.name == "Ana Ruiz")).one()) == 2850
     page.get_by_role("link", name="Cost runs").click()
@@ -149,6 +151,7 @@ def test_the_pool_and_cost_run_pages(web, world, client, run_jobs, monkeypatch):
     expect(run).to_contain_text("finished")
     expect(run).to_contain_text("Labor$243.75")
     assert_accessible(finance, "the cost runs page with a finished run")
+    screenshot(finance, "console-staffing-cost-runs")
 
 
 def test_a_staffing_vendor_sees_its_people(web, world, client, run_jobs, monkeypatch):
