@@ -101,7 +101,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "enrollment.create": frozenset({"practice_admin"}),
     "enrollment.cancel": frozenset({"practice_admin", "mso_admin"}),
     # the shared staffing pool (accepting clinical staff: a physician, in the service)
-    "staff.read": MSO_ANY,
+    "staff.read": MSO_ANY | frozenset({"vendor_admin"}),  # a staffing vendor: its own people (tenancy)
     "staff.manage": MSO_SCHEDULING,
     "shift_request.read": MSO_ANY | PRACTICE_ANY,
     "shift_request.create": PRACTICE_ANY,

@@ -1,17 +1,20 @@
-"""The demo's shared staffing: the MSO's staff pool, last month's worked shifts run into
-staffing invoices, and next week's requests."""
+"""The demo's shared staffing: the MSO's staff pool (two of them supplied by StaffRight
+Health, the staffing vendor), last month's worked shifts run into staffing invoices,
+and next week's requests, one of them waiting for the scheduler with a person free to
+take it and one already booked at that time."""
 from __future__ import annotations
 
 import datetime as dt
 
 from sqlalchemy import func, select
 
-from gpo.accounts.models import Location, Practice
+from gpo.accounts.models import Location, Practice, Vendor
 from gpo.db import db
 from gpo.demo.common import location_of, principal_of, wait_until_done
+from gpo.etags import etag_for
 from gpo.staffing import clock, cost_runs, shifts
 from gpo.staffing.models import Assignment, CostRun, ShiftRequest, StaffMember, Timesheet
-from gpo.staffing.staff import add_availability, create_staff
+from gpo.staffing.staff import add_availability, create_staff, update_staff
 
 STAFF = [  # name, role, clinical, hourly cost
     ("Dana Reyes", "billing_specialist", False, 3250),
@@ -19,6 +22,8 @@ STAFF = [  # name, role, clinical, hourly cost
     ("Mia Chen", "medical_assistant", True, 2800),
     ("Omar Haddad", "it_technician", False, 4500),
 ]
+SUPPLIED_BY_STAFFRIGHT = ("Eli Park", "Mia Chen")  # the rest are the MSO's own employees
+APPEALS = "claims appeals before the payer's deadline"  # the request waiting for the scheduler
 
 LAST_MONTH = [  # practice, person, accepted by, short notice: one a weekday from the month's second week
     ("Lakeside Family Medicine", "Dana Reyes", "buyer@lakeside.example", False),
@@ -61,17 +66,32 @@ def seed_staffing() -> list[str]:
     upcoming = db.session.scalar(select(func.count(ShiftRequest.id)).where(ShiftRequest.starts_at > clock.now()))
     if not upcoming:
         _next_week_requests(scheduler, staff, today, zone)
+    _waiting_request(today, zone)
     run = db.session.scalars(select(CostRun).where(CostRun.month == month)).one()
     return ["Shared staffing:",
             f" a pool of {len(staff)} (GET /api/v1/staffing/staff as scheduler@summit-mso.example)",
             f" {month}'s cost run {run.id}: {run.invoice_count} draft staffing invoices "
             f"(GET /api/v1/staffing/cost-runs/{run.id} as finance@summit-mso.example)",
             " next week: Lakeside's shift booked and accepted; Riverbend's medical assistant waits for "
-            "dr.diaz@riverbend.example to accept (CPOM); Northside's IT shift is open for auto-assign"]
+            "dr.diaz@riverbend.example to accept (CPOM); Northside's IT shift is open for auto-assign;",
+            " Riverbend's billing specialist waits for scheduler@summit-mso.example on /console/staffing: one of the two",
+            " billing specialists is free, the other is booked at Lakeside then (assigning them is refused: double booking)",
+            " StaffRight Health (admin@staffright.example) supplies Eli Park and Mia Chen: /portal/staff"]
 
 
 def _staff_pool(scheduler) -> None:
-    """The pool, each available weekdays 08:00-18:00, unless there is one already."""
+    """The pool, each available weekdays 08:00-18:00, unless there is one already; the
+    people StaffRight Health supplies linked to it (once)."""
+    _create_pool(scheduler)
+    staffright = db.session.scalars(select(Vendor).where(Vendor.name == "StaffRight Health")).first()
+    if staffright is None:
+        return
+    for person in db.session.scalars(select(StaffMember).where(StaffMember.name.in_(SUPPLIED_BY_STAFFRIGHT),
+                                                               StaffMember.vendor_id.is_(None))):
+        update_staff(scheduler, person.id, {"vendor_id": staffright.id}, [etag_for(person)])
+
+
+def _create_pool(scheduler) -> None:
     if db.session.scalar(select(func.count(StaffMember.id))) == 0:
         for name, role, clinical, cents in STAFF:
             person = create_staff(scheduler, {"name": name, "role": role, "clinical": clinical,
@@ -139,3 +159,17 @@ def _next_week_requests(scheduler, staff: dict[str, StaffMember], today: dt.date
         "location_id": location_of("Northside Orthopedics"), "role": "it_technician",
         "starts_at": _local(next_monday + dt.timedelta(days=2), 10, zone),
         "ends_at": _local(next_monday + dt.timedelta(days=2), 14, zone), "notes": "new workstations"})
+
+
+def _waiting_request(today: dt.date, zone) -> None:
+    """Riverbend's billing specialist next Monday 10:00-14:00, open: the billing
+    specialist booked at Lakeside 09:00-17:00 that day cannot take it (double booking),
+    the other one can. Once: not while such a request is still to come."""
+    waiting = db.session.scalar(select(ShiftRequest.id).where(ShiftRequest.notes == APPEALS,
+                                                              ShiftRequest.starts_at > clock.now()).limit(1))
+    if waiting is not None:
+        return
+    next_monday = today + dt.timedelta(days=7 - today.weekday())
+    shifts.create_request(principal_of("admin@riverbend.example"), {
+        "location_id": location_of("Riverbend Pediatrics"), "role": "billing_specialist",
+        "starts_at": _local(next_monday, 10, zone), "ends_at": _local(next_monday, 14, zone), "notes": APPEALS})

@@ -34,7 +34,9 @@ SHORT_NOTICE = dt.timedelta(hours=48)
 
 
 class StaffMember(CreatedAtMixin, db.Model):
-    """A person in the MSO's pool. Only MSO staff see the pool (tenant: none)."""
+    """A person in the MSO's pool. MSO staff see the whole pool; a staffing vendor who
+    supplies a person (`vendor_id`) sees that person, never another vendor's (the
+    vendor is the tenant; the MSO's own people have none)."""
 
     __tablename__ = "staff_members"
     __table_args__ = (CheckConstraint("hourly_cost_cents > 0", name="hourly_cost"),)
@@ -46,6 +48,8 @@ class StaffMember(CreatedAtMixin, db.Model):
     clinical: Mapped[bool] = mapped_column(default=False)
     hourly_cost_cents: Mapped[int] = mapped_column(BigInteger)
     active: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+    # The staffing vendor who supplies the person (None: the MSO's own employee).
+    vendor_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("vendors.id"), index=True)
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     availability: Mapped[list["Availability"]] = relationship(
@@ -53,7 +57,10 @@ class StaffMember(CreatedAtMixin, db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
-    tenant_id = None  # the MSO's own
+    @property
+    def tenant_id(self) -> int | None:
+        """The supplying vendor (policy.tenancy: that vendor sees the person), or None."""
+        return self.vendor_id
 
 
 class Availability(CreatedAtMixin, db.Model):

@@ -21,6 +21,8 @@ class StaffCreateSchema(Schema):
         "example": False, "description": "clinical personnel: a physician of the practice accepts them (CPOM)"})
     hourly_cost_cents = WholeNumber(required=True, validate=validate.Range(min=1, max=10**7), metadata={"example": 3250})
     active = fields.Boolean(load_default=True, metadata={"example": True})
+    vendor_id = Id(load_default=None, allow_none=True, metadata={
+        "example": None, "description": "the staffing vendor who supplies the person; null: the MSO's own"})
 
 
 class StaffSchema(Schema):
@@ -31,6 +33,8 @@ class StaffSchema(Schema):
         "example": False, "description": "clinical personnel: a physician of the practice accepts them (CPOM)"})
     hourly_cost_cents = fields.Integer(required=True, metadata={"example": 3250})
     active = fields.Boolean(required=True, metadata={"example": True})
+    vendor_id = fields.Integer(required=True, allow_none=True, metadata={
+        "example": None, "description": "the staffing vendor who supplies the person; null: the MSO's own"})
     created_at = fields.DateTime(required=True, metadata=CREATED_AT)
 
 
@@ -40,6 +44,8 @@ class StaffUpdateSchema(Schema):
     clinical = fields.Boolean(metadata={"example": False})
     hourly_cost_cents = WholeNumber(validate=validate.Range(min=1, max=10**7), metadata={"example": 3400})
     active = fields.Boolean(metadata={"example": True})
+    vendor_id = Id(allow_none=True, metadata={
+        "example": None, "description": "the staffing vendor who supplies the person; null: the MSO's own"})
 
 
 class StaffQuerySchema(Schema):

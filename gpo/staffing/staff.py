@@ -8,6 +8,7 @@ from typing import Container, Literal, NotRequired, TypedDict
 from sqlalchemy import select
 
 from gpo import audit
+from gpo.accounts.models import Vendor
 from gpo.auth import policy
 from gpo.auth.principal import Principal
 from gpo.db import Paged, db, paged
@@ -33,6 +34,7 @@ class NewStaff(TypedDict):
     clinical: bool
     hourly_cost_cents: int
     active: bool
+    vendor_id: NotRequired[int | None]
 
 
 class StaffChanges(TypedDict, total=False):
@@ -43,6 +45,7 @@ class StaffChanges(TypedDict, total=False):
     clinical: bool
     hourly_cost_cents: int
     active: bool
+    vendor_id: int | None
 
 
 class NewAvailability(TypedDict):
@@ -59,8 +62,9 @@ class NewAvailability(TypedDict):
 
 
 def list_staff(principal: Principal, filters: StaffFilters, page: int, page_size: int) -> Paged:
+    """The pool (MSO staff); a staffing vendor's own people (policy.scope on the vendor)."""
     policy.authorize(principal, "staff.read")
-    stmt = select(StaffMember)
+    stmt = policy.scope(principal, select(StaffMember), StaffMember.vendor_id)
     for name in ("role", "active", "clinical"):
         if filters.get(name) is not None:
             stmt = stmt.where(getattr(StaffMember, name) == filters[name])
@@ -73,11 +77,13 @@ def get_staff(principal: Principal, staff_id: int) -> StaffMember:
 
 def create_staff(principal: Principal, data: NewStaff) -> StaffMember:
     policy.authorize(principal, "staff.manage")
+    _check_vendor(data.get("vendor_id"))
     staff = StaffMember(**data)
     db.session.add(staff)
     db.session.flush()
     audit.record(principal, "staff.create", staff, organization_id=principal.organization_id, details={
-        "name": staff.name, "role": staff.role, "clinical": staff.clinical, "hourly_cost_cents": staff.hourly_cost_cents})
+        "name": staff.name, "role": staff.role, "clinical": staff.clinical, "hourly_cost_cents": staff.hourly_cost_cents,
+        "vendor_id": staff.vendor_id})
     db.session.flush()
     return staff
 
@@ -86,12 +92,25 @@ def update_staff(principal: Principal, staff_id: int, data: StaffChanges, if_mat
     """Edit a person (If-Match). Booked shifts keep the hourly cost they were booked at."""
     staff = policy.load(principal, StaffMember, staff_id, "staff.manage", for_update=True)
     require_match(staff, if_match)
+    if "vendor_id" in data:
+        _check_vendor(data["vendor_id"])
     changes = audit.apply_changes(staff, data)
     if changes:
         db.session.flush()
         audit.record(principal, "staff.update", staff, organization_id=principal.organization_id, details=changes)
     db.session.flush()
     return staff
+
+
+def _check_vendor(vendor_id: int | None) -> None:
+    """A person is supplied by a staffing vendor, or by nobody (the MSO's own)."""
+    if vendor_id is None:
+        return
+    vendor = db.session.get(Vendor, vendor_id)
+    if vendor is None:
+        raise Invalid.of_field("vendor_id", f"no vendor {vendor_id}")
+    if vendor.kind != "staffing":
+        raise Invalid.of_field("vendor_id", f"{vendor.name} is a {vendor.kind} vendor, not a staffing vendor")
 
 
 def list_availability(principal: Principal, staff_id: int) -> list[Availability]:
