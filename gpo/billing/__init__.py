@@ -24,6 +24,9 @@ def register(app) -> None:
     web.add_words(app, "invoice", pages.INVOICE_WORDS)
     web.add_words(app, "invoice_kind", pages.INVOICE_KIND_WORDS)
     web.add_words(app, "payment", pages.PAYMENT_WORDS)
+    from gpo.billing import console_pages  # the console's invoices and billing runs
+
+    console_pages.register(app)
     membership.MEMBERSHIP_RUN.register(membership.bill_month)
     payments.COLLECTION.register(payments.collect_attempt, on_failed_for_good=payments.give_up)
     features.add_step(app, features.CLOSE, purchasing.draft_purchasing_invoices)
