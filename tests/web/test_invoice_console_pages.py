@@ -364,7 +364,7 @@ def test_start_a_billing_run_see_its_invoices_and_asking_again_creates_nothing(p
     text = _text(page.get(response.headers["Location"]))
     assert f"The membership run for {dt.date.fromisoformat(MONTH + '-01'):%b %Y} has started (run #{run.id})" in text
     assert "Billing run #" in text and "finished" in text
-    assert "2 invoices for" in text and "$325.00 in all (2 being prepared (draft))" in text
+    assert "2 invoices for" in text and "$325.00 in all: 2 being prepared (draft)." in text
     assert "Its latest job drafted 2 new invoices." in text
     assert "Lakeside" in text and "$175.00" in text and "Riverbend" in text and "$150.00" in text
     assert "Finalize the draft membership invoices" in text
