@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from gpo.auth import policy
 from gpo.billing import invoices
 from gpo.billing.models import BillingRun, Credit, CreditApplication, FeeSchedule, Invoice, PaymentAttempt
+from gpo.clock import clock_shifted
 from gpo.db import db, utcnow
 from gpo.errors import Conflict
 from tests.factories import InvoiceFactory, PracticeFactory
@@ -47,14 +48,15 @@ def book(world):
     """Lakeside: two drafts ($175.00 and $99.99) and an open invoice ($150.00);
     Riverbend: an open purchasing invoice ($1,079.46), past due."""
     lakeside, riverbend = world.practice.id, world.other_practice.id
+    with clock_shifted(-dt.timedelta(days=40)):  # issued 40 days ago: due 10 days ago (net 30)
+        purchasing = InvoiceFactory(practice_id=riverbend, kind="purchasing", amounts=[107946], issued=True,
+                                    description="Purchasing: a cycle")
     made = {
         "draft": InvoiceFactory(practice_id=lakeside, amounts=[15000, 2500], description="Membership Dec"),
         "draft2": InvoiceFactory(practice_id=lakeside, amounts=[9999], description="Membership extra"),
         "open": InvoiceFactory(practice_id=lakeside, amounts=[15000], issued=True),
-        "purchasing": InvoiceFactory(practice_id=riverbend, kind="purchasing", amounts=[107946], issued=True,
-                                     description="Purchasing: a cycle"),
+        "purchasing": purchasing,
     }
-    made["purchasing"].due_on = utcnow().date() - dt.timedelta(days=3)
     db.session.commit()
     return {name: invoice.id for name, invoice in made.items()}
 
