@@ -12,7 +12,7 @@ from marshmallow import fields, validate
 from gpo.api import Id, Schema, WholeNumber
 from gpo.billing.schemas import MAX_CENTS, CreditNoteInSchema
 
-_DOLLARS = re.compile(r"\$?(?P<whole>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<cents>\d+))?")
+_DOLLARS = re.compile(r"\$?(?P<whole>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.(?P<cents>[0-9]+))?")
 MAX_SELECTED = 100  # the list's largest page
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import raiseload
 from gpo.accounts.models import Organization, Practice
 from gpo.auth import policy
 from gpo.auth.principal import Principal
-from gpo.billing import invoices, rules
+from gpo.billing import invoices, membership, rules
 from gpo.billing.inputs import InvoiceFilters
 from gpo.billing.models import BillingRun, Credit, CreditApplication, Invoice
 from gpo.db import Paged, db, paged
@@ -215,8 +215,6 @@ class RunFile:
 
 
 def billing_run_file(principal: Principal, run_id: int, page: int, page_size: int) -> RunFile:
-    from gpo.billing import membership
-
     run = membership.get_billing_run(principal, run_id)
     job = db.session.get(Job, run.job_id) if run.job_id is not None else None
     start = rules.month_bounds(run.month)[0]
