@@ -14,7 +14,7 @@ def register(app) -> None:
     the close (the practices' draft invoices) and the acknowledgement (refused units
     leave the invoice)."""
     from gpo import features, web
-    from gpo.billing import finance_pages, membership, pages, payments, portal_pages, purchasing, routes
+    from gpo.billing import console_pages, finance_pages, membership, pages, payments, portal_pages, purchasing, routes
 
     features.add_blueprint(app, routes.blp)
     web.add_pages(app, pages.blp)
@@ -29,6 +29,7 @@ def register(app) -> None:
     web.add_words(app, "rebate_credit", finance_pages.REBATE_CREDIT_WORDS)
     web.add_pages(app, portal_pages.blp)
     web.add_nav(app, "portal", "Statements", "statement_portal.statements", roles={"vendor_admin"}, order=40)
+    console_pages.register(app)  # the console's invoices and billing runs
     membership.MEMBERSHIP_RUN.register(membership.bill_month)
     payments.COLLECTION.register(payments.collect_attempt, on_failed_for_good=payments.give_up)
     features.add_step(app, features.CLOSE, purchasing.draft_purchasing_invoices)

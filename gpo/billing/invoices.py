@@ -139,13 +139,19 @@ def fee_schedules_overview(principal: Principal) -> dict:
 # --- reading -------------------------------------------------------------------------
 
 
-def list_invoices(principal: Principal, filters: InvoiceFilters, page: int, page_size: int) -> Paged:
+def invoice_query(principal: Principal, filters: InvoiceFilters, stmt=None):
+    """`stmt` (select(Invoice) by default) narrowed to what the principal may see and
+    the filters given (the API's list and the console's)."""
     policy.authorize(principal, "invoice.read")
-    stmt = policy.scope(principal, select(Invoice), Invoice.practice_id)
+    stmt = policy.scope(principal, select(Invoice) if stmt is None else stmt, Invoice.practice_id)
     for name in ("practice_id", "kind", "status", "cycle_id"):
         if filters.get(name) is not None:
             stmt = stmt.where(getattr(Invoice, name) == filters[name])
-    return paged(stmt.order_by(Invoice.id.desc()), page, page_size)
+    return stmt
+
+
+def list_invoices(principal: Principal, filters: InvoiceFilters, page: int, page_size: int) -> Paged:
+    return paged(invoice_query(principal, filters).order_by(Invoice.id.desc()), page, page_size)
 
 
 def get_invoice(principal: Principal, invoice_id: int) -> Invoice:
@@ -290,21 +296,10 @@ def void(principal: Principal, invoice_id: int, reason: str) -> Invoice:
     billed may be billed again (its source key is released: a membership month run
     again drafts it anew). A purchasing invoice bills goods that were bought: it is
     corrected with credit notes instead. A payment in flight must finish first."""
-    from gpo.billing.models import PaymentAttempt
-
     invoice = policy.load(principal, Invoice, invoice_id, "invoice.void", for_update=True)
-    if invoice.status not in ("draft", "open"):
-        raise Conflict(f"invoice {invoice.id} is {invoice.status}: only a draft or open invoice can be voided")
-    if invoice.kind in ("credit", "purchasing"):
-        raise Conflict(f"a {invoice.kind} invoice is not voided: correct it with a credit note "
-                       f"(POST /api/v1/invoices/{invoice.id}/credit-notes)")
-    credited = db.session.scalar(select(Invoice.id).where(Invoice.corrects_invoice_id == invoice.id))
-    if credited is not None:
-        raise Conflict(f"invoice {invoice.id} has a credit note ({credited}): credit the rest instead of voiding")
-    in_flight = db.session.scalar(select(PaymentAttempt.id).where(
-        PaymentAttempt.invoice_id == invoice.id, PaymentAttempt.status.in_(("pending", "processing"))))
-    if in_flight is not None:
-        raise Conflict(f"payment attempt {in_flight} for invoice {invoice.id} is in flight; void it once it ends")
+    refused = why_not_voided(invoice)
+    if refused is not None:
+        raise Conflict(refused)
     for application in invoice.credit_applications:
         if application.reversed_at is None:
             credit = lock_row(Credit, application.credit_id)
@@ -315,6 +310,26 @@ def void(principal: Principal, invoice_id: int, reason: str) -> Invoice:
     audit.record(principal, "invoice.void", invoice, details={"reason": reason})
     db.session.flush()
     return invoice
+
+
+def why_not_voided(invoice: Invoice) -> str | None:
+    """Why `void` would refuse the invoice now (None: it may be voided); the console
+    says it where it offers no "Void invoice"."""
+    from gpo.billing.models import PaymentAttempt
+
+    if invoice.status not in ("draft", "open"):
+        return f"invoice {invoice.id} is {invoice.status}: only a draft or open invoice can be voided"
+    if invoice.kind in ("credit", "purchasing"):
+        return (f"a {invoice.kind} invoice is not voided: correct it with a credit note "
+                f"(POST /api/v1/invoices/{invoice.id}/credit-notes)")
+    credited = db.session.scalar(select(Invoice.id).where(Invoice.corrects_invoice_id == invoice.id))
+    if credited is not None:
+        return f"invoice {invoice.id} has a credit note ({credited}): credit the rest instead of voiding"
+    in_flight = db.session.scalar(select(PaymentAttempt.id).where(
+        PaymentAttempt.invoice_id == invoice.id, PaymentAttempt.status.in_(("pending", "processing"))))
+    if in_flight is not None:
+        return f"payment attempt {in_flight} for invoice {invoice.id} is in flight; void it once it ends"
+    return None
 
 
 def issue_credit_note(principal: Principal, invoice: Invoice, lines: list[InvoiceLineInput], description: str) -> Invoice:
@@ -340,11 +355,20 @@ def left_to_credit(invoice: Invoice) -> int:
     return invoice.subtotal_cents - credited
 
 
+def why_not_credited(invoice: Invoice) -> str | None:
+    """Why `credit_invoice` would refuse the invoice whatever the amount (None: it
+    takes credit notes up to `left_to_credit`)."""
+    if invoice.status not in ("open", "paid") or invoice.kind == "credit":
+        return f"invoice {invoice.id} is {invoice.status} {invoice.kind}: only an issued invoice is credited"
+    return None
+
+
 def credit_invoice(principal: Principal, invoice_id: int, amount_cents: int, reason: str) -> Invoice:
     """MSO finance corrects an issued invoice by crediting part or all of it."""
     invoice = policy.load(principal, Invoice, invoice_id, "invoice.credit", for_update=True)
-    if invoice.status not in ("open", "paid") or invoice.kind == "credit":
-        raise Conflict(f"invoice {invoice.id} is {invoice.status} {invoice.kind}: only an issued invoice is credited")
+    refused = why_not_credited(invoice)
+    if refused is not None:
+        raise Conflict(refused)
     left = left_to_credit(invoice)
     if amount_cents > left:
         raise Invalid(f"at most {left} cents of invoice {invoice.number} are left to credit",

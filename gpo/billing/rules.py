@@ -27,6 +27,11 @@ def payable(status: str, kind: str, total_cents: int) -> bool:
     return status == "open" and kind != "credit" and total_cents > 0
 
 
+def past_due(status: str, due_on: dt.date | None, today: dt.date) -> bool:
+    """Whether an issued invoice is late: still open after its due date."""
+    return status == "open" and due_on is not None and due_on < today
+
+
 def split_rebate(amount_cents: int, retained_percent: Decimal, spend: dict[int, int]) -> RebateSplit:
     """The MSO keeps `retained_percent` of the rebate; the rest is allocated to the
     practices in proportion to their spend (`money.allocate`: largest remainders, the

@@ -30,26 +30,35 @@ def seed_fees() -> list[str]:
 
 def seed_billing() -> list[str]:
     """The last cycle's invoices finalized, Acme's quarterly rebate shared out as
-    credits, and this month's membership run, its invoices finalized with the credits."""
+    credits, last month's membership run with its invoices finalized (the credits
+    applied), and this month's run finished with its invoices left as drafts: work
+    waiting for finance@summit-mso.example in the console (Invoices, ?status=draft)."""
     finance = principal_of("finance@summit-mso.example")
     past = db.session.scalars(select(Cycle).where(Cycle.name == "Demo: last cycle")).one()
     _finalize_drafts(finance, Invoice.cycle_id == past.id)
     contract = db.session.scalars(select(Contract).where(Contract.title == "Exam room supplies and equipment")).one()
     today = utcnow().date()
     _record_quarterly_rebate(finance, contract, today)
-    month = f"{today:%Y-%m}"
-    _run_membership(finance, month)
-    _finalize_drafts(finance, Invoice.kind == "membership")
+    this_month = today.replace(day=1)
+    last_month = this_month - dt.timedelta(days=1)
+    _run_membership(finance, f"{last_month:%Y-%m}")
+    _finalize_drafts(finance, Invoice.kind == "membership", Invoice.period_start == last_month.replace(day=1))
+    _run_membership(finance, f"{this_month:%Y-%m}")  # its drafts wait for finance to finalize
     issued = db.session.scalar(select(func.count(Invoice.id)).where(Invoice.status != "draft"))
+    drafts = db.session.scalar(select(func.count(Invoice.id)).where(
+        Invoice.status == "draft", Invoice.kind == "membership", Invoice.period_start == this_month))
     return ["Billing:",
             f" {issued} invoices issued (GET /api/v1/invoices as finance@summit-mso.example or a practice's admin)",
-            " Acme's rebate shared out as credits (GET /api/v1/practices/{id}/credits), membership for " + month,
+            " Acme's rebate shared out as credits (GET /api/v1/practices/{id}/credits), membership for "
+            f"{last_month:%Y-%m} finalized",
+            f" {drafts} draft membership invoices for {this_month:%Y-%m}: finance@summit-mso.example finalizes them "
+            "at /console/invoices?status=draft (the billing runs: /console/billing-runs)",
             " make demo: a whole cycle over HTTP, paid through Stripe (localstripe)"]
 
 
-def _finalize_drafts(finance, which) -> None:
-    """Finalize the draft invoices that `which` (a condition on Invoice) picks."""
-    for invoice_id in db.session.scalars(select(Invoice.id).where(which, Invoice.status == "draft")):
+def _finalize_drafts(finance, *which) -> None:
+    """Finalize the draft invoices that `which` (conditions on Invoice) pick."""
+    for invoice_id in db.session.scalars(select(Invoice.id).where(*which, Invoice.status == "draft")):
         invoices.finalize(finance, invoice_id)
 
 
