@@ -14,7 +14,16 @@ def register(app) -> None:
     the close (the practices' draft invoices) and the acknowledgement (refused units
     leave the invoice)."""
     from gpo import features, web
-    from gpo.billing import console_pages, finance_pages, membership, pages, payments, portal_pages, purchasing, routes
+    from gpo.billing import (
+        console_pages,
+        finance_pages,
+        membership,
+        pages,
+        payments,
+        portal_pages,
+        purchasing,
+        routes,
+    )
 
     features.add_blueprint(app, routes.blp)
     web.add_pages(app, pages.blp)
