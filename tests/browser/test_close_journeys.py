@@ -3,7 +3,8 @@ procurement closes the open cycle from the console and watches the close job fin
 (in-process on SQLite; with TEST_REDIS_URL a real RQ worker finishes it while the page
 polls, so the test waits on the page for "finished", never on a clock); the supplier
 sees the purchase order in its portal, refuses two units and ships the rest to each
-location; the practice's draft purchasing invoice has dropped the two refused units.
+location; finance sees the practice's draft purchasing invoice drop the two refused
+units and finalizes it.
 Another vendor cannot see the purchase order. axe-core on every page."""
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def _facts(billing) -> dict:
     w = billing.world
     return {"cycle": billing.cycle.name, "cycle_id": billing.cycle.id, "contract": billing.contract.title,
             "procurement": w.users["mso_procurement"].email, "vendor": w.users["vendor_admin"].email,
-            "other_vendor": w.users["other_vendor_admin"].email, "lakeside": w.location.name,
+            "other_vendor": w.users["other_vendor_admin"].email, "finance": w.users["mso_finance"].email, "lakeside": w.location.name,
             "riverbend": billing.other_location.name, "practice_id": w.practice.id}
 
 
@@ -137,13 +138,24 @@ def test_procurement_closes_the_cycle_and_the_vendor_refuses_two_units_and_ships
 
 
 def finance_sees_the_draft_drop_the_refused_units_and_finalizes_it(web, facts) -> None:
-    """The journey's end: Lakeside's draft purchasing invoice has dropped the two refused
-    units (58 × $17.9910 = $1,043.48), Riverbend's is untouched.
-
-    INTEGRATOR: once the invoices console exists, finance signs in here, opens the
-    draft in the console, sees the 58 units and $1,043.48, and finalizes it (the
-    issue's "finance sees the draft invoice drop the refused units and finalizes it")."""
+    """The journey's end: finance opens Lakeside's draft purchasing invoice in the
+    console, sees it hold the 58 units left after the refusal (58 x $17.9910 =
+    $1,043.48, Riverbend's untouched) and finalizes it."""
     assert web.query(lambda: _goods_on_draft(facts["practice_id"])) == [(58, 104348)]
+    draft_id = web.query(lambda: db.session.scalar(select(Invoice.id).where(
+        Invoice.practice_id == facts["practice_id"], Invoice.kind == "purchasing", Invoice.status == "draft")))
+    page = web.sign_in(facts["finance"])
+    page.goto(f"/console/invoices?status=draft&practice_id={facts['practice_id']}")
+    page.get_by_role("link", name=f"Draft #{draft_id}").click()
+    lines = page.get_by_role("main")
+    expect(lines).to_contain_text("58")
+    expect(lines).to_contain_text("$1,043.48")
+    assert_accessible(page, "the draft purchasing invoice in the console")
+    page.get_by_role("button", name="Finalize invoice").click()
+    expect(page.get_by_text(re.compile(r"Invoice INV-\d{4}-\d{6} finalized"))).to_be_visible()
+    status = web.query(lambda: db.session.get(Invoice, draft_id).status)
+    assert status == "open"
+    screenshot(page, "console-invoice-after-close")
 
 
 def test_the_portals_purchase_order_at_390_px_wide(web, billing):
