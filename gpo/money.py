@@ -2,6 +2,7 @@
 at the last step (DOMAIN.md "Money")."""
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Sequence
 
@@ -73,3 +74,35 @@ def format_dollars(cents: int) -> str:
     sign = "-" if cents < 0 else ""
     whole, part = divmod(abs(cents), 100)
     return f"{sign}${whole:,}.{part:02d}"
+
+
+class NotDollars(ValueError):
+    """What `parse_dollars` refuses, with the sentence a form shows at its field."""
+
+
+_DOLLARS_TYPED = re.compile(r"\$?\s*(?P<whole>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.(?P<part>[0-9]+))?", re.ASCII)
+
+
+def parse_dollars(text: str) -> int:
+    """An amount as people type it in a form ("25", "25.5", "$1,079.46") as integer cents,
+    exactly, or NotDollars: ASCII digits only, commas only between groups of three, no
+    sign, no exponent ("1e3"), at most two decimal places (refused, never rounded).
+    Every console form that takes dollars parses them here, so a page never accepts
+    what another refuses."""
+    match = _DOLLARS_TYPED.fullmatch(text.strip()) if isinstance(text, str) else None
+    if match is None:
+        raise NotDollars("an amount in dollars and cents, like 1,250.00")
+    part = match.group("part") or ""
+    if len(part) > 2:
+        raise NotDollars("at most 2 decimal places (whole cents)")
+    return int(match.group("whole").replace(",", "")) * 100 + int(part.ljust(2, "0"))
+
+
+def dollars_typed(cents: int | None) -> str:
+    """What a money field of a form shows, to be posted back through `parse_dollars`:
+    250000 -> "2500.00" (no $ or commas); None -> ""."""
+    if cents is None:
+        return ""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}{whole}.{part:02d}"

@@ -4,35 +4,25 @@ drafts ticked on the invoice list."""
 from __future__ import annotations
 
 import copy
-import re
-from decimal import Decimal
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from gpo.api import Id, Schema, WholeNumber
 from gpo.billing.schemas import MAX_CENTS, CreditNoteInSchema
+from gpo.money import NotDollars, parse_dollars
 
-_DOLLARS = re.compile(r"\$?(?P<whole>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.(?P<cents>[0-9]+))?")
 MAX_SELECTED = 100  # the list's largest page
 
 
 class Dollars(fields.Field):
-    """An amount as people type it ("25", "25.5", "$1,079.46") as integer cents, exactly:
-    Decimal arithmetic, never float; more than two decimal places is refused, not rounded."""
-
-    default_error_messages = {
-        "invalid": "an amount in dollars and cents, e.g. 25.00",
-        "places": "at most 2 decimal places (whole cents)",
-    }
+    """An amount typed in dollars as integer cents (`gpo.money.parse_dollars`: exact,
+    more than two decimal places refused, not rounded)."""
 
     def _deserialize(self, value, attr, data, **kwargs) -> int:
-        match = _DOLLARS.fullmatch(value.strip()) if isinstance(value, str) else None
-        if match is None:
-            raise self.make_error("invalid")
-        cents = match.group("cents") or ""
-        if len(cents) > 2:
-            raise self.make_error("places")
-        return int(Decimal(match.group("whole").replace(",", "") + "." + (cents or "0")) * 100)
+        try:
+            return parse_dollars(value)
+        except NotDollars as exc:
+            raise ValidationError(str(exc)) from None
 
 
 class CreditNoteFormSchema(Schema):

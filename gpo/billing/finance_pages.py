@@ -3,11 +3,10 @@ see its allocation per practice before recording it, record it, see the credits 
 gave), the fee schedules (the MSO default and each practice's overrides), vendor
 statements and the admin-fee disclosure. Like the API routes, each page parses with
 the API's schemas, calls the services of gpo.billing, and renders; the money a user
-types is in dollars, turned into the API's exact cents here (`dollars_to_cents`)."""
+types is in dollars, turned into the API's exact cents by `gpo.money.parse_dollars`."""
 from __future__ import annotations
 
-import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask import flash, redirect, render_template, request, url_for
 
@@ -25,7 +24,7 @@ from gpo.billing.schemas import (
 )
 from gpo.db import utcnow
 from gpo.errors import DomainError, Invalid
-from gpo.money import format_dollars
+from gpo.money import NotDollars, dollars_typed, format_dollars, parse_dollars
 from gpo.web.filters import time_zone
 from gpo.web.forms import FormErrors, errors_of, form_data, load, page_args, refusal, undo_refused
 from gpo.web.shell import page_blueprint
@@ -42,31 +41,12 @@ FIX_FIELDS = "Please correct the fields marked below."
 # form field (dollars) -> the API's field (cents)
 REBATE_MONEY = {"amount": "amount_cents"}
 FEE_MONEY = {"monthly_membership": "monthly_membership_cents", "pmpm": "pmpm_cents"}
-_DOLLARS = re.compile(r"^\$?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?$")
 
 
 class StatementQuerySchema(PeriodQuerySchema):
     """The console's statement picker: GET /vendors/{vendor_id}/statements?from=&to=."""
 
     vendor_id = Id(required=True)
-
-
-def dollars_to_cents(text: str) -> int:
-    """"2,500.00", "$2500", "0.5" -> exact cents (Decimal, never float). At most two
-    decimals; anything else is refused (ValueError), never rounded."""
-    text = text.strip()
-    if not _DOLLARS.match(text):
-        raise ValueError(text)
-    try:
-        cents = Decimal(text.lstrip("$").strip().replace(",", "")) * 100
-    except InvalidOperation:
-        raise ValueError(text) from None
-    return int(cents)
-
-
-def cents_to_dollars(cents: int | None) -> str:
-    """What a money field shows: 250000 -> "2500.00" (no $ or commas: it is posted back)."""
-    return "" if cents is None else f"{cents // 100}.{cents % 100:02d}"
 
 
 def _load_with_dollars(schema, data: dict, money: dict[str, str]) -> dict:
@@ -77,9 +57,9 @@ def _load_with_dollars(schema, data: dict, money: dict[str, str]) -> dict:
     for field, api_field in money.items():
         if field in data:
             try:
-                body[api_field] = dollars_to_cents(data[field])
-            except ValueError:
-                errors[field] = ["Enter dollars and cents, such as 2500.00 (at most two decimals)."]
+                body[api_field] = parse_dollars(data[field])
+            except NotDollars as exc:
+                errors[field] = [str(exc)]
     try:
         loaded = load(schema, body)
     except Invalid as exc:
@@ -141,7 +121,7 @@ def rebate_preview():
     except DomainError as exc:
         return _rebate_form(form, _renamed(refusal(exc, shown_at_form=(409, 422)), REBATE_MONEY),
                             status=exc.status_code)
-    form["amount"] = cents_to_dollars(data["amount_cents"])
+    form["amount"] = dollars_typed(data["amount_cents"])
     return _rebate_form(form, preview=preview)
 
 
@@ -184,8 +164,8 @@ def rebate_detail(rebate_id: int):
 def _fee_form(schedule: dict) -> dict:
     """A fee schedule as its form shows it (money in dollars)."""
     return {"service_fee_percent": f"{Decimal(schedule['service_fee_percent']).normalize():f}",
-            "monthly_membership": cents_to_dollars(schedule["monthly_membership_cents"]),
-            "pmpm": cents_to_dollars(schedule["pmpm_cents"])}
+            "monthly_membership": dollars_typed(schedule["monthly_membership_cents"]),
+            "pmpm": dollars_typed(schedule["pmpm_cents"])}
 
 
 def _fee_schedules_page(form: dict | None = None, errors: FormErrors | None = None, status: int = 200):

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
 
 from gpo.errors import Invalid
 from gpo.insurance.rules import INSTALLMENT_CHOICES
 from gpo.insurance.schemas import ProgramCreateSchema
+from gpo.money import NotDollars, parse_dollars
 from gpo.web.forms import FormErrors, load
 
 # The form's fields (named as the API's body fields), typed one entry a line.
@@ -47,14 +47,11 @@ INSTALLMENT_OPTIONS = [(str(n), "1 payment" if n == 1 else f"{n} payments") for 
 
 
 def _cents(text: str) -> int | None:
-    """Dollars as typed ("$12,000.00", "12000") in exact cents, or None."""
+    """Dollars as typed ("$12,000.00", "12000") in exact cents (`gpo.money.parse_dollars`), or None."""
     try:
-        value = Decimal(text.strip().removeprefix("$").replace(",", ""))
-    except InvalidOperation:
+        return parse_dollars(text)
+    except NotDollars:
         return None
-    if not value.is_finite() or value.as_tuple().exponent < -2:
-        return None
-    return int(value * 100)
 
 
 def _lines(text: str) -> list[tuple[int, str]]:

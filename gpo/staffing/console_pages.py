@@ -7,7 +7,6 @@ Each form is parsed with the API's schema and handed to the use case the API cal
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
 
 from flask import flash, redirect, render_template, request, url_for
 from marshmallow import fields
@@ -17,6 +16,7 @@ from gpo.auth import policy
 from gpo.auth.request import current_principal
 from gpo.errors import DomainError, Invalid
 from gpo.etags import etag_for
+from gpo.money import NotDollars, parse_dollars
 from gpo.staffing import board, cost_runs, shifts, staff, timesheets
 from gpo.staffing.pages import ROLES, _as_utc
 from gpo.staffing.schemas import (
@@ -80,17 +80,14 @@ def _utc_fields(data: dict, *names: str) -> None:
 
 def _cents(data: dict, name: str, key: str) -> None:
     """A dollars field ("32.50", "$1,500") as the integer cents the API's schema takes
-    in `key`, exactly (Decimal; more than two decimals is refused at the field)."""
+    in `key`, exactly (`gpo.money.parse_dollars`; a refusal is shown at the field)."""
     raw = data.pop(name, None)
     if raw is None:
         return
     try:
-        value = Decimal(raw.replace(",", "").replace("$", "").strip())
-    except InvalidOperation:
-        raise Invalid.of_field(name, "an amount in dollars, like 32.50") from None
-    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
-        raise Invalid.of_field(name, "an amount in dollars with at most two decimals, like 32.50")
-    data[key] = int(value * 100)
+        data[key] = parse_dollars(raw)
+    except NotDollars as exc:
+        raise Invalid.of_field(name, str(exc)) from None
 
 
 def _shown_as(errors: FormErrors, renames: dict[str, str]) -> FormErrors:

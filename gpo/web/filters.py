@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gpo.accounts.models import DEFAULT_TIME_ZONE, Organization, Practice
 from gpo.db import db
-from gpo.money import format_dollars
+from gpo.money import dollars_typed, format_dollars
 from gpo.web.shell import nav_for, signed_in, words_for
 
 
@@ -129,6 +129,7 @@ def current_nav_endpoint(nav) -> str | None:
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(dollars)
+    app.add_template_filter(dollars_typed)  # a money field's value: 250000 -> "2500.00"
     app.add_template_filter(unit_price)
     app.add_template_filter(local_datetime)
     app.add_template_filter(local_date)

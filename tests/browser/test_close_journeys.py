@@ -40,8 +40,8 @@ def _facts(billing) -> dict:
     w = billing.world
     return {"cycle": billing.cycle.name, "cycle_id": billing.cycle.id, "contract": billing.contract.title,
             "procurement": w.users["mso_procurement"].email, "vendor": w.users["vendor_admin"].email,
-            "other_vendor": w.users["other_vendor_admin"].email, "finance": w.users["mso_finance"].email, "lakeside": w.location.name,
-            "riverbend": billing.other_location.name, "practice_id": w.practice.id}
+            "other_vendor": w.users["other_vendor_admin"].email, "finance": w.users["mso_finance"].email,
+            "lakeside": w.location.name, "riverbend": billing.other_location.name, "practice_id": w.practice.id}
 
 
 def _goods_on_draft(practice_id: int) -> list[tuple[int, int]]:

@@ -112,7 +112,7 @@ def test_finance_sets_a_practice_override_after_a_bad_field(web, world, invoiced
     page.get_by_label("PMPM ($)").fill("19.999")
     page.get_by_role("button", name="Save override").click()
     expect(page.get_by_label("PMPM ($)")).to_have_attribute("aria-invalid", "true")
-    expect(page.get_by_text("Enter dollars and cents, such as 2500.00 (at most two decimals).")).to_be_visible()
+    expect(page.get_by_text("at most 2 decimal places (whole cents)")).to_be_visible()
     assert_accessible(page, "a practice's fees with a field error")
     page.get_by_label("PMPM ($)").fill("19.99")
     page.get_by_role("button", name="Save override").click()

@@ -18,9 +18,9 @@ def test_dollars_become_exact_cents(typed, cents):
 
 
 @pytest.mark.parametrize("typed, message", [
-    ("12.345", "at most 2 decimal places (whole cents)"), ("1,0", "an amount in dollars and cents, e.g. 25.00"),
-    ("-5", "an amount in dollars and cents, e.g. 25.00"), ("1e3", "an amount in dollars and cents, e.g. 25.00"),
-    ("\u0661\u0662", "an amount in dollars and cents, e.g. 25.00"), ("1.", "an amount in dollars and cents, e.g. 25.00"),
+    ("12.345", "at most 2 decimal places (whole cents)"), ("1,0", "an amount in dollars and cents, like 1,250.00"),
+    ("-5", "an amount in dollars and cents, like 1,250.00"), ("1e3", "an amount in dollars and cents, like 1,250.00"),
+    ("\u0661\u0662", "an amount in dollars and cents, like 1,250.00"), ("1.", "an amount in dollars and cents, like 1,250.00"),
     ("0", "at least $0.01 and at most $100,000,000,000.00"),
     ("100000000000.01", "at least $0.01 and at most $100,000,000,000.00"),
 ])

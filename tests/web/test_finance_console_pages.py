@@ -130,8 +130,8 @@ def test_the_preview_is_exactly_what_recording_credits(invoiced):
 
 
 @pytest.mark.parametrize("changes, field, message", [
-    ({"amount": "12.345"}, "amount", "Enter dollars and cents"),
-    ({"amount": "ten"}, "amount", "Enter dollars and cents"),
+    ({"amount": "12.345"}, "amount", "at most 2 decimal places (whole cents)"),
+    ({"amount": "ten"}, "amount", "an amount in dollars and cents, like 1,250.00"),
     ({"amount": ""}, "amount", "Missing data for required field."),
     ({"amount": "0"}, "amount", "greater than or equal to 1"),
     ({"retained_percent": "100.01"}, "retained_percent", "must be between 0 and 100"),
@@ -281,8 +281,8 @@ def test_finance_edits_the_default_in_dollars_exactly(pages, billing):
 @pytest.mark.parametrize("changes, field, message", [
     ({"service_fee_percent": "101"}, "service_fee_percent", "must be between 0 and 100"),
     ({"service_fee_percent": "2.12345"}, "service_fee_percent", "at most 4 decimal places"),
-    ({"monthly_membership": "150.001"}, "monthly_membership", "Enter dollars and cents"),
-    ({"pmpm": "-5"}, "pmpm", "Enter dollars and cents"),
+    ({"monthly_membership": "150.001"}, "monthly_membership", "at most 2 decimal places (whole cents)"),
+    ({"pmpm": "-5"}, "pmpm", "an amount in dollars and cents, like 1,250.00"),
     ({"pmpm": ""}, "pmpm", "Missing data for required field."),
 ])
 def test_a_bad_default_is_shown_at_its_field_and_nothing_is_written(pages, billing, changes, field, message):
@@ -303,7 +303,7 @@ def test_finance_sets_and_clears_a_practices_override(pages, billing):
     form = text_of(_html(page.get(path)))
     assert "Fees of Lakeside" in form and "Default: $25.00" in form and "PMPM $25.00 (the default)" in form
     refused = page.post(path, {"pmpm": "20.005"})
-    assert refused.status_code == 422 and "Enter dollars and cents" in _error_at(_html(refused), "pmpm")
+    assert refused.status_code == 422 and "at most 2 decimal places (whole cents)" in _error_at(_html(refused), "pmpm")
     assert invoices.fee_schedule_view(world.practice.id)["overridden"] == []
     saved = page.post(path, {"pmpm": "20", "service_fee_percent": ""})
     assert saved.status_code == 302

@@ -305,8 +305,8 @@ def test_a_credit_note_in_dollars_is_issued_to_the_cent(pages, book):
 
 @pytest.mark.parametrize("amount, reason, field, message", [
     ("12.345", "x", "amount", "at most 2 decimal places (whole cents)"),
-    ("twelve", "x", "amount", "an amount in dollars and cents, e.g. 25.00"),
-    ("-5", "x", "amount", "an amount in dollars and cents, e.g. 25.00"),
+    ("twelve", "x", "amount", "an amount in dollars and cents, like 1,250.00"),
+    ("-5", "x", "amount", "an amount in dollars and cents, like 1,250.00"),
     ("0.00", "x", "amount", "at least $0.01"),
     ("1,079.47", "x", "amount", "more than the invoice has left to credit"),
     ("10", "", "reason", "Missing data for required field."),

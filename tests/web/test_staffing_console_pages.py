@@ -205,7 +205,7 @@ def test_a_staff_member_is_added_in_dollars_and_refused_at_the_field(scheduler, 
             "clinical": "false"}
     response = page.post("/console/staffing/staff", body)
     assert response.status_code == 422
-    assert field_error(response, "f-hourly_cost") == "an amount in dollars with at most two decimals, like 32.50"
+    assert field_error(response, "f-hourly_cost") == "at most 2 decimal places (whole cents)"
     assert 'value="32.505"' in html(response)
     response = page.post("/console/staffing/staff", {**body, "hourly_cost": "0"})
     assert response.status_code == 422 and field_error(response, "f-hourly_cost")
@@ -343,7 +343,7 @@ def test_finance_runs_a_month_and_sees_it_in_dollars(pages, st):
     page.get("/console/staffing/cost-runs")
     response = page.post("/console/staffing/cost-runs", {"month": "2027-01", "overhead": "10.005"})
     assert response.status_code == 422
-    assert field_error(response, "f-overhead") == "an amount in dollars with at most two decimals, like 32.50"
+    assert field_error(response, "f-overhead") == "at most 2 decimal places (whole cents)"
     response = page.post("/console/staffing/cost-runs", {"month": "2027-02", "overhead": "100"})
     assert response.status_code == 422 and "2027-02 has not ended yet" in field_error(response, "f-month")
     assert count(CostRun) == 0
@@ -385,3 +385,15 @@ def test_the_schedulers_start_page_says_what_waits(pages, scheduler, st):
     assert "shift request" not in text_of(html(pages.as_("mso_finance").get("/console")))
     st.timesheet(shift, STARTS, ENDS)
     assert "timesheet to record" not in text_of(html(scheduler.get("/console")))
+
+
+@pytest.mark.parametrize("typed", ["1e3", "3,2.5", "\u0663\u0662.\u0665\u0660", "-32.50"])
+def test_an_hourly_cost_not_typed_as_dollars_is_refused_at_the_field(scheduler, typed):
+    page = scheduler
+    page.get("/console/staffing/staff")
+    before = count(StaffMember)
+    body = {"name": "Ana Ruiz", "role": "front_desk_float", "hourly_cost": typed, "active": "true", "clinical": "false"}
+    response = page.post("/console/staffing/staff", body)
+    assert response.status_code == 422
+    assert field_error(response, "f-hourly_cost") == "an amount in dollars and cents, like 1,250.00"
+    assert count(StaffMember) == before
