@@ -291,11 +291,14 @@ def requeue_lost_jobs(app: Flask, older_than: dt.timedelta = dt.timedelta(minute
 
 
 def get_job(principal: Principal, job_id: int) -> Job:
-    """A job for whoever started it, or an admin of its organization (MSO admins: all)."""
+    """A job for whoever started it, an admin of its organization (MSO admins: all), and
+    MSO staff for the MSO's own jobs (a close, a billing run, a bind: colleagues follow
+    the same work in the console)."""
     from gpo.auth import policy
     from gpo.errors import Forbidden
 
     row = policy.load(principal, Job, job_id, "job.read")
-    if row.created_by != principal.key and not principal.roles & policy.ORG_ADMINS:
+    colleague = principal.is_mso and row.organization_id == principal.organization_id
+    if row.created_by != principal.key and not principal.roles & policy.ORG_ADMINS and not colleague:
         raise Forbidden("only whoever started a job, or an admin, may read it")
     return row

@@ -106,3 +106,19 @@ def test_whoever_started_a_job_reads_it(client, world):
                                         "result": {"x": 1}, "error": None}.items()
     assert client.get(f"/api/v1/jobs/{job.id}", headers=world.headers["vendor_admin"]).status_code == 200
     assert client.get(f"/api/v1/jobs/{job.id}", headers=world.headers["other_vendor_key"]).status_code == 404
+
+
+def test_mso_staff_follow_the_msos_own_jobs_but_not_a_vendors(client, world):
+    from gpo.auth.sessions import principal_for_user
+
+    started = principal_for_user(world.users["mso_procurement"])
+    close = jobs.Job(kind="maintenance.purge_expired", status="started", args={}, organization_id=world.mso.id,
+                     created_by=started.key)
+    imported = jobs.Job(kind="maintenance.purge_expired", status="finished", args={},
+                        organization_id=world.vendor.id, created_by=f"api_key:{world.api_key.id}")
+    db.session.add_all([close, imported])
+    db.session.commit()
+    assert client.get(f"/api/v1/jobs/{close.id}", headers=world.headers["mso_finance"]).status_code == 200
+    assert client.get(f"/api/v1/jobs/{imported.id}", headers=world.headers["mso_finance"]).status_code == 403
+    assert client.get(f"/api/v1/jobs/{imported.id}", headers=world.headers["mso_admin"]).status_code == 200
+    assert client.get(f"/api/v1/jobs/{close.id}", headers=world.headers["vendor_admin"]).status_code == 404
