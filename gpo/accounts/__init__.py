@@ -14,3 +14,4 @@ def register(app) -> None:
     web.add_nav(app, "console", "Members", "accounts_console.practices", order=50)
     web.add_words(app, "practice", console_pages.PRACTICE_WORDS)
     web.add_words(app, "vendor_kind", console_pages.VENDOR_KIND_WORDS)
+    web.add_words(app, "role", console_pages.ROLE_WORDS)

@@ -32,6 +32,7 @@ def register(app) -> None:
     web.add_nav(app, "storefront", "Savings", "billing_pages.savings", order=80)
     web.add_words(app, "invoice", pages.INVOICE_WORDS)
     web.add_words(app, "invoice_kind", pages.INVOICE_KIND_WORDS)
+    web.add_words(app, "credit_note", pages.CREDIT_NOTE_WORDS)
     web.add_words(app, "payment", pages.PAYMENT_WORDS)
     web.add_pages(app, finance_pages.blp)
     web.add_nav(app, "console", "Rebates & fees", "finance_console.rebate_list", order=45)

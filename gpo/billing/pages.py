@@ -30,6 +30,12 @@ INVOICE_WORDS = {
     "void": "void (cancelled)",
     "uncollectible": "could not be collected",
 }
+CREDIT_NOTE_WORDS = {
+    "draft": "being prepared (draft)",
+    "open": "issued: owed to the practice",
+    "paid": "settled",
+    "void": "void (cancelled)",
+}
 INVOICE_KIND_WORDS = {kind: {"credit": "credit note"}.get(kind, kind) for kind in INVOICE_KINDS}
 PAYMENT_WORDS = {
     "pending": "payment requested",

@@ -61,6 +61,10 @@ class WebSession:
     def __init__(self, browser, base_url, app):
         self.browser, self.base_url, self.app = browser, base_url, app
         self.contexts = []
+        # What the pages asked before an action that cannot be taken back (data-confirm),
+        # and how the user answers: OK unless a test sets `web.confirm = False`.
+        self.dialogs: list[str] = []
+        self.confirm = True
 
     def settle(self) -> None:
         """End the test's own transaction (see the `web` fixture)."""
@@ -84,7 +88,13 @@ class WebSession:
         context = self.browser.new_context(base_url=self.base_url, viewport={"width": width, "height": height})
         context.set_default_timeout(10_000)
         self.contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("dialog", self._answer)
+        return page
+
+    def _answer(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.accept() if self.confirm else dialog.dismiss()
 
     def sign_in(self, email: str, password: str = PASSWORD, width: int = 1280):
         page = self.new_page(width=width)

@@ -160,8 +160,8 @@ def test_the_import_page_follows_a_running_job_and_shows_the_result_when_it_ends
     db.session.commit()
     page = web.sign_in(world.users["vendor_admin"].email)
     page.goto(f"/portal/catalog/imports/{running.id}")
-    expect(page.get_by_role("status").filter(has_text="Catalog import job")).to_contain_text("running")
-    expect(page.get_by_role("progressbar", name="Catalog import job in progress")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Catalog import (job")).to_contain_text("running")
+    expect(page.get_by_role("progressbar", name="Catalog import in progress")).to_be_visible()
     assert_accessible(page, "a running import")
 
     def finish():  # what the worker's job does, in short

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from gpo.billing.models import Invoice
 from gpo.db import db
-from gpo.orders.models import PurchaseOrder
+from gpo.orders.models import Cycle, PurchaseOrder
 from tests.browser.conftest import assert_accessible, screenshot
 from tests.scenarios import Billing
 
@@ -76,8 +76,14 @@ def test_procurement_closes_the_cycle_and_the_vendor_refuses_two_units_and_ships
     page.get_by_role("link", name=facts["cycle"], exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(facts["cycle"])
     assert_accessible(page, "an open cycle")
+    web.confirm = False  # asked first; answering Cancel closes nothing
     page.get_by_role("button", name="Close the cycle").click()
-    progress = page.get_by_role("status").filter(has_text="Closing the cycle #")
+    assert web.dialogs[-1].startswith(f"Close {facts['cycle']} now?")
+    expect(page.get_by_role("button", name="Close the cycle")).to_be_visible()
+    assert web.query(lambda: db.session.get(Cycle, facts["cycle_id"]).status) == "open"
+    web.confirm = True
+    page.get_by_role("button", name="Close the cycle").click()
+    progress = page.get_by_role("status").filter(has_text="Closing the cycle (job")
     expect(progress).to_contain_text("finished", timeout=CLOSE_TIMEOUT_MS)  # live: polled, then the page reloads
     expect(page.locator("[data-status]").first).to_have_text("closed")
     result = page.get_by_role("row", name=re.compile(facts["contract"]))

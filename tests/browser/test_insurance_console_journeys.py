@@ -53,7 +53,7 @@ def test_procurement_binds_a_program_and_watches_the_job_finish(web, world, ins,
     expect(enrollments.get_by_role("row", name=re.compile("Riverbend"))).to_contain_text("quoted at 0% group discount")
     assert_accessible(page, "the program before binding")
     page.get_by_role("button", name="Bind program").click()
-    progress = page.get_by_role("status").filter(has_text="Binding #")
+    progress = page.get_by_role("status").filter(has_text="Binding (job")
     expect(progress).to_contain_text("waiting to start")
     expect(page.get_by_role("progressbar", name="Binding in progress")).to_be_visible()
     expect(page.get_by_role("button", name="Bind program")).to_have_count(0)

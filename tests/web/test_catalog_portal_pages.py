@@ -226,8 +226,8 @@ def test_a_running_import_shows_the_jobs_live_progress(pages, catalog, world):
     db.session.commit()
     page = pages.as_("vendor_admin")
     html = _html(page.get(f"/portal/catalog/imports/{queued.id}"))
-    assert f'hx-get="/jobs/{job.id}/progress?label=Catalog+import+job"' in html
-    assert f"Catalog import job #{job.id}: waiting to start" in text_of(html)
+    assert f'hx-get="/jobs/{job.id}/progress?label=Catalog+import"' in html
+    assert f"Catalog import (job {job.id}): waiting to start" in text_of(html)
     assert "Its result shows here when it ends" in text_of(html)
 
 

@@ -220,7 +220,7 @@ def test_binding_shows_the_jobs_progress_then_what_it_bound_and_invoiced(pages, 
     text = text_of(html)
     (job_id,) = queued
     assert "Binding Physicians group program (job #" in text and "Status being bound" in text
-    assert f"Binding #{job_id}: waiting to start" in text
+    assert f"Binding (job {job_id}): waiting to start" in text
     assert f'hx-get="/jobs/{job_id}/progress?label=Binding"' in html and "Bind program" not in text
     assert insurance_invoices() == 0
     monkeypatch.undo()
@@ -273,7 +273,7 @@ def test_a_binding_that_failed_for_good_says_why_and_may_be_asked_again(pages, w
     db.session.commit()
     assert db.session.get(jobs.Job, job_id).status == "failed"
     text = text_of(page.get(f"/console/insurance/programs/{program['id']}").get_data(as_text=True))
-    assert f"Binding #{job_id}: failed (nothing it did was kept)" in text
+    assert f"Binding (job {job_id}): failed (nothing it did was kept)" in text
     assert f"Why it stopped: internal error (RuntimeError); attempt {attempts} of {attempts}" in text
     assert "Status open for enrollment" in text and "Bind program" in text  # asked again, it may bind
     assert insurance_invoices() == 0

@@ -335,6 +335,9 @@ def test_a_credit_note_form_sent_twice_credits_once(pages, book):
     assert again.status_code == 409
     assert "was credited meanwhile: $1,069.46 is left to credit now, not $1,079.46" in _text(again)
     assert _count(Credit) == 1
+    # the credit note reads as money owed to the practice, not a bill awaiting payment
+    listed = _text(page.get("/console/invoices?kind=credit"))
+    assert "Riverbend credit note issued: owed to the practice" in listed
 
 
 def test_a_draft_takes_no_credit_note_and_says_why(pages, book):
@@ -365,7 +368,7 @@ def test_start_a_billing_run_see_its_invoices_and_asking_again_creates_nothing(p
     assert run_jobs(run.job_id).status == "finished"
     text = _text(page.get(response.headers["Location"]))
     assert f"The membership run for {dt.date.fromisoformat(MONTH + '-01'):%b %Y} has started (run #{run.id})" in text
-    assert "Billing run #" in text and "finished" in text
+    assert "Billing run (job " in text and "finished" in text
     assert "2 invoices for" in text and "$325.00 in all: 2 being prepared (draft)." in text
     assert "Its latest job drafted 2 new invoices." in text
     assert "Lakeside" in text and "$175.00" in text and "Riverbend" in text and "$150.00" in text

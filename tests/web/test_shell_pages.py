@@ -193,7 +193,7 @@ def test_a_jobs_progress_polls_while_it_runs_and_reloads_the_page_once_it_ends(p
     response = page.get(f"/jobs/{job.id}/progress?label=Closing the cycle")
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "HX-Refresh" not in response.headers
-    assert 'hx-trigger="every 1s"' in body and "Closing the cycle #" in text_of(body)
+    assert 'hx-trigger="every 1s"' in body and "Closing the cycle (job " in text_of(body)
     assert "running · attempt 1 of 3" in text_of(body)
 
     job.status, job.finished_at = "finished", utcnow()
