@@ -47,7 +47,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "vendor.create": frozenset({"mso_admin", "mso_procurement"}),
     "vendor.update": frozenset({"mso_admin", "mso_procurement", "vendor_admin"}),
     "vendor.change_kind": frozenset({"mso_admin", "mso_procurement"}),
-    "api_key.list": frozenset({"vendor_admin"}),
+    "api_key.list": frozenset({"vendor_admin", "mso_admin"}),  # the MSO admin oversees, never creates
     "api_key.create": frozenset({"vendor_admin"}),
     "api_key.revoke": frozenset({"vendor_admin"}),
     "audit.list": ORG_ADMINS,

@@ -128,3 +128,12 @@ def test_an_api_key_used_only_for_a_refused_call_still_shows_its_last_use(client
     assert refused.status_code in (403, 404)  # the request's own work rolls back...
     db.session.expire_all()
     assert db.session.get(ApiKey, world.api_key.id).last_used_at is not None  # ...its key's last use does not
+
+
+def test_an_mso_admin_lists_a_vendors_keys_but_neither_creates_nor_revokes_them(client, world):
+    listed = client.get(f"/api/v1/vendors/{world.vendor.id}/api-keys", headers=world.headers["mso_admin"])
+    assert listed.status_code == 200
+    assert [k["id"] for k in listed.get_json()] == [world.api_key.id] and "key" not in listed.get_json()[0]
+    assert client.post(f"/api/v1/vendors/{world.vendor.id}/api-keys", json={"name": "x"},
+                       headers=world.headers["mso_admin"]).status_code == 403
+    assert client.delete(f"/api/v1/api-keys/{world.api_key.id}", headers=world.headers["mso_admin"]).status_code == 403

@@ -73,7 +73,7 @@ MATRIX = [
      {**USER_BODY, "roles": ["vendor_admin"]},
      {**OUTSIDERS_OF_VENDOR, "vendor_key": 403, "mso_finance": 403}),
     ("GET", "/api/v1/vendors/<int:vendor_id>/api-keys", "/api/v1/vendors/{vendor}/api-keys", None,
-     {**OUTSIDERS_OF_VENDOR, "vendor_key": 403, "mso_admin": 403}),
+     {**OUTSIDERS_OF_VENDOR, "vendor_key": 403, "mso_procurement": 403}),  # MSO admins oversee (list only)
     ("POST", "/api/v1/vendors/<int:vendor_id>/api-keys", "/api/v1/vendors/{vendor}/api-keys", {"name": "k"},
      {**OUTSIDERS_OF_VENDOR, "vendor_key": 403, "mso_admin": 403}),
     ("DELETE", "/api/v1/api-keys/<int:api_key_id>", "/api/v1/api-keys/{api_key}", None,
