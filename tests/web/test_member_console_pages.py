@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 
 from gpo.accounts.models import Location, Organization, Practice, Provider, User, Vendor
 from gpo.audit import AuditEvent
-from gpo.auth import policy
 from gpo.db import db
 from gpo.etags import etag_for
 from tests.factories import LocationFactory, PracticeFactory, ProviderFactory, UserFactory, VendorFactory
