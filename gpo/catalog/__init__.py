@@ -6,7 +6,7 @@ def register(app) -> None:
     from gpo import features, web
     from gpo.auth import policy
     from gpo.catalog import catalog_imports, pages, portal_pages, products, routes
-    from gpo.catalog.models import Product
+    from gpo.catalog.models import CATEGORY_WORDS, Product
 
     features.add_blueprint(app, routes.blp)
     web.add_pages(app, pages.blp)
@@ -15,6 +15,7 @@ def register(app) -> None:
     web.add_nav(app, "portal", "Catalog", "catalog_portal.catalog", roles={"vendor_admin"}, order=10,
                 vendor_kinds={"supplier"})
     web.add_words(app, "catalog_import", portal_pages.IMPORT_WORDS)
+    web.add_words(app, "category", CATEGORY_WORDS)
     web.add_waiting(app, "portal", portal_pages.waiting, roles={"vendor_admin"}, order=10)
     policy.register_visibility(Product, products.product_visible)
     catalog_imports.IMPORT_RUN.register(catalog_imports.run_import,

@@ -20,6 +20,7 @@ from gpo.audit import JsonType
 from gpo.db import BigId, CreatedAtMixin, ExactDecimal, IdPK, UTCDateTime, db, utcnow
 
 CATEGORIES = ("equipment", "it", "supplies", "services")
+CATEGORY_WORDS = {"equipment": "Equipment", "it": "IT", "supplies": "Supplies", "services": "Services"}  # on pages
 Price = ExactDecimal(14, 4)
 
 

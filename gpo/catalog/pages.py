@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from gpo.api import Id
 from gpo.auth.request import current_principal
-from gpo.catalog.models import CATEGORIES
+from gpo.catalog.models import CATEGORIES, CATEGORY_WORDS
 from gpo.catalog.schemas import ProductQuerySchema
 from gpo.errors import DomainError
 from gpo.orders import cart, storefront
@@ -95,7 +95,7 @@ def shop():
     status = refused.status if refused else (422 if filter_errors else 200)
     return render_template("catalog/shop.html", result=result, shown=shown, filter_errors=filter_errors,
                            filter_args=_filter_args(),
-                           categories=[(c, "IT" if c == "it" else c.capitalize()) for c in CATEGORIES],
+                           categories=[(c, CATEGORY_WORDS[c]) for c in CATEGORIES],
                            page=page, page_size=page_size,
                            refused_id=refused_id, refused=refused, posted=posted,
                            locations_options=[(loc.id, loc.name) for loc in result.locations]), status

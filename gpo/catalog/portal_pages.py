@@ -13,7 +13,7 @@ from gpo.api import csv_response
 from gpo.auth import policy
 from gpo.auth.request import current_principal
 from gpo.catalog import catalog_imports, products
-from gpo.catalog.models import CATEGORIES
+from gpo.catalog.models import CATEGORIES, CATEGORY_WORDS
 from gpo.catalog.parsing import CSV_HEADER_DOC, MAX_ROWS
 from gpo.catalog.schemas import ProductQuerySchema, ProductUpdateSchema
 from gpo.errors import DomainError, PreconditionFailed
@@ -47,7 +47,7 @@ CLINICAL_NOT_OFFERED = ("Only MSO procurement marks a product clinical or not cl
 
 
 def _categories():
-    return [(c, "IT" if c == "it" else c.capitalize()) for c in CATEGORIES]
+    return [(c, CATEGORY_WORDS[c]) for c in CATEGORIES]
 
 
 def waiting(principal) -> list[web.Waiting]:

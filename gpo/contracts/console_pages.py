@@ -10,7 +10,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from gpo.auth import policy
 from gpo.auth.request import current_principal
-from gpo.catalog.models import CATEGORIES
+from gpo.catalog.models import CATEGORIES, CATEGORY_WORDS
 from gpo.contracts import negotiation, proposal_form, services
 from gpo.contracts.schemas import (
     CONTRACT_STATUSES,
@@ -87,8 +87,10 @@ def _new_page(values: dict, editor: proposal_form.EditorForm, errors: FormErrors
     principal = current_principal()
     vendor_id = values.get("vendor_id")
     choice = negotiation.new_contract_form(principal, int(vendor_id) if str(vendor_id or "").isdigit() else None)
+    chosen = [p for p in choice.products if str(p.id) in values.get("items", [])] or choice.products
     return render_template("contracts/console_new.html", form=choice, values=values, editor=editor,
-                           errors=errors or FormErrors(), cat_options=[(c, c) for c in CATEGORIES],
+                           example=proposal_form.example_pair(chosen),
+                           errors=errors or FormErrors(), cat_options=[(c, CATEGORY_WORDS[c]) for c in CATEGORIES],
                            may_create=policy.may(principal, "contract.create"), not_creator=NOT_CREATOR), status
 
 
@@ -132,11 +134,17 @@ def thread_page(bp: str, contract_id: int, editor: proposal_form.EditorForm | No
     return render_template(
         "contracts/thread.html" if bp == "contract_console" else "contracts/portal_thread.html",
         view=view, bp=bp, editor=editor or proposal_form.from_proposal(view.latest), errors=errors or FormErrors(),
-        checked=checked, may_negotiate=policy.may(principal, "contract.negotiate"),
+        checked=checked, example=proposal_form.example_pair(view.items),
+        may_negotiate=policy.may(principal, "contract.negotiate"),
         may_terminate=policy.may(principal, "contract.terminate"), not_negotiator=NOT_NEGOTIATOR,
         not_terminator=NOT_TERMINATOR, terminate_errors=terminate_errors or FormErrors(), reason=reason,
         answer_errors=answer_errors or FormErrors(), sides=SIDE_WORDS,
     ), status
+
+
+def _example(contract_id: int) -> str:
+    """The editor's example fixed price on this contract's first item (proposal_form.example_pair)."""
+    return proposal_form.example_pair(negotiation.items_of(current_principal(), contract_id))
 
 
 def check(bp: str, contract_id: int):
@@ -144,7 +152,7 @@ def check(bp: str, contract_id: int):
     written (422 when it breaks one, 200 when it breaks none)."""
     editor = proposal_form.posted()
     try:
-        terms = proposal_form.terms_of(editor)
+        terms = proposal_form.terms_of(editor, _example(contract_id))
         broken = negotiation.check_counter(current_principal(), contract_id, terms)
     except DomainError as exc:
         found = refusal(exc, (422,))
@@ -161,7 +169,8 @@ def check(bp: str, contract_id: int):
 def counter(bp: str, contract_id: int):
     editor = proposal_form.posted()
     try:
-        proposal = services.counter(current_principal(), contract_id, proposal_form.terms_of(editor))
+        proposal = services.counter(current_principal(), contract_id,
+                                    proposal_form.terms_of(editor, _example(contract_id)))
     except DomainError as exc:
         found = refusal(exc, (409, 422))
         return thread_page(bp, contract_id, editor,
@@ -225,11 +234,14 @@ def terminate(contract_id: int):
 
 
 def waiting(principal):
-    """MSO procurement and admins: the vendors' proposals waiting for an answer."""
+    """MSO procurement and admins: the vendors' proposals waiting for an answer (the
+    list, or the contract itself when only one waits)."""
     from gpo import web
 
-    count = negotiation.proposals_to_answer(principal)
+    count, only = negotiation.waiting_proposals(principal)
     if not count:
         return []
     noun = "proposal" if count == 1 else "proposals"
-    return [web.Waiting(f"{count} {noun} from vendors to answer", url_for("contract_console.contracts"))]
+    url = (url_for("contract_console.contract", contract_id=only) if only is not None
+           else url_for("contract_console.contracts"))
+    return [web.Waiting(f"{count} {noun} from vendors to answer", url)]

@@ -166,6 +166,21 @@ def _as_terms(proposal: Proposal) -> dict:
             "admin_fee_disclosure": proposal.admin_fee_disclosure}
 
 
+def _items(contract_id: int) -> list[ProductChoice]:
+    """A contract's items with their list prices, by product id (the ids fixed prices name)."""
+    return [ProductChoice(r.id, r.vendor_id, "", r.sku, r.name, r.list_price) for r in db.session.execute(
+        select(Product.id, Product.vendor_id, Product.sku, Product.name, Product.list_price)
+        .join(ContractItem, ContractItem.product_id == Product.id)
+        .where(ContractItem.contract_id == contract_id).order_by(Product.id)
+    )]
+
+
+def items_of(principal: Principal, contract_id: int) -> list[ProductChoice]:
+    """The items of a contract the principal sees (404 otherwise), as the thread lists them."""
+    contract = policy.load(principal, Contract, contract_id, "contract.thread")
+    return _items(contract.id)
+
+
 def thread(principal: Principal, contract_id: int) -> Thread:
     """The contract, its items with their list prices, and every proposal (oldest
     first) with what it changed from the one before: MSO staff and the contract's
@@ -174,11 +189,7 @@ def thread(principal: Principal, contract_id: int) -> Thread:
     proposals = db.session.scalars(
         select(Proposal).where(Proposal.contract_id == contract.id).order_by(Proposal.number)
     ).all()
-    items = [ProductChoice(r.id, r.vendor_id, "", r.sku, r.name, r.list_price) for r in db.session.execute(
-        select(Product.id, Product.vendor_id, Product.sku, Product.name, Product.list_price)
-        .join(ContractItem, ContractItem.product_id == Product.id)
-        .where(ContractItem.contract_id == contract.id).order_by(Product.id)
-    )]
+    items = _items(contract.id)
     vendor_name = db.session.scalar(select(Organization.name).where(Organization.id == contract.vendor_id)) or ""
     entries, previous = [], None
     for proposal in proposals:
@@ -204,8 +215,17 @@ def check_counter(principal: Principal, contract_id: int, terms: services.Terms)
 def proposals_to_answer(principal: Principal) -> int:
     """How many open proposals wait for the principal's side (MSO staff: the vendors'
     proposals; a vendor: the MSO's proposals on its contracts). One count."""
-    stmt = select(func.count(Proposal.id)).where(Proposal.status == "open", Proposal.author_side != _side(principal))
+    return waiting_proposals(principal)[0]
+
+
+def waiting_proposals(principal: Principal) -> tuple[int, int | None]:
+    """How many open proposals wait for the principal's side, and the contract of the
+    one when exactly one waits (else None): one query."""
+    stmt = select(func.count(Proposal.id), func.min(Proposal.contract_id)).where(
+        Proposal.status == "open", Proposal.author_side != _side(principal))
     if principal.org_type == "vendor":
         stmt = stmt.join(Contract, Contract.id == Proposal.contract_id).where(
             Contract.vendor_id == principal.organization_id)
-    return db.session.scalar(stmt) or 0
+    count, contract_id = db.session.execute(stmt).one()
+    count = count or 0
+    return count, (contract_id if count == 1 else None)

@@ -45,10 +45,12 @@ def reject_proposal(contract_id: int, number: int):
 
 
 def waiting(principal):
-    """A vendor's admin: the MSO's proposals on its contracts waiting for an answer."""
+    """A vendor's admin: the MSO's proposals on its contracts waiting for an answer (the
+    list, or the contract itself when only one waits)."""
     from gpo import web
 
-    count = negotiation.proposals_to_answer(principal)
+    count, only = negotiation.waiting_proposals(principal)
     if not count:
         return []
-    return [web.Waiting(f"{count} proposal{'' if count == 1 else 's'} to answer", url_for(f"{BP}.contracts"))]
+    url = url_for(f"{BP}.contract", contract_id=only) if only is not None else url_for(f"{BP}.contracts")
+    return [web.Waiting(f"{count} proposal{'' if count == 1 else 's'} to answer", url)]

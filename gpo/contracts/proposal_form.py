@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from flask import request
 
@@ -17,7 +17,24 @@ from gpo.web.forms import FormErrors, load
 BLANK_ROWS = 2  # empty tier rows the editor offers beyond the proposal's own
 _ROW_KEY = re.compile(r"^tiers\.(\d{1,2})\.(min_volume|discount_percent|item_prices)$")
 _PAIR = re.compile(r"^\s*(\d{1,12})\s*[=:]\s*(\S+)\s*$")
-ITEM_PRICES_FORMAT = "write each fixed price as product id = unit price, separated by commas (103 = 3100.00)"
+ITEM_PRICES_FORMAT = "write each fixed price as product id = unit price, separated by commas"
+
+
+def example_pair(items) -> str:
+    """The editor's example fixed price, on the contract's own first item (its id and
+    90% of its list price, in cents): "9 = 1124.10"; "" without items."""
+    if not items:
+        return ""
+    first = items[0]
+    price = (Decimal(str(first.list_price)) * Decimal("0.9")).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{first.id} = {price}"
+
+
+def item_prices_format(example: str = "") -> str:
+    """The refusal of a fixed price not written as `id = price`, with the contract's own example."""
+    if example:
+        return f"{ITEM_PRICES_FORMAT} ({example})"
+    return f"{ITEM_PRICES_FORMAT} (the product ids are those listed with the items)"
 
 
 @dataclass
@@ -67,8 +84,9 @@ def posted() -> EditorForm:
                       notes=request.form.get("notes", "").strip())
 
 
-def body_of(form: EditorForm) -> dict:
-    """The form as the API's proposal body (before TermsSchema loads it)."""
+def body_of(form: EditorForm, example: str = "") -> dict:
+    """The form as the API's proposal body (before TermsSchema loads it); `example`
+    (example_pair) shows the way to write a fixed price when one is not."""
     tiers, errors = [], {}
     for index, row in enumerate(form.rows):
         tier: dict = {}
@@ -81,7 +99,7 @@ def body_of(form: EditorForm) -> dict:
         for pair in filter(None, (p.strip() for p in re.split(r"[,;\n]", row["item_prices"]))):
             match = _PAIR.match(pair)
             if match is None:
-                errors[index] = {"item_prices": [ITEM_PRICES_FORMAT]}
+                errors[index] = {"item_prices": [item_prices_format(example)]}
                 break
             prices[match.group(1)] = match.group(2).lstrip("$")
         tier["item_prices"] = prices
@@ -98,9 +116,9 @@ def body_of(form: EditorForm) -> dict:
     return body
 
 
-def terms_of(form: EditorForm) -> dict:
+def terms_of(form: EditorForm, example: str = "") -> dict:
     """The editor's terms loaded by the API's TermsSchema (Invalid: its messages)."""
-    return load(TermsSchema(), body_of(form))
+    return load(TermsSchema(), body_of(form, example))
 
 
 def _tier_field(message: str) -> str:

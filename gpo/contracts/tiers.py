@@ -74,14 +74,18 @@ def validate(tiers: list[Tier], list_prices: dict[int, Decimal]) -> dict[str, li
         return {"tiers": ["at least the base tier (min_volume 0) is needed"]}
     if tiers[0].min_volume != 0:
         fail(0, "the first tier must be the base tier, at min_volume 0")
+    unpriced: set[int] = set()  # tiers whose discount cannot price an item
+    bad_fixed: set[tuple[int, int]] = set()  # (tier, product) whose fixed price is no price
     for i, tier in enumerate(tiers):
         if tier.min_volume < 0:
             fail(i, "min_volume must not be negative")
         d = tier.discount_percent
         if not d.is_finite() or d < 0 or d >= 100:
             fail(i, "discount_percent must be at least 0 and less than 100")
+            unpriced.add(i)
         elif d.as_tuple().exponent < -MAX_PERCENT_PLACES:
             fail(i, f"discount_percent has at most {MAX_PERCENT_PLACES} decimal places")
+            unpriced.add(i)
         if i > 0:
             below = tiers[i - 1]
             if tier.min_volume <= below.min_volume:
@@ -93,19 +97,26 @@ def validate(tiers: list[Tier], list_prices: dict[int, Decimal]) -> dict[str, li
                 fail(i, f"item_prices: product {product_id} is not an item of this contract")
             elif not price.is_finite() or price <= 0 or price.as_tuple().exponent < -4:
                 fail(i, f"item_prices: product {product_id}: the price must be > 0 with at most 4 decimals")
-    if errors:
-        return errors
+                bad_fixed.add((i, product_id))
     # A higher tier never prices an item higher than the tier below (nor the base tier
     # above the list price): a fixed price below must be matched by the tiers above.
+    # Checked even when other rules are broken (every broken rule at once), against
+    # what the tier below gives as written; a tier whose price cannot be computed (its
+    # discount or that fixed price is itself broken) is compared with nothing.
     for product_id, list_price in list_prices.items():
-        below = list_price
+        below: Decimal | None = list_price
         for i, tier in enumerate(tiers):
+            fixed = product_id in tier.item_prices
+            if (i, product_id) in bad_fixed or (not fixed and i in unpriced):
+                below = None
+                continue
             price = price_at(tier, product_id, list_price)
-            if price > below:
+            if below is not None and price > below:
                 where = "the tier below" if i > 0 else "its list price"
-                if product_id in tier.item_prices:
+                if fixed:
                     fail(i, f"item_prices: product {product_id} at {price} is above its price at {where} ({below})")
-                else:
+                elif i > 0 and product_id in tiers[i - 1].item_prices:
+                    # (a lower discount than the tier below's is its own rule, above)
                     fail(i, f"product {product_id} would cost {price} here, above its fixed price at the tier "
                             f"below ({below}): fix its price at this tier too")
             below = price

@@ -1,7 +1,8 @@
 """The demo's contracts: Acme's supplies and furniture contracts and Bolt's IT support
 contract negotiated and in effect, Bolt's IT refresh contract still in negotiation (the
-vendor's counter waits for MSO procurement), and the MSO's offer to renew Acme's
-gloves and gauze after the supplies contract ends (waiting for admin@acme.example)."""
+vendor's counter waits for MSO procurement; it would start on the first of next month),
+and the MSO's offer to renew Acme's gloves and gauze after the supplies contract ends
+(waiting for admin@acme.example)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -19,6 +20,8 @@ from gpo.demo.common import principal_of
 # The vendor's counter (what is agreed): (min_volume, discount_percent) from the base tier up.
 SUPPLIES_TIERS = [(0, "0"), (120, "7.5"), (250, "12.5")]
 CONTRACTS = [  # vendor, vendor's negotiator, title, category, skus, agreed, the counter's tiers
+    # (agreed contracts run from January of the year half a year ago; one still in
+    # negotiation starts on the first of next month, so accepting it reads sensibly)
     ("Acme Medical Supply", "admin@acme.example", "Exam room supplies and equipment", "supplies",
      ["GLV-NIT-M", "GLV-NIT-L", "SYR-3ML", "GAU-4X4", "TBL-EXAM-626", "OTO-WALL"], True, SUPPLIES_TIERS),
     ("Bolt IT Solutions", "admin@bolt.example", "Practice IT refresh", "it",
@@ -34,7 +37,7 @@ def seed_contracts() -> list[str]:
     """Acme's supplies and furniture contracts and Bolt's IT support, negotiated and in
     effect since January (of the year half a year ago, so the demo's months of history
     fall inside them); Bolt's IT refresh still in negotiation (the vendor's counter
-    waits for MSO procurement)."""
+    waits for MSO procurement), for a year from the first of next month."""
     lines = ["Contracts:"]
     procurement = principal_of("procurement@summit-mso.example")
     year = (contracts.today() - dt.timedelta(days=183)).year
@@ -53,6 +56,10 @@ def seed_contracts() -> list[str]:
 
 
 RENEWAL_TITLE = "Exam gloves and gauze renewal"
+
+
+def first_of_next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
 
 
 def _offer_renewal(procurement, year: int) -> Contract:
@@ -77,9 +84,14 @@ def _negotiate(procurement, vendor: Vendor, vendor_email: str, title: str, categ
     """MSO procurement's opening offer and the vendor's counter, accepted if `agree`."""
     products = {p.sku: p for p in db.session.scalars(select(Product).where(Product.vendor_id == vendor.id))}
     fixed = {str(products["TBL-EXAM-626"].id): "5800.0000"} if "TBL-EXAM-626" in skus else {}
+    if agree:
+        starts_on, ends_on = dt.date(year, 1, 1), dt.date(year + 1, 12, 31)
+    else:
+        starts_on = first_of_next_month(contracts.today())
+        ends_on = starts_on.replace(year=starts_on.year + 1) - dt.timedelta(days=1)
     opened = contracts.create_contract(procurement, {
         "vendor_id": vendor.id, "title": title, "category": category, "basis": "units",
-        "starts_on": dt.date(year, 1, 1), "ends_on": dt.date(year + 1, 12, 31),
+        "starts_on": starts_on, "ends_on": ends_on,
         "items": [products[sku].id for sku in skus],
         "proposal": {"admin_fee_percent": Decimal("2.0"), "notes": "opening offer", "tiers": [
             {"min_volume": 0, "discount_percent": Decimal("0")},

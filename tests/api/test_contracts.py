@@ -134,6 +134,23 @@ def test_bad_terms_name_their_rule_and_write_nothing(client, world, items, overr
     assert db.session.scalar(select(func.count()).select_from(Proposal)) == 0
 
 
+def test_one_422_names_every_broken_rule_of_a_counter(client, world, items):
+    """Out-of-order discounts, an undisclosed fee above 3% and a fixed price above the
+    tier below's price: the API names all three at once (rules.check_proposal)."""
+    contract = open_contract(client, world, items)
+    table = next(p for p in items if p.sku == "TBL")
+    response = counter(client, world, contract["id"], "vendor_admin", admin_fee_percent="4", tiers=[
+        {"min_volume": 0, "discount_percent": "0"}, {"min_volume": 100, "discount_percent": "8"},
+        {"min_volume": 250, "discount_percent": "6", "item_prices": {str(table.id): "3300.00"}}])
+    assert_error(response, 422)
+    errors = response.get_json()["errors"]["json"]
+    assert errors["tiers"] == {"2": [
+        "discount_percent must not be lower than the tier below (8)",
+        f"item_prices: product {table.id} at 3300.00 is above its price at the tier below (3128.0000)"]}
+    assert "admin_fee_disclosure" in errors
+    assert db.session.scalar(select(func.count()).select_from(Proposal)) == 1
+
+
 def test_items_must_be_the_vendors_active_products(client, world, items):
     foreign = ProductFactory(vendor_id=world.other_vendor.id)
     inactive = ProductFactory(vendor_id=world.vendor.id, active=False)

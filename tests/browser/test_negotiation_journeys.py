@@ -26,7 +26,9 @@ def deal(world):
 
 def test_procurement_counters_with_a_broken_rule_fixes_it_and_the_vendor_accepts(web, world, deal):
     page = web.sign_in(world.users["mso_procurement"].email)
-    page.get_by_role("link", name="1 proposal from vendors to answer").click()
+    page.get_by_role("link", name="1 proposal from vendors to answer").click()  # the one contract, straight
+    expect(page.get_by_role("heading", level=1)).to_have_text("Exam gloves 2027")
+    page.get_by_role("navigation").get_by_role("link", name="Contracts").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Contracts")
     row = page.get_by_role("row").filter(has_text="Exam gloves 2027")
     expect(row).to_contain_text("being negotiated")
@@ -69,7 +71,9 @@ def test_procurement_counters_with_a_broken_rule_fixes_it_and_the_vendor_accepts
     expect(page.get_by_role("button", name="Accept proposal 3")).to_have_count(0)
 
     vendor = web.sign_in(world.users["vendor_admin"].email)
-    vendor.get_by_role("link", name="1 proposal to answer").click()
+    vendor.get_by_role("link", name="1 proposal to answer").click()  # the one contract, straight
+    expect(vendor.get_by_role("heading", level=1)).to_have_text("Exam gloves 2027")
+    vendor.get_by_role("navigation").get_by_role("link", name="Proposals").click()
     expect(vendor.get_by_role("heading", level=1)).to_have_text("Proposals")
     expect(vendor.get_by_role("row").filter(has_text="Exam gloves 2027")).to_contain_text("you: proposal 3 to answer")
     assert_accessible(vendor, "the portal's proposals")

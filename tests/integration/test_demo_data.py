@@ -62,6 +62,14 @@ def test_seed_demo_gives_lakeside_a_storefront_to_see_and_adds_nothing_the_secon
         report = reports.savings_report(admin, None, first_day, _month_end(first_day))
         assert report["list_cents"] > report["paid_cents"] > 0, first_day
 
+    # The contracts waiting for an answer start in the future (accepting one reads
+    # "in effect from" a date to come): Bolt's IT refresh on the first of next month.
+    refresh = db.session.scalars(select(Contract).where(Contract.title == "Practice IT refresh")).one()
+    assert refresh.starts_on == (this_month + dt.timedelta(days=32)).replace(day=1)
+    assert refresh.status_on(today) == "negotiating"
+    renewal = db.session.scalars(select(Contract).where(Contract.title == "Exam gloves and gauze renewal")).one()
+    assert renewal.starts_on > today
+
     # The open cycle: tier progress on several contracts, each short of its next tier.
     cycle = db.session.scalars(select(Cycle).where(Cycle.status == "open")).one()
     buyer = principal_of("buyer@lakeside.example")

@@ -60,3 +60,16 @@ def test_changes_name_tiers_added_removed_and_changed_and_the_fee():
         "admin fee 2% → 2.5%",
     ]
     assert proposal_changes(before, before) == []
+
+
+def test_every_rule_of_a_draft_at_once_even_the_fixed_price_behind_out_of_order_discounts():
+    """The console user's draft: tier 3 at 6% (below tier 2's 8%), a 4% fee without a
+    disclosure, and a fixed price above the item's price at the tier below: all three
+    in one pass (the fixed price is compared with what tier 2 gives as written)."""
+    laptop = {9: D("1249.0000")}
+    tiers = [Tier(0, D("0")), Tier(100, D("8")), Tier(250, D("6"), {9: D("1300.00")})]
+    assert check_proposal(tiers, D("4"), None, laptop) == {
+        "tiers": {"2": ["discount_percent must not be lower than the tier below (8)",
+                        "item_prices: product 9 at 1300.00 is above its price at the tier below (1149.0800)"]},
+        "admin_fee_disclosure": [DISCLOSURE],
+    }

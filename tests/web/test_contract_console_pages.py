@@ -162,10 +162,12 @@ def test_check_proposal_reports_every_rule_at_its_field_and_writes_nothing(pages
         ("5", "2", ""), ("5", "1", f"{deal.gloves.id} = 25.00"), ("300", "120", "999 = 1.00"), fee="4.5"))
     html = _html(response)
     assert response.status_code == 422
-    assert "This proposal breaks 6 rules" in text_of(html)
+    assert "This proposal breaks 7 rules" in text_of(html)
     assert error_at(html, "f-tiers-0-min_volume") == "the first tier must be the base tier, at min_volume 0"
     assert error_at(html, "f-tiers-1-min_volume") == "min_volume must be greater than the tier below (5)"
     assert error_at(html, "f-tiers-1-discount_percent") == "discount_percent must not be lower than the tier below (2)"
+    assert error_at(html, "f-tiers-1-item_prices") == (  # checked though the discounts are out of order
+        f"item_prices: product {deal.gloves.id} at 25.00 is above its price at the tier below (19.5902)")
     assert error_at(html, "f-tiers-2-discount_percent") == "discount_percent must be at least 0 and less than 100"
     assert error_at(html, "f-tiers-2-item_prices") == "item_prices: product 999 is not an item of this contract"
     assert error_at(html, "f-admin_fee_disclosure") == DISCLOSURE_MESSAGE
@@ -187,6 +189,38 @@ def test_check_and_the_api_answer_with_the_same_messages(pages, deal, client, wo
     assert error_at(html, "f-admin_fee_disclosure") == expected["admin_fee_disclosure"][0]
 
 
+def test_the_draft_breaking_three_rules_shows_all_three_at_once(pages, deal):
+    """Tier 3 below tier 2's discount, a 4% fee without a disclosure and a fixed price
+    above the tier below's price: one check names all three (rules.check_proposal)."""
+    page = pages.as_("mso_procurement")
+    response = page.post(f"{deal.path}/check", editor(
+        ("0", "0", ""), ("100", "8", ""), ("250", "6", f"{deal.gloves.id} = 19.00"), fee="4"))
+    html = _html(response)
+    assert response.status_code == 422
+    assert "This proposal breaks 3 rules" in text_of(html)
+    assert error_at(html, "f-tiers-2-discount_percent") == "discount_percent must not be lower than the tier below (8)"
+    assert error_at(html, "f-tiers-2-item_prices") == (
+        f"item_prices: product {deal.gloves.id} at 19.00 is above its price at the tier below (18.3908)")
+    assert error_at(html, "f-admin_fee_disclosure") == DISCLOSURE_MESSAGE
+
+
+def test_the_editor_example_and_item_list_use_the_contracts_own_items(pages, deal):
+    html = _html(pages.as_("mso_procurement").get(deal.path))
+    assert "103 = 3100.00" not in html
+    assert f'placeholder="{deal.gloves.id} = 17.99"' in html
+    text = text_of(html)
+    assert f"{deal.gloves.id} — {deal.gloves.sku} — Nitrile gloves — $19.99" in text
+    assert f"{deal.masks.id} — {deal.masks.sku} — Masks — $4.05" in text
+    assert 'aria-describedby="editor-items"' in html
+
+
+def test_categories_read_in_words(pages, deal):
+    page = pages.as_("mso_procurement")
+    for path in ("/console/contracts", deal.path):
+        html = _html(page.get(path))
+        assert "<td>Supplies</td>" in html or "<dd>Supplies</dd>" in html
+
+
 def test_a_price_above_the_tier_below_is_shown_at_the_fixed_prices(pages, deal):
     page = pages.as_("mso_procurement")
     html = _html(page.post(f"{deal.path}/check", editor(
@@ -199,7 +233,8 @@ def test_a_price_above_the_tier_below_is_shown_at_the_fixed_prices(pages, deal):
 def test_bad_input_is_refused_with_the_schemas_messages_at_the_field(pages, deal):
     page = pages.as_("mso_procurement")
     html = _html(page.post(f"{deal.path}/check", editor(("zero", "ten", "103 costs 5"), fee="")))
-    assert error_at(html, "f-tiers-0-item_prices").startswith("write each fixed price as product id = unit price")
+    assert error_at(html, "f-tiers-0-item_prices") == (
+        f"write each fixed price as product id = unit price, separated by commas ({deal.gloves.id} = 17.99)")
     response = page.post(f"{deal.path}/check", editor(("zero", "ten", ""), fee=""))
     html = _html(response)
     assert response.status_code == 422
@@ -311,6 +346,14 @@ def test_the_start_page_says_how_many_vendor_proposals_wait(pages, deal, world):
     assert "proposals from vendors to answer" not in text_of(_html(pages.as_("mso_finance").get("/console")))
     Negotiation(world)
     assert "2 proposals from vendors to answer" in text_of(_html(pages.as_("mso_admin").get("/console")))
+
+
+def test_one_waiting_proposal_links_straight_to_its_contract_and_more_to_the_list(pages, deal, world):
+    page = pages.as_("mso_procurement")
+    assert f'href="{deal.path}"' in _html(page.get("/console"))
+    Negotiation(world)
+    html = _html(page.get("/console"))
+    assert 'href="/console/contracts"' in html and f'href="{deal.path}"' not in html
 
 
 def test_the_thread_sends_as_many_statements_with_moreproposals_of(pages, deal, world):

@@ -104,8 +104,10 @@ def test_check_shows_every_rule_at_its_field_and_the_counter_is_refused_the_same
     draft = editor(("0", "3", ""), ("20", "2", f"{laptop.id} = 1300.00"), fee="3.25")
     checked = page.post(f"/portal/proposals/{contract_id}/check", draft)
     html = _html(checked)
-    assert checked.status_code == 422 and "This proposal breaks 2 rules" in text_of(html)
+    assert checked.status_code == 422 and "This proposal breaks 3 rules" in text_of(html)
     assert error_at(html, "f-tiers-1-discount_percent") == "discount_percent must not be lower than the tier below (3)"
+    assert error_at(html, "f-tiers-1-item_prices") == (  # in the same pass as the out-of-order discount
+        f"item_prices: product {laptop.id} at 1300.00 is above its price at the tier below (1211.5300)")
     assert error_at(html, "f-admin_fee_disclosure") == DISCLOSURE_MESSAGE
     sent = page.post(f"/portal/proposals/{contract_id}/counter", draft)
     assert sent.status_code == 422
@@ -148,10 +150,25 @@ def test_the_vendor_rejects(pages, offer):
 
 
 def test_the_start_page_says_how_many_proposals_wait(pages, offer, world):
-    assert "1 proposal to answer" in text_of(_html(pages.as_("vendor_admin").get("/portal")))
+    contract_id, _ = offer
+    html = _html(pages.as_("vendor_admin").get("/portal"))
+    assert "1 proposal to answer" in text_of(html)
+    assert f'href="/portal/proposals/{contract_id}"' in html  # the one contract, straight away
     assert "to answer" not in text_of(_html(pages.as_("other_vendor_admin").get("/portal")))
     mso_offer(world, world.vendor, title="Second", sku="LAP2")
-    assert "2 proposals to answer" in text_of(_html(pages.as_("vendor_admin").get("/portal")))
+    html = _html(pages.as_("vendor_admin").get("/portal"))
+    assert "2 proposals to answer" in text_of(html)
+    assert 'href="/portal/proposals"' in html and f'href="/portal/proposals/{contract_id}"' not in html
+
+
+def test_the_portal_shows_the_category_in_words_and_the_editor_its_own_item(pages, offer):
+    contract_id, laptop = offer
+    page = pages.as_("vendor_admin")
+    assert "<td>IT</td>" in _html(page.get("/portal/proposals"))
+    html = _html(page.get(f"/portal/proposals/{contract_id}"))
+    assert "<dd>IT</dd>" in html
+    assert f'placeholder="{laptop.id} = 1124.10"' in html
+    assert f"{laptop.id} — LAP — Laptop 14 — $1,249.00" in text_of(html)
 
 
 def test_the_portal_list_sends_as_many_statements_for_more_contracts(pages, offer, world):
