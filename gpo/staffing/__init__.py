@@ -9,6 +9,7 @@ def register(app) -> None:
     from gpo import features, web
     from gpo.auth.policy import MSO_ANY, MSO_SCHEDULING
     from gpo.staffing import console_pages, cost_runs, pages, portal_pages, routes
+    from gpo.staffing.models import ROLE_WORDS
 
     features.add_blueprint(app, routes.blp)
     cost_runs.COST_RUN.register(cost_runs.run_month)
@@ -28,6 +29,7 @@ def register(app) -> None:
     web.add_words(app, "timesheet", {"submitted": "waiting for your approval", "approved": "approved",
                                      "disputed": "disputed: scheduling corrects it"})
     web.add_words(app, "staff_role", {role: label.replace(" (clinical)", "") for role, label in pages.ROLES.items()})
+    web.add_words(app, "staff_role_in_sentence", ROLE_WORDS)  # "the free IT technician"
     web.add_words(app, "assignment_console", {"assigned": "waiting for the practice's acceptance",
                                               "accepted": "accepted by the practice", "completed": "worked",
                                               "released": "released", "cancelled": "cancelled"})

@@ -21,6 +21,7 @@ from gpo.db import Paged, db
 from gpo.errors import Forbidden
 from gpo.staffing import clock
 from gpo.staffing.models import BOOKING_STATUSES, Assignment, CostRun, ShiftRequest, StaffMember, Timesheet
+from gpo.staffing.staff import available
 
 WAITING_LIMIT = 50
 
@@ -61,11 +62,15 @@ class WaitingRequest:
     location: str
     clinical: bool
     candidates: list[StaffMember]
+    week: dt.date  # the Monday of the request's week (the board to show it on)
+    busy: dict[int, str] = field(default_factory=dict)  # candidate id -> "booked" or "unavailable", then
 
     @property
     def options(self) -> list[tuple[int, str]]:
-        """The candidates as a form's choices: (id, name)."""
-        return [(person.id, person.name) for person in self.candidates]
+        """The candidates as a form's choices: (id, name), a person who cannot take the
+        shift marked: "Dana Reyes (booked then)", "Eli Park (unavailable then)"."""
+        return [(person.id, f"{person.name} ({self.busy[person.id]} then)" if person.id in self.busy else person.name)
+                for person in self.candidates]
 
 
 @dataclass
@@ -105,9 +110,10 @@ def _where():
 def week(principal: Principal, monday: dt.date, zone: ZoneInfo) -> Week:
     """The week from `monday` (local dates in `zone`): every active person (and anyone
     booked that week) with their availability and bookings per day, and the open shift
-    requests still to start (the first WAITING_LIMIT by start). Five queries whatever
-    the pool's size: people, their availability, the week's bookings with where, the
-    waiting requests with where, and their count."""
+    requests still to start (the first WAITING_LIMIT by start), each person of its role
+    marked when booked or unavailable at its time. Six queries whatever the pool's
+    size: people, their availability, the week's bookings with where, the waiting
+    requests with where, their count, and the bookings overlapping them."""
     policy.authorize(principal, "staff.read")
     monday = monday_of(monday)
     days = [monday + dt.timedelta(days=i) for i in range(7)]
@@ -143,12 +149,13 @@ def week(principal: Principal, monday: dt.date, zone: ZoneInfo) -> Week:
             cell.windows.sort()
             person_days.append(cell)
         rows.append(PersonWeek(person, person_days))
-    waiting, total = _waiting(principal, staff)
+    waiting, total = _waiting(principal, staff, zone)
     return Week(monday, days, rows, waiting, total)
 
 
-def _waiting(principal: Principal, staff: list[StaffMember]) -> tuple[list[WaitingRequest], int]:
-    """The open requests still to start, each with the active people of its role."""
+def _waiting(principal: Principal, staff: list[StaffMember], zone: ZoneInfo) -> tuple[list[WaitingRequest], int]:
+    """The open requests still to start, each with the active people of its role, those
+    booked or unavailable at its time marked (one query for every request's clashes)."""
     practice, location = _where()
     open_now = (ShiftRequest.status == "open", ShiftRequest.starts_at > clock.now())
     rows = db.session.execute(
@@ -164,9 +171,31 @@ def _waiting(principal: Principal, staff: list[StaffMember]) -> tuple[list[Waiti
         if person.active:
             by_role[person.role].append(person)
     clinical_roles = {person.role for person in staff if person.clinical}
-    return [WaitingRequest(request, practice_name, location_name, request.role in clinical_roles,
-                           by_role.get(request.role, []))
-            for request, practice_name, location_name in rows], total
+    booked = _booked_during([request.id for request, _, _ in rows],
+                            {person.id for request, _, _ in rows for person in by_role.get(request.role, [])})
+    waiting = []
+    for request, practice_name, location_name in rows:
+        candidates = by_role.get(request.role, [])
+        busy = {}
+        for person in candidates:
+            if (request.id, person.id) in booked:
+                busy[person.id] = "booked"
+            elif not available(person, request.starts_at, request.ends_at):
+                busy[person.id] = "unavailable"
+        waiting.append(WaitingRequest(request, practice_name, location_name, request.role in clinical_roles,
+                                      candidates, monday_of(request.starts_at.astimezone(zone).date()), busy))
+    return waiting, total
+
+
+def _booked_during(request_ids: list[int], staff_ids: set[int]) -> set[tuple[int, int]]:
+    """(request id, person id) for each of the people booked for a shift overlapping one
+    of the requests: one query, the database matching the times (always sent, so the
+    board's statements do not depend on what waits)."""
+    return {(request_id, staff_id) for request_id, staff_id in db.session.execute(
+        select(ShiftRequest.id, Assignment.staff_id)
+        .join(Assignment, (Assignment.starts_at < ShiftRequest.ends_at) & (Assignment.ends_at > ShiftRequest.starts_at))
+        .where(ShiftRequest.id.in_(request_ids), Assignment.staff_id.in_(staff_ids),
+               Assignment.status.in_(BOOKING_STATUSES)))}
 
 
 # --- timesheets --------------------------------------------------------------------------
@@ -240,16 +269,22 @@ def cost_runs(principal: Principal) -> CostRuns:
 # --- what waits for scheduling -------------------------------------------------------------
 
 
-def waiting_counts(principal: Principal) -> tuple[int, int]:
-    """(open shift requests still to start, shifts whose timesheets are to be recorded)
-    in one query."""
-    open_requests = select(func.count(ShiftRequest.id)).where(
-        ShiftRequest.status == "open", ShiftRequest.starts_at > clock.now()).scalar_subquery()
+def waiting_counts(principal: Principal) -> tuple[int, dt.datetime | None, int]:
+    """(open shift requests still to start, when the earliest of them starts, shifts
+    whose timesheets are to be recorded) in one query."""
+    open_now = (ShiftRequest.status == "open", ShiftRequest.starts_at > clock.now())
+    open_requests = select(func.count(ShiftRequest.id)).where(*open_now).scalar_subquery()
+    earliest = select(func.min(ShiftRequest.starts_at)).where(*open_now).scalar_subquery()
     to_record = (select(func.count(Assignment.id)).select_from(Assignment)
                  .outerjoin(Timesheet, Timesheet.assignment_id == Assignment.id)
                  .where(_to_record()).scalar_subquery())
-    row = db.session.execute(select(open_requests, to_record)).one()
-    return int(row[0]), int(row[1])
+    row = db.session.execute(select(open_requests, earliest, to_record)).one()
+    first = row[1]
+    if isinstance(first, str):  # SQLite answers min() of a timestamp as text
+        first = dt.datetime.fromisoformat(first)
+    if first is not None and first.tzinfo is None:
+        first = first.replace(tzinfo=dt.timezone.utc)
+    return int(row[0]), first, int(row[2])
 
 
 # --- a staffing vendor's people (the portal) -------------------------------------------------

@@ -145,7 +145,7 @@ def assign(request_id: int):
         booked = shifts.assign(current_principal(), request_id, data["staff_id"])
     except DomainError as exc:
         return _refused_booking(exc, request_id)
-    flash(f"{booked.staff.name} is booked for the shift; the practice accepts them.", "success")
+    flash(f"{booked.staff.name} is booked for the shift; the practice is asked to accept them.", "success")
     return _back_to_week()
 
 
@@ -155,8 +155,8 @@ def auto_assign(request_id: int):
         booked = shifts.auto_assign(current_principal(), request_id)
     except DomainError as exc:
         return _refused_booking(exc, request_id)
-    flash(f"{booked.staff.name} is booked for the shift (the free person with the fewest hours this month).",
-          "success")
+    flash(f"{booked.staff.name} is booked for the shift (the free person with the fewest hours this month); "
+          "the practice is asked to accept them.", "success")
     return _back_to_week()
 
 
@@ -298,7 +298,7 @@ def timesheet_record(assignment_id: int):
         return _timesheets_page(sheet_values={assignment_id: values}, sheet_errors={assignment_id: errors},
                                 status=exc.status_code)
     flash(f"The timesheet of {recorded.staff.name} is recorded ({hours(recorded.timesheet.minutes)}): "
-          "the practice approves or disputes it.", "success")
+          "the practice is asked to approve or dispute it.", "success")
     return redirect(url_for("staffing_console.timesheet_list"))
 
 
@@ -337,11 +337,13 @@ def waiting(principal) -> list:
     """The scheduler's start page: requests to assign, timesheets to record (one query)."""
     from gpo.web import Waiting
 
-    to_assign, to_record = board.waiting_counts(principal)
+    to_assign, earliest, to_record = board.waiting_counts(principal)
     found = []
     if to_assign:
+        # the week of the earliest waiting request: the clash the scheduler resolves is on that board
+        week = board.monday_of(earliest.astimezone(time_zone()).date()).isoformat() if earliest else None
         found.append(Waiting(f"{to_assign} shift request{'' if to_assign == 1 else 's'} to assign",
-                             url_for("staffing_console.week") + "#waiting-heading"))
+                             url_for("staffing_console.week", week=week) + "#waiting-heading"))
     if to_record:
         found.append(Waiting(f"{to_record} timesheet{'' if to_record == 1 else 's'} to record",
                              url_for("staffing_console.timesheet_list")))

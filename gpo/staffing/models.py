@@ -31,6 +31,20 @@ TIMESHEET_STATUSES = ("submitted", "approved", "disputed")
 RUN_STATUSES = ("queued", "finished", "failed")
 MAX_SHIFT_HOURS = 16
 SHORT_NOTICE = dt.timedelta(hours=48)
+# The pool's roles as a sentence reads them ("no IT technician is free"); pages start
+# a heading or a cell with a capital (the "staff_role" words).
+ROLE_WORDS = {
+    "billing_specialist": "billing specialist",
+    "credentialing_coordinator": "credentialing coordinator",
+    "it_technician": "IT technician",
+    "front_desk_float": "front-desk float",
+    "medical_assistant": "medical assistant",
+}
+
+
+def role_words(role: str) -> str:
+    """A role in words, inside a sentence: "it_technician" -> "IT technician"."""
+    return ROLE_WORDS.get(role) or role.replace("_", " ")
 
 
 class StaffMember(CreatedAtMixin, db.Model):

@@ -92,7 +92,7 @@ def create_request():
             k: v for k, v in data.items() if v is not None}))
     except DomainError as exc:
         return _refused(exc, values=values, errors=errors_of(exc))
-    flash(f"Your request for a {ROLES.get(made.role, made.role).lower()} is sent to MSO scheduling"
+    flash(f"Your request for {shifts.a_role(made.role)} is sent to MSO scheduling"
           + (" (short notice: less than 48 hours ahead)." if made.short_notice else "."), "success")
     return redirect(url_for("staffing_pages.staffing"))
 
@@ -128,6 +128,6 @@ def dispute(assignment_id: int):
     except DomainError as exc:
         errors = errors_of(exc)
         return _refused(exc, dispute_errors={assignment_id: FormErrors(errors.message, errors.fields)})
-    flash(f"The timesheet of {assignment.staff.name} is disputed: MSO scheduling corrects it.", "success")
+    flash(f"The timesheet of {assignment.staff.name} is disputed: MSO scheduling is asked to correct it.", "success")
     return redirect(url_for("staffing_pages.staffing") + f"#timesheet-{assignment_id}")
 

@@ -10,7 +10,7 @@ from typing import TypedDict
 from sqlalchemy import select
 
 from gpo import audit
-from gpo.accounts.models import Location
+from gpo.accounts.models import Location, Organization
 from gpo.auth import policy
 from gpo.auth.principal import Principal
 from gpo.db import Paged, db, flush_or_conflict, lock_row, paged
@@ -23,6 +23,7 @@ from gpo.staffing.models import (
     Assignment,
     ShiftRequest,
     StaffMember,
+    role_words,
 )
 from gpo.staffing.staff import available
 
@@ -139,22 +140,24 @@ def _book(principal: Principal, request: ShiftRequest, staff: StaffMember, how: 
     between two schedulers is decided by the database (PostgreSQL's exclusion
     constraint; SQLite runs one writer at a time), and the loser gets 409."""
     if not staff.active:
-        raise Invalid.of_field("staff_id", f"staff member {staff.id} is not active")
+        raise Invalid.of_field("staff_id", f"{staff.name} is not active")
     if staff.role != request.role:
-        raise Invalid.of_field("staff_id", f"staff member {staff.id} is a {staff.role}, the shift needs a {request.role}")
+        raise Invalid.of_field("staff_id", f"{staff.name} is {a_role(staff.role)}; "
+                                           f"the shift needs {a_role(request.role)}")
     if not available(staff, request.starts_at, request.ends_at):
-        raise Invalid.of_field("staff_id", f"{staff.name} is not available from {request.starts_at:%Y-%m-%d %H:%M} "
-                                   f"to {request.ends_at:%H:%M} UTC")
+        raise Invalid.of_field("staff_id", f"{staff.name} is not available "
+                                           f"{clock.shift_words(request.starts_at, request.ends_at)}")
     clash = overlapping(staff.id, request.starts_at, request.ends_at)
     if clash is not None:
-        raise Conflict(f"{staff.name} is already booked from {clash.starts_at:%Y-%m-%d %H:%M} to "
-                       f"{clash.ends_at:%H:%M} UTC (assignment {clash.id})")
+        where = db.session.scalar(select(Organization.name).where(Organization.id == clash.practice_id))
+        raise Conflict(f"{staff.name} is already booked {clock.shift_words(clash.starts_at, clash.ends_at)}"
+                       + (f" at {where}" if where else ""))
     assignment = Assignment(shift_request_id=request.id, staff_id=staff.id, practice_id=request.practice_id,
                             starts_at=request.starts_at, ends_at=request.ends_at, status="assigned",
                             hourly_cost_cents=staff.hourly_cost_cents, assigned_by=principal.label)
     db.session.add(assignment)
     flush_or_conflict(f"{staff.name} was booked for an overlapping shift at the same moment, "
-                      f"or shift request {request.id} was assigned meanwhile")
+                      "or the shift was assigned meanwhile")
     request.status = "assigned"
     db.session.flush()
     audit.record(principal, "shift_request.assign", request, details={
@@ -163,12 +166,30 @@ def _book(principal: Principal, request: ShiftRequest, staff: StaffMember, how: 
     return assignment
 
 
+def _a(words: str) -> str:
+    """"a billing specialist", "an IT technician"."""
+    return f"{'an' if words[:1].lower() in 'aeio' or words.startswith(('IT', 'MSO')) else 'a'} {words}"
+
+
+def a_role(role: str) -> str:
+    """A role in a sentence with its article: "an IT technician"."""
+    return _a(role_words(role))
+
+
+_REQUEST_STATUS_WORDS = {"assigned": "assigned already", "accepted": "accepted already", "completed": "worked",
+                         "cancelled": "cancelled", "released": "released"}
+
+
+def _status_words(status: str) -> str:
+    return _REQUEST_STATUS_WORDS.get(status, status)
+
+
 def _assignable(principal: Principal, request_id: int) -> ShiftRequest:
     request = policy.load(principal, ShiftRequest, request_id, "shift_request.assign", for_update=True)
     if request.status != "open":
-        raise Conflict(f"shift request {request.id} is {request.status}: only an open request is assigned")
+        raise Conflict(f"the shift request is {_status_words(request.status)}: only an open request is assigned")
     if request.starts_at <= clock.now():
-        raise Conflict(f"shift request {request.id} has already started")
+        raise Conflict(f"the shift ({clock.shift_words(request.starts_at, request.ends_at)}) has already started")
     return request
 
 
@@ -200,8 +221,8 @@ def auto_assign(principal: Principal, request_id: int) -> Assignment:
     free = [s for s in candidates if available(s, request.starts_at, request.ends_at)
             and overlapping(s.id, request.starts_at, request.ends_at) is None]
     if not free:
-        raise Conflict(f"no {request.role} is available and free from {request.starts_at:%Y-%m-%d %H:%M} "
-                       f"to {request.ends_at:%H:%M} UTC ({len(candidates)} in the pool)")
+        raise Conflict(f"no {role_words(request.role)} is available and free "
+                       f"{clock.shift_words(request.starts_at, request.ends_at)} ({len(candidates)} in the pool)")
     local = request.starts_at.astimezone(clock.zone())
     load = booked_minutes([s.id for s in free], rules.month_span(f"{local:%Y-%m}", clock.zone()))
     chosen = min(free, key=lambda s: (load.get(s.id, 0), s.id))

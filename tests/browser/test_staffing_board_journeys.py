@@ -34,6 +34,9 @@ def test_the_scheduler_assigns_is_refused_a_double_booking_and_auto_assigns(web,
     wednesday = st.requested("2027-01-13T14:00:00Z", "2027-01-13T18:00:00Z", notes="front desk")  # Wed 8-12
     page = web.sign_in("scheduler@example.test", width=width)
     expect(page.get_by_role("link", name="2 shift requests to assign")).to_be_visible()
+    # the start page opens the week of the earliest waiting request (next week's Tuesday)
+    expect(page.get_by_role("link", name="2 shift requests to assign")).to_have_attribute(
+        "href", re.compile(r"week=2027-01-11#waiting-heading$"))
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Staffing").click()
     expect(page.get_by_role("heading", name="Week of Jan 4, 2027")).to_be_visible()
     assert_accessible(page, "the staffing week")
@@ -57,12 +60,13 @@ def test_the_scheduler_assigns_is_refused_a_double_booking_and_auto_assigns(web,
     # Dana is already booked on Tuesday: refused, with the reason at the field, nothing written
     tue = page.get_by_role("region", name="Lakeside: Billing specialist, Jan 12, 2027")
     expect(tue).to_contain_text("appeals")
-    tue.get_by_label("Person").select_option(label="Dana Reyes")
+    tue.get_by_label("Person").select_option(label="Dana Reyes (booked then)")
     tue.get_by_role("button", name="Assign", exact=True).click()
     tue = page.get_by_role("region", name="Lakeside: Billing specialist, Jan 12, 2027")
     person = tue.get_by_label("Person")
     expect(person).to_have_attribute("aria-invalid", "true")
-    expect(person).to_have_accessible_description(re.compile("Dana Reyes is already booked from 2027-01-12 14:00"))
+    expect(person).to_have_accessible_description(
+        re.compile("Dana Reyes is already booked Tue Jan 12, 8:00 AM–4:00 PM CST at Lakeside"))
     assert_accessible(page, "the staffing week with a refused booking")
     if width == 1280:
         screenshot(page, "console-staffing-week", docs=True)

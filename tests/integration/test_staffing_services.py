@@ -95,15 +95,25 @@ def test_booking_refuses_a_person_who_is_not_available_and_says_when(pool):
     saturday = pool.request("2027-01-16T15:00:00Z", "2027-01-16T20:00:00Z")
     with pytest.raises(Invalid) as refused, unit_of_work():
         shifts.assign(pool.scheduler, saturday, pool.dana)
-    assert refused.value.message == "Dana Reyes is not available from 2027-01-16 15:00 to 20:00 UTC"
+    assert refused.value.message == "Dana Reyes is not available Sat Jan 16, 9:00 AM–2:00 PM CST"
     assert refused.value.errors == {"json": {"staff_id": [refused.value.message]}}
     # leave on a weekday: the weekly window no longer covers it
     with unit_of_work():
         staff.add_availability(pool.scheduler, pool.dana, {"kind": "unavailable", "starts_at": at("2027-01-12T00:00:00Z"),
                                                            "ends_at": at("2027-01-13T00:00:00Z"), "note": "leave"})
     tuesday = pool.request("2027-01-12T14:00:00Z", "2027-01-12T22:00:00Z")
-    with pytest.raises(Invalid, match="Dana Reyes is not available from 2027-01-12 14:00 to 22:00 UTC"), unit_of_work():
+    with pytest.raises(Invalid, match="Dana Reyes is not available Tue Jan 12, 8:00 AM–4:00 PM CST"), unit_of_work():
         shifts.assign(pool.scheduler, tuesday, pool.dana)
+
+
+def test_a_shift_reads_in_the_pool_s_zone_with_its_abbreviation(db_ctx):
+    assert clock.shift_words(at("2026-12-07T15:00:00Z"), at("2026-12-07T23:00:00Z")) == \
+        "Mon Dec 7, 9:00 AM–5:00 PM CST"
+    # past local midnight: both days; across the change of the clocks: both abbreviations
+    assert clock.shift_words(at("2027-01-12T04:00:00Z"), at("2027-01-12T12:00:00Z")) == \
+        "Mon Jan 11, 10:00 PM–Tue Jan 12, 6:00 AM CST"
+    assert clock.shift_words(at("2027-03-14T06:00:00Z"), at("2027-03-14T10:00:00Z")) == \
+        "Sun Mar 14, 12:00 AM CST–5:00 AM CDT"
 
 
 def test_booking_refuses_a_person_already_booked_for_an_overlapping_shift(pool):
@@ -111,7 +121,7 @@ def test_booking_refuses_a_person_already_booked_for_an_overlapping_shift(pool):
     clash = pool.request("2027-01-11T20:00:00Z", "2027-01-11T23:00:00Z", who=pool.other_admin)
     with pytest.raises(Conflict) as refused, unit_of_work():
         shifts.assign(pool.scheduler, clash, pool.dana)
-    assert refused.value.message == f"Dana Reyes is already booked from 2027-01-11 14:00 to 22:00 UTC (assignment {first})"
+    assert refused.value.message == "Dana Reyes is already booked Mon Jan 11, 8:00 AM–4:00 PM CST at Lakeside"
     # back to back is not an overlap; the fairest free person is the one with fewer hours
     after = pool.request("2027-01-11T22:00:00Z", "2027-01-11T23:00:00Z", who=pool.other_admin)
     assert pool.assign(after, pool.dana) > first

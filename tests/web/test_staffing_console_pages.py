@@ -91,15 +91,15 @@ def test_assign_books_the_chosen_person(scheduler, st):
     booked = db.session.scalars(select(Assignment)).one()
     assert booked.staff_id == st.eli["id"] and booked.assigned_by == "scheduler@example.test"
     text = text_of(html(scheduler.get(WEEK)))
-    assert "Eli Park is booked for the shift; the practice accepts them." in text
+    assert "Eli Park is booked for the shift; the practice is asked to accept them." in text
     assert "Shift requests waiting for a person (0)" in text
 
 
 @pytest.mark.parametrize("who, setup, words, status", [
-    ("dana", "double", "Dana Reyes is already booked from 2027-01-12 14:00 to 22:00 UTC", 409),
-    ("mia", None, "is a medical_assistant, the shift needs a billing_specialist", 422),
-    ("eli", "saturday", "Eli Park is not available from 2027-01-16 15:00 to 19:00 UTC", 422),
-    ("eli", "inactive", "is not active", 422),
+    ("dana", "double", "Dana Reyes is already booked Tue Jan 12, 8:00 AM–4:00 PM CST at Lakeside", 409),
+    ("mia", None, "Mia Chen is a medical assistant; the shift needs a billing specialist", 422),
+    ("eli", "saturday", "Eli Park is not available Sat Jan 16, 9:00 AM–1:00 PM CST", 422),
+    ("eli", "inactive", "Eli Park is not active", 422),
 ])
 def test_a_person_who_cannot_be_booked_is_refused_with_the_reason_at_the_field(scheduler, st, who, setup, words,
                                                                                 status):
@@ -131,8 +131,31 @@ def test_auto_assign_books_the_free_person_and_says_why_when_nobody_is(scheduler
     third = st.requested("2027-01-12T17:00:00Z", "2027-01-12T19:00:00Z")
     response = scheduler.post(f"/console/staffing/requests/{third['id']}/auto-assign", {"week": "2027-01-11"})
     assert response.status_code == 409
-    assert "no billing_specialist is available and free" in field_error(response, f"f-staff_id-{third['id']}")
+    assert ("no billing specialist is available and free Tue Jan 12, 11:00 AM–1:00 PM CST (2 in the pool)"
+            in field_error(response, f"f-staff_id-{third['id']}"))
     assert count(Assignment) == 2
+
+
+def test_the_waiting_requests_link_their_week_and_mark_who_is_booked_or_unavailable_then(scheduler, st):
+    st.assign(st.requested(STARTS, ENDS), st.dana)
+    tuesday = st.requested("2027-01-12T16:00:00Z", "2027-01-12T20:00:00Z")  # Tue 10-2: Dana is booked
+    saturday = st.requested("2027-01-16T15:00:00Z", "2027-01-16T19:00:00Z")  # Sat: nobody works
+    st.staff("Omar Haddad", "it_technician", 4500)
+    fix = st.requested(STARTS, ENDS, role="it_technician")
+    page = html(scheduler.get("/console/staffing"))  # this week (Jan 4): the requests are next week's
+
+    def section(request):
+        return page.split(f'id="request-{request["id"]}"')[1].split("</section>")[0]
+
+    assert f'<option value="{st.dana["id"]}">Dana Reyes (booked then)</option>' in section(tuesday)
+    assert f'<option value="{st.eli["id"]}">Eli Park</option>' in section(tuesday)
+    assert f'<option value="{st.dana["id"]}">Dana Reyes (unavailable then)</option>' in section(saturday)
+    assert f'<option value="{st.eli["id"]}">Eli Park (unavailable then)</option>' in section(saturday)
+    assert f'href="/console/staffing?week=2027-01-11#request-{tuesday["id"]}"' in section(tuesday)
+    assert "See the week of Jan 11, 2027 on the board" in text_of(section(tuesday))
+    assert "the available, free IT technician with the fewest hours" in text_of(section(fix))
+    # on the request's own week the board above is that week
+    assert "(this week, on the board above)" in text_of(html(scheduler.get(WEEK)))
 
 
 def test_other_mso_roles_read_the_week_but_may_not_assign(pages, st):
@@ -385,6 +408,14 @@ def test_the_schedulers_start_page_says_what_waits(pages, scheduler, st):
     assert "shift request" not in text_of(html(pages.as_("mso_finance").get("/console")))
     st.timesheet(shift, STARTS, ENDS)
     assert "timesheet to record" not in text_of(html(scheduler.get("/console")))
+
+
+def test_the_start_page_opens_the_week_of_the_earliest_waiting_request(scheduler, st):
+    st.requested("2027-01-19T14:00:00Z", "2027-01-19T18:00:00Z")
+    st.requested(STARTS, ENDS)  # the clock is Mon Jan 4: both are weeks ahead, the earliest on Jan 12
+    body = html(scheduler.get("/console"))
+    assert "2 shift requests to assign" in text_of(body)
+    assert 'href="/console/staffing?week=2027-01-11#waiting-heading"' in body
 
 
 @pytest.mark.parametrize("typed", ["1e3", "3,2.5", "\u0663\u0662.\u0665\u0660", "-32.50"])
