@@ -71,6 +71,19 @@ def _query(schema, names: tuple[str, ...]) -> tuple[dict, dict]:
     return raw, load(schema, raw)
 
 
+def _filtered(schema, names: tuple[str, ...], fetch) -> tuple[dict, FormErrors, int | None, Paged]:
+    """A list page's rows, fetch(filters) with the filters the query string gives: what
+    was typed, the filters' errors, the refusal's status (None where there is none) and
+    the rows (none where the filters are refused, the refusal shown at them)."""
+    try:
+        raw, filters = _query(schema, names)
+        return raw, FormErrors(), None, fetch(filters)
+    except DomainError as exc:
+        undo_refused()
+        raw = {k: request.args.get(k, "") for k in names}
+        return raw, errors_of(exc), exc.status_code, Paged([], 0)
+
+
 def _fee_schedules_url() -> str | None:
     """The console's fee schedules page, where another area of the console provides one."""
     for rule in current_app.url_map.iter_rules():
@@ -85,15 +98,11 @@ def _fee_schedules_url() -> str | None:
 def _practices_page(form=None, values=None, errors=None, status: int = 200):
     principal = current_principal()
     page, page_size = page_args()
-    filter_errors = FormErrors()
-    try:
-        raw, filters = _query(PracticeQuerySchema(), ("status", "q"))
-        result = services.list_practices(principal, page, page_size, status=filters.get("status"),
-                                         name=filters.get("q"))
-    except DomainError as exc:
-        undo_refused()
-        raw = {k: request.args.get(k, "") for k in ("status", "q")}
-        filter_errors, status, result = errors_of(exc), exc.status_code, Paged([], 0)
+    raw, filter_errors, refused, result = _filtered(
+        PracticeQuerySchema(), ("status", "q"),
+        lambda filters: services.list_practices(principal, page, page_size, status=filters.get("status"),
+                                                name=filters.get("q")))
+    status = refused or status
     body = render_template("accounts/console_practices.html", practices=result.items, total=result.total,
                            page=page, page_size=page_size, filters=raw, filter_errors=filter_errors,
                            statuses=PRACTICE_STATUSES, may=_may("practice.create", "user.list"), why=WHY_NOT,
@@ -196,14 +205,10 @@ def change_practice_status(practice_id: int):
 def _vendors_page(form=None, values=None, errors=None, status: int = 200):
     principal = current_principal()
     page, page_size = page_args()
-    filter_errors = FormErrors()
-    try:
-        raw, filters = _query(VendorKindQuerySchema(), ("kind",))
-        result = services.list_vendors(principal, filters.get("kind"), page, page_size)
-    except DomainError as exc:
-        undo_refused()
-        raw = {"kind": request.args.get("kind", "")}
-        filter_errors, status, result = errors_of(exc), exc.status_code, Paged([], 0)
+    raw, filter_errors, refused, result = _filtered(
+        VendorKindQuerySchema(), ("kind",),
+        lambda filters: services.list_vendors(principal, filters.get("kind"), page, page_size))
+    status = refused or status
     body = render_template("accounts/console_vendors.html", vendors=result.items, total=result.total,
                            page=page, page_size=page_size, filters=raw, filter_errors=filter_errors,
                            kinds=VENDOR_KINDS, may=_may("vendor.create", "user.list"), why=WHY_NOT,

@@ -48,13 +48,7 @@ def create():
     principal = current_principal()
     programs.check_may_post(principal)  # a role that may not: 403, whatever the form holds
     values = form_data(lists=("installment_options",))
-    try:
-        program = programs.create_program(principal, program_form.parse(values))
-    except DomainError as exc:
-        errors = program_form.shown_again(refusal(exc, (422,)))
-        return _programs_page(values=values, errors=errors, status=exc.status_code)
-    flash(f"{program.name} is posted: open for enrollment.", "success")
-    return redirect(url_for("insurance_console.program_page", program_id=program.id))
+    return program_form.post(principal, values, _programs_page, "insurance_console.program_page")
 
 
 def _program_page(program_id: int, *, bind_errors=None, status: int = 200):

@@ -5,14 +5,13 @@ enrollments as the API shows them to the carrier: the provider it underwrites (n
 and NPI), never the practice. Another carrier's program answers 404, as in the API."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import render_template, url_for
 
 from gpo.auth.request import current_principal
 from gpo.billing.invoices import today
-from gpo.errors import DomainError
 from gpo.insurance import overview, program_form, programs
 from gpo.web import Waiting
-from gpo.web.forms import form_data, page_args, refusal
+from gpo.web.forms import form_data, page_args
 from gpo.web.shell import page_blueprint
 
 blp = page_blueprint("insurance_portal", __name__, "portal", url_prefix="/portal")
@@ -41,13 +40,7 @@ def create():
     programs.check_may_post(principal)  # a supplier or a staffing vendor: 403, whatever the form holds
     values = form_data(lists=("installment_options",))
     values.pop("carrier_vendor_id", None)  # a carrier posts for itself only
-    try:
-        program = programs.create_program(principal, program_form.parse(values))
-    except DomainError as exc:
-        errors = program_form.shown_again(refusal(exc, (422,)))
-        return _programs_page(values=values, errors=errors, status=exc.status_code)
-    flash(f"{program.name} is posted: open for enrollment.", "success")
-    return redirect(url_for("insurance_portal.program_page", program_id=program.id))
+    return program_form.post(principal, values, _programs_page, "insurance_portal.program_page")
 
 
 @blp.get("/programs/<int:program_id>")

@@ -11,11 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from gpo.errors import Invalid
+from flask import flash, redirect, url_for
+
+from gpo.errors import DomainError, Invalid
+from gpo.insurance import programs
 from gpo.insurance.rules import INSTALLMENT_CHOICES
 from gpo.insurance.schemas import ProgramCreateSchema
 from gpo.money import NotDollars, parse_dollars
-from gpo.web.forms import FormErrors, load
+from gpo.web.forms import FormErrors, load, refusal
 
 # The form's fields (named as the API's body fields), typed one entry a line.
 LINES = ("specialty_classes", "rates", "claims_free_credits", "group_discount_bands")
@@ -156,3 +159,15 @@ def shown_again(errors: FormErrors) -> FormErrors:
         message = re.sub(r"\brates\[(\d+)\]", lambda m: f"line {int(m.group(1)) + 1}", message)
         fields[field] = f"{fields[field]} {message}" if field in fields else message
     return FormErrors(errors.message, fields)
+
+
+def post(principal, values: dict, programs_page, program_endpoint: str):
+    """Post the program the form holds (the console's and the portal's "Post a program"):
+    refused terms show the programs page again (programs_page(values=, errors=, status=)),
+    with each message at its field; a posted program's page follows (program_endpoint)."""
+    try:
+        program = programs.create_program(principal, parse(values))
+    except DomainError as exc:
+        return programs_page(values=values, errors=shown_again(refusal(exc, (422,))), status=exc.status_code)
+    flash(f"{program.name} is posted: open for enrollment.", "success")
+    return redirect(url_for(program_endpoint, program_id=program.id))
