@@ -2,7 +2,8 @@
 
 `Pages(app, world).as_("practice_buyer")` is a Flask test client with a browser
 session: it signed in through the sign-in form (CSRF token included), and `post`
-sends the page's CSRF token with every form, as a browser would."""
+sends the page's CSRF token with every form, as a browser would. `Statements` and
+`same_count` check that a page sends as many SQL statements with more rows."""
 from __future__ import annotations
 
 import re
@@ -78,3 +79,43 @@ class Pages:
         assert response.status_code == 302, text_of(response.get_data(as_text=True))[:500]
         page.get(response.headers["Location"])  # the start page (and its CSRF token)
         return page
+
+
+class Statements:
+    """The SQL statements one page request sends (every connection of the engine)."""
+
+    def __init__(self, page):
+        self.page = page
+
+    def __call__(self, path: str) -> int:
+        from sqlalchemy import event
+
+        from gpo.db import db
+
+        db.session.commit()  # the test's own rows are written before counting
+        assert self.page.get(path).status_code == 200  # warm: what the first request alone does
+        seen: list[str] = []
+
+        def count(conn, cursor, statement, *args) -> None:
+            seen.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            response = self.page.get(path)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert response.status_code == 200, response.get_data(as_text=True)[:500]
+        assert seen, f"{path}: no statement counted (every page reads its session): the count is broken"
+        self.last = seen
+        return len(seen)
+
+
+def same_count(statements: Statements, path: str, grow) -> None:
+    """`path` sends as many statements before `grow()` adds rows as after."""
+    before = statements(path)
+    small = statements.last
+    grow()
+    after = statements(path)
+    assert after == before, (f"{path}: {before} statements, then {after} with more rows:\n"
+                             + "\n".join(" ".join(s.split())[:200] for s in statements.last)
+                             + "\n\nwere:\n" + "\n".join(" ".join(s.split())[:200] for s in small))

@@ -12,8 +12,7 @@ from sqlalchemy import func, select
 
 from gpo.audit import AuditEvent
 from gpo.db import db
-from tests.pages import text_of
-from tests.web.test_page_query_counts import Statements, same_count
+from tests.pages import Statements, same_count, text_of
 
 UTC = dt.timezone.utc
 

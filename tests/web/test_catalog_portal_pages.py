@@ -19,8 +19,7 @@ from gpo.catalog.models import CatalogImport, Product
 from gpo.db import db
 from gpo.jobs import Job
 from tests.factories import PASSWORD, ProductFactory, UserFactory, VendorFactory
-from tests.pages import text_of
-from tests.web.test_page_query_counts import Statements, same_count
+from tests.pages import Statements, same_count, text_of
 
 TWO_BAD_ROWS = (
     "sku,name,category,list_price,unit_of_measure\n"

@@ -14,7 +14,7 @@ from gpo.contracts import services
 from gpo.contracts.models import Contract
 from gpo.db import db
 from tests.factories import ProductFactory
-from tests.pages import text_of
+from tests.pages import Statements, same_count, text_of
 from tests.web.contract_pages import (
     DISCLOSURE_MESSAGE,
     TODAY,
@@ -23,7 +23,6 @@ from tests.web.contract_pages import (
     error_at,
     proposals_of,
 )
-from tests.web.test_page_query_counts import Statements, same_count
 
 
 def mso_offer(world, vendor, title="IT refresh 2027", sku="LAP"):

@@ -18,9 +18,8 @@ from gpo.jobs import Job
 from gpo.orders import tier_progress
 from gpo.orders.models import Cycle, PurchaseOrder
 from tests.factories import ContractFactory, OrderFactory, ProductFactory
-from tests.pages import text_of
+from tests.pages import Statements, same_count, text_of
 from tests.scenarios import Billing
-from tests.web.test_page_query_counts import Statements, same_count
 
 
 @pytest.fixture

@@ -25,9 +25,8 @@ from gpo.auth.services import principal_for_user
 from gpo.billing import invoices, rebates
 from gpo.billing.models import Credit, FeeSchedule, Rebate, RebateAllocation
 from gpo.db import db
-from tests.pages import text_of
+from tests.pages import Statements, same_count, text_of
 from tests.scenarios import YEAR, Billing
-from tests.web.test_page_query_counts import Statements, same_count
 
 PERIOD = {"period_start": f"{YEAR}-01-01", "period_end": f"{YEAR}-12-31"}
 

@@ -16,9 +16,8 @@ from gpo.billing.models import Invoice
 from gpo.db import db
 from gpo.insurance.models import Enrollment, InsuranceProgram
 from tests.factories import EnrollmentFactory, InsuranceProgramFactory, ProviderFactory, UserFactory
-from tests.pages import text_of
+from tests.pages import Statements, same_count, text_of
 from tests.scenarios import END, START, Insurance
-from tests.web.test_page_query_counts import Statements, same_count
 
 FORM = {
     "name": "Surgeons group program", "period_start": str(START), "period_end": str(END),

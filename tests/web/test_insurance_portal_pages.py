@@ -14,9 +14,8 @@ from sqlalchemy import func, select
 from gpo.db import db
 from gpo.insurance.models import Enrollment, InsuranceProgram
 from tests.factories import EnrollmentFactory, ProviderFactory
-from tests.pages import text_of
+from tests.pages import Statements, same_count, text_of
 from tests.scenarios import END, START, Insurance
-from tests.web.test_page_query_counts import Statements, same_count
 
 FORM = {
     "name": "Keystone surgeons program", "period_start": str(START), "period_end": str(END),

@@ -19,8 +19,7 @@ from gpo.clock import clock_shifted
 from gpo.db import db, utcnow
 from gpo.errors import Conflict
 from tests.factories import InvoiceFactory, PracticeFactory
-from tests.pages import text_of
-from tests.web.test_page_query_counts import Statements, same_count
+from tests.pages import Statements, same_count, text_of
 
 MONTH = f"{utcnow():%Y-%m}"
 

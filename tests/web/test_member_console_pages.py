@@ -14,8 +14,7 @@ from gpo.audit import AuditEvent
 from gpo.db import db
 from gpo.etags import etag_for
 from tests.factories import LocationFactory, PracticeFactory, ProviderFactory, UserFactory, VendorFactory
-from tests.pages import text_of
-from tests.web.test_page_query_counts import Statements, same_count
+from tests.pages import Statements, same_count, text_of
 
 GOOD_NPI, BAD_NPI = "1234567893", "1234567890"
 PRACTICE = {"name": "Hillcrest Family Care", "tax_id": "39-1112223", "joined_on": "2026-03-01",

@@ -10,7 +10,6 @@ import datetime as dt
 from decimal import Decimal as D
 
 import pytest
-from sqlalchemy import event
 
 from gpo.catalog.models import ProductPrice
 from gpo.db import db, utcnow
@@ -29,42 +28,7 @@ from tests.factories import (
     UserFactory,
     _contract_of,
 )
-
-
-class Statements:
-    """The SQL statements one page request sends (every connection of the engine)."""
-
-    def __init__(self, page):
-        self.page = page
-
-    def __call__(self, path: str) -> int:
-        db.session.commit()  # the test's own rows are written before counting
-        assert self.page.get(path).status_code == 200  # warm: what the first request alone does
-        seen: list[str] = []
-
-        def count(conn, cursor, statement, *args) -> None:
-            seen.append(statement)
-
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
-            response = self.page.get(path)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
-        assert response.status_code == 200, response.get_data(as_text=True)[:500]
-        assert seen, f"{path}: no statement counted (every page reads its session): the count is broken"
-        self.last = seen
-        return len(seen)
-
-
-def same_count(statements: Statements, path: str, grow) -> None:
-    """`path` sends as many statements before `grow()` adds rows as after."""
-    before = statements(path)
-    small = statements.last
-    grow()
-    after = statements(path)
-    assert after == before, (f"{path}: {before} statements, then {after} with more rows:\n"
-                             + "\n".join(" ".join(s.split())[:200] for s in statements.last)
-                             + "\n\nwere:\n" + "\n".join(" ".join(s.split())[:200] for s in small))
+from tests.pages import Statements, same_count
 
 
 @pytest.fixture(autouse=True)

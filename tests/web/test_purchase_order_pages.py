@@ -11,9 +11,8 @@ from sqlalchemy import func, select
 from gpo.billing.models import Invoice
 from gpo.db import db
 from gpo.orders.models import Order, PurchaseOrder, PurchaseOrderLine, Shipment
-from tests.pages import text_of
+from tests.pages import Statements, same_count, text_of
 from tests.scenarios import Billing
-from tests.web.test_page_query_counts import Statements, same_count
 
 
 @pytest.fixture

@@ -13,9 +13,8 @@ from sqlalchemy import func, select
 
 from gpo.db import db
 from gpo.staffing.models import Assignment, Availability, CostRun, StaffMember, Timesheet
-from tests.pages import text_of
+from tests.pages import Statements, same_count, text_of
 from tests.scenarios import Staffing
-from tests.web.test_page_query_counts import Statements, same_count
 
 # Tuesday Jan 12 2027, 08:00-16:00 in Chicago (UTC-6): 14:00-22:00 UTC; the clock is Mon Jan 4
 STARTS, ENDS = "2027-01-12T14:00:00Z", "2027-01-12T22:00:00Z"

@@ -10,9 +10,8 @@ import re
 
 import pytest
 
-from tests.pages import text_of
+from tests.pages import Statements, same_count, text_of
 from tests.scenarios import YEAR, Billing
-from tests.web.test_page_query_counts import Statements, same_count
 
 PERIOD = f"from={YEAR}-01-01&to={YEAR}-12-31"
 
