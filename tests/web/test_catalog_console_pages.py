@@ -122,9 +122,22 @@ def test_the_list_is_paginated(pages, world):
         ProductFactory(vendor_id=world.vendor.id, name=f"Item {n:02d}")
     db.session.commit()
     page = pages.as_("mso_procurement")
-    text = text_of(_html(page.get("/console/products")))
+    html = _html(page.get("/console/products"))
+    text = text_of(html)
     assert "Page 1 of 2 (30 in all)" in text and "Item 24" in text and "Item 25" not in text
+    assert '<a href="/console/products?page=2" rel="next">Next page</a>' in html
     assert "Item 25" in text_of(_html(page.get("/console/products?page=2")))
+
+
+def test_a_refused_mark_shows_the_list_with_links_to_the_list(pages, world):
+    """Shown again at the mark's URL, the list's page links still lead to the list."""
+    made = [ProductFactory(vendor_id=world.vendor.id, name=f"Item {n:02d}") for n in range(30)]
+    db.session.commit()
+    page = pages.as_("mso_procurement")
+    page.get("/console/products?page=2")
+    response = page.post(f"/console/products/{made[0].id}/clinical?q=Item&page=2", {"clinical": "true", "etag": "old"})
+    assert response.status_code == 412
+    assert '<a href="/console/products?q=Item&amp;page=1" rel="prev">Previous page</a>' in _html(response)
 
 
 # --- marking clinical -------------------------------------------------------------------
