@@ -119,6 +119,27 @@ def browse(principal: Principal, filters: ProductQuery, page: int, page_size: in
     return paged(stmt.order_by(order, Product.id), page, page_size)
 
 
+@dataclass(frozen=True)
+class ConsoleCatalog:
+    """A page of the whole catalog as MSO staff search it: the products, how many
+    match, each vendor's name (vendor id -> name) and the vendors to filter by."""
+
+    items: list[Product]
+    total: int
+    vendor_names: dict[int, str]
+    vendors: list[tuple[int, str]]
+
+
+def console_catalog(principal: Principal, filters: ProductQuery, page: int, page_size: int) -> ConsoleCatalog:
+    """`browse` for the console: every vendor's products with their vendor's name, in
+    the same number of queries for any page (the vendors are one query, not one per row)."""
+    result = browse(principal, filters, page, page_size)
+    vendors = [(row.id, row.name) for row in db.session.execute(
+        select(Vendor.id, Vendor.name).where(select(Product.id).where(Product.vendor_id == Vendor.id).exists())
+        .order_by(Vendor.name, Vendor.id))]
+    return ConsoleCatalog(items=list(result.items), total=result.total, vendor_names=dict(vendors), vendors=vendors)
+
+
 def _matches(q: str):
     if is_postgresql():
         # Full-text search over name, description, manufacturer, part number and SKU
