@@ -17,8 +17,11 @@ from gpo.catalog.importing import DEFAULTS, UNMARK_CLINICAL
 from gpo.catalog.models import Product, ProductPrice, _search_document
 from gpo.contracts.services import ContractSummary, contracts_in_effect_for_product, on_contract_clause
 from gpo.db import Paged, db, flush_or_conflict, is_postgresql, paged, utcnow
-from gpo.errors import Forbidden
+from gpo.errors import Conflict, Forbidden
 from gpo.etags import require_match
+
+VENDOR_MARKED_CLINICAL = ("its vendor marked this product clinical: only the vendor can unmark it "
+                          "(physicians keep control of clinical choices)")
 
 # --- inputs (what the request schemas load) ------------------------------------------
 
@@ -203,12 +206,16 @@ def _lock_product(principal: Principal, product_id: int) -> Product:
 def update_product(principal: Principal, product_id: int, data: ProductChanges,
                    if_match: Container[str]) -> ProductDetail:
     """The vendor edits its product. MSO procurement may only mark or unmark it
-    clinical; a vendor cannot unmark what the MSO marked."""
+    clinical; neither unmarks what the other marked."""
     product = _lock_product(principal, product_id)
     if principal.is_mso:
         policy.authorize(principal, "product.mark_clinical", product)
         if set(data) - {"clinical"}:
             raise Forbidden("MSO staff may only change whether a product is clinical; the vendor edits the rest")
+        if data.get("clinical") is False and product.clinical and not product.clinical_marked_by_mso:
+            # Physicians keep control of clinical choices (CPOM): the MSO may take back
+            # its own mark, never lift the physician's approval a vendor asked for.
+            raise Conflict(VENDOR_MARKED_CLINICAL)
     else:
         policy.authorize(principal, "product.update", product)
         if data.get("clinical") is False and product.clinical_marked_by_mso:

@@ -137,3 +137,13 @@ def test_bad_product_fields_are_422_and_write_nothing(client, world, field, valu
     errors = assert_error(response, 422)["errors"]
     assert field in str(errors)
     assert count_products() == 0
+
+
+def test_mso_procurement_cannot_unmark_what_the_vendor_marked_clinical(client, world):
+    product = client.post(f"/api/v1/vendors/{world.vendor.id}/products", json={
+        "sku": "SCALPEL", "name": "Scalpel", "category": "supplies", "list_price": "2.50", "clinical": True,
+    }, headers=world.headers["vendor_admin"]).get_json()
+    refused = edit(client, world, product["id"], {"clinical": False}, "mso_procurement")
+    body = assert_error(refused, 409)
+    assert "only the vendor can unmark it" in body["message"]
+    assert client.get(f"/api/v1/products/{product['id']}", headers=world.headers["mso_procurement"]).get_json()["clinical"]

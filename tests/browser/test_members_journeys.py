@@ -85,7 +85,9 @@ def test_vendors_and_the_mso_users_pages_in_the_browser(web, world):
     assert_accessible(page, "the vendor list")
     page.get_by_role("link", name="Acme").click()
     expect(page.get_by_role("heading", name="Acme", level=1)).to_be_visible()
-    expect(page.get_by_role("main")).to_contain_text("Only Acme's own admins see and manage its API keys")
+    keys = page.get_by_role("region", name="The vendor's API keys")
+    expect(keys).to_contain_text(f"{world.api_key.prefix}…{world.api_key.last4}")  # listed, never the key
+    expect(page.get_by_role("main")).to_contain_text("only its own admins create and revoke them")
     assert_accessible(page, "a vendor's page")
     page.get_by_label("New kind").select_option("carrier")
     page.get_by_role("button", name="Change the kind").click()

@@ -173,20 +173,26 @@ def test_procurement_unmarks_what_the_mso_marked(pages, catalog):
     assert "N95 respirator (MSK-N95) is no longer clinical" in text_of(_html(page.get(response.headers["Location"])))
 
 
-def test_unmarking_what_the_vendor_marked_follows_the_service(pages, catalog):
-    """update_product lets MSO procurement set `clinical` either way, whoever marked it
-    (the vendor may not unmark only what the MSO marked): the page does the same."""
+def test_what_the_vendor_marked_clinical_the_mso_cannot_unmark(pages, catalog):
+    """Physicians keep control of clinical choices: the MSO takes back its own mark,
+    never the vendor's. The page offers no button and says why; a POST is refused (409)."""
     page = pages.as_("mso_procurement")
-    response = _mark(page, catalog["table"], False)
-    assert response.status_code == 302
+    html = _html(page.get("/console/products"))
+    assert "Unmark clinical: Exam table" not in html
+    assert "Its vendor marked it clinical: only the vendor unmarks it." in text_of(html)
+    from gpo.etags import etag_for
+
+    response = _mark(page, catalog["table"], False, etag=etag_for(catalog["table"]))  # a hand-made form
+    assert response.status_code == 409
+    assert "only the vendor can unmark it" in text_of(_html(response))
     product = _product(catalog["table"].id)
-    assert product.clinical is False and product.clinical_marked_by_mso is False
+    assert product.clinical is True and product.clinical_marked_by_mso is False
 
 
 def test_each_rows_buttons_have_their_own_accessible_name(pages, catalog):
     html = _html(pages.as_("mso_procurement").get("/console/products"))
     labels = re.findall(r'<button type="submit"[^>]*aria-label="([^"]+)"', html)
-    assert len(labels) == 4 and len(set(labels)) == 4
+    assert len(labels) == 3 and len(set(labels)) == 3  # the vendor-marked table has none
 
 
 def test_a_stale_etag_answers_the_apis_412_and_changes_nothing(pages, catalog):
