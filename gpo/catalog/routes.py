@@ -80,7 +80,7 @@ class ProductItem(MethodView):
     @blp.response(200, ProductDetailSchema)
     def patch(self, data, product_id):
         """Edit a product (its vendor, If-Match). MSO procurement may set `clinical` only;
-        a vendor cannot unmark a product the MSO marked clinical."""
+        neither unmarks what the other marked clinical (the vendor: 403; the MSO: 409)."""
         detail = products.update_product(current_principal(), product_id, data, request.if_match)
         blp.set_etag_for(detail.product)
         return detail
