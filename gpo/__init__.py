@@ -61,10 +61,22 @@ def create_app(config: dict | None = None) -> Flask:
 def _features():
     """Every feature, in the order its routes appear in the API and its steps run in
     another feature's process (billing's steps in the close, for one)."""
-    from gpo import accounts, auth, billing, catalog, contracts, insurance, orders, platform, staffing, web
+    from gpo import (
+        accounts,
+        audit_pages,
+        auth,
+        billing,
+        catalog,
+        contracts,
+        insurance,
+        orders,
+        platform,
+        staffing,
+        web,
+    )
 
     # The web shell first: the features' pages join its faces and navigation.
-    return [web, auth, accounts, catalog, contracts, orders, billing, insurance, staffing, platform]
+    return [web, auth, accounts, catalog, contracts, orders, billing, insurance, staffing, platform, audit_pages]
 
 
 def _engine_options(url: str) -> dict:

@@ -72,3 +72,14 @@ def audit_log():
                            organizations=organizations, filters=raw, errors=errors, zone=time_zone().key,
                            object_types=sorted({*audit.READ_ACTIONS, *([raw["object_type"]] if raw.get("object_type") else [])}))
     return body, status
+
+
+def register(app) -> None:
+    """The console's audit log and its navigation item (for the roles that may list it)."""
+    from gpo import web
+    from gpo.auth.policy import ACTIONS
+    from gpo.auth.roles import MSO_ROLES
+
+    web.add_pages(app, blp)
+    web.add_nav(app, "console", "Audit log", "audit_console.audit_log",
+                roles={r for r in MSO_ROLES if r in ACTIONS["audit.list"]}, order=80)

@@ -70,13 +70,9 @@ class JobItem(MethodView):
 
 
 def register(app) -> None:
-    """The audit trail and job status routes, the housekeeping job, and the console's audit log."""
-    from gpo import audit_pages, features, maintenance, web
-    from gpo.auth.policy import ACTIONS
-    from gpo.auth.roles import MSO_ROLES
+    """The audit trail and job status routes and the housekeeping job (the console's
+    audit log registers itself: gpo.audit_pages)."""
+    from gpo import features, maintenance
 
     features.add_blueprint(app, blp)
-    web.add_pages(app, audit_pages.blp)
-    web.add_nav(app, "console", "Audit log", "audit_console.audit_log",
-                roles={r for r in MSO_ROLES if r in ACTIONS["audit.list"]}, order=80)
     jobs.register("maintenance.purge_expired", maintenance.purge_expired)

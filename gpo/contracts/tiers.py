@@ -98,11 +98,17 @@ def validate(tiers: list[Tier], list_prices: dict[int, Decimal]) -> dict[str, li
             elif not price.is_finite() or price <= 0 or price.as_tuple().exponent < -4:
                 fail(i, f"item_prices: product {product_id}: the price must be > 0 with at most 4 decimals")
                 bad_fixed.add((i, product_id))
-    # A higher tier never prices an item higher than the tier below (nor the base tier
-    # above the list price): a fixed price below must be matched by the tiers above.
-    # Checked even when other rules are broken (every broken rule at once), against
-    # what the tier below gives as written; a tier whose price cannot be computed (its
-    # discount or that fixed price is itself broken) is compared with nothing.
+    _price_rules(tiers, list_prices, unpriced, bad_fixed, fail)
+    return errors
+
+
+def _price_rules(tiers: list[Tier], list_prices: dict[int, Decimal], unpriced: set[int],
+                 bad_fixed: set[tuple[int, int]], fail) -> None:
+    """A higher tier never prices an item higher than the tier below (nor the base tier
+    above the list price): a fixed price below must be matched by the tiers above.
+    Checked even when other rules are broken (every broken rule at once), against
+    what the tier below gives as written; a tier whose price cannot be computed (its
+    discount or that fixed price is itself broken) is compared with nothing."""
     for product_id, list_price in list_prices.items():
         below: Decimal | None = list_price
         for i, tier in enumerate(tiers):
@@ -120,4 +126,3 @@ def validate(tiers: list[Tier], list_prices: dict[int, Decimal]) -> dict[str, li
                     fail(i, f"product {product_id} would cost {price} here, above its fixed price at the tier "
                             f"below ({below}): fix its price at this tier too")
             below = price
-    return errors
