@@ -5,7 +5,6 @@ orders with their acknowledgement and shipping status. Each page parses, calls o
 service of gpo.orders, renders."""
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 from flask import flash, redirect, render_template, request, url_for
@@ -19,7 +18,7 @@ from gpo.orders.cycle_views import cycle_page, cycles_page, open_cycle_now
 from gpo.orders.models import CYCLE_STATUSES, PO_STATUSES
 from gpo.orders.schemas import CycleCreateSchema, CycleQuerySchema, PurchaseOrderPageQuerySchema
 from gpo.web import Waiting
-from gpo.web.filters import NoSuchLocalTime, local_datetime, local_to_utc, time_zone
+from gpo.web.filters import NoSuchLocalTime, local_datetime, local_input_as_utc, time_zone
 from gpo.web.forms import FormErrors, errors_of, form_data, load, page_args, refusal
 from gpo.web.shell import page_blueprint
 
@@ -91,21 +90,6 @@ def cycles():
     return _cycles_page()
 
 
-def _as_utc(local: str | None) -> str | None:
-    """A `datetime-local` value ("2027-01-12T08:00") in the console's zone as the ISO
-    8601 UTC instant the API's schema reads; anything else is left for the schema to
-    refuse at the field."""
-    if not local:
-        return local
-    try:
-        moment = dt.datetime.fromisoformat(local)
-    except ValueError:
-        return local
-    if moment.tzinfo is None:
-        moment = local_to_utc(moment, time_zone())
-    return moment.astimezone(dt.timezone.utc).isoformat()
-
-
 @blp.post("/cycles")
 def schedule_cycle():
     values = form_data()
@@ -113,7 +97,7 @@ def schedule_cycle():
     try:
         for name in ("opens_at", "closes_at"):
             try:
-                data[name] = _as_utc(values.get(name))
+                data[name] = local_input_as_utc(values.get(name))
             except NoSuchLocalTime as exc:
                 raise Invalid.of_field(name, str(exc)) from None
         made = calendar.create_cycle(current_principal(), load(CycleCreateSchema(), {

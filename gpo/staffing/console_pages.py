@@ -18,7 +18,7 @@ from gpo.errors import DomainError, Invalid
 from gpo.etags import etag_for
 from gpo.money import NotDollars, parse_dollars
 from gpo.staffing import board, cost_runs, shifts, staff, timesheets
-from gpo.staffing.pages import ROLES, _as_utc
+from gpo.staffing.pages import ROLES
 from gpo.staffing.schemas import (
     AssignInSchema,
     AvailabilityCreateSchema,
@@ -27,7 +27,7 @@ from gpo.staffing.schemas import (
     StaffUpdateSchema,
     TimesheetInSchema,
 )
-from gpo.web.filters import NoSuchLocalTime, time_zone
+from gpo.web.filters import NoSuchLocalTime, local_input_as_utc, time_zone
 from gpo.web.forms import FormErrors, errors_of, form_data, load, page_args, refusal
 from gpo.web.shell import page_blueprint
 
@@ -71,7 +71,7 @@ def _utc_fields(data: dict, *names: str) -> None:
     """`datetime-local` fields (the page's zone) as the UTC instants the schema reads."""
     for name in names:
         try:
-            data[name] = _as_utc(data.get(name))
+            data[name] = local_input_as_utc(data.get(name))
         except NoSuchLocalTime as exc:
             raise Invalid.of_field(name, str(exc)) from None
         if data[name] is None:

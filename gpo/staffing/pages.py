@@ -5,8 +5,6 @@ the person, and approving or disputing timesheets. Each form is parsed with the 
 schema and handed to the one use case the API calls."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import flash, redirect, render_template, url_for
 
 from gpo.accounts import services as accounts
@@ -15,7 +13,7 @@ from gpo.auth.request import current_principal
 from gpo.errors import DomainError, Invalid
 from gpo.staffing import shifts, timesheets
 from gpo.staffing.schemas import DisputeInSchema, ReleaseInSchema, ShiftRequestInSchema
-from gpo.web.filters import NoSuchLocalTime, local_to_utc, time_zone
+from gpo.web.filters import NoSuchLocalTime, local_input_as_utc, time_zone
 from gpo.web.forms import FormErrors, errors_of, form_data, load, page_args, refusal
 from gpo.web.shell import page_blueprint
 
@@ -57,21 +55,6 @@ def _refused(exc: DomainError, **kwargs):
     return _page(status=exc.status_code, **kwargs)
 
 
-def _as_utc(local: str | None) -> str | None:
-    """A `datetime-local` value ("2027-01-12T08:00") in the practice's zone, as the
-    ISO 8601 UTC instant the API's schema reads; anything else is left for the schema
-    to refuse at the field."""
-    if not local:
-        return local
-    try:
-        moment = dt.datetime.fromisoformat(local)
-    except ValueError:
-        return local
-    if moment.tzinfo is None:
-        moment = local_to_utc(moment, time_zone())
-    return moment.astimezone(dt.timezone.utc).isoformat()
-
-
 @blp.get("/staffing")
 def staffing():
     return _page()
@@ -83,7 +66,7 @@ def create_request():
     data = dict(values)
     for name in ("starts_at", "ends_at"):
         try:
-            data[name] = _as_utc(values.get(name))
+            data[name] = local_input_as_utc(values.get(name))
         except NoSuchLocalTime as exc:
             refusal = Invalid.of_field(name, str(exc))
             return _refused(refusal, values=values, errors=errors_of(refusal))

@@ -100,6 +100,21 @@ def month_name(value: str | None) -> str:
         return value
 
 
+def local_input_as_utc(local: str | None) -> str | None:
+    """A `datetime-local` form value ("2027-01-12T08:00") in the page's zone as the ISO
+    8601 UTC instant the API's schemas read; anything else is left for the schema to
+    refuse at the field. A wall-clock time DST skips or repeats raises NoSuchLocalTime."""
+    if not local:
+        return local
+    try:
+        moment = dt.datetime.fromisoformat(local)
+    except ValueError:
+        return local
+    if moment.tzinfo is None:
+        moment = local_to_utc(moment, time_zone())
+    return moment.astimezone(dt.timezone.utc).isoformat()
+
+
 def percent(value) -> str:
     if value is None:
         return ""
