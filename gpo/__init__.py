@@ -69,6 +69,7 @@ def _features():
         catalog,
         contracts,
         insurance,
+        leasing,
         orders,
         platform,
         staffing,
@@ -76,7 +77,8 @@ def _features():
     )
 
     # The web shell first: the features' pages join its faces and navigation.
-    return [web, auth, accounts, catalog, contracts, orders, billing, insurance, staffing, platform, audit_pages]
+    return [web, auth, accounts, catalog, contracts, orders, billing, insurance, staffing, leasing, platform,
+            audit_pages]
 
 
 def _engine_options(url: str) -> dict:

@@ -58,6 +58,9 @@ def from_environment() -> dict:
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", DEFAULT_WEBHOOK_SECRET),
         # Invoices are due this many days after they are issued (net 30).
         "INVOICE_NET_DAYS": _int("INVOICE_NET_DAYS", 30),
+        # ASC 842's bright lines for classifying a lease (DOMAIN.md "Equipment and space leasing")
+        "LEASE_TERM_TEST_PERCENT": _int("LEASE_TERM_TEST_PERCENT", 75),
+        "LEASE_PRESENT_VALUE_TEST_PERCENT": _int("LEASE_PRESENT_VALUE_TEST_PERCENT", 90),
         # Hours after a failed payment attempt before the next one (attempt 2, attempt 3).
         "PAYMENT_RETRY_HOURS": [int(h) for h in os.environ.get("PAYMENT_RETRY_HOURS", "24,72").split(",")],
         # The shared staffing pool: the zone its weekly availability and months are in,

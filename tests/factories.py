@@ -21,6 +21,9 @@ from gpo.contracts.models import Contract, ContractItem
 from gpo.db import db, utcnow
 from gpo.identifiers import npi_with_check_digit
 from gpo.insurance.models import Enrollment, InsuranceProgram
+from gpo.leasing import rules as lease_rules
+from gpo.leasing import terms as lease_terms
+from gpo.leasing.models import Asset, Lease, Occupancy, Space
 from gpo.orders.models import Cycle, Order, OrderLine
 from gpo.staffing.models import SHORT_NOTICE, ShiftRequest
 
@@ -359,3 +362,102 @@ class ShiftRequestFactory(Base):
     short_notice = factory.LazyAttribute(lambda o: o.starts_at - o.asked_at < SHORT_NOTICE)
     status = "open"
     requested_by = "admin@example.test"
+
+
+# --- leasing -----------------------------------------------------------------------------
+
+
+class AssetFactory(Base):
+    """An MSO-owned ultrasound bought this year: $62,000 at cost and fair value, a
+    15-year economic life, clinical."""
+
+    class Meta:
+        model = Asset
+
+    description = factory.Sequence(lambda n: f"Portable ultrasound {n}")
+    category = "medical_equipment"
+    clinical = True
+    specialized = False
+    cost_cents = 6200000
+    fair_value_cents = factory.SelfAttribute("cost_cents")
+    acquired_on = factory.LazyFunction(lambda: utcnow().date() - dt.timedelta(days=10))
+    economic_life_months = 180
+    created_by = "finance@example.test"
+
+
+def _lease_figures(o) -> dict:
+    terms = lease_rules.LeaseTerms(o.cost_cents, o.term_months, o.annual_rate_percent, o.residual_cents,
+                                   o.advance_payments, o.down_payment_cents)
+    rent = lease_rules.rent_cents(terms)
+    c = lease_rules.classify(terms, rent, fair_value_cents=o.fair_value_cents,
+                             remaining_life_months=o.asset.economic_life_months,
+                             economic_life_months=o.asset.economic_life_months)
+    return {"rent_cents": rent, "classification": c.kind,
+            "classification_tests": [{"name": t.name, "passed": t.passed, "explanation": t.explanation,
+                                      "figures": t.figures} for t in c.tests]}
+
+
+class LeaseFactory(Base):
+    """A lease offered to a practice on a new asset: 60 months at 8% with one rent in
+    advance, no residual, starting in a week; its rent and classification from
+    gpo/leasing/rules.py. `signed_lease()` signs one (schedule written, no invoice)."""
+
+    class Meta:
+        model = Lease
+        exclude = ("figures",)
+
+    asset = factory.SubFactory(AssetFactory)
+    asset_id = factory.SelfAttribute("asset.id")
+    practice_id = factory.LazyFunction(lambda: PracticeFactory().id)
+    status = "offered"
+    cost_cents = factory.SelfAttribute("asset.cost_cents")
+    fair_value_cents = factory.SelfAttribute("asset.fair_value_cents")
+    term_months = 60
+    annual_rate_percent = Decimal("8")
+    residual_cents = 0
+    advance_payments = 1
+    down_payment_cents = 0
+    commences_on = factory.LazyFunction(lambda: utcnow().date() + dt.timedelta(days=7))
+    figures = factory.LazyAttribute(_lease_figures)
+    rent_cents = factory.LazyAttribute(lambda o: o.figures["rent_cents"])
+    classification = factory.LazyAttribute(lambda o: o.figures["classification"])
+    classification_tests = factory.LazyAttribute(lambda o: o.figures["classification_tests"])
+    offered_by = "finance@example.test"
+
+
+def signed_lease(**fields) -> Lease:
+    """An active lease (LeaseFactory's terms unless told) with its schedule written, as
+    signing leaves it, without the commencement invoice."""
+    lease = LeaseFactory(**fields)
+    lease_terms.write_schedule(lease)
+    lease.status, lease.signed_at, lease.signed_by = "active", utcnow(), "physician@example.test"
+    db.session.commit()
+    return lease
+
+
+class SpaceFactory(Base):
+    """A 2,500 sq ft suite at $10,000 a month, rising 3% a year, since January 2025."""
+
+    class Meta:
+        model = Space
+
+    name = factory.Sequence(lambda n: f"Suite {100 + n}")
+    address = "1 Medical Plaza"
+    square_feet = 2500
+    base_rent_cents = 1000000
+    escalation_percent = Decimal("3")
+    starts_on = dt.date(2025, 1, 1)
+    created_by = "finance@example.test"
+
+
+class OccupancyFactory(Base):
+    class Meta:
+        model = Occupancy
+
+    space = factory.SubFactory(SpaceFactory)
+    space_id = factory.SelfAttribute("space.id")
+    practice_id = factory.LazyFunction(lambda: PracticeFactory().id)
+    square_feet = 1200
+    starts_on = factory.SelfAttribute("space.starts_on")
+    ends_on = None
+    created_by = "finance@example.test"

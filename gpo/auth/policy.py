@@ -115,6 +115,19 @@ ACTIONS: dict[str, frozenset[str]] = {
     "timesheet.dispute": frozenset({"practice_admin", "practice_physician"}),
     "cost_run.create": MSO_BILLING,
     "cost_run.read": MSO_BILLING | frozenset({"mso_scheduler"}),
+    # leasing: a practice sees the assets and leases offered to it (gpo/leasing); signing a
+    # lease of clinical equipment takes a physician, in the service (CPOM)
+    "leasing_asset.read": MSO_ANY | PRACTICE_ANY,
+    "leasing_asset.create": MSO_BILLING,
+    "lease_quote.create": MSO_BILLING | frozenset({"practice_admin"}),
+    "lease.read": MSO_ANY | PRACTICE_ANY,
+    "lease.offer": MSO_BILLING,
+    "lease.withdraw": MSO_BILLING,
+    "lease.sign": frozenset({"practice_admin", "practice_physician"}),
+    "lease.buyout": MSO_BILLING | frozenset({"practice_admin", "practice_physician"}),
+    "lease.end": MSO_BILLING,
+    "space.read": MSO_ANY | PRACTICE_ANY,  # a practice: the suites it occupies
+    "space.manage": MSO_BILLING,
 }
 
 # Object types whose visibility is not plain tenancy register a rule here

@@ -1,6 +1,7 @@
-"""The monthly membership run (DOMAIN.md "Billing"): one run per kind and month, however
-often it is asked for; its job drafts each active practice's membership invoice once
-(the flat fee plus PMPM times the providers active in the month)."""
+"""Monthly billing runs (DOMAIN.md "Billing"): one run per kind and month, however often
+it is asked for. The membership run's job drafts each active practice's membership
+invoice once (the flat fee plus PMPM times the providers active in the month); other
+kinds (leasing's "lease") bring their own work with `add_run_kind`."""
 from __future__ import annotations
 
 import datetime as dt
@@ -19,32 +20,47 @@ from gpo.db import db, flush_unless_duplicate, utcnow
 from gpo.errors import NotFound
 from gpo.jobs import RunLifecycle
 
-# A month's run: queued until its job runs, then finished (asked again, a rerun drafts
-# only what is missing) or, after the job's last retry, failed.
-MEMBERSHIP_RUN = RunLifecycle(kind="billing.membership_run", model=BillingRun, id_arg="run_id",
-                              again_from=("finished",), failed_action="billing_run.fail",
-                              summary=lambda run: {"invoices": run.invoice_count})
+
+def run_lifecycle(kind: str) -> RunLifecycle:
+    """A kind of monthly run's life: queued until its job runs, then finished (asked
+    again, a rerun drafts only what is missing) or, after the job's last retry, failed."""
+    return RunLifecycle(kind=f"billing.{kind}_run", model=BillingRun, id_arg="run_id", again_from=("finished",),
+                        failed_action="billing_run.fail", summary=lambda run: {"invoices": run.invoice_count})
+
+
+MEMBERSHIP_RUN = run_lifecycle("membership")
+# Each kind of run and its lifecycle: the same BillingRun row, each kind its own job.
+RUNS: dict[str, RunLifecycle] = {"membership": MEMBERSHIP_RUN}
+
+
+def add_run_kind(kind: str, work) -> RunLifecycle:
+    """A feature's kind of run (one of models.RUN_KINDS): `work(run)`, on the locked run,
+    drafts its month and marks it finished."""
+    RUNS[kind] = lifecycle = run_lifecycle(kind)
+    lifecycle.register(work)
+    return lifecycle
 
 
 def request_billing_run(principal: Principal, data: BillingRunRequest) -> tuple[BillingRun, bool]:
     """One run per kind and month: asking again returns the first run (created=False)."""
     policy.authorize(principal, "billing_run.create")
+    lifecycle = RUNS[data["kind"]]
     existing = db.session.scalars(select(BillingRun).where(
         BillingRun.kind == data["kind"], BillingRun.month == data["month"]).with_for_update()).one_or_none()
     if existing is not None:
-        if MEMBERSHIP_RUN.may_run_again(existing):
+        if lifecycle.may_run_again(existing):
             # Run it again: it drafts only what is missing (an invoice voided since, a
             # practice activated since); with nothing missing it creates nothing.
             existing.finished_at = None
-            MEMBERSHIP_RUN.start(principal, existing)
+            lifecycle.start(principal, existing)
             audit.record(principal, "billing_run.rerun", existing, details={"month": existing.month})
             db.session.flush()
         return existing, False
-    run = BillingRun(kind=data["kind"], month=data["month"], status=MEMBERSHIP_RUN.waiting, requested_by=principal.label)
+    run = BillingRun(kind=data["kind"], month=data["month"], status=lifecycle.waiting, requested_by=principal.label)
     if not flush_unless_duplicate(run):  # asked at the same moment by someone else: theirs stands
         return db.session.scalars(select(BillingRun).where(
             BillingRun.kind == data["kind"], BillingRun.month == data["month"])).one(), False
-    MEMBERSHIP_RUN.start(principal, run)
+    lifecycle.start(principal, run)
     audit.record(principal, "billing_run.create", run, details={"kind": run.kind, "month": run.month})
     db.session.flush()
     return run, True

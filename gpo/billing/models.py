@@ -23,13 +23,16 @@ from gpo.catalog.models import Price
 from gpo.contracts.models import Percent
 from gpo.db import BigId, CreatedAtMixin, IdPK, UTCDateTime, db, one_of_sql
 
-INVOICE_KINDS = ("purchasing", "membership", "insurance", "staffing", "credit")
+INVOICE_KINDS = ("purchasing", "membership", "insurance", "staffing", "lease", "credit")
 INVOICE_STATUSES = ("draft", "open", "paid", "void", "uncollectible")
 FINALIZED_STATUSES = ("open", "paid", "uncollectible")  # issued and not voided
-LINE_KINDS = ("product", "service_fee", "membership", "pmpm", "premium", "staffing", "overhead", "adjustment")
-CREDIT_SOURCES = ("rebate", "credit_note", "insurance_cancellation", "adjustment")
+# Leasing's lines: a down payment and rents, a buyout or the purchase at the residual, a
+# practice's share of a shared suite's rent (gpo/leasing).
+LINE_KINDS = ("product", "service_fee", "membership", "pmpm", "premium", "staffing", "overhead", "adjustment",
+              "down_payment", "rent", "buyout", "purchase_option", "space_rent")
+CREDIT_SOURCES = ("rebate", "credit_note", "insurance_cancellation", "adjustment", "sale_leaseback")
 ATTEMPT_STATUSES = ("pending", "processing", "succeeded", "failed")
-RUN_KINDS = ("membership",)
+RUN_KINDS = ("membership", "lease")  # a kind's work: membership.add_run_kind
 RUN_STATUSES = ("queued", "finished", "failed")
 
 
@@ -241,7 +244,8 @@ class RebateAllocation(db.Model):
 
 
 class BillingRun(CreatedAtMixin, db.Model):
-    """A monthly membership run: one per month, however often it is asked for."""
+    """A monthly billing run (membership, or leasing's rents and shared space): one per
+    kind and month, however often it is asked for."""
 
     __tablename__ = "billing_runs"
     __table_args__ = (
