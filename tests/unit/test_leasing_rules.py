@@ -23,6 +23,7 @@ from gpo.leasing.rules import (
     months_passed,
     present_value,
     rent_cents,
+    round_half_up,
     schedule,
     space_rent_cents,
     split_space_rent,
@@ -318,11 +319,19 @@ def test_the_schedule_over_realistic_terms(terms):
     assert rows[-1].balance_cents == terms.residual_cents
     assert [r.rent_cents for r in rows] == [rent] * (n - k) + [0] * k
     assert all(r.principal_cents == r.rent_cents - r.interest_cents for r in rows)
+    # Every month's interest is round_half_up(balance * i) but the two that take a residue:
+    # month n (to R) and, with advance rents, month n - k (to round(R v^k)).
+    before = terms.financed_cents - k * rent
+    for row in rows:
+        if row.month != n and not (k and row.month == n - k):
+            assert row.interest_cents == round_half_up(before * i)
+        before = row.balance_cents
     # The rents' present value: the k advance rents, the n - k in arrears and R v^n make C
     # exactly at the exact rent; the rounded rent is off by at most half a cent on each of
-    # the (a(n-k) + k) <= n payment-equivalents, so by at most n/2 cents.
+    # the a(n-k) + k payment-equivalents (at most n), so the sum by at most half of that.
     worth = present_value(terms, rent, i, terms.residual_cents) - terms.down_payment_cents
-    assert abs(worth - terms.financed_cents) <= F(n, 2)
+    per_cent_of_rent = present_value(terms, 1, i) - terms.down_payment_cents  # a(n-k) + k
+    assert abs(worth - terms.financed_cents) <= per_cent_of_rent / 2 <= F(n, 2)
     # What the rows really add up to, exactly: balance_0 - (all principal) = balance_n = R,
     # and the rent months alone repay balance_0 down to what month n - k lands on
     # (round(R v^k); R itself when k = 0).
