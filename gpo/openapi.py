@@ -82,6 +82,10 @@ _OVERRIDES = {
     ("post", "/staffing/assignments/{assignment_id}/timesheet/dispute"): "dispute_timesheet",
     ("post", "/staffing/cost-runs"): "start_cost_run",
     ("get", "/jobs/{job_id}"): "get_job",
+    ("get", "/leasing/leases"): "list_leases",
+    ("post", "/leasing/leases"): "offer_lease",
+    ("post", "/leasing/leases/{lease_id}/sign"): "sign_lease",
+    ("post", "/leasing/leases/{lease_id}/withdraw"): "withdraw_lease",
 }
 # Errors the path and method do not tell (operationId -> statuses).
 _MORE_ERRORS = {"login": {401, 429}}

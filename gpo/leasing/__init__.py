@@ -23,5 +23,26 @@ def register(app) -> None:
     from gpo.leasing import billing, models  # noqa: F401 - the models join the metadata
 
     membership.add_run_kind("lease", billing.bill_lease_month)
+    _register_leases(app)
     app.jinja_env.globals["leasing_subnav"] = lambda: [
         item for item in CONSOLE_SUBNAV if item[0] in app.view_functions]
+
+
+def _register_leases(app) -> None:
+    """Leases offered, signed and withdrawn: the API, the storefront's and console's pages."""
+    from gpo import features, web
+    from gpo.auth import policy
+    from gpo.leasing import lease_console, lease_pages, lease_routes
+
+    features.add_blueprint(app, lease_routes.blp)
+    web.add_pages(app, lease_pages.blp)
+    web.add_nav(app, "storefront", "Leasing", "lease_pages.leases", order=85)
+    web.add_pages(app, lease_console.blp)
+    web.add_nav(app, "console", "Leasing", "lease_console.leases", order=75)
+    web.add_waiting(app, "console", lease_console.waiting, roles=policy.ACTIONS["lease.offer"], order=75)
+    web.add_words(app, "lease", {"offered": "waiting for signature", "active": "active", "ended": "ended",
+                                 "withdrawn": "withdrawn"})
+    web.add_words(app, "lease_classification", {"sales_type": "sales-type", "direct_financing": "direct financing",
+                                                "operating": "operating"})
+    web.add_words(app, "lease_end", {"bought_out": "bought out", "purchased": "purchased at the end of the term",
+                                     "returned": "returned", "renewed": "renewed"})

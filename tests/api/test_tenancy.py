@@ -27,7 +27,14 @@ from gpo.orders.models import (
     SavedListItem,
 )
 from gpo.staffing.models import Assignment, Availability, CostRun, ShiftRequest, StaffMember, Timesheet
-from tests.factories import ContractFactory, CycleFactory, ProductFactory, ProviderFactory
+from tests.factories import (
+    AssetFactory,
+    ContractFactory,
+    CycleFactory,
+    LeaseFactory,
+    ProductFactory,
+    ProviderFactory,
+)
 from tests.helpers import assert_error
 
 OUTSIDERS_OF_PRACTICE = {"other_practice_admin": 404, "other_vendor_admin": 404, "vendor_key": 404}
@@ -239,6 +246,13 @@ MATRIX = [
      {**OUTSIDERS_OF_PRACTICE, "practice_buyer": 403, "mso_admin": 403}),
     ("GET", "/api/v1/staffing/cost-runs/<int:run_id>", "/api/v1/staffing/cost-runs/{cost_run}", None,
      {**NOT_MSO, "mso_procurement": 403}),
+    # leasing: a lease is its practice's (the offer here is of office equipment: an admin signs)
+    ("GET", "/api/v1/leasing/leases/<int:lease_id>", "/api/v1/leasing/leases/{lease}", None,
+     {"other_practice_admin": 404, "other_vendor_admin": 404, "vendor_key": 404}),
+    ("POST", "/api/v1/leasing/leases/<int:lease_id>/sign", "/api/v1/leasing/leases/{lease}/sign", None,
+     {**OUTSIDERS_OF_PRACTICE, "practice_buyer": 403, "mso_finance": 403}),
+    ("POST", "/api/v1/leasing/leases/<int:lease_id>/withdraw", "/api/v1/leasing/leases/{lease}/withdraw",
+     {"reason": "a new offer follows"}, {**OUTSIDERS_OF_PRACTICE, "practice_admin": 403, "mso_procurement": 403}),
 ]
 
 
@@ -285,6 +299,7 @@ OWNERS = {
     "/api/v1/staffing/shift-requests/<int:request_id>/auto-assign": "mso_admin",
     "/api/v1/staffing/assignments/<int:assignment_id>/timesheet": "mso_admin",
     "/api/v1/staffing/cost-runs/<int:run_id>": "mso_finance",
+    "/api/v1/leasing/leases/<int:lease_id>/withdraw": "mso_finance",
 }
 
 
@@ -395,6 +410,7 @@ def _ids(world) -> dict:
     cost_run = CostRun(month="2026-01", month_start=dt.date(2026, 1, 1), timezone="America/Chicago", overhead_cents=0,
                        short_notice_premium_percent=25, status="finished", requested_by="t")
     db.session.add(cost_run)
+    lease = LeaseFactory(asset=AssetFactory(clinical=False, category="office"), practice_id=world.practice.id)
     db.session.commit()
     return {"practice": world.practice.id, "provider": world.provider.id, "vendor": world.vendor.id,
             "api_key": world.api_key.id, "job": job.id, "product": product.id, "inactive_product": inactive.id,
@@ -408,7 +424,7 @@ def _ids(world) -> dict:
             "staff": staff.id, "availability": availability.id, "shift_request": open_request.id,
             "assignment": assignments[0].id, "worked_assignment": assignments[1].id,
             "worked_from": worked.starts_at.isoformat(), "worked_to": worked.ends_at.isoformat(),
-            "timesheet_assignment": assignments[2].id, "cost_run": cost_run.id}
+            "timesheet_assignment": assignments[2].id, "cost_run": cost_run.id, "lease": lease.id}
 
 
 @pytest.mark.parametrize("method, rule, template, body, expected", MATRIX, ids=[f"{m} {r}" for m, r, *_ in MATRIX])
