@@ -14,6 +14,7 @@ from gpo.db import db
 from gpo.errors import DomainError
 from gpo.leasing import leases
 from gpo.money import format_dollars
+from gpo.web.filters import local_date
 from gpo.web.forms import refusal
 from gpo.web.shell import page_blueprint
 
@@ -54,6 +55,6 @@ def sign(lease_id: int):
     except DomainError as exc:
         return _lease_page(lease_id, errors=refusal(exc, (409,)), status=exc.status_code)
     due = format_dollars(leases.lease_view(signed, with_schedule=False)["due_at_signing_cents"])
-    flash(f"Lease {signed.id} is signed: it starts on {signed.commences_on.isoformat()}."
+    flash(f"Lease {signed.id} is signed: it starts on {local_date(signed.commences_on)}."
           + (f" The commencement invoice ({due}) is issued." if signed.commencement_invoice_id else ""), "success")
     return redirect(url_for("lease_pages.lease", lease_id=signed.id))
