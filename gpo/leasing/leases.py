@@ -15,6 +15,7 @@ import datetime as dt
 from typing import TypedDict
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
 
 from gpo import audit
 from gpo.accounts.models import Practice
@@ -88,7 +89,9 @@ def lease_query(principal: Principal, filters: LeaseFilters):
 
 def list_leases(principal: Principal, filters: LeaseFilters, page: int, page_size: int) -> Paged:
     """Leases, newest first (a practice: its own; MSO: all), as `lease_view` without the schedule."""
-    result = paged(lease_query(principal, filters).order_by(Lease.id.desc()), page, page_size)
+    # a list shows no schedule: the rows load only if something asks for them
+    stmt = lease_query(principal, filters).options(lazyload(Lease.schedule)).order_by(Lease.id.desc())
+    result = paged(stmt, page, page_size)
     return Paged(items=[lease_view(lease, with_schedule=False) for lease in result.items], total=result.total)
 
 

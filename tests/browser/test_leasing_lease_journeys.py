@@ -25,7 +25,8 @@ def test_finance_offers_an_ultrasound_and_the_physician_signs_it(web, world):
     finance.get_by_role("navigation", name="Main").get_by_role("link", name="Leasing").click()
     expect(finance.get_by_role("heading", level=1)).to_have_text("Leases")
     finance.get_by_role("link", name="Offer a lease").click()
-    finance.get_by_label("Asset", exact=True).select_option(label=f"Portable ultrasound GE Vscan Air (asset {asset.id}, clinical)")
+    finance.get_by_label("Asset", exact=True).select_option(
+        label=f"Portable ultrasound GE Vscan Air (asset {asset.id}, clinical)")
     finance.get_by_label("Practice", exact=True).select_option(label="Lakeside")
     finance.get_by_label("Term (months, 1 to 120)").fill("60")
     finance.get_by_label("Annual rate (%)").fill("8")
