@@ -1,0 +1,20 @@
+"""The storefront's shared-space page (`/leasing/spaces`): the suites the practice
+occupies (or occupied), its own occupancies, its square feet and this month's share;
+never another practice's name or share (gpo.leasing.spaces.space_detail)."""
+from __future__ import annotations
+
+from flask import render_template
+
+from gpo.auth.request import current_principal
+from gpo.leasing import spaces
+from gpo.web.shell import page_blueprint
+
+blp = page_blueprint("space_pages", __name__, "storefront")
+
+
+@blp.get("/leasing/spaces", endpoint="spaces")
+def spaces_page():
+    principal = current_principal()
+    listed = spaces.list_spaces(principal, 1, 100)
+    return render_template("leasing/spaces_storefront.html",
+                           suites=[spaces.space_detail(principal, space.id) for space in listed.items])
