@@ -12,6 +12,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from gpo.auth import policy
 from gpo.auth.request import current_principal
+from gpo.billing.schemas import MAX_CENTS
 from gpo.errors import DomainError, Invalid
 from gpo.leasing import spaces
 from gpo.leasing.space_schemas import OccupancyEndSchema, OccupancyInSchema, SpaceCreateSchema
@@ -41,8 +42,9 @@ def _space_body(values: dict) -> dict:
         data = load(SpaceCreateSchema(), body)
     except Invalid as exc:
         found = dict(exc.errors["json"])
-        if "base_rent_cents" in found:
-            found["base_rent"] = found.pop("base_rent_cents")
+        if "base_rent_cents" in found:  # the schema speaks in cents; the form in dollars
+            found.pop("base_rent_cents")
+            found["base_rent"] = [f"a monthly rent from $0.01 to {format_dollars(MAX_CENTS)}"]
         raise Invalid(exc.message, {"json": {**found, **problems}}) from None
     if problems:
         raise Invalid("Please correct the fields marked below.", {"json": problems})
