@@ -90,7 +90,8 @@ def _space_page(space_id: int, *, values=None, errors=None, end_errors=None, end
     principal = current_principal()
     detail = spaces.space_detail(principal, space_id, _month_asked())
     may_manage = policy.may(principal, "space.manage")
-    body = render_template("leasing/spaces_console_space.html", d=detail, split=detail["split"], may_manage=may_manage,
+    body = render_template("leasing/spaces_console_space.html", month_name=spaces.month_name,
+                           d=detail, split=detail["split"], may_manage=may_manage,
                            not_manage=NOT_MANAGE, practices=spaces.practice_options() if may_manage else [],
                            values=values or {"starts_on": str(max(detail["starts_on"], spaces.today()))},
                            errors=errors, end_errors=end_errors, ending=ending)

@@ -91,6 +91,11 @@ class Split:
         return sum(share.share_cents for share in self.shares)
 
 
+def month_name(month: str) -> str:
+    """ "2027-01" -> "January 2027" (what pages and invoice lines say)."""
+    return dt.date(int(month[:4]), int(month[5:7]), 1).strftime("%B %Y")
+
+
 def month_of(day: dt.date) -> tuple[dt.date, dt.date]:
     return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
@@ -251,7 +256,8 @@ def _check_fits(space: Space, others: list[Occupancy], practice_id: int, square_
         if o.practice_id == practice_id and _overlap(o.starts_on, o.ends_on, starts_on, ends_on):
             until = f"to {o.ends_on}" if o.ends_on else "with no end"
             raise Conflict(f"practice {practice_id} already occupies {space.name} from {o.starts_on} {until} "
-                           f"(occupancy {o.id}): one practice's occupancies of a suite never overlap")
+                           f"(occupancy {o.id}): one practice's occupancies of a suite never overlap",
+                           {"json": {"starts_on": [f"the practice occupies the suite from {o.starts_on} {until}"]}})
     overlapping = [o for o in others if _overlap(o.starts_on, o.ends_on, starts_on, ends_on)]
     # The occupied total only rises on a start: its most within the period is on one.
     for day in sorted({starts_on} | {o.starts_on for o in overlapping if o.starts_on > starts_on}):

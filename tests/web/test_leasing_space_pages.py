@@ -110,7 +110,7 @@ def test_a_suite_shows_its_occupancies_and_the_chosen_months_split_with_the_vaca
     response = page.get(f"/console/leasing/spaces/{space.id}?month=2027-01")
     assert response.status_code == 200
     text = text_of(response.get_data(as_text=True))
-    assert "Rent for 2027-01: $10,609.00 for 2,500 sq ft over 31 days" in text
+    assert "Rent for January 2027: $10,609.00 for 2,500 sq ft over 31 days" in text
     assert "Lakeside 1,200 31 37,200 $5,092.32 not billed yet" in text
     assert "Riverbend 800 31 24,800 $3,394.88" in text
     assert "Vacant: the MSO's share 500 31 15,500 $2,121.80 never invoiced" in text
@@ -122,7 +122,8 @@ def test_a_suite_shows_its_occupancies_and_the_chosen_months_split_with_the_vaca
                      {"practice_id": str(world.practice.id), "square_feet": "1", "starts_on": "2027-01-01"}).status_code == 403
     assert page.post(f"/console/leasing/occupancies/{mine.id}/end", {"ends_on": "2027-01-31"}).status_code == 403
     # a month not like YYYY-MM: this month's split
-    assert "The split of 2026-12" in text_of(page.get(f"/console/leasing/spaces/{space.id}?month=13").get_data(as_text=True))
+    shown = page.get(f"/console/leasing/spaces/{space.id}?month=13").get_data(as_text=True)
+    assert "The split of December 2026" in text_of(shown)
 
 
 def test_finance_adds_an_occupancy_and_refusals_show_at_the_form(pages, world, shared):
@@ -188,8 +189,8 @@ def test_a_practice_sees_its_suites_square_feet_and_share_and_no_other_practice(
     html = response.get_data(as_text=True)
     text = text_of(html)
     # December 2026: 1,030,000 x 1,200 / 2,500 = 494,400
-    assert "Suite 200, 1 Medical Plaza" in text and "2,500 sq ft, $10,300.00 rent for 2026-12" in text
-    assert "Your share of 2026-12 $4,944.00: 1,200 sq ft for 31 of 31 days" in text
+    assert "Suite 200, 1 Medical Plaza" in text and "2,500 sq ft, $10,300.00 rent for December 2026" in text
+    assert "Your share of December 2026 $4,944.00: 1,200 sq ft for 31 of 31 days" in text
     assert "Riverbend" not in html and "Suite 900" not in html and "$3,296.00" not in text
     other = text_of(pages.as_("other_practice_admin").get("/leasing/spaces").get_data(as_text=True))
     assert "$3,296.00: 800 sq ft" in other and "Lakeside" not in other
