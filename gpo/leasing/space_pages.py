@@ -14,7 +14,5 @@ blp = page_blueprint("space_pages", __name__, "storefront")
 
 @blp.get("/leasing/spaces", endpoint="spaces")
 def spaces_page():
-    principal = current_principal()
-    listed = spaces.list_spaces(principal, 1, 100)
     return render_template("leasing/spaces_storefront.html", month_name=spaces.month_name,
-                           suites=[spaces.space_detail(principal, space.id) for space in listed.items])
+                           suites=spaces.my_spaces(current_principal()))

@@ -18,8 +18,9 @@ class SpaceCreateSchema(Schema):
                               metadata={"example": 2500})
     base_rent_cents = WholeNumber(required=True, validate=validate.Range(min=1, max=MAX_CENTS), metadata={
         "example": 1000000, "description": "the monthly rent in the first year"})
-    escalation_percent = Percent(load_default="0", metadata={
-        "example": "3", "description": "the rent rises by it on each anniversary of starts_on, from the base"})
+    escalation_percent = Percent(load_default=None, metadata={
+        "example": "3", "description": "the rent rises by it on each anniversary of starts_on, from the base "
+                                      "(default 0)"})
     starts_on = fields.Date(required=True, metadata={"example": "2025-01-01"})
 
 
@@ -54,7 +55,7 @@ class OccupancySchema(Schema):
     created_at = fields.DateTime(required=True, metadata={"example": "2026-12-01T15:04:05+00:00"})
 
 
-class ShareSchema(Schema):
+class SpaceShareSchema(Schema):
     practice_id = fields.Integer(required=True, metadata={"example": 3})
     practice_name = fields.String(required=True, metadata={"example": "Lakeside Family Medicine"})
     square_feet = fields.Integer(required=True, metadata={"example": 1200, "description": "the most held on a day"})
@@ -65,7 +66,7 @@ class ShareSchema(Schema):
         "example": None, "description": "the lease run's invoice for it, once the month is billed"})
 
 
-class SplitSchema(Schema):
+class SpaceSplitSchema(Schema):
     """The month's rent split by square-foot-days (largest remainder); the vacancy is
     the MSO's own share, never invoiced. A practice sees its own share only."""
 
@@ -73,7 +74,7 @@ class SplitSchema(Schema):
     rent_cents = fields.Integer(required=True, metadata={"example": 1060900, "description": "escalated for the month"})
     square_feet = fields.Integer(required=True, metadata={"example": 2500})
     days_in_month = fields.Integer(required=True, metadata={"example": 31})
-    shares = fields.List(fields.Nested(ShareSchema), required=True)
+    shares = fields.List(fields.Nested(SpaceShareSchema), required=True)
     vacant_square_foot_days = fields.Integer(required=True, allow_none=True, metadata={
         "example": 15500, "description": "null for a practice"})
     vacant_share_cents = fields.Integer(required=True, allow_none=True, metadata={
@@ -102,7 +103,7 @@ class SpaceDetailSchema(SpaceSchema):
     """A suite with its occupancies (a practice: its own) and the month's split."""
 
     occupancies = fields.List(fields.Nested(OccupancySchema), required=True)
-    split = fields.Nested(SplitSchema, required=True)
+    split = fields.Nested(SpaceSplitSchema, required=True)
 
 
 SPACE_CREATE_EXAMPLE = {"name": "Suite 200", "address": "1 Medical Plaza", "square_feet": 2500,

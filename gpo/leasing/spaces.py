@@ -33,7 +33,7 @@ class NewSpace(TypedDict):
     address: str
     square_feet: int
     base_rent_cents: int
-    escalation_percent: Decimal
+    escalation_percent: Decimal | None
     starts_on: dt.date
 
 
@@ -145,13 +145,13 @@ def source_key(space_id: int, month: str, practice_id: int) -> str:
     return f"lease-run:space:{space_id}:{month}:practice:{practice_id}"
 
 
-def _with_invoices(space: Space, split: Split) -> Split:
-    keys = {source_key(space.id, split.month, s.practice_id): s for s in split.shares}
+def _with_invoices(splits: list[tuple[Space, Split]]) -> None:
+    """Each share with the invoice the lease run drafted for it, if any (one query)."""
+    keys = {source_key(space.id, split.month, s.practice_id): s for space, split in splits for s in split.shares}
     if keys:
         for key, invoice_id in db.session.execute(
                 select(Invoice.source_key, Invoice.id).where(Invoice.source_key.in_(keys))).all():
             keys[key].invoice_id = invoice_id
-    return split
 
 
 # --- suites --------------------------------------------------------------------------------
@@ -160,7 +160,8 @@ def _with_invoices(space: Space, split: Split) -> Split:
 def create_space(principal: Principal, data: NewSpace) -> Space:
     policy.authorize(principal, "space.manage")
     space = Space(name=data["name"], address=data.get("address") or "", square_feet=data["square_feet"],
-                  base_rent_cents=data["base_rent_cents"], escalation_percent=data["escalation_percent"],
+                  base_rent_cents=data["base_rent_cents"],
+                  escalation_percent=data.get("escalation_percent") or Decimal(0),
                   starts_on=data["starts_on"], created_by=principal.label)
     db.session.add(space)
     db.session.flush()
@@ -222,16 +223,32 @@ def split_view(principal: Principal, split: Split) -> dict:
     }
 
 
+def _details(principal: Principal, listed: list[Space], start: dt.date) -> list[dict]:
+    """Suites with their occupancies (a practice: its own) and the month's split, read
+    with the same statements for any number of suites."""
+    names = practice_names(o.practice_id for space in listed for o in space.occupancies)
+    splits = [(space, month_split(space, start, names=names)) for space in listed]
+    _with_invoices(splits)
+    found = []
+    for space, split in splits:
+        occupancies = [o for o in space.occupancies
+                       if _sees_everyone(principal) or o.practice_id == principal.organization_id]
+        found.append({**space_row(principal, space, start), "occupancies": [occupancy_view(o, names) for o in occupancies],
+                      "split": split_view(principal, split)})
+    return found
+
+
 def space_detail(principal: Principal, space_id: int, month: str | None = None) -> dict:
     """A suite, its occupancies (a practice: its own) and the month's split (default:
     this month)."""
-    space = get_space(principal, space_id)
     start = dt.date(int(month[:4]), int(month[5:7]), 1) if month else month_of(today())[0]
-    names = practice_names(o.practice_id for o in space.occupancies)
-    split = _with_invoices(space, month_split(space, start, names=names))
-    occupancies = [o for o in space.occupancies if _sees_everyone(principal) or o.practice_id == principal.organization_id]
-    return {**space_row(principal, space, start), "occupancies": [occupancy_view(o, names) for o in occupancies],
-            "split": split_view(principal, split)}
+    return _details(principal, [get_space(principal, space_id)], start)[0]
+
+
+def my_spaces(principal: Principal) -> list[dict]:
+    """The storefront's suites: those the practice occupies or occupied, with this
+    month's split as it may see it."""
+    return _details(principal, list_spaces(principal, 1, 100).items, month_of(today())[0])
 
 
 # --- occupancies ---------------------------------------------------------------------------
@@ -349,7 +366,10 @@ def bill_spaces(start: dt.date, end: dt.date) -> int:
     is the MSO's and never invoiced. Each invoice's source key names the suite, month
     and practice, so running a month twice creates nothing. Returns how many it drafted."""
     label = start.strftime("%B %Y")
-    spaces = db.session.scalars(select(Space).where(Space.starts_on <= end).order_by(Space.id)).all()
+    # Each suite locked: an occupancy added or ended meanwhile waits, so the month is
+    # billed on the occupancies as they are (a rerun would not bill it again).
+    spaces = db.session.scalars(select(Space).where(Space.starts_on <= end).order_by(Space.id)
+                                .with_for_update().execution_options(populate_existing=True)).all()
     created = 0
     for space in spaces:
         split = month_split(space, start)

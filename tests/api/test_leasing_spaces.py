@@ -73,8 +73,9 @@ def test_finance_creates_a_suite_and_sees_its_rent_escalated_each_year(sp):
     # its third year: 1,000,000 x 1.03^2 = 1,060,900 (from the base, never from a rounded rent)
     assert sp.get(f"/leasing/spaces/{space['id']}?month=2027-01")["split"]["rent_cents"] == 1060900
     assert sp.get(f"/leasing/spaces/{space['id']}?month=2025-12")["rent_cents"] == 1000000
-    by_admin = sp.post("/leasing/spaces", {**SUITE, "name": "Suite 300"}, who="mso_admin")
-    assert by_admin.status_code == 201
+    by_admin = sp.post("/leasing/spaces", {**{k: v for k, v in SUITE.items() if k != "escalation_percent"},
+                                           "name": "Suite 300"}, who="mso_admin")
+    assert by_admin.status_code == 201 and by_admin.get_json()["escalation_percent"] == "0.0000"
     assert [s["name"] for s in sp.get("/leasing/spaces", "mso_procurement")] == ["Suite 200", "Suite 300"]
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "space.create")).first()
     assert event.details["base_rent_cents"] == 1000000

@@ -201,3 +201,22 @@ def test_a_practice_sees_its_suites_square_feet_and_share_and_no_other_practice(
 def test_a_practice_without_shared_space_is_told_so(pages, world):
     text = text_of(pages.as_("practice_admin").get("/leasing/spaces").get_data(as_text=True))
     assert "Your practice occupies no shared suite." in text
+
+
+def test_the_pages_send_as_many_statements_with_more_suites_and_occupancies(pages, world, shared):
+    from tests.factories import PracticeFactory
+    from tests.pages import Statements, same_count
+
+    space, _, _ = shared
+
+    def more_suites():
+        for _ in range(3):
+            OccupancyFactory(space=SpaceFactory(), practice_id=world.practice.id, square_feet=100)
+
+    def more_occupancies():
+        for _ in range(3):
+            OccupancyFactory(space=space, practice_id=PracticeFactory().id, square_feet=100)
+
+    same_count(Statements(pages.as_("mso_finance")), "/console/leasing/spaces", more_suites)
+    same_count(Statements(pages.as_("mso_finance")), f"/console/leasing/spaces/{space.id}", more_occupancies)
+    same_count(Statements(pages.as_("practice_admin")), "/leasing/spaces", more_suites)
