@@ -132,11 +132,9 @@ def month_split(space: Space, start: dt.date, occupancies: list[Occupancy] | Non
     names = names if names is not None else practice_names(by_practice)
     shares = []
     for pid in sorted(by_practice):
-        parts = by_practice[pid]
-        held = {day for o, _ in parts for day in range(max(o.starts_on, start).toordinal(),
-                                                       min(o.ends_on or end, end).toordinal() + 1)}
+        parts = by_practice[pid]  # one practice's occupancies never overlap: their days add up
         shares.append(Share(pid, names.get(pid, f"Practice {pid}"), max(o.square_feet for o, _ in parts),
-                            len(held), weights[pid], parts_of[pid], parts=parts))
+                            sum(days for _, days in parts), weights[pid], parts_of[pid], parts=parts))
     vacant = space.square_feet * days_in_month - sum(weights.values())
     return Split(f"{start:%Y-%m}", rent, space.square_feet, days_in_month, shares, vacant, parts_of[0])
 
