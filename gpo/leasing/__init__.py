@@ -24,6 +24,7 @@ def register(app) -> None:
 
     membership.add_run_kind("lease", billing.bill_lease_month)
     _register_leases(app)
+    _register_spaces(app)
     app.jinja_env.globals["leasing_subnav"] = lambda: [
         item for item in CONSOLE_SUBNAV if item[0] in app.view_functions]
 
@@ -46,3 +47,16 @@ def _register_leases(app) -> None:
                                                 "operating": "operating"})
     web.add_words(app, "lease_end", {"bought_out": "bought out", "purchased": "purchased at the end of the term",
                                      "returned": "returned", "renewed": "renewed"})
+
+
+def _register_spaces(app) -> None:
+    """Shared space: the API, who sees a suite, the console's and storefront's pages."""
+    from gpo import features, web
+    from gpo.auth import policy
+    from gpo.leasing import space_console_pages, space_pages, space_routes, spaces
+    from gpo.leasing.models import Space
+
+    features.add_blueprint(app, space_routes.blp)
+    policy.register_visibility(Space, spaces.space_visible)
+    web.add_pages(app, space_console_pages.blp)
+    web.add_pages(app, space_pages.blp)

@@ -17,6 +17,7 @@ from gpo.contracts.models import Proposal
 from gpo.db import db, utcnow
 from gpo.insurance.models import Enrollment, InsuranceProgram
 from gpo.jobs import Job
+from gpo.leasing.models import Occupancy, Space
 from gpo.orders.models import (
     CycleContractResult,
     Order,
@@ -253,6 +254,15 @@ MATRIX = [
      {**OUTSIDERS_OF_PRACTICE, "practice_buyer": 403, "mso_finance": 403}),
     ("POST", "/api/v1/leasing/leases/<int:lease_id>/withdraw", "/api/v1/leasing/leases/{lease}/withdraw",
      {"reason": "a new offer follows"}, {**OUTSIDERS_OF_PRACTICE, "practice_admin": 403, "mso_procurement": 403}),
+    # shared space: a suite is seen by MSO staff and the practices occupying it
+    ("GET", "/api/v1/leasing/spaces/<int:space_id>", "/api/v1/leasing/spaces/{space}", None,
+     {"other_practice_admin": 404, "vendor_key": 404, "other_vendor_admin": 404}),
+    ("POST", "/api/v1/leasing/spaces/<int:space_id>/occupancies", "/api/v1/leasing/spaces/{space}/occupancies",
+     lambda ids: {"practice_id": ids["other_practice"], "square_feet": 100, "starts_on": "2027-01-01"},
+     {"other_practice_admin": 404, "vendor_key": 404, "practice_admin": 403, "mso_procurement": 403}),
+    ("POST", "/api/v1/leasing/occupancies/<int:occupancy_id>/end", "/api/v1/leasing/occupancies/{occupancy}/end",
+     {"ends_on": "2027-06-30"}, {"other_practice_admin": 404, "vendor_key": 404, "practice_admin": 403,
+                                 "mso_procurement": 403}),
 ]
 
 
@@ -300,6 +310,8 @@ OWNERS = {
     "/api/v1/staffing/assignments/<int:assignment_id>/timesheet": "mso_admin",
     "/api/v1/staffing/cost-runs/<int:run_id>": "mso_finance",
     "/api/v1/leasing/leases/<int:lease_id>/withdraw": "mso_finance",
+    "/api/v1/leasing/spaces/<int:space_id>/occupancies": "mso_finance",
+    "/api/v1/leasing/occupancies/<int:occupancy_id>/end": "mso_finance",
 }
 
 
@@ -411,6 +423,13 @@ def _ids(world) -> dict:
                        short_notice_premium_percent=25, status="finished", requested_by="t")
     db.session.add(cost_run)
     lease = LeaseFactory(asset=AssetFactory(clinical=False, category="office"), practice_id=world.practice.id)
+    space = Space(name="Suite 200", square_feet=2500, base_rent_cents=1000000, starts_on=dt.date(2025, 1, 1),
+                  created_by="t")
+    db.session.add(space)
+    db.session.flush()
+    occupancy = Occupancy(space_id=space.id, practice_id=world.practice.id, square_feet=1000,
+                          starts_on=dt.date(2025, 1, 1), created_by="t")
+    db.session.add(occupancy)
     db.session.commit()
     return {"practice": world.practice.id, "provider": world.provider.id, "vendor": world.vendor.id,
             "api_key": world.api_key.id, "job": job.id, "product": product.id, "inactive_product": inactive.id,
@@ -424,7 +443,8 @@ def _ids(world) -> dict:
             "staff": staff.id, "availability": availability.id, "shift_request": open_request.id,
             "assignment": assignments[0].id, "worked_assignment": assignments[1].id,
             "worked_from": worked.starts_at.isoformat(), "worked_to": worked.ends_at.isoformat(),
-            "timesheet_assignment": assignments[2].id, "cost_run": cost_run.id, "lease": lease.id}
+            "timesheet_assignment": assignments[2].id, "cost_run": cost_run.id, "lease": lease.id,
+            "space": space.id, "occupancy": occupancy.id, "other_practice": world.other_practice.id}
 
 
 @pytest.mark.parametrize("method, rule, template, body, expected", MATRIX, ids=[f"{m} {r}" for m, r, *_ in MATRIX])
