@@ -23,5 +23,17 @@ def register(app) -> None:
     from gpo.leasing import billing, models  # noqa: F401 - the models join the metadata
 
     membership.add_run_kind("lease", billing.bill_lease_month)
+    _register_assets(app)
     app.jinja_env.globals["leasing_subnav"] = lambda: [
         item for item in CONSOLE_SUBNAV if item[0] in app.view_functions]
+
+
+def _register_assets(app) -> None:
+    """Assets and quotes: the API, who sees an asset, the console's and storefront's pages."""
+    from gpo import features
+    from gpo.auth import policy
+    from gpo.leasing import assets, routes
+    from gpo.leasing.models import Asset
+
+    features.add_blueprint(app, routes.blp)
+    policy.register_visibility(Asset, assets.asset_visible)

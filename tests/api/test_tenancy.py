@@ -27,7 +27,7 @@ from gpo.orders.models import (
     SavedListItem,
 )
 from gpo.staffing.models import Assignment, Availability, CostRun, ShiftRequest, StaffMember, Timesheet
-from tests.factories import ContractFactory, CycleFactory, ProductFactory, ProviderFactory
+from tests.factories import ContractFactory, CycleFactory, LeaseFactory, ProductFactory, ProviderFactory
 from tests.helpers import assert_error
 
 OUTSIDERS_OF_PRACTICE = {"other_practice_admin": 404, "other_vendor_admin": 404, "vendor_key": 404}
@@ -239,6 +239,8 @@ MATRIX = [
      {**OUTSIDERS_OF_PRACTICE, "practice_buyer": 403, "mso_admin": 403}),
     ("GET", "/api/v1/staffing/cost-runs/<int:run_id>", "/api/v1/staffing/cost-runs/{cost_run}", None,
      {**NOT_MSO, "mso_procurement": 403}),
+    # leasing: an asset is the MSO's, seen by the practices it is leased (or offered) to
+    ("GET", "/api/v1/leasing/assets/<int:asset_id>", "/api/v1/leasing/assets/{asset}", None, OUTSIDERS_OF_PRACTICE),
 ]
 
 
@@ -396,6 +398,7 @@ def _ids(world) -> dict:
                        short_notice_premium_percent=25, status="finished", requested_by="t")
     db.session.add(cost_run)
     db.session.commit()
+    leased_asset = LeaseFactory(practice_id=world.practice.id).asset  # offered to the practice
     return {"practice": world.practice.id, "provider": world.provider.id, "vendor": world.vendor.id,
             "api_key": world.api_key.id, "job": job.id, "product": product.id, "inactive_product": inactive.id,
             "catalog_import": catalog_import.id, "contract": contract.id, "negotiating_contract": negotiating.id,
@@ -408,7 +411,8 @@ def _ids(world) -> dict:
             "staff": staff.id, "availability": availability.id, "shift_request": open_request.id,
             "assignment": assignments[0].id, "worked_assignment": assignments[1].id,
             "worked_from": worked.starts_at.isoformat(), "worked_to": worked.ends_at.isoformat(),
-            "timesheet_assignment": assignments[2].id, "cost_run": cost_run.id}
+            "timesheet_assignment": assignments[2].id, "cost_run": cost_run.id,
+            "asset": leased_asset.id}
 
 
 @pytest.mark.parametrize("method, rule, template, body, expected", MATRIX, ids=[f"{m} {r}" for m, r, *_ in MATRIX])
