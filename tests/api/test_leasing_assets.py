@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gpo.audit import AuditEvent
-from gpo.billing.models import Credit, CreditApplication, Invoice
+from gpo.billing.models import Credit, CreditApplication
 from gpo.db import db, utcnow
 from gpo.leasing.models import Asset, Lease
 from tests.factories import AssetFactory, LeaseFactory, signed_lease
