@@ -30,10 +30,19 @@ def register(app) -> None:
 
 def _register_assets(app) -> None:
     """Assets and quotes: the API, who sees an asset, the console's and storefront's pages."""
-    from gpo import features
+    from gpo import features, web
     from gpo.auth import policy
-    from gpo.leasing import assets, routes
+    from gpo.leasing import asset_console, asset_pages, assets, routes
     from gpo.leasing.models import Asset
 
     features.add_blueprint(app, routes.blp)
     policy.register_visibility(Asset, assets.asset_visible)
+    web.add_pages(app, asset_console.blp)
+    web.add_pages(app, asset_pages.blp)
+    web.add_waiting(app, "console", asset_console.waiting, roles=policy.MSO_BILLING, order=80)
+    web.add_words(app, "asset", {"available": "available: on no lease", "offered": "offered, not signed yet",
+                                 "leased": "leased", "sold": "sold to the practice"})
+    web.add_words(app, "lease_classification", {"sales_type": "sales-type", "direct_financing": "direct financing",
+                                                "operating": "operating"})
+    web.add_words(app, "lease_end", {"bought_out": "bought out", "purchased": "purchased at the residual",
+                                     "returned": "returned", "renewed": "renewed"})
