@@ -17,7 +17,7 @@ from gpo.billing.models import Credit
 from gpo.db import db
 from gpo.leasing.models import Asset, Lease
 from tests.factories import AssetFactory, LeaseFactory, signed_lease
-from tests.pages import text_of
+from tests.pages import Statements, same_count, text_of
 from tests.scenarios import TODAY
 
 TOMORROW = str(TODAY + dt.timedelta(days=1))
@@ -266,3 +266,42 @@ def test_finance_finds_the_assets_on_no_lease_waiting_on_the_start_page(pages, w
     html = pages.as_("mso_finance").get("/console").get_data(as_text=True)
     assert '<a href="/console/leasing/assets?available=true">2 assets on no lease</a>' in html
     assert "assets on no lease" not in pages.as_("mso_procurement").get("/console").get_data(as_text=True)
+
+
+def test_the_asset_pages_send_as_many_statements_with_more_assets_and_leases(pages, world, copier):
+    signed_lease(practice_id=world.other_practice.id)
+
+    def more():
+        for _ in range(3):
+            signed_lease(practice_id=world.practice.id)
+            LeaseFactory(asset=AssetFactory(), practice_id=world.practice.id)
+            LeaseFactory(asset=AssetFactory(), practice_id=world.other_practice.id, status="withdrawn")
+
+    console = Statements(pages.as_("mso_finance"))
+    same_count(console, "/console/leasing/assets", more)
+    same_count(console, f"/console/leasing/quote?asset_id={copier.id}", more)
+    storefront = Statements(pages.as_("practice_admin"))
+    same_count(storefront, f"/leasing/quote?asset_id={copier.id}", more)
+
+
+def test_each_column_offers_its_own_terms_to_the_leases_pages(pages, world, copier, monkeypatch):
+    """With the leases pages' endpoint there (here stood in for by the compare endpoint),
+    each column's "Offer this lease" posts the same terms, money in dollars as typed."""
+    from gpo.leasing import asset_console
+
+    monkeypatch.setattr(asset_console, "OFFER_ENDPOINT", "asset_console.compare")
+    html = compare_three(pages.as_("mso_finance"), copier, world.practice).get_data(as_text=True)
+    forms = re.findall(r'<form method="post" action="/console/leasing/quote" data-confirm="([^"]*)">(.*?)</form>',
+                       html, re.S)
+    assert len(forms) == 3
+    confirm, body = forms[0]
+    assert unescape(confirm) == "Offer 48 months at $487.29 a month to the practice?"
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', body))
+    assert fields.pop("csrf_token")
+    assert fields == {"asset_id": str(copier.id), "practice_id": str(world.practice.id), "term_months": "48",
+                      "annual_rate_percent": "15", "advance_payments": "4", "residual": "6600.00",
+                      "down_payment": "0.00", "commences_on": TOMORROW}
+    assert "Offer this lease<span class=\"visually-hidden\"> on terms c</span>" in html
+    # procurement may compare nothing, and so is offered nothing
+    assert "Offer this lease" not in pages.as_("mso_procurement").get(
+        f"/console/leasing/quote?asset_id={copier.id}").get_data(as_text=True)
