@@ -57,6 +57,8 @@ def quote():
         lease = _latest_lease(principal, asset["id"])
         if lease is not None:
             values.update(asset_forms.terms_of_lease(lease, today()))
+            if values["b-term_months"] == values["a-term_months"]:  # B is another term to compare with
+                values["b-term_months"] = "36"
     return _quote_page(values, asset=asset)
 
 

@@ -91,7 +91,8 @@ def test_finance_records_a_sale_leaseback_from_the_form_in_exact_cents(pages, wo
     text = text_of(page.get(response.headers["Location"]).get_data(as_text=True))
     assert (f"Digital X-ray unit is the MSO's: bought from Lakeside for $45,123.45, credited to the practice "
             f"(credit #{credit.id}, applied to its next invoices).") in text
-    assert f"Bought from Lakeside on {TODAY} for $45,123.45 (sale-leaseback), paid as credit #{credit.id}" in text
+    assert (f"Bought from Lakeside on {TODAY:%b} {TODAY.day}, {TODAY.year} for $45,123.45 (sale-leaseback), "
+            f"paid as credit #{credit.id} on the practice's next invoices.") in text
     assert "It has not been leased yet." in text and "Quote a lease" in text
 
 
@@ -144,7 +145,8 @@ def test_an_asset_page_shows_its_history_and_every_lease(pages, world, copier):
     lease = db.session.scalars(select(Lease).where(Lease.asset_id == copier.id)).one()
     page = pages.as_("mso_procurement")
     text = text_of(page.get(f"/console/leasing/assets/{copier.id}").get_data(as_text=True))
-    assert f"Bought by the MSO on {copier.acquired_on} for $22,000.00." in text
+    acquired = copier.acquired_on
+    assert f"Bought by the MSO on {acquired:%b} {acquired.day}, {acquired.year} for $22,000.00." in text
     assert f"#{lease.id} Lakeside offered" in text and "60 months" in text
     assert "Status offered, not signed yet" in text
     assert "Only MSO finance and MSO admins quote leases." in text  # procurement reads, does not quote
@@ -231,6 +233,7 @@ def test_a_practice_admin_compares_terms_for_an_asset_offered_to_it(pages, world
     html = form.get_data(as_text=True)
     # column A starts from the offer: 60 months at 8%, one in advance
     assert 'name="a-term_months" type="number" value="60"' in html
+    assert 'name="b-term_months" type="number" value="36"' in html  # another term beside it
     assert 'name="a-annual_rate_percent" type="text" value="8"' in html
     assert 'name="practice_id"' not in html  # its own practice, always
     response = page.post("/leasing/quote", {"asset_id": str(copier.id), **column("a", **COPIER),
