@@ -23,6 +23,7 @@ def register(app) -> None:
     from gpo.leasing import billing, models  # noqa: F401 - the models join the metadata
 
     membership.add_run_kind("lease", billing.bill_lease_month)
+    _register_assets(app)
     _register_leases(app)
     _register_spaces(app)
     app.jinja_env.globals["leasing_subnav"] = lambda: [
@@ -60,3 +61,17 @@ def _register_spaces(app) -> None:
     policy.register_visibility(Space, spaces.space_visible)
     web.add_pages(app, space_console_pages.blp)
     web.add_pages(app, space_pages.blp)
+def _register_assets(app) -> None:
+    """Assets and quotes: the API, who sees an asset, the console's and storefront's pages."""
+    from gpo import features, web
+    from gpo.auth import policy
+    from gpo.leasing import asset_console, asset_pages, assets, routes
+    from gpo.leasing.models import Asset
+
+    features.add_blueprint(app, routes.blp)
+    policy.register_visibility(Asset, assets.asset_visible)
+    web.add_pages(app, asset_console.blp)
+    web.add_pages(app, asset_pages.blp)
+    web.add_waiting(app, "console", asset_console.waiting, roles=policy.MSO_BILLING, order=80)
+    web.add_words(app, "asset", {"available": "available: on no lease", "offered": "offered, not signed yet",
+                                 "leased": "leased", "sold": "sold to the practice"})

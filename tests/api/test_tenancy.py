@@ -263,6 +263,8 @@ MATRIX = [
     ("POST", "/api/v1/leasing/occupancies/<int:occupancy_id>/end", "/api/v1/leasing/occupancies/{occupancy}/end",
      {"ends_on": "2027-06-30"}, {"other_practice_admin": 404, "vendor_key": 404, "practice_admin": 403,
                                  "mso_procurement": 403}),
+    # leasing: an asset is the MSO's, seen by the practices it is leased (or offered) to
+    ("GET", "/api/v1/leasing/assets/<int:asset_id>", "/api/v1/leasing/assets/{asset}", None, OUTSIDERS_OF_PRACTICE),
 ]
 
 
@@ -431,6 +433,7 @@ def _ids(world) -> dict:
                           starts_on=dt.date(2025, 1, 1), created_by="t")
     db.session.add(occupancy)
     db.session.commit()
+    leased_asset = LeaseFactory(practice_id=world.practice.id).asset  # offered to the practice
     return {"practice": world.practice.id, "provider": world.provider.id, "vendor": world.vendor.id,
             "api_key": world.api_key.id, "job": job.id, "product": product.id, "inactive_product": inactive.id,
             "catalog_import": catalog_import.id, "contract": contract.id, "negotiating_contract": negotiating.id,
@@ -444,7 +447,8 @@ def _ids(world) -> dict:
             "assignment": assignments[0].id, "worked_assignment": assignments[1].id,
             "worked_from": worked.starts_at.isoformat(), "worked_to": worked.ends_at.isoformat(),
             "timesheet_assignment": assignments[2].id, "cost_run": cost_run.id, "lease": lease.id,
-            "space": space.id, "occupancy": occupancy.id, "other_practice": world.other_practice.id}
+            "space": space.id, "occupancy": occupancy.id, "other_practice": world.other_practice.id,
+            "asset": leased_asset.id}
 
 
 @pytest.mark.parametrize("method, rule, template, body, expected", MATRIX, ids=[f"{m} {r}" for m, r, *_ in MATRIX])
