@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from gpo.auth.principal import Principal
 from gpo.errors import DomainError, Invalid
 from gpo.leasing import quotes, rules
-from gpo.leasing.asset_schemas import AssetInSchema, LeaseQuoteInSchema
+from gpo.leasing.asset_schemas import AssetInSchema
 from gpo.leasing.models import Lease
+from gpo.leasing.schemas import LeaseQuoteInSchema
 from gpo.money import NotDollars, dollars_typed, parse_dollars
 from gpo.web.forms import FormErrors, errors_of, load, undo_refused
 

@@ -10,7 +10,6 @@ from gpo.api import Id, Schema, WholeNumber
 from gpo.billing.schemas import MAX_CENTS
 from gpo.leasing.assets import ASSET_STATUSES, MAX_ECONOMIC_LIFE_MONTHS
 from gpo.leasing.models import ASSET_CATEGORIES, END_OUTCOMES, LEASE_STATUSES
-from gpo.leasing.schemas import QuoteInSchema, QuoteSchema
 
 Cents = WholeNumber
 
@@ -121,11 +120,3 @@ QUOTE_EXAMPLE = {
     "advance_payments": 4, "down_payment_cents": 0, "commences_on": "2027-01-01",
 }
 
-
-class LeaseQuoteInSchema(QuoteInSchema):
-    """A lease quote's request: the asset, the practice and the terms (QuoteInSchema)."""
-
-
-class LeaseQuoteSchema(QuoteSchema):
-    """A lease quote: every figure of the terms, nothing stored (QuoteSchema, named apart
-    from the insurance enrollment's Quote in the OpenAPI document)."""

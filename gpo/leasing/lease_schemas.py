@@ -11,13 +11,13 @@ from gpo.leasing.rules import CLASSIFICATIONS
 from gpo.leasing.schemas import (
     Cents,
     ClassificationTestSchema,
+    LeaseQuoteInSchema,
     LeaseTermsSchema,
-    QuoteInSchema,
     ScheduleRowSchema,
 )
 
 
-class LeaseOfferInSchema(QuoteInSchema):
+class LeaseOfferInSchema(LeaseQuoteInSchema):
     """An offer: a quote's asset, practice and terms (`terms.check` answers 422 at every
     field at fault, a commencement in the past included)."""
 

@@ -20,7 +20,7 @@ TERM_FIELDS = ("term_months", "annual_rate_percent", "residual_cents", "advance_
 
 
 class QuoteInput(LeaseTermsInput):
-    """A quote's request (QuoteInSchema): the asset, the practice and the terms."""
+    """A quote's request (LeaseQuoteInSchema): the asset, the practice and the terms."""
 
     asset_id: int
     practice_id: int

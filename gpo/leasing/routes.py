@@ -13,9 +13,8 @@ from gpo.leasing.asset_schemas import (
     AssetInSchema,
     AssetQuerySchema,
     AssetSchema,
-    LeaseQuoteInSchema,
-    LeaseQuoteSchema,
 )
+from gpo.leasing.schemas import LeaseQuoteInSchema, LeaseQuoteSchema
 
 blp = Blueprint("leasing_assets", __name__, url_prefix="/api/v1",
                 description="Leasing: the MSO's assets (bought, or bought from a practice for a sale-leaseback) "

@@ -68,13 +68,14 @@ class ClassificationSchema(Schema):
     tests = fields.List(fields.Nested(ClassificationTestSchema), required=True)
 
 
-class QuoteInSchema(LeaseTermsSchema):
+class LeaseQuoteInSchema(LeaseTermsSchema):
     asset_id = Id(required=True, metadata={"example": 1})
     practice_id = Id(required=True, metadata={"example": 3})
 
 
-class QuoteSchema(Schema):
-    """A quote: every figure of the terms, nothing stored."""
+class LeaseQuoteSchema(Schema):
+    """A lease quote: every figure of the terms, nothing stored (named apart from the
+    insurance enrollment's Quote in the OpenAPI document)."""
 
     asset_id = Id(required=True, metadata={"example": 1})
     practice_id = Id(required=True, metadata={"example": 3})

@@ -16,7 +16,7 @@ from gpo.leasing.models import Asset, Lease, LeaseScheduleRow
 
 
 class LeaseTermsInput(TypedDict):
-    """The terms a quote, an offer or a renewal takes (QuoteInSchema, LeaseOfferInSchema)."""
+    """The terms a quote, an offer or a renewal takes (LeaseQuoteInSchema, LeaseOfferInSchema)."""
 
     term_months: int
     annual_rate_percent: Decimal
