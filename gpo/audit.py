@@ -130,6 +130,10 @@ READ_ACTIONS: dict[str, str] = {
     "shift_requests": "shift_request.read",
     "staff_assignments": "assignment.read",
     "staffing_cost_runs": "cost_run.read",
+    "leasing_assets": "leasing_asset.read",
+    "leases": "lease.read",
+    "leasing_spaces": "space.read",
+    "leasing_occupancies": "space.read",
 }
 
 
