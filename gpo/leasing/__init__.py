@@ -23,5 +23,18 @@ def register(app) -> None:
     from gpo.leasing import billing, models  # noqa: F401 - the models join the metadata
 
     membership.add_run_kind("lease", billing.bill_lease_month)
+    _register_lifecycle(app)
     app.jinja_env.globals["leasing_subnav"] = lambda: [
         item for item in CONSOLE_SUBNAV if item[0] in app.view_functions]
+
+
+def _register_lifecycle(app) -> None:
+    """A signed lease's life: payoff quote, buyout, end of term (API and pages)."""
+    from gpo import features, web
+    from gpo.auth import policy
+    from gpo.leasing import lifecycle_pages, lifecycle_routes
+
+    features.add_blueprint(app, lifecycle_routes.blp)
+    web.add_pages(app, lifecycle_pages.blp)
+    web.add_pages(app, lifecycle_pages.console)
+    web.add_waiting(app, "console", lifecycle_pages.waiting, roles=policy.ACTIONS["lease.end"], order=75)
