@@ -53,7 +53,7 @@ class EndInSchema(Schema):
         "example": "purchase", "description": "purchase (at the residual), return, or renew (a new offered lease)"})
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000),
                            metadata={"example": "the practice keeps the copier"})
-    renewal = fields.Nested(RenewalTermsSchema, load_default=None, allow_none=True, metadata={
+    renewal = fields.Nested(RenewalTermsSchema, metadata={
         "description": "the renewal's terms (outcome renew only)"})
 
 
@@ -79,5 +79,8 @@ class LeaseEndSchema(Schema):
     ended_on = fields.Date(required=True, metadata={"example": "2027-12-15"})
     end_reason = fields.String(required=True, allow_none=True, metadata={"example": None})
     end_invoice_id = Id(required=True, allow_none=True, metadata={"example": 321})
-    end_invoice = fields.Nested(InvoiceSchema, required=True, allow_none=True)
-    renewal = fields.Nested(RenewalSummarySchema, required=True, allow_none=True)
+    # dumped, never loaded: `nullable` documents the null as a typed reference (gpo/auth/schemas.py MeSchema)
+    end_invoice = fields.Nested(InvoiceSchema, required=True, metadata={
+        "nullable": True, "description": "null when a return or renewal had no rent left to bill"})
+    renewal = fields.Nested(RenewalSummarySchema, required=True, metadata={
+        "nullable": True, "description": "the new offered lease (outcome renew only)"})

@@ -27,7 +27,7 @@ from gpo.orders.models import (
     SavedListItem,
 )
 from gpo.staffing.models import Assignment, Availability, CostRun, ShiftRequest, StaffMember, Timesheet
-from tests.factories import ContractFactory, CycleFactory, ProductFactory, ProviderFactory
+from tests.factories import ContractFactory, CycleFactory, ProductFactory, ProviderFactory, signed_lease
 from tests.helpers import assert_error
 
 OUTSIDERS_OF_PRACTICE = {"other_practice_admin": 404, "other_vendor_admin": 404, "vendor_key": 404}
@@ -239,6 +239,13 @@ MATRIX = [
      {**OUTSIDERS_OF_PRACTICE, "practice_buyer": 403, "mso_admin": 403}),
     ("GET", "/api/v1/staffing/cost-runs/<int:run_id>", "/api/v1/staffing/cost-runs/{cost_run}", None,
      {**NOT_MSO, "mso_procurement": 403}),
+    # leasing: a lease is its practice's; the practice buys out, MSO finance ends the term
+    ("GET", "/api/v1/leasing/leases/<int:lease_id>/buyout", "/api/v1/leasing/leases/{lease}/buyout", None,
+     OUTSIDERS_OF_PRACTICE),
+    ("POST", "/api/v1/leasing/leases/<int:lease_id>/buyout", "/api/v1/leasing/leases/{lease}/buyout", None,
+     {**OUTSIDERS_OF_PRACTICE, "practice_buyer": 403, "mso_procurement": 403}),
+    ("POST", "/api/v1/leasing/leases/<int:lease_id>/end", "/api/v1/leasing/leases/{lease}/end", {"outcome": "return"},
+     {**OUTSIDERS_OF_PRACTICE, "practice_admin": 403, "mso_procurement": 403}),
 ]
 
 
@@ -285,6 +292,8 @@ OWNERS = {
     "/api/v1/staffing/shift-requests/<int:request_id>/auto-assign": "mso_admin",
     "/api/v1/staffing/assignments/<int:assignment_id>/timesheet": "mso_admin",
     "/api/v1/staffing/cost-runs/<int:run_id>": "mso_finance",
+    ("GET", "/api/v1/leasing/leases/<int:lease_id>/buyout"): "practice_buyer",
+    "/api/v1/leasing/leases/<int:lease_id>/end": ("mso_finance", 409),  # the term is not over: it answers
 }
 
 
@@ -396,6 +405,7 @@ def _ids(world) -> dict:
                        short_notice_premium_percent=25, status="finished", requested_by="t")
     db.session.add(cost_run)
     db.session.commit()
+    lease = signed_lease(practice_id=world.practice.id)
     return {"practice": world.practice.id, "provider": world.provider.id, "vendor": world.vendor.id,
             "api_key": world.api_key.id, "job": job.id, "product": product.id, "inactive_product": inactive.id,
             "catalog_import": catalog_import.id, "contract": contract.id, "negotiating_contract": negotiating.id,
@@ -408,7 +418,8 @@ def _ids(world) -> dict:
             "staff": staff.id, "availability": availability.id, "shift_request": open_request.id,
             "assignment": assignments[0].id, "worked_assignment": assignments[1].id,
             "worked_from": worked.starts_at.isoformat(), "worked_to": worked.ends_at.isoformat(),
-            "timesheet_assignment": assignments[2].id, "cost_run": cost_run.id}
+            "timesheet_assignment": assignments[2].id, "cost_run": cost_run.id,
+            "lease": lease.id}
 
 
 @pytest.mark.parametrize("method, rule, template, body, expected", MATRIX, ids=[f"{m} {r}" for m, r, *_ in MATRIX])
