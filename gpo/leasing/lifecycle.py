@@ -52,7 +52,7 @@ def unbilled_rows(lease_id: int, through: dt.date) -> list[LeaseScheduleRow]:
 def rent_line(lease: Lease, row: LeaseScheduleRow) -> InvoiceLineInput:
     return {"kind": "rent", "amount_cents": row.rent_cents,
             "description": f"Rent {row.month} of {lease.term_months}: {lease.asset.description} "
-                           f"(lease {lease.id}), due {row.due_on.isoformat()}"[:300]}
+                           f"(lease {lease.id})"[:300]}
 
 
 def last_due_on(lease: Lease) -> dt.date:
