@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from gpo.db import db, utcnow
 from gpo.leasing import rules
@@ -87,3 +88,31 @@ def test_a_practice_admin_gets_a_payoff_quote_and_buys_out(web, world):
     assert_accessible(page, "the lease bought out")
     ended = web.query(lambda: db.session.get(Lease, lease.id))
     assert (ended.status, ended.end_outcome) == ("ended", "bought_out")
+
+
+def test_finance_renews_a_lease_at_the_end_of_its_term(web, world):
+    today = utcnow().date()
+    lease = copier(world.practice.id, rules.add_months(today, -48) - dt.timedelta(days=3))
+    page = web.sign_in("mso_finance@example.test")
+    page.get_by_role("link", name=re.compile("1 lease reaches the end of its term within 60 days")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"End of term of lease {lease.id}")
+    expect(page.get_by_text("44 rents not yet billed go on the end invoice first.")).to_be_visible()
+    page.get_by_role("radio", name=re.compile("^Renew")).check()
+    page.get_by_label("Term (months)").fill("24")
+    page.get_by_label("Annual rate (%)").fill("12")
+    page.get_by_label("Purchase option at the end ($)").fill("7,000")
+    assert_accessible(page, "the end of term")
+    page.get_by_role("button", name="End lease").click()
+    # $7,000 is more than the $6,600 left to finance: refused at its field, nothing ended
+    expect(page.get_by_role("alert")).to_contain_text("the residual cannot be more than")
+    expect(page.get_by_label("Purchase option at the end ($)")).to_have_attribute("aria-invalid", "true")
+    assert_accessible(page, "the end of term refused")
+    page.get_by_role("radio", name=re.compile("^Renew")).check()
+    page.get_by_label("Purchase option at the end ($)").fill("0")
+    page.get_by_role("button", name="End lease").click()
+    expect(page.get_by_text(re.compile(r"Renewal lease \d+ is offered at \$310\.68 a month"))).to_be_visible()
+    ended = page.get_by_role("status", name="Ended: renewed")
+    expect(ended).to_contain_text("$21,440.76")  # the 44 rents left to bill, on the end invoice
+    screenshot(page, "console-lease-end")
+    renewal = web.query(lambda: db.session.scalars(select(Lease).where(Lease.renews_lease_id == lease.id)).one())
+    assert (renewal.status, renewal.cost_cents, renewal.rent_cents) == ("offered", 660000, 31068)
