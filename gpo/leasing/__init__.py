@@ -25,6 +25,7 @@ def register(app) -> None:
     membership.add_run_kind("lease", billing.bill_lease_month)
     _register_assets(app)
     _register_leases(app)
+    _register_lifecycle(app)
     _register_spaces(app)
     app.jinja_env.globals["leasing_subnav"] = lambda: [
         item for item in CONSOLE_SUBNAV if item[0] in app.view_functions]
@@ -75,3 +76,13 @@ def _register_assets(app) -> None:
     web.add_waiting(app, "console", asset_console.waiting, roles=policy.MSO_BILLING, order=80)
     web.add_words(app, "asset", {"available": "available: on no lease", "offered": "offered, not signed yet",
                                  "leased": "leased", "sold": "sold to the practice"})
+def _register_lifecycle(app) -> None:
+    """A signed lease's life: payoff quote, buyout, end of term (API and pages)."""
+    from gpo import features, web
+    from gpo.auth import policy
+    from gpo.leasing import lifecycle_pages, lifecycle_routes
+
+    features.add_blueprint(app, lifecycle_routes.blp)
+    web.add_pages(app, lifecycle_pages.blp)
+    web.add_pages(app, lifecycle_pages.console)
+    web.add_waiting(app, "console", lifecycle_pages.waiting, roles=policy.ACTIONS["lease.end"], order=75)

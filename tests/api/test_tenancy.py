@@ -35,6 +35,7 @@ from tests.factories import (
     LeaseFactory,
     ProductFactory,
     ProviderFactory,
+    signed_lease,
 )
 from tests.helpers import assert_error
 
@@ -265,6 +266,13 @@ MATRIX = [
                                  "mso_procurement": 403}),
     # leasing: an asset is the MSO's, seen by the practices it is leased (or offered) to
     ("GET", "/api/v1/leasing/assets/<int:asset_id>", "/api/v1/leasing/assets/{asset}", None, OUTSIDERS_OF_PRACTICE),
+    # leasing: a lease is its practice's; the practice buys out, MSO finance ends the term
+    ("GET", "/api/v1/leasing/leases/<int:lease_id>/buyout", "/api/v1/leasing/leases/{active_lease}/buyout", None,
+     OUTSIDERS_OF_PRACTICE),
+    ("POST", "/api/v1/leasing/leases/<int:lease_id>/buyout", "/api/v1/leasing/leases/{active_lease}/buyout", None,
+     {**OUTSIDERS_OF_PRACTICE, "practice_buyer": 403, "mso_procurement": 403}),
+    ("POST", "/api/v1/leasing/leases/<int:lease_id>/end", "/api/v1/leasing/leases/{active_lease}/end", {"outcome": "return"},
+     {**OUTSIDERS_OF_PRACTICE, "practice_admin": 403, "mso_procurement": 403}),
 ]
 
 
@@ -314,6 +322,8 @@ OWNERS = {
     "/api/v1/leasing/leases/<int:lease_id>/withdraw": "mso_finance",
     "/api/v1/leasing/spaces/<int:space_id>/occupancies": "mso_finance",
     "/api/v1/leasing/occupancies/<int:occupancy_id>/end": "mso_finance",
+    ("GET", "/api/v1/leasing/leases/<int:lease_id>/buyout"): "practice_buyer",
+    "/api/v1/leasing/leases/<int:lease_id>/end": ("mso_finance", 409),  # the term is not over: it answers
 }
 
 
@@ -434,6 +444,7 @@ def _ids(world) -> dict:
     db.session.add(occupancy)
     db.session.commit()
     leased_asset = LeaseFactory(practice_id=world.practice.id).asset  # offered to the practice
+    active_lease = signed_lease(practice_id=world.practice.id)
     return {"practice": world.practice.id, "provider": world.provider.id, "vendor": world.vendor.id,
             "api_key": world.api_key.id, "job": job.id, "product": product.id, "inactive_product": inactive.id,
             "catalog_import": catalog_import.id, "contract": contract.id, "negotiating_contract": negotiating.id,
@@ -448,7 +459,7 @@ def _ids(world) -> dict:
             "worked_from": worked.starts_at.isoformat(), "worked_to": worked.ends_at.isoformat(),
             "timesheet_assignment": assignments[2].id, "cost_run": cost_run.id, "lease": lease.id,
             "space": space.id, "occupancy": occupancy.id, "other_practice": world.other_practice.id,
-            "asset": leased_asset.id}
+            "asset": leased_asset.id, "active_lease": active_lease.id}
 
 
 @pytest.mark.parametrize("method, rule, template, body, expected", MATRIX, ids=[f"{m} {r}" for m, r, *_ in MATRIX])
