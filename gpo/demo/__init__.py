@@ -11,13 +11,14 @@ from gpo.demo.billing import seed_billing, seed_fees
 from gpo.demo.catalog import seed_catalog
 from gpo.demo.contracts import seed_contracts
 from gpo.demo.insurance import seed_insurance
+from gpo.demo.leasing import seed_leasing
 from gpo.demo.purchasing import seed_purchasing
 from gpo.demo.rebates import seed_rebates
 from gpo.demo.staffing import seed_staffing
 
 __all__ = [
     "DEMO_PASSWORD", "DEMO_VENDOR_API_KEY", "seed", "seed_accounts", "seed_billing", "seed_catalog",
-    "seed_contracts", "seed_fees", "seed_insurance", "seed_purchasing", "seed_staffing",
+    "seed_contracts", "seed_fees", "seed_insurance", "seed_leasing", "seed_purchasing", "seed_staffing",
 ]
 
 
@@ -25,7 +26,7 @@ def seed() -> list[str]:
     """Each section is one unit of work (the CLI command is the edge)."""
     lines: list[str] = []
     for section in (seed_accounts, seed_catalog, seed_contracts, seed_fees, seed_purchasing, seed_billing, seed_rebates,
-                    seed_insurance, seed_staffing):
+                    seed_insurance, seed_staffing, seed_leasing):
         with unit_of_work():
             lines += section()
     return lines + [f"Every demo user's password: {DEMO_PASSWORD}"]

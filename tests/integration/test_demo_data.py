@@ -9,12 +9,15 @@ from gpo.billing import reports
 from gpo.billing.models import Credit, Invoice, Rebate
 from gpo.contracts.models import Contract
 from gpo.db import db, utcnow
+from gpo.leasing import spaces as leasing_spaces
+from gpo.leasing.models import Asset, Lease, LeaseScheduleRow, Space
 from gpo.demo.common import principal_of
 from gpo.demo.history import history_cycles
 from gpo.orders import tier_progress
 from gpo.orders.models import Cycle, Order, PurchaseOrder, Shipment
 
-COUNTED = (Organization, Contract, Cycle, Order, PurchaseOrder, Shipment, Invoice, Rebate, Credit)
+COUNTED = (Organization, Contract, Cycle, Order, PurchaseOrder, Shipment, Invoice, Rebate, Credit, Asset, Lease,
+           LeaseScheduleRow, Space)
 
 
 def _counts() -> dict[str, int]:
@@ -95,3 +98,22 @@ def test_seed_demo_gives_lakeside_a_storefront_to_see_and_adds_nothing_the_secon
     assert missed and missed[0].missed_reason
     assert db.session.scalar(select(func.count(Rebate.id))) >= 1
     assert db.session.scalar(select(func.count(Credit.id)).where(Credit.practice_id == lakeside.id)) >= 1
+
+
+    # Leasing: the ultrasound's schedule and first invoices, the X-ray sale-leaseback's
+    # credit, an offer waiting for Northside, the suite's split with its vacancy.
+    ultrasound = db.session.scalars(select(Lease).join(Asset).where(Asset.description.like("Portable ultrasound%"))).one()
+    assert ultrasound.status == "active" and ultrasound.practice_id == lakeside.id
+    assert len(ultrasound.schedule) == 60 and ultrasound.commencement_invoice_id is not None
+    billed = [row for row in ultrasound.schedule if row.invoice_id is not None]
+    assert len(billed) >= 2 and all(row.due_on <= _month_end(today.replace(day=1)) for row in billed)
+    xray = db.session.scalars(select(Asset).where(Asset.description.like("Digital X-ray%"))).one()
+    credit = db.session.get(Credit, xray.purchase_credit_id)
+    assert credit.source == "sale_leaseback" and credit.amount_cents == xray.cost_cents
+    assert db.session.scalar(select(func.count(Lease.id)).where(Lease.asset_id == xray.id, Lease.status == "active")) == 1
+    assert db.session.scalar(select(func.count(Lease.id)).where(
+        Lease.practice_id == northside.id, Lease.status == "offered")) == 1
+    suite = db.session.scalars(select(Space).where(Space.name == "Suite 200")).one()
+    split = leasing_spaces.month_split(suite, today.replace(day=1))
+    assert len(split.shares) == 2 and split.vacant_share_cents > 0
+    assert sum(share.share_cents for share in split.shares) + split.vacant_share_cents == split.rent_cents
