@@ -9,10 +9,10 @@ from gpo.billing import reports
 from gpo.billing.models import Credit, Invoice, Rebate
 from gpo.contracts.models import Contract
 from gpo.db import db, utcnow
-from gpo.leasing import spaces as leasing_spaces
-from gpo.leasing.models import Asset, Lease, LeaseScheduleRow, Space
 from gpo.demo.common import principal_of
 from gpo.demo.history import history_cycles
+from gpo.leasing import spaces as leasing_spaces
+from gpo.leasing.models import Asset, Lease, LeaseScheduleRow, Space
 from gpo.orders import tier_progress
 from gpo.orders.models import Cycle, Order, PurchaseOrder, Shipment
 
