@@ -153,16 +153,13 @@ def end_post(lease_id: int):
 
 
 def waiting(principal) -> list[Waiting]:
-    """The console's start page: leases whose term ends within 60 days (or has ended)."""
-    from flask import current_app
-
+    """The console's start page: leases whose term ends within 60 days (or has ended);
+    one links to its end of term, several to the active leases."""
     leases = lifecycle.ending_soon(principal)
     if not leases:
         return []
     n = len(leases)
-    if "lease_console.leases" in current_app.view_functions:
-        link = url_for("lease_console.leases")
-    else:
-        link = url_for("lifecycle_console.end", lease_id=leases[0].id)
+    link = url_for("lifecycle_console.end", lease_id=leases[0].id) if n == 1 \
+        else url_for("lease_console.leases", status="active")
     return [Waiting(f"{n} lease{'' if n == 1 else 's'} reach{'es' if n == 1 else ''} the end of "
                     f"{'its' if n == 1 else 'their'} term within {lifecycle.ENDING_SOON_DAYS} days", link)]

@@ -70,7 +70,7 @@ def test_finance_records_a_sale_leaseback_and_compares_two_terms_side_by_side(we
     expect(comparison.get_by_role("row", name=re.compile("^Present value and fair value"))).to_contain_text("of the fair value")
     expect(comparison.get_by_role("row", name=re.compile("^Classification"))).to_be_visible()
     assert_accessible(page, "two terms side by side")
-    screenshot(page, "console-lease-quote")
+    screenshot(page, "console-lease-quote", docs=True)
 
     page.get_by_text("Full schedule, terms a (48 months)").click()
     schedule = page.get_by_role("region", name="Schedule, terms a")

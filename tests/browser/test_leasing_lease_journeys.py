@@ -67,7 +67,7 @@ def test_finance_offers_an_ultrasound_and_the_physician_signs_it(web, world):
     invoice_link = physician.get_by_role("link", name=re.compile(r"Invoice INV-\d{4}-\d{6}"))
     expect(invoice_link).to_be_visible()
     assert_accessible(physician, "the signed lease")
-    screenshot(physician, "storefront-lease-signed")
+    screenshot(physician, "storefront-lease-signed", docs=True)
     narrow = web.sign_in("practice_physician@example.test", width=390)
     narrow.goto(f"/leasing/leases/{lease.id}")
     assert_accessible(narrow, "the lease page at 390 px")

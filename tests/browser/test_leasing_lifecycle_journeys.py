@@ -61,7 +61,7 @@ def test_a_practice_admin_gets_a_payoff_quote_and_buys_out(web, world):
     expect(quote.get_by_role("row", name=re.compile("Balance after month 12"))).to_contain_text("$17,007.38")
     expect(quote.get_by_role("row", name=re.compile("Total to pay"))).to_contain_text("$22,854.86")
     assert_accessible(page, "the payoff quote")
-    screenshot(page, "storefront-lease-buyout")
+    screenshot(page, "storefront-lease-buyout", docs=True)
     page.get_by_role("button", name="Buy out now").click()
     expect(page.get_by_text(re.compile(r"is bought out: invoice INV-"))).to_be_visible()
     assert web.dialogs and "Buy out lease" in web.dialogs[-1]

@@ -72,7 +72,7 @@ def test_finance_creates_a_suite_adds_two_occupancies_and_reads_the_split(web, w
     occupancies = page.get_by_role("region", name="Occupancies")
     expect(occupancies.get_by_role("row")).to_have_count(3)
     assert_accessible(page, "the suite and its split")
-    screenshot(page, "console-leasing-space")
+    screenshot(page, "console-leasing-space", docs=True)
 
     def state():
         space = db.session.scalars(select(Space)).one()
