@@ -221,6 +221,40 @@ def _percent(part: Fraction, whole: int) -> Decimal:
     return Decimal(round_half_up(part * 10000 / whole)) / 100
 
 
+def _term_test(n: int, remaining_life_months: int, economic_life_months: int,
+               threshold: Decimal) -> ClassificationTest:
+    """The term is at least `threshold` percent of the asset's remaining economic life;
+    not applied in the last quarter of that life."""
+    if remaining_life_months * 4 <= economic_life_months:
+        passed, explanation = False, "the asset is in the last quarter of its economic life: the term test does not apply"
+    else:
+        percent = _percent(Fraction(n), remaining_life_months)
+        passed = percent >= threshold
+        explanation = (f"{n} months are {percent}% of the asset's remaining {remaining_life_months} months "
+                       f"({'at least' if passed else 'less than'} {threshold}%)")
+    percent = _percent(Fraction(n), remaining_life_months) if remaining_life_months > 0 else Decimal(100)
+    return ClassificationTest("term", passed, explanation, {
+        "term_months": n, "remaining_life_months": remaining_life_months,
+        "economic_life_months": economic_life_months, "percent": str(percent), "threshold_percent": str(threshold)})
+
+
+def _direct_financing_test(terms: LeaseTerms, i: Fraction, pv: Fraction, fair_value_cents: int,
+                           residual_guarantee: str, collection_probable: bool,
+                           threshold: Decimal) -> ClassificationTest:
+    """Not sales-type: direct financing if the present value plus a third party's
+    guaranteed residual reaches `threshold` percent of fair value and collection is
+    probable."""
+    third_party = terms.residual_cents if residual_guarantee == "third_party" else 0
+    with_guarantee = pv + (Fraction(third_party) * (1 + i) ** -terms.term_months if third_party else 0)
+    percent = _percent(with_guarantee, fair_value_cents)
+    return ClassificationTest(
+        "direct_financing", percent >= threshold and collection_probable,
+        f"with a third party's guaranteed residual the payments are worth {percent}% of the fair value"
+        f"{'' if collection_probable else ', but collection is not probable'}",
+        {"present_value_cents": round_half_up(with_guarantee), "percent": str(percent),
+         "collection_probable": collection_probable})
+
+
 def classify(terms: LeaseTerms, rent: int, *, fair_value_cents: int, remaining_life_months: int,
              economic_life_months: int, transfers_ownership: bool = False,
              purchase_option_reasonably_certain: bool = False, specialized: bool = False,
@@ -235,8 +269,6 @@ def classify(terms: LeaseTerms, rent: int, *, fair_value_cents: int, remaining_l
     guaranteed_by_practice = terms.residual_cents if residual_guarantee == "practice" else 0
     pv = present_value(terms, rent, i, guaranteed_by_practice)
     pv_percent = _percent(pv, fair_value_cents)
-    near_end = remaining_life_months * 4 <= economic_life_months  # its last 25%: the term test is not used
-    term_percent = _percent(Fraction(n), remaining_life_months) if remaining_life_months > 0 else Decimal(100)
     rate_percent = Decimal(round_half_up(i * 1200 * 10000)) / 10000
     tests = [
         ClassificationTest("ownership_transfer", transfers_ownership,
@@ -247,14 +279,7 @@ def classify(terms: LeaseTerms, rent: int, *, fair_value_cents: int, remaining_l
                            if purchase_option_reasonably_certain
                            else "buying at the residual is not reasonably certain",
                            {"residual_cents": terms.residual_cents}),
-        ClassificationTest("term", not near_end and term_percent >= term_test_percent,
-                           "the asset is in the last quarter of its economic life: the term test does not apply"
-                           if near_end else
-                           f"{n} months are {term_percent}% of the asset's remaining {remaining_life_months} months "
-                           f"({'at least' if term_percent >= term_test_percent else 'less than'} {term_test_percent}%)",
-                           {"term_months": n, "remaining_life_months": remaining_life_months,
-                            "economic_life_months": economic_life_months, "percent": str(term_percent),
-                            "threshold_percent": str(term_test_percent)}),
+        _term_test(n, remaining_life_months, economic_life_months, term_test_percent),
         ClassificationTest("present_value", pv_percent >= present_value_test_percent,
                            f"the lease payments{' and the residual the practice guarantees' if guaranteed_by_practice else ''} "
                            f"are worth {pv_percent}% of the fair value at the implicit rate of {rate_percent}% "
@@ -270,17 +295,10 @@ def classify(terms: LeaseTerms, rent: int, *, fair_value_cents: int, remaining_l
     if any(t.passed for t in tests):
         kind = "sales_type"
     else:
-        third_party = terms.residual_cents if residual_guarantee == "third_party" else 0
-        with_guarantee = pv + (Fraction(third_party) * (1 + i) ** -n if third_party else 0)
-        with_percent = _percent(with_guarantee, fair_value_cents)
-        direct = with_percent >= present_value_test_percent and collection_probable
-        tests.append(ClassificationTest(
-            "direct_financing", direct,
-            f"with a third party's guaranteed residual the payments are worth {with_percent}% of the fair value"
-            f"{'' if collection_probable else ', but collection is not probable'}",
-            {"present_value_cents": round_half_up(with_guarantee), "percent": str(with_percent),
-             "collection_probable": collection_probable}))
-        kind = "direct_financing" if direct else "operating"
+        direct = _direct_financing_test(terms, i, pv, fair_value_cents, residual_guarantee, collection_probable,
+                                        present_value_test_percent)
+        tests.append(direct)
+        kind = "direct_financing" if direct.passed else "operating"
     return Classification(kind, tests, rate_percent, round_half_up(pv), pv_percent,
                           sale_leaseback and kind == "sales_type")
 
