@@ -36,6 +36,7 @@ _OVERRIDES = {
     ("post", "/auth/login"): "login",
     ("post", "/orders/{order_id}/copy-to-cycle"): "copy_order_to_cycle",
     ("get", "/insurance/programs/{program_id}"): "get_insurance_program",
+    ("get", "/leasing/leases/{lease_id}/buyout"): "get_lease_buyout_quote",
     ("post", "/insurance/programs/{program_id}/bind"): "bind_insurance_program",
     ("get", "/staffing/shift-requests"): "list_shift_requests",
     ("post", "/staffing/shift-requests"): "request_shift",

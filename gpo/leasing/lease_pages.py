@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 
+from gpo.auth import policy
 from gpo.auth.request import current_principal
 from gpo.billing.invoices import today
 from gpo.billing.models import Invoice
@@ -19,6 +20,10 @@ from gpo.web.forms import refusal
 from gpo.web.shell import page_blueprint
 
 blp = page_blueprint("lease_pages", __name__, "storefront")
+
+# How an asset's category reads on a page ("IT", not "It"); registered by
+# gpo/leasing/__init__.py as the "asset_category" words.
+ASSET_CATEGORY_WORDS = {"medical_equipment": "medical equipment", "it": "IT", "office": "office", "other": "other"}
 
 
 @blp.get("/leasing", endpoint="leases")
@@ -37,6 +42,7 @@ def _lease_page(lease_id: int, *, errors=None, status: int = 200):
         "leasing/lease.html", lease=view, on=on, invoice=invoice,
         standing=leases.standing(lease, on) if lease.status == "active" else None,
         not_signed=leases.why_not_signed(principal, lease, on) if lease.status == "offered" else None,
+        may_quote=policy.may(principal, "lease_quote.create"),
         errors=errors)
     return body, status
 

@@ -39,6 +39,9 @@ class LeaseClassificationSchema(Schema):
 
     kind = fields.String(required=True, validate=validate.OneOf(CLASSIFICATIONS), metadata={"example": "sales_type"})
     tests = fields.List(fields.Nested(ClassificationTestSchema), required=True)
+    sale_leaseback_financing = fields.Boolean(required=True, metadata={
+        "example": False, "description": "the asset was bought from the practice (a sale-leaseback) and the "
+                                         "leaseback is sales-type: for the books no sale occurs, a financing"})
 
 
 class LeaseSummarySchema(Schema):
@@ -58,11 +61,11 @@ class LeaseSummarySchema(Schema):
     term_ends_on = fields.Date(required=True, metadata={"example": "2032-01-01", "description": "the end of month n"})
     cost_cents = Cents(required=True, metadata={"example": 6200000, "description": "financed before the down payment"})
     fair_value_cents = Cents(required=True, metadata={"example": 6200000})
-    rent_cents = Cents(required=True, metadata={"example": 125716, "description": "every month's rent, fixed"})
+    rent_cents = Cents(required=True, metadata={"example": 114545, "description": "every month's rent, fixed"})
     due_at_signing_cents = Cents(required=True, metadata={
-        "example": 375716, "description": "the commencement invoice: the down payment plus the k advance rents"})
-    total_rent_cents = Cents(required=True, metadata={"example": 7542960})
-    total_payments_cents = Cents(required=True, metadata={"example": 7792960, "description": "D plus every rent"})
+        "example": 364545, "description": "the commencement invoice: the down payment plus the k advance rents"})
+    total_rent_cents = Cents(required=True, metadata={"example": 6872700})
+    total_payments_cents = Cents(required=True, metadata={"example": 7122700, "description": "D plus every rent"})
     classification = fields.Nested(LeaseClassificationSchema, required=True)
     offered_by = fields.String(required=True, metadata={"example": "finance@mso.example"})
     offered_at = fields.DateTime(required=True, metadata={"example": "2026-12-01T15:04:05+00:00"})

@@ -99,10 +99,25 @@ def get_lease(principal: Principal, lease_id: int) -> Lease:
     return policy.load(principal, Lease, lease_id, "lease.read")
 
 
+def invoice_numbers(invoice_ids) -> dict[int, str | None]:
+    """The numbers of these invoices (None: a draft, not numbered yet), in one statement."""
+    ids = sorted({i for i in invoice_ids if i is not None})
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Invoice.id, Invoice.number).where(Invoice.id.in_(ids))).all())
+
+
+def sale_leaseback_financing(lease: Lease) -> bool:
+    """ASC 842-40: the asset was bought from a practice that leases it back sales-type,
+    so for the books no sale occurs and the MSO's purchase is a financing."""
+    return lease.asset.sold_by_practice_id is not None and lease.classification == "sales_type"
+
+
 def lease_view(lease: Lease, *, with_schedule: bool = True) -> dict:
     """A lease as the API and the pages show it: its terms, what they give, who offered
     and signed it and when, its end, and its schedule (fixed by signing; an offer's as
-    signing would fix it)."""
+    signing would fix it). With the schedule, each invoice's number is read too (one
+    statement for every row, the commencement's and the end's)."""
     t = terms.terms_of(lease)
     practice = db.session.get(Practice, lease.practice_id)
     view = {
@@ -122,7 +137,8 @@ def lease_view(lease: Lease, *, with_schedule: bool = True) -> dict:
         "due_at_signing_cents": rules.due_at_signing_cents(t, lease.rent_cents),
         "total_rent_cents": lease.rent_cents * lease.term_months,
         "total_payments_cents": lease.down_payment_cents + lease.rent_cents * lease.term_months,
-        "classification": {"kind": lease.classification, "tests": lease.classification_tests},
+        "classification": {"kind": lease.classification, "tests": lease.classification_tests,
+                           "sale_leaseback_financing": sale_leaseback_financing(lease)},
         "offered_by": lease.offered_by, "offered_at": lease.created_at,
         "signed_by": lease.signed_by, "signed_at": lease.signed_at,
         "commencement_invoice_id": lease.commencement_invoice_id,
@@ -130,7 +146,12 @@ def lease_view(lease: Lease, *, with_schedule: bool = True) -> dict:
         "end_invoice_id": lease.end_invoice_id, "renews_lease_id": lease.renews_lease_id,
     }
     if with_schedule:
-        view["schedule"] = terms.schedule_rows(lease)
+        rows = terms.schedule_rows(lease)
+        numbers = invoice_numbers([r["invoice_id"] for r in rows]
+                                  + [lease.commencement_invoice_id, lease.end_invoice_id])
+        view["schedule"] = [{**r, "invoice_number": numbers.get(r["invoice_id"])} for r in rows]
+        view["commencement_invoice_number"] = numbers.get(lease.commencement_invoice_id)
+        view["end_invoice_number"] = numbers.get(lease.end_invoice_id)
     return view
 
 

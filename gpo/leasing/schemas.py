@@ -40,10 +40,10 @@ class LeaseTermsSchema(Schema):
 class ScheduleRowSchema(Schema):
     month = WholeNumber(required=True, metadata={"example": 1})
     due_on = fields.Date(required=True, metadata={"example": "2027-02-01", "description": "the end of the month"})
-    rent_cents = Cents(required=True, metadata={"example": 125716, "description": "0 in the last k months"})
-    interest_cents = Cents(required=True, metadata={"example": 41333})
-    principal_cents = Cents(required=True, metadata={"example": 84383})
-    balance_cents = Cents(required=True, metadata={"example": 6031901})
+    rent_cents = Cents(required=True, metadata={"example": 114545, "description": "0 in the last k months"})
+    interest_cents = Cents(required=True, metadata={"example": 41334})
+    principal_cents = Cents(required=True, metadata={"example": 73211})
+    balance_cents = Cents(required=True, metadata={"example": 5762244})
     invoice_id = Id(required=False, allow_none=True, metadata={"example": None, "description": "the invoice that billed it"})
 
 
@@ -52,17 +52,17 @@ class ClassificationTestSchema(Schema):
         "ownership_transfer, purchase_option, term, present_value, specialized; direct_financing when none passed")})
     passed = fields.Boolean(required=True, metadata={"example": True})
     explanation = fields.String(required=True, metadata={"example": (
-        "the lease payments are worth 90.38% of the fair value at the implicit rate of 15.2191% (at least 90%)")})
+        "the lease payments are worth 94.72% of the fair value at the implicit rate of 8.4999% (at least 90%)")})
     figures = fields.Dict(required=True, metadata={"example": {
-        "present_value_cents": 5603528, "fair_value_cents": 6200000, "percent": "90.38",
-        "implicit_rate_percent": "15.2191", "threshold_percent": "90"}})
+        "present_value_cents": 5872623, "fair_value_cents": 6200000, "percent": "94.72",
+        "implicit_rate_percent": "8.4999", "threshold_percent": "90"}})
 
 
 class ClassificationSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(CLASSIFICATIONS), metadata={"example": "sales_type"})
-    implicit_rate_percent = fields.String(required=True, metadata={"example": "15.2191"})
-    present_value_cents = Cents(required=True, metadata={"example": 5603528})
-    present_value_percent = fields.String(required=True, metadata={"example": "90.38"})
+    implicit_rate_percent = fields.String(required=True, metadata={"example": "8.4999"})
+    present_value_cents = Cents(required=True, metadata={"example": 5872623})
+    present_value_percent = fields.String(required=True, metadata={"example": "94.72"})
     sale_leaseback_financing = fields.Boolean(required=True, metadata={
         "example": False, "description": "a sale-leaseback whose leaseback is sales-type: no sale occurs, a financing"})
     tests = fields.List(fields.Nested(ClassificationTestSchema), required=True)
@@ -82,9 +82,9 @@ class LeaseQuoteSchema(Schema):
     terms = fields.Nested(LeaseTermsSchema, required=True)
     cost_cents = Cents(required=True, metadata={"example": 6200000})
     fair_value_cents = Cents(required=True, metadata={"example": 6200000})
-    rent_cents = Cents(required=True, metadata={"example": 125716})
-    due_at_signing_cents = Cents(required=True, metadata={"example": 125716, "description": "D plus k rents"})
-    total_rent_cents = Cents(required=True, metadata={"example": 7542960})
-    total_payments_cents = Cents(required=True, metadata={"example": 7542960, "description": "D plus every rent"})
+    rent_cents = Cents(required=True, metadata={"example": 114545})
+    due_at_signing_cents = Cents(required=True, metadata={"example": 364545, "description": "D plus k rents"})
+    total_rent_cents = Cents(required=True, metadata={"example": 6872700})
+    total_payments_cents = Cents(required=True, metadata={"example": 7122700, "description": "D plus every rent"})
     schedule = fields.List(fields.Nested(ScheduleRowSchema), required=True)
     classification = fields.Nested(ClassificationSchema, required=True)

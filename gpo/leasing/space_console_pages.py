@@ -17,6 +17,7 @@ from gpo.errors import DomainError, Invalid
 from gpo.leasing import spaces
 from gpo.leasing.space_schemas import OccupancyEndSchema, OccupancyInSchema, SpaceCreateSchema
 from gpo.money import NotDollars, format_dollars, parse_dollars
+from gpo.web.filters import local_date
 from gpo.web.forms import form_data, load, page_args, refusal
 from gpo.web.shell import page_blueprint
 
@@ -92,7 +93,8 @@ def _space_page(space_id: int, *, values=None, errors=None, end_errors=None, end
     may_manage = policy.may(principal, "space.manage")
     body = render_template("leasing/spaces_console_space.html", month_name=spaces.month_name,
                            d=detail, split=detail["split"], may_manage=may_manage,
-                           not_manage=NOT_MANAGE, practices=spaces.practice_options() if may_manage else [],
+                           not_manage=NOT_MANAGE, may_read_invoices=policy.may(principal, "invoice.read"),
+                           practices=spaces.practice_options() if may_manage else [],
                            values=values or {"starts_on": str(max(detail["starts_on"], spaces.today()))},
                            errors=errors, end_errors=end_errors, ending=ending)
     return body, status
@@ -113,7 +115,7 @@ def add_occupancy(space_id: int):
     except DomainError as exc:
         return _space_page(space_id, values=values, errors=refusal(exc, (409, 422)), status=exc.status_code)
     flash(f"{spaces.practice_names([occupancy.practice_id])[occupancy.practice_id]} occupies "
-          f"{occupancy.square_feet:,} sq ft from {occupancy.starts_on}.", "success")
+          f"{occupancy.square_feet:,} sq ft from {local_date(occupancy.starts_on)}.", "success")
     return redirect(url_for("space_console.space_page", space_id=space_id))
 
 
@@ -127,6 +129,6 @@ def end_occupancy(occupancy_id: int):
         occupancy = spaces.end_occupancy(principal, occupancy_id, load(OccupancyEndSchema(), values)["ends_on"])
     except DomainError as exc:
         return _space_page(space_id, end_errors=refusal(exc, (409, 422)), ending=occupancy_id, status=exc.status_code)
-    flash(f"Occupancy {occupancy.id} ends on {occupancy.ends_on}.", "success")
+    flash(f"Occupancy {occupancy.id} ends on {local_date(occupancy.ends_on)}.", "success")
     return redirect(url_for("space_console.space_page", space_id=space_id))
 

@@ -73,6 +73,7 @@ class Share:
     square_foot_days: int
     share_cents: int
     invoice_id: int | None = None
+    invoice_number: str | None = None  # None: not billed yet, or a draft not numbered yet
     parts: list[tuple[Occupancy, int]] = field(default_factory=list)  # (occupancy, its days)
 
 
@@ -94,6 +95,11 @@ class Split:
 def month_name(month: str) -> str:
     """ "2027-01" -> "January 2027" (what pages and invoice lines say)."""
     return dt.date(int(month[:4]), int(month[5:7]), 1).strftime("%B %Y")
+
+
+def _day(day: dt.date) -> str:
+    """A date as the pages say it ("Nov 1, 2024"), for messages shown to users."""
+    return f"{day:%b} {day.day}, {day.year}"
 
 
 def month_of(day: dt.date) -> tuple[dt.date, dt.date]:
@@ -144,12 +150,13 @@ def source_key(space_id: int, month: str, practice_id: int) -> str:
 
 
 def _with_invoices(splits: list[tuple[Space, Split]]) -> None:
-    """Each share with the invoice the lease run drafted for it, if any (one query)."""
+    """Each share with the invoice the lease run drafted for it, if any, and its number
+    (one query)."""
     keys = {source_key(space.id, split.month, s.practice_id): s for space, split in splits for s in split.shares}
     if keys:
-        for key, invoice_id in db.session.execute(
-                select(Invoice.source_key, Invoice.id).where(Invoice.source_key.in_(keys))).all():
-            keys[key].invoice_id = invoice_id
+        for key, invoice_id, number in db.session.execute(
+                select(Invoice.source_key, Invoice.id, Invoice.number).where(Invoice.source_key.in_(keys))).all():
+            keys[key].invoice_id, keys[key].invoice_number = invoice_id, number
 
 
 # --- suites --------------------------------------------------------------------------------
@@ -214,7 +221,7 @@ def split_view(principal: Principal, split: Split) -> dict:
         "days_in_month": split.days_in_month,
         "shares": [{"practice_id": s.practice_id, "practice_name": s.practice_name, "square_feet": s.square_feet,
                     "days": s.days, "square_foot_days": s.square_foot_days, "share_cents": s.share_cents,
-                    "invoice_id": s.invoice_id} for s in shares],
+                    "invoice_id": s.invoice_id, "invoice_number": s.invoice_number} for s in shares],
         "vacant_square_foot_days": split.vacant_square_foot_days if mine else None,
         "vacant_share_cents": split.vacant_share_cents if mine else None,
         "billed_cents": split.billed_cents if mine else None,
@@ -269,19 +276,20 @@ def _check_fits(space: Space, others: list[Occupancy], practice_id: int, square_
     on any day, the suite's occupancies would hold more than its square feet."""
     for o in others:
         if o.practice_id == practice_id and _overlap(o.starts_on, o.ends_on, starts_on, ends_on):
-            until = f"to {o.ends_on}" if o.ends_on else "with no end"
-            raise Conflict(f"practice {practice_id} already occupies {space.name} from {o.starts_on} {until} "
+            until = f"to {_day(o.ends_on)}" if o.ends_on else "with no end"
+            name = practice_names([practice_id]).get(practice_id, "The practice")
+            raise Conflict(f"{name} already occupies {space.name} from {_day(o.starts_on)} {until} "
                            f"(occupancy {o.id}): one practice's occupancies of a suite never overlap",
-                           {"json": {"starts_on": [f"the practice occupies the suite from {o.starts_on} {until}"]}})
+                           {"json": {"starts_on": [f"the practice occupies the suite from {_day(o.starts_on)} {until}"]}})
     overlapping = [o for o in others if _overlap(o.starts_on, o.ends_on, starts_on, ends_on)]
     # The occupied total only rises on a start: its most within the period is on one.
     for day in sorted({starts_on} | {o.starts_on for o in overlapping if o.starts_on > starts_on}):
         held = sum(o.square_feet for o in overlapping if _overlap(o.starts_on, o.ends_on, day, day))
         if held + square_feet > space.square_feet:
             raise Conflict(
-                f"{space.name} has {space.square_feet:,} sq ft: on {day} {held:,} are occupied, so "
+                f"{space.name} has {space.square_feet:,} sq ft: on {_day(day)} {held:,} are occupied, so "
                 f"{square_feet:,} more would make {held + square_feet:,} (at most {space.square_feet - held:,} are free)",
-                {"json": {"square_feet": [f"at most {space.square_feet - held:,} sq ft are free on {day}"]}})
+                {"json": {"square_feet": [f"at most {space.square_feet - held:,} sq ft are free on {_day(day)}"]}})
 
 
 def add_occupancy(principal: Principal, space_id: int, data: NewOccupancy) -> Occupancy:
@@ -293,13 +301,13 @@ def add_occupancy(principal: Principal, space_id: int, data: NewOccupancy) -> Oc
     practice = db.session.get(Practice, data["practice_id"])
     problems: dict[str, list[str]] = {}
     if practice is None:
-        problems["practice_id"] = [f"practice {data['practice_id']} not found"]
+        problems["practice_id"] = ["no such practice: choose one from the list"]
     if data["square_feet"] > space.square_feet:
         problems["square_feet"] = [f"{data['square_feet']:,} sq ft is more than the suite's {space.square_feet:,}"]
     if data["starts_on"] < space.starts_on:
-        problems["starts_on"] = [f"before the suite's start on {space.starts_on}"]
+        problems["starts_on"] = [f"before the suite's start on {_day(space.starts_on)}"]
     if data.get("ends_on") is not None and data["ends_on"] < data["starts_on"]:
-        problems["ends_on"] = [f"before starts_on ({data['starts_on']})"]
+        problems["ends_on"] = [f"before the first day, {_day(data['starts_on'])}"]
     if problems:
         raise Invalid(" ".join(f"{k}: {v[0]}." for k, v in problems.items()), {"json": problems})
     _check_fits(space, _locked_occupancies(space.id), practice.id, data["square_feet"], data["starts_on"],
@@ -324,9 +332,9 @@ def end_occupancy(principal: Principal, occupancy_id: int, ends_on: dt.date) -> 
     occupancy = db.session.scalars(select(Occupancy).where(Occupancy.id == occupancy_id)
                                    .execution_options(populate_existing=True)).one()
     if ends_on < occupancy.starts_on:
-        raise Invalid.of_field("ends_on", f"before the occupancy's start on {occupancy.starts_on}")
+        raise Invalid.of_field("ends_on", f"before the occupancy's start on {_day(occupancy.starts_on)}")
     if occupancy.ends_on is not None and ends_on >= occupancy.ends_on:
-        raise Conflict(f"occupancy {occupancy.id} already ends on {occupancy.ends_on}: it can only end earlier")
+        raise Conflict(f"occupancy {occupancy.id} already ends on {_day(occupancy.ends_on)}: it can only end earlier")
     previous = occupancy.ends_on
     occupancy.ends_on = ends_on
     audit.record(principal, "occupancy.end", occupancy, details={

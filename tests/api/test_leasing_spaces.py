@@ -154,9 +154,9 @@ def test_a_practice_sees_only_the_suites_it_occupies_and_only_its_own_part(sp, w
     ({"square_feet": 0}, 422, "square_feet", None),
     ({"square_feet": -5}, 422, "square_feet", None),
     ({"square_feet": 2501}, 422, "square_feet", "2,501 sq ft is more than the suite's 2,500"),
-    ({"starts_on": "2024-12-31"}, 422, "starts_on", "before the suite's start on 2025-01-01"),
-    ({"starts_on": "2027-03-01", "ends_on": "2027-02-28"}, 422, "ends_on", "before starts_on"),
-    ({"practice_id": 999999}, 422, "practice_id", "practice 999999 not found"),
+    ({"starts_on": "2024-12-31"}, 422, "starts_on", "before the suite's start on Jan 1, 2025"),
+    ({"starts_on": "2027-03-01", "ends_on": "2027-02-28"}, 422, "ends_on", "before the first day, Mar 1, 2027"),
+    ({"practice_id": 999999}, 422, "practice_id", "no such practice: choose one from the list"),
 ])
 def test_a_bad_occupancy_is_refused_at_its_field_and_writes_nothing(sp, world, changes, status, field, contains):
     space = sp.suite()
@@ -177,7 +177,7 @@ def test_occupancies_never_hold_more_than_the_suite_on_any_day(sp, world):
     # 1 sq ft more on any day of the period is refused, with the numbers
     third = PracticeFactory(name="Hillcrest")
     body = assert_error(sp.occupy(space, third, 1, "2027-06-15", "2027-07-01"), 409,
-                        contains="Suite 200 has 2,500 sq ft: on 2027-07-01 2,500 are occupied, so 1 more would make 2,501")
+                        contains="Suite 200 has 2,500 sq ft: on Jul 1, 2027 2,500 are occupied, so 1 more would make 2,501")
     assert "square_feet" in body["errors"]["json"]
     assert count(Occupancy) == 3
     # before July there was room: 1,000 sq ft in June fit beside the 1,500
@@ -188,7 +188,7 @@ def test_a_later_occupancy_can_be_full_the_day_an_earlier_one_ends(sp, world):
     space = sp.suite()
     sp.occupied(space, world.practice, 2000, "2027-01-01", "2027-03-31")
     assert_error(sp.occupy(space, world.other_practice, 1000, "2027-03-31"), 409,
-                 contains="on 2027-03-31 2,000 are occupied, so 1,000 more would make 3,000 (at most 500 are free)")
+                 contains="on Mar 31, 2027 2,000 are occupied, so 1,000 more would make 3,000 (at most 500 are free)")
     assert sp.occupy(space, world.other_practice, 2500, "2027-04-01").status_code == 201
 
 
@@ -196,7 +196,7 @@ def test_one_practices_occupancies_of_a_suite_never_overlap(sp, world):
     space = sp.suite()
     first = sp.occupied(space, world.practice, 1000, "2027-01-01", "2027-06-30")
     assert_error(sp.occupy(space, world.practice, 200, "2027-06-30"), 409,
-                 contains=f"practice {world.practice.id} already occupies Suite 200 from 2027-01-01 to 2027-06-30 "
+                 contains=f"{world.practice.name} already occupies Suite 200 from Jan 1, 2027 to Jun 30, 2027 "
                           f"(occupancy {first['id']})")
     assert_error(sp.occupy(space, world.practice, 200, "2026-01-01"), 409, contains="never overlap")  # open-ended
     assert count(Occupancy) == 1
@@ -228,11 +228,11 @@ def test_ending_an_occupancy_frees_its_square_feet(sp, world):
     occupancy = sp.occupied(space, world.practice, 2000)
     assert_error(sp.occupy(space, world.other_practice, 1000, "2027-02-01"), 409)
     end = f"/leasing/occupancies/{occupancy['id']}/end"
-    assert_error(sp.post(end, {"ends_on": "2024-12-31"}), 422, contains="before the occupancy's start on 2025-01-01")
+    assert_error(sp.post(end, {"ends_on": "2024-12-31"}), 422, contains="before the occupancy's start on Jan 1, 2025")
     assert_error(sp.post(end, {}), 422)
     response = sp.post(end, {"ends_on": "2027-01-31"})
     assert response.status_code == 200 and response.get_json()["ends_on"] == "2027-01-31"
-    assert_error(sp.post(end, {"ends_on": "2027-03-31"}), 409, contains="already ends on 2027-01-31")
+    assert_error(sp.post(end, {"ends_on": "2027-03-31"}), 409, contains="already ends on Jan 31, 2027")
     assert sp.post(end, {"ends_on": "2027-01-15"}).status_code == 200  # earlier still: fine
     assert sp.occupy(space, world.other_practice, 1000, "2027-02-01").status_code == 201
     assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "occupancy.end")) == 2

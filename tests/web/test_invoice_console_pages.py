@@ -336,7 +336,8 @@ def test_a_credit_note_form_sent_twice_credits_once(pages, book):
     assert _count(Credit) == 1
     # the credit note reads as money owed to the practice, not a bill awaiting payment
     listed = _text(page.get("/console/invoices?kind=credit"))
-    assert "Riverbend credit note issued: owed to the practice" in listed
+    # the description tells invoices of one practice apart
+    assert "Riverbend Credit for INV-2026-000001: damaged credit note issued: owed to the practice" in listed
 
 
 def test_a_draft_takes_no_credit_note_and_says_why(pages, book):
@@ -371,6 +372,10 @@ def test_start_a_billing_run_see_its_invoices_and_asking_again_creates_nothing(p
     assert "2 invoices for" in text and "$325.00 in all: 2 being prepared (draft)." in text
     assert "Its latest job drafted 2 new invoices." in text
     assert "Lakeside" in text and "$175.00" in text and "Riverbend" in text and "$150.00" in text
+    # each invoice's description is a column: rows of one practice read apart
+    described = db.session.scalars(select(Invoice.description).order_by(Invoice.id)).all()
+    html = page.get(response.headers["Location"]).get_data(as_text=True)
+    assert '<th scope="col">Description</th>' in html and all(f"<td>{d}</td>" in html for d in described)
     assert "Finalize the draft membership invoices" in text
     assert f"Run #{run.id}" in _text(page.get("/console/billing-runs"))
 

@@ -13,8 +13,10 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
+from gpo import web
 from gpo.billing.models import Credit
 from gpo.db import db
+from gpo.leasing.lease_pages import ASSET_CATEGORY_WORDS
 from gpo.leasing.models import Asset, Lease
 from tests.factories import AssetFactory, LeaseFactory, signed_lease
 from tests.pages import Statements, same_count, text_of
@@ -26,6 +28,12 @@ FORM = {"description": "Digital X-ray unit", "category": "medical_equipment", "c
         "economic_life_months": "120"}
 COPIER = {"term_months": "48", "annual_rate_percent": "15", "advance_payments": "4", "residual": "6,600.00",
           "down_payment": "0", "commences_on": TOMORROW}
+
+
+@pytest.fixture(autouse=True)
+def _category_words(app):
+    # the words gpo/leasing/__init__.py registers (kept here until that line is merged)
+    web.add_words(app, "asset_category", ASSET_CATEGORY_WORDS)
 
 
 def count(model) -> int:
@@ -68,9 +76,9 @@ def test_the_assets_show_status_lessee_cost_and_fair_value_and_filter_to_those_o
     text = text_of(html)
     assert '<nav class="subnav" aria-label="Leasing">' in html
     assert f'href="/console/leasing/assets/{leased.id}">{leased.description}</a>' in html
-    assert f"{leased.description} Clinical Medical equipment leased Riverbend since" in text
+    assert f"{leased.description} Clinical medical equipment leased Riverbend since" in text
     assert "$62,000.00 $62,000.00" in text
-    assert "Idle laptop It available: on no lease nobody $1,500.00 $1,200.00" in text
+    assert "Idle laptop IT available: on no lease nobody $1,500.00 $1,200.00" in text
     assert "Record asset" in text and f'<option value="{world.practice.id}">Lakeside</option>' in html
     filtered = text_of(page.get("/console/leasing/assets?available=true").get_data(as_text=True))
     assert "Idle laptop" in filtered and leased.description not in filtered

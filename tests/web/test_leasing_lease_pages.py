@@ -93,7 +93,7 @@ def test_the_physician_signs_and_sees_the_commencement_invoice(pages, world):
     text = text_of(page.get(f"/leasing/leases/{lease.id}").get_data(as_text=True))
     assert f"Lease {lease.id} is signed" in text and f"The commencement invoice ({rent}) is issued." in text
     invoice = db.session.scalars(select(Invoice)).one()
-    assert f"Invoice {invoice.number} : {rent}, due {LATER:%b} {LATER.day}, {LATER.year} (open" in text
+    assert f"Commencement invoice {invoice.number} : {rent}, due {LATER:%b} {LATER.day}, {LATER.year} (open" in text
     assert lease_row(lease.id).status == "active"
     # a second signing from the stale page: 409 shown on the lease
     again = page.post(f"/leasing/leases/{lease.id}/sign")
