@@ -45,7 +45,7 @@ def test_finance_creates_a_suite_adds_two_occupancies_and_reads_the_split(web, w
         add.get_by_label("From").fill("2025-01-01")
         add.get_by_role("button", name="Add occupancy").click()
         expect(page.get_by_role("status").filter(has_text="occupies")).to_contain_text(
-            f"{practice} occupies {int(feet):,} sq ft from 2025-01-01.")
+            f"{practice} occupies {int(feet):,} sq ft from Jan 1, 2025.")
     # 500 sq ft are left: 600 more is refused at the square feet, with the numbers
     add.get_by_label("Practice").select_option(label="Lakeside")
     add.get_by_label("Square feet").fill("600")
@@ -56,7 +56,7 @@ def test_finance_creates_a_suite_adds_two_occupancies_and_reads_the_split(web, w
     add.get_by_label("Practice").select_option(label="Hillcrest")
     add.get_by_role("button", name="Add occupancy").click()
     expect(add.get_by_label("Square feet")).to_have_attribute("aria-invalid", "true")
-    expect(add).to_contain_text("at most 500 sq ft are free on 2027-01-01")
+    expect(add).to_contain_text("at most 500 sq ft are free on Jan 1, 2027")
     assert_accessible(page, "the refused occupancy")
 
     page.get_by_label("Month").fill("2027-01")
