@@ -184,6 +184,9 @@ def test_finance_compares_three_sets_of_terms_side_by_side(pages, world, copier,
     assert '<th scope="col">Terms A</th><th scope="col">Terms B</th><th scope="col">Terms C</th>' in html
     # the HP 12C copier: $487.29 a month, four at signing; $22,000 over 48 months at 0%: $458.33
     assert "Rent a month $487.29" in text and "$458.33" in text
+    # each offer's confirmation names the equipment, the practice and the amounts
+    assert (f'data-confirm="Offer {copier.description} to {world.practice.name}: 48 months at $487.29 a month, '
+            "$1,949.16 due at signing, ") in unescape(html)
     assert "Due at signing $1,949.16" in text
     assert "Total rent $23,389.92" in text
     assert "48 months at 15%, 4 in advance, residual $6,600.00, down payment $0.00" in text
@@ -306,7 +309,8 @@ def test_each_column_offers_its_own_terms_to_the_leases_pages(pages, world, copi
                        html, re.S)
     assert len(forms) == 3
     confirm, body = forms[0]
-    assert unescape(confirm) == "Offer 48 months at $487.29 a month to the practice?"
+    assert unescape(confirm) == ("Offer Copier to Lakeside: 48 months at $487.29 a month, $1,949.16 due at signing, "
+                                 "$23,389.92 in all?")
     fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', body))
     assert fields.pop("csrf_token")
     assert fields == {"asset_id": str(copier.id), "practice_id": str(world.practice.id), "term_months": "48",
