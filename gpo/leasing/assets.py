@@ -243,10 +243,26 @@ def _lease_ref(lease: Lease, names: dict[int, str]) -> dict:
             "rent_cents": lease.rent_cents, "ended_on": lease.ended_on, "end_outcome": lease.end_outcome}
 
 
+def sale_of(asset_id: int) -> Lease | None:
+    """The ended lease under which a practice bought the asset (out, or at the residual)."""
+    return db.session.scalars(select(Lease).where(
+        Lease.asset_id == asset_id, Lease.status == "ended", Lease.end_outcome.in_(SOLD_OUTCOMES)).limit(1)).first()
+
+
 def is_sold(asset_id: int) -> bool:
-    """A practice bought the asset (out, or at the residual): it is no longer the MSO's."""
-    return db.session.scalar(select(Lease.id).where(
-        Lease.asset_id == asset_id, Lease.status == "ended", Lease.end_outcome.in_(SOLD_OUTCOMES)).limit(1)) is not None
+    """A practice bought the asset: it is no longer the MSO's."""
+    return sale_of(asset_id) is not None
+
+
+def sold_text(asset: Asset) -> str | None:
+    """Why the asset is not the MSO's to lease any more ("<asset> was sold to <practice>
+    on <date>"), None while it is."""
+    sale = sale_of(asset.id)
+    if sale is None:
+        return None
+    practice = db.session.get(Practice, sale.practice_id)
+    name = practice.name if practice else f"practice {sale.practice_id}"
+    return f"{asset.description} (asset {asset.id}) was sold to {name} on {sale.ended_on.isoformat()}"
 
 
 def practice_options() -> list[tuple[int, str]]:
