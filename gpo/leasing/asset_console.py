@@ -109,10 +109,13 @@ def _quote_page(values: dict, *, columns=None, errors=None, status: int = 200):
 def quote():
     """The comparison's form: the asset and practice from the query string, two sets of
     terms filled in to start from."""
-    values = {**asset_forms.terms_defaults(today()),
-              **{k: request.args[k] for k in ("asset_id", "practice_id") if request.args.get(k, "").isdigit()}}
-    if values.get("asset_id"):
-        assets.load_asset(current_principal(), int(values["asset_id"]))  # another's or no such asset: 404
+    values = asset_forms.terms_defaults(today())
+    if "practice_id" in request.args and asset_forms.id_of(request.args["practice_id"]) is not None:
+        values["practice_id"] = request.args["practice_id"]
+    if request.args.get("asset_id"):
+        # another's, no such asset, or not an id at all: 404
+        assets.load_asset(current_principal(), asset_forms.id_of(request.args["asset_id"]) or 0)
+        values["asset_id"] = request.args["asset_id"]
     return _quote_page(values)
 
 

@@ -141,6 +141,17 @@ def test_other_faces_get_404_on_every_asset_page(pages, world, copier):
     assert count(Asset) == 1
 
 
+@pytest.mark.parametrize("junk", ["\u00b2", "99999999999999999999999", "-1", "0", "x1"])
+def test_an_asset_id_that_is_no_id_is_404_on_the_quote_pages(pages, world, copier, junk):
+    # "\u00b2" (superscript two) is a digit to str.isdigit, and int() refuses it
+    assert pages.as_("mso_finance").get(f"/console/leasing/quote?asset_id={junk}").status_code == 404
+    admin = pages.as_("practice_admin")
+    assert admin.get(f"/leasing/quote?asset_id={junk}").status_code == 404
+    admin.get("/leasing/quote")
+    response = admin.post("/leasing/quote", {"asset_id": junk, **column("a", **COPIER)})
+    assert response.status_code in (404, 422)
+
+
 def test_an_asset_page_shows_its_history_and_every_lease(pages, world, copier):
     lease = db.session.scalars(select(Lease).where(Lease.asset_id == copier.id)).one()
     page = pages.as_("mso_procurement")
