@@ -44,7 +44,9 @@ def _assets_page(*, values=None, errors=None, status: int = 200):
         available=request.args.get("available", ""), available_options=AVAILABLE_OPTIONS,
         may_create=may_create, not_create=NOT_CREATE, category_options=CATEGORY_OPTIONS,
         practice_options=assets.practice_options() if may_create else [],
-        values=values if values is not None else asset_forms.asset_defaults(today()), errors=errors)
+        values=values if values is not None else {**asset_forms.asset_defaults(today()),
+                                                  "seen_last_asset_id": str(assets.last_asset_id())},
+        errors=errors)
     return body, status
 
 
@@ -60,10 +62,14 @@ def create():
     principal = current_principal()
     policy.authorize(principal, "leasing_asset.create")  # a role that may not: 403, whatever the form holds
     values = form_data()
+    seen = values.pop("seen_last_asset_id", None)
+    seen_last_id = int(seen) if seen and seen.isascii() and seen.isdigit() and len(seen) < 19 else None
     try:
-        asset = assets.create_asset(principal, asset_forms.asset_input(values))
+        asset = assets.create_asset_as_seen(principal, asset_forms.asset_input(values), seen_last_id)
     except DomainError as exc:
-        errors = refusal(exc, (404, 422))
+        errors = refusal(exc, (404, 409, 422))
+        if seen_last_id is not None:
+            values["seen_last_asset_id"] = str(assets.last_asset_id() if exc.status_code == 409 else seen_last_id)
         errors = FormErrors(errors.message, asset_forms.renamed(errors, asset_forms.ASSET_MONEY))
         if exc.status_code == 404:
             errors.fields.setdefault("sold_by_practice_id", exc.message)

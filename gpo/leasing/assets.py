@@ -18,8 +18,8 @@ from gpo.auth import policy
 from gpo.auth.principal import Principal
 from gpo.billing.invoices import today
 from gpo.billing.models import Credit
-from gpo.db import Paged, db, paged
-from gpo.errors import Invalid, NotFound
+from gpo.db import Paged, db, lock_row, paged
+from gpo.errors import Conflict, Invalid, NotFound
 from gpo.leasing.models import Asset, Lease
 from gpo.money import format_dollars
 
@@ -235,6 +235,33 @@ def _origin(principal: Principal, asset: Asset, names: dict[int, str]) -> dict:
             "summary": f"Bought from {names.get(seller)} on {asset.acquired_on} for "
                        f"{format_dollars(asset.cost_cents)} (sale-leaseback), paid as credit "
                        f"#{asset.purchase_credit_id} on the practice's next invoices."}
+
+
+def last_asset_id() -> int:
+    """The newest asset's id (0: none yet): what "New asset" was shown with."""
+    return db.session.scalar(select(func.coalesce(func.max(Asset.id), 0)))
+
+
+def create_asset_as_seen(principal: Principal, data: NewAsset, seen_last_id: int | None) -> dict:
+    """`create_asset` (POST /leasing/assets), refused (409) when the same asset was
+    recorded since the form was shown (after asset `seen_last_id`): a form sent twice (a
+    double click, the browser's back and resend) would otherwise buy it twice and, for
+    a sale-leaseback, credit the practice twice. The page has no Idempotency-Key; this
+    is its If-Match."""
+    policy.authorize(principal, "leasing_asset.create")
+    if seen_last_id is not None:
+        seller_id = data.get("sold_by_practice_id")
+        if seller_id is not None:
+            lock_row(Practice, seller_id)  # two sends of one sale-leaseback queue here
+        twin = db.session.scalars(select(Asset).where(
+            Asset.id > seen_last_id, Asset.description == data["description"],
+            Asset.serial_number.is_not_distinct_from(data.get("serial_number") or None),
+            Asset.cost_cents == data["cost_cents"], Asset.acquired_on == data["acquired_on"],
+            Asset.sold_by_practice_id.is_not_distinct_from(seller_id)).limit(1)).first()
+        if twin is not None:
+            raise Conflict(f"{twin.description} was recorded meanwhile as asset {twin.id} by {twin.created_by} "
+                           f"for {format_dollars(twin.cost_cents)}: check it before recording it again")
+    return create_asset(principal, data)
 
 
 def _lease_ref(lease: Lease, names: dict[int, str]) -> dict:

@@ -146,6 +146,15 @@ def test_a_retried_create_makes_one_asset_and_one_credit(client, world):
     assert count(Asset) == 1 and count(Credit) == 1
 
 
+def test_a_create_without_an_idempotency_key_is_refused_and_nothing_is_written(client, world):
+    # two identical POSTs without a key would buy the asset twice and credit the practice twice
+    for _ in range(2):
+        response = client.post(ASSETS, json={**XRAY, "sold_by_practice_id": world.practice.id},
+                               headers=world.headers["mso_finance"])
+        assert_error(response, 428, contains="Idempotency-Key")
+    assert count(Asset) == 0 and count(Credit) == 0
+
+
 # --- who sees what, history, filters -------------------------------------------------------
 
 

@@ -96,6 +96,36 @@ def test_finance_records_a_sale_leaseback_from_the_form_in_exact_cents(pages, wo
     assert "It has not been leased yet." in text and "Quote a lease" in text
 
 
+def seen_last_asset_id(html: str) -> str:
+    return re.search(r'name="seen_last_asset_id" value="(\d+)"', html).group(1)
+
+
+def test_a_sale_leaseback_form_sent_twice_buys_and_credits_once(pages, world):
+    AssetFactory()  # the form was shown after this one
+    page = pages.as_("mso_finance")
+    form = {**FORM, "sold_by_practice_id": str(world.practice.id),
+            "seen_last_asset_id": seen_last_asset_id(page.get("/console/leasing/assets").get_data(as_text=True))}
+    assert page.post("/console/leasing/assets", form).status_code == 302
+    again = page.post("/console/leasing/assets", form)  # a double click, or back and resend
+    assert again.status_code == 409
+    recorded = db.session.scalars(select(Asset).order_by(Asset.id.desc())).first()
+    assert f"Digital X-ray unit was recorded meanwhile as asset {recorded.id}" in text_of(again.get_data(as_text=True))
+    assert count(Asset) == 2 and count(Credit) == 1
+    # the refused form now knows that asset: sent once more, it is a second X-ray bought on purpose
+    form["seen_last_asset_id"] = seen_last_asset_id(again.get_data(as_text=True))
+    assert form["seen_last_asset_id"] == str(recorded.id)
+    assert page.post("/console/leasing/assets", form).status_code == 302
+    assert count(Asset) == 3 and count(Credit) == 2
+
+
+def test_another_asset_recorded_meanwhile_does_not_refuse_the_form(pages, world):
+    page = pages.as_("mso_finance")
+    seen = seen_last_asset_id(page.get("/console/leasing/assets").get_data(as_text=True))
+    AssetFactory(description="Infusion pump")  # a colleague's, not this one
+    response = page.post("/console/leasing/assets", {**FORM, "seen_last_asset_id": seen})
+    assert response.status_code == 302 and count(Asset) == 2
+
+
 @pytest.mark.parametrize("changes, field, message", [
     ({"cost": "12.345"}, "cost", "at most 2 decimal places (whole cents)"),
     ({"cost": "0"}, "cost", "Must be greater than or equal to 1"),
