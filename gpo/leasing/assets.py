@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import NotRequired, TypedDict
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, false, func, or_, select
 
 from gpo import audit
 from gpo.accounts.models import Practice
@@ -139,6 +139,9 @@ def asset_query(principal: Principal, filters: AssetFilters):
     if not principal.is_mso:
         stmt = stmt.where(_seen_by_practice(principal.organization_id))
     if filters.get("practice_id") is not None:
+        if not principal.is_mso and filters["practice_id"] != principal.organization_id:
+            # another practice's assets are not this one's to ask about, even those both have leased
+            return stmt.where(false())
         stmt = stmt.where(_seen_by_practice(filters["practice_id"]))
     if filters.get("available") is not None:
         stmt = stmt.where(_available() if filters["available"] else ~_available())

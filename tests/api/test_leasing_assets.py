@@ -201,6 +201,18 @@ def test_a_practice_sees_the_assets_it_sold_or_that_are_leased_to_it_others_404(
     assert_error(client.get(f"{ASSETS}/999999", headers=world.headers["mso_finance"]), 404)
 
 
+def test_a_practice_asking_for_another_practices_assets_gets_none(client, world, fleet):
+    # the ultrasound offered to Lakeside is offered to Riverbend too: asking for Riverbend's
+    # assets must not tell Lakeside what Riverbend leases
+    LeaseFactory(asset=fleet["offered"], practice_id=world.other_practice.id)
+    mine = client.get(ASSETS, query_string={"practice_id": world.practice.id}, headers=world.headers["practice_admin"])
+    assert fleet["offered"].id in ids_of(mine)
+    for who, other in (("practice_admin", world.other_practice.id), ("other_practice_admin", world.practice.id)):
+        assert ids_of(client.get(ASSETS, query_string={"practice_id": other}, headers=world.headers[who])) == set()
+    assert fleet["offered"].id in ids_of(client.get(ASSETS, query_string={"practice_id": world.other_practice.id},
+                                                    headers=world.headers["mso_finance"]))
+
+
 def test_the_history_tells_where_the_asset_came_from_and_every_lease_of_it(client, world, fleet):
     asset = fleet["other"]
     returned = ended(asset, world.practice.id, commences_on=TODAY - dt.timedelta(days=400))
