@@ -2,11 +2,11 @@
 fair value, and "New asset" (as POST /leasing/assets, a sale-leaseback too); an asset's
 page with its history and leases; and the quote page that compares up to three sets of
 terms side by side for one asset and practice (as POST /leasing/quotes), each with
-"Offer this lease" when the leases pages are there. Each page parses, calls the use
+"Offer this lease" (the leases pages' offer). Each page parses, calls the use
 cases of gpo.leasing, and renders."""
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from gpo.auth import policy
 from gpo.auth.request import current_principal
@@ -106,7 +106,7 @@ def _quote_page(values: dict, *, columns=None, errors=None, status: int = 200):
         not_quote=NOT_QUOTE, asset_options=asset_options, practice_options=assets.practice_options(),
         column_keys=asset_forms.COLUMNS, column_labels=asset_forms.COLUMN_LABELS,
         test_rows=asset_forms.test_rows(columns or []),
-        may_offer=OFFER_ENDPOINT in current_app.view_functions and policy.may(principal, "lease.offer"),
+        may_offer=policy.may(principal, "lease.offer"),
         offer_endpoint=OFFER_ENDPOINT)
     return body, status
 

@@ -328,14 +328,12 @@ def test_the_asset_pages_send_as_many_statements_with_more_assets_and_leases(pag
     same_count(storefront, f"/leasing/quote?asset_id={copier.id}", more)
 
 
-def test_each_column_offers_its_own_terms_to_the_leases_pages(pages, world, copier, monkeypatch):
-    """With the leases pages' endpoint there (here stood in for by the compare endpoint),
-    each column's "Offer this lease" posts the same terms, money in dollars as typed."""
-    from gpo.leasing import asset_console
-
-    monkeypatch.setattr(asset_console, "OFFER_ENDPOINT", "asset_console.compare")
-    html = compare_three(pages.as_("mso_finance"), copier, world.practice).get_data(as_text=True)
-    forms = re.findall(r'<form method="post" action="/console/leasing/quote" data-confirm="([^"]*)">(.*?)</form>',
+def test_each_column_offers_its_own_terms_to_the_leases_pages(pages, world, copier):
+    """Each column's "Offer this lease" posts the same terms to the leases pages' offer,
+    money in dollars as typed."""
+    page = pages.as_("mso_finance")
+    html = compare_three(page, copier, world.practice).get_data(as_text=True)
+    forms = re.findall(r'<form method="post" action="/console/leasing/leases" data-confirm="([^"]*)">(.*?)</form>',
                        html, re.S)
     assert len(forms) == 3
     confirm, body = forms[0]
@@ -346,6 +344,11 @@ def test_each_column_offers_its_own_terms_to_the_leases_pages(pages, world, copi
                       "annual_rate_percent": "15", "advance_payments": "4", "residual": "6600.00",
                       "down_payment": "0.00", "commences_on": TOMORROW}
     assert "Offer this lease<span class=\"visually-hidden\"> on terms c</span>" in html
+    offered = page.post("/console/leasing/leases", fields)  # column A's terms, offered as they were quoted
+    assert offered.status_code == 302, text_of(offered.get_data(as_text=True))[:1500]
+    lease = db.session.scalars(select(Lease).order_by(Lease.id.desc())).first()
+    assert (lease.asset_id, lease.practice_id, lease.term_months, lease.rent_cents, lease.residual_cents) == (
+        copier.id, world.practice.id, 48, 48729, 660000)
     # procurement may compare nothing, and so is offered nothing
     assert "Offer this lease" not in pages.as_("mso_procurement").get(
         f"/console/leasing/quote?asset_id={copier.id}").get_data(as_text=True)
