@@ -27,8 +27,7 @@ def register(app) -> None:
     _register_leases(app)
     _register_lifecycle(app)
     _register_spaces(app)
-    app.jinja_env.globals["leasing_subnav"] = lambda: [
-        item for item in CONSOLE_SUBNAV if item[0] in app.view_functions]
+    app.jinja_env.globals["leasing_subnav"] = lambda: CONSOLE_SUBNAV
 
 
 def _register_leases(app) -> None:
@@ -62,6 +61,8 @@ def _register_spaces(app) -> None:
     policy.register_visibility(Space, spaces.space_visible)
     web.add_pages(app, space_console_pages.blp)
     web.add_pages(app, space_pages.blp)
+
+
 def _register_assets(app) -> None:
     """Assets and quotes: the API, who sees an asset, the console's and storefront's pages."""
     from gpo import features, web
@@ -76,6 +77,8 @@ def _register_assets(app) -> None:
     web.add_waiting(app, "console", asset_console.waiting, roles=policy.MSO_BILLING, order=80)
     web.add_words(app, "asset", {"available": "available: on no lease", "offered": "offered, not signed yet",
                                  "leased": "leased", "sold": "sold to the practice"})
+
+
 def _register_lifecycle(app) -> None:
     """A signed lease's life: payoff quote, buyout, end of term (API and pages)."""
     from gpo import features, web

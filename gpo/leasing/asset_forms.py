@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from gpo.api import MAX_ID
 from gpo.auth.principal import Principal
 from gpo.errors import DomainError, Invalid
 from gpo.leasing import quotes, rules
@@ -26,6 +27,14 @@ COLUMN_LABELS = {"a": "Terms A", "b": "Terms B", "c": "Terms C"}
 TEST_NAMES = {"ownership_transfer": "Ownership transfers", "purchase_option": "Purchase option reasonably certain",
               "term": "Term and economic life", "present_value": "Present value and fair value",
               "specialized": "Specialized asset", "direct_financing": "Direct financing"}
+
+
+def id_of(raw: str | None) -> int | None:
+    """An id typed in a query string or form: ASCII digits within BIGINT ("²" is a
+    digit to str.isdigit, and int() refuses it), else None."""
+    if raw and raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_ID:
+        return int(raw)
+    return None
 
 
 def load_with_dollars(schema, data: dict, money: dict[str, str]) -> dict:

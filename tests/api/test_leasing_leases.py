@@ -114,6 +114,38 @@ def test_an_asset_on_an_active_lease_is_not_offered_again(client, world):
     assert count(Lease) == 1
 
 
+def bought_out(asset, practice_id) -> Lease:
+    """The asset's lease ended by the practice buying it out: the asset is the practice's."""
+    lease = signed_lease(practice_id=practice_id, asset=asset)
+    lease.status, lease.ended_on, lease.end_outcome = "ended", TODAY, "bought_out"
+    db.session.commit()
+    return lease
+
+
+def test_an_asset_a_practice_bought_is_not_offered_again(client, world):
+    sold = bought_out(copier(), world.other_practice.id)
+    body = assert_error(post_offer(client, world, sold.asset), 409)
+    assert f"Office copier (asset {sold.asset_id}) was sold to Riverbend on {TODAY.isoformat()}" in body["message"]
+    assert count(Lease) == 1
+
+
+def test_an_offer_of_an_asset_bought_since_is_not_signed(client, world):
+    asset = copier()
+    waiting = offered(client, world, asset)  # a renewal offered while the other practice's lease ran
+    bought_out(asset, world.other_practice.id)
+    assert_error(sign(client, world, waiting["id"]), 409, contains="was sold to Riverbend on")
+    assert db.session.get(Lease, waiting["id"]).status == "offered" and count(Invoice) == 0
+
+
+def test_a_rent_that_rounds_to_zero_is_not_offered(client, world):
+    # $62,000 at 15% over 48 months less a down payment of all but a cent: a rent of 0.03 cents
+    asset = AssetFactory(cost_cents=6200000, fair_value_cents=6200000)
+    body = assert_error(post_offer(client, world, asset, residual_cents=0, advance_payments=0,
+                                   down_payment_cents=6199999), 422)
+    assert "less than a cent a month" in body["errors"]["json"]["down_payment_cents"][0]
+    assert count(Lease) == 0
+
+
 # --- reading ---------------------------------------------------------------------------
 
 

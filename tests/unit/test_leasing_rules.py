@@ -229,6 +229,18 @@ def test_check_terms_names_every_fault_at_once():
         "down_payment_cents"}
 
 
+def test_a_rent_that_rounds_to_zero_is_refused():
+    # the exact rent is a fraction of a cent (more than 0) but the stored rent is rounded
+    # (ck_leases_rent: rent_cents > 0)
+    message = "the down payment and the residual leave less than a cent a month to pay in rent"
+    almost_all_down = LeaseTerms(6200000, 48, D(15), down_payment_cents=6199999)
+    assert rent_cents(almost_all_down) == 0
+    assert check_terms(almost_all_down) == {"down_payment_cents": message}
+    a_cent = LeaseTerms(1, 48, D(15))
+    assert rent_cents(a_cent) == 0
+    assert check_terms(a_cent) == {"down_payment_cents": message}
+
+
 # --- dates ------------------------------------------------------------------------------
 
 
@@ -385,5 +397,6 @@ def test_terms_check_terms_accepts_never_go_below_zero(cost, n, rate_thousandths
                        advance_payments=data.draw(st.integers(0, n - 1)),
                        down_payment_cents=data.draw(st.integers(0, cost)))
     if check_terms(terms) == {}:
+        assert rent_cents(terms) > 0
         rows = schedule(terms)
         assert min(r.balance_cents for r in rows) >= 0 and rows[-1].balance_cents == terms.residual_cents
