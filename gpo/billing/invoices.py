@@ -247,8 +247,9 @@ def apply_credits(invoice: Invoice) -> None:
 def issue(invoice: Invoice, principal: Principal, due_on: dt.date | None = None) -> Invoice:
     """draft -> open: credits applied, a number, issue and due dates. From here the
     invoice never changes (corrections are credit notes or a void). An invoice the
-    credits cover entirely is paid at once. `due_on` (an insurance installment's
-    date) is honoured when it is later than the usual net terms."""
+    credits cover entirely is paid at once. A date the draft carries (a lease's rent)
+    is kept unless it has passed; `due_on` (an insurance installment's date) is
+    honoured when it is later than the usual net terms."""
     if invoice.status != "draft":
         raise Conflict(f"invoice {invoice.id} is {invoice.status}: only a draft can be finalized")
     if invoice.kind != "credit":
@@ -257,7 +258,10 @@ def issue(invoice: Invoice, principal: Principal, due_on: dt.date | None = None)
     invoice.number = next_number(issued.year)
     invoice.status = "open"
     invoice.issued_on = issued
-    invoice.due_on = issued + dt.timedelta(days=current_app.config["INVOICE_NET_DAYS"])
+    # A draft may say when it falls due (a lease's rent on its date, the commencement
+    # invoice on the commencement date): kept unless it has passed; otherwise net terms.
+    preset = invoice.due_on if invoice.due_on is not None and invoice.due_on >= issued else None
+    invoice.due_on = preset or issued + dt.timedelta(days=current_app.config["INVOICE_NET_DAYS"])
     if due_on is not None and due_on > invoice.due_on:
         invoice.due_on = due_on
     invoice.finalized_at = utcnow()

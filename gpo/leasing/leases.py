@@ -263,10 +263,11 @@ def _issue_commencement_invoice(principal: Principal, lease: Lease) -> Invoice |
         return None
     invoice = draft_invoice(lease.practice_id, "lease", f"lease:{lease.id}:commencement",
                             f"Lease {lease.id}: due at commencement, {lease.commences_on.isoformat()}"[:200], lines,
-                            period_start=lease.commences_on, period_end=lease.commences_on)
+                            period_start=lease.commences_on, period_end=lease.commences_on,
+                            due_on=lease.commences_on)  # the down payment and advance rents are due then
     if invoice is None:  # cannot happen: a lease is signed once, under its row lock
         raise Conflict(f"lease {lease.id}'s commencement invoice exists already")
-    return issue(invoice, principal, due_on=lease.commences_on)
+    return issue(invoice, principal)
 
 
 def _withdraw_other_offers(principal: Principal, lease: Lease) -> list[int]:
