@@ -298,8 +298,9 @@ def finalize(principal: Principal, invoice_id: int) -> Invoice:
 def void(principal: Principal, invoice_id: int, reason: str) -> Invoice:
     """open (or draft) -> void. Credits it used go back to the practice, and what it
     billed may be billed again (its source key is released: a membership month run
-    again drafts it anew). A purchasing invoice bills goods that were bought: it is
-    corrected with credit notes instead. A payment in flight must finish first."""
+    again drafts it anew). A purchasing invoice bills goods that were bought, and a
+    lease's commencement, buyout, purchase or end invoice what nothing bills again: they
+    are corrected with credit notes instead. A payment in flight must finish first."""
     invoice = policy.load(principal, Invoice, invoice_id, "invoice.void", for_update=True)
     refused = why_not_voided(invoice)
     if refused is not None:
@@ -326,6 +327,12 @@ def why_not_voided(invoice: Invoice) -> str | None:
     if invoice.kind in ("credit", "purchasing"):
         return (f"a {invoice.kind} invoice is not voided: correct it with a credit note "
                 f"(POST /api/v1/invoices/{invoice.id}/credit-notes)")
+    if invoice.kind == "lease" and invoice.source_key.startswith("lease:"):
+        # A lease's commencement, buyout, purchase or end invoice: nothing drafts it
+        # again once voided (the lease has moved on), so the money would be lost. The
+        # monthly run's rent and space invoices ("lease-run:") stay voidable: it bills them anew.
+        return ("a lease's commencement, buyout, purchase or end invoice is not voided: correct it with a "
+                f"credit note (POST /api/v1/invoices/{invoice.id}/credit-notes)")
     credited = db.session.scalar(select(Invoice.id).where(Invoice.corrects_invoice_id == invoice.id))
     if credited is not None:
         return f"invoice {invoice.id} has a credit note ({credited}): credit the rest instead of voiding"

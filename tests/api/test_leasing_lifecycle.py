@@ -98,7 +98,8 @@ def test_buying_out_issues_the_payoff_and_the_unbilled_rents_and_ends_the_lease(
     assert (invoice["kind"], invoice["status"], invoice["number"] is not None) == ("lease", "open", True)
     assert [(line["kind"], line["amount_cents"]) for line in invoice["lines"]] == (
         [("buyout", BALANCE_12)] + [("rent", RENT)] * 12)
-    assert invoice["lines"][1]["description"].startswith("Rent 1 of 48: HP copier (lease ")
+    # rent 1 (and 46 to 48) of 48 were paid at signing: month 1's rent is rent 2
+    assert invoice["lines"][1]["description"].startswith("Rent 2 of 48: HP copier (lease ")
     assert invoice["subtotal_cents"] == BALANCE_12 + 12 * RENT
     db.session.expire_all()
     rows = db.session.get(Lease, lease.id).schedule

@@ -82,6 +82,20 @@ def test_buying_out_from_the_storefront_ends_the_lease_once(pages, world):
     assert db.session.scalar(select(func.count(Invoice.id))) == 1
 
 
+def test_once_the_term_is_over_the_page_offers_no_buyout_but_says_why(pages, world):
+    lease = copier(world.practice.id, months_ago=48)
+    page = pages.as_("practice_admin")
+    html = page.get(f"/leasing/leases/{lease.id}/buyout").get_data(as_text=True)
+    ends = rules.add_months(lease.commences_on, 48)
+    assert f"term ended on {ends.isoformat()}" in text_of(html) and "purchase at the residual $6,600.00" in text_of(html)
+    assert "Early termination fee (0%) $0.00" in text_of(html) or "$0.00" in text_of(html)
+    assert '<button type="submit">Buy out now</button>' not in html
+    response = page.post(f"/leasing/leases/{lease.id}/buyout")
+    assert response.status_code == 409 and "purchase at the residual" in text_of(response.get_data(as_text=True))
+    assert _lease(lease.id).status == "active"
+    assert db.session.scalar(select(func.count(Invoice.id))) == 0
+
+
 def test_a_buyer_sees_the_quote_but_may_not_buy_out(pages, world):
     lease = copier(world.practice.id, months_ago=12)
     page = pages.as_("practice_buyer")
