@@ -99,7 +99,8 @@ def bill_rents(start: dt.date, end: dt.date) -> int:
                 lease.practice_id, "lease", f"lease-run:rent:lease:{lease.id}:month:{row.month}",
                 f"Lease {lease.id}: rent {payment_number(lease, row.month)} of {lease.term_months}, "
                 f"due {row.due_on.isoformat()}",
-                [rent_line(lease, row)], period_start=start, period_end=end)
+                [rent_line(lease, row)], period_start=start, period_end=end,
+                due_on=row.due_on)  # finalized before its date, it falls due on the rent's own date
             if invoice is None:
                 continue  # drafted already (a live invoice holds the key)
             row.invoice_id = invoice.id
@@ -177,7 +178,14 @@ def buyout_quote(principal: Principal, lease_id: int, as_of: dt.date | None = No
     """GET /leasing/leases/{id}/buyout?as_of=: the payoff quote, nothing stored."""
     lease = policy.load(principal, Lease, lease_id, "lease.read")
     _refuse_unless_active(lease, "bought out")
-    return quote_of(lease, as_of or today())
+    if as_of is not None and as_of < lease.commences_on:
+        message = f"lease {lease.id} commences on {_day(lease.commences_on)}: a payoff is quoted from then on"
+        raise Invalid(message, {"query": {"as_of": [message]}})  # a query argument, where the parser puts its own
+    return quote_of(lease, as_of or max(today(), lease.commences_on))
+
+
+def _day(day: dt.date) -> str:
+    return f"{day:%b} {day.day}, {day.year}"
 
 
 def _end(lease: Lease, outcome: str, invoice: Invoice | None, reason: str | None) -> None:
@@ -234,8 +242,8 @@ def why_not_ended(lease: Lease, on: dt.date) -> str | None:
             return exc.message
     ends = term_ends_on(lease)
     if ends > on:
-        return (f"lease {lease.id}'s term ends on {ends.isoformat()}: before then the practice buys it out "
-                f"(POST /api/v1/leasing/leases/{lease.id}/buyout)")
+        return (f"Lease {lease.id}'s term ends on {_day(ends)}: it is ended then (purchase, return or renewal); "
+                "before then the practice may buy it out at the payoff quoted")
     return None
 
 

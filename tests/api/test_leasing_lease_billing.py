@@ -220,3 +220,34 @@ def test_in_arrears_the_first_monthly_rent_is_rent_1(client, world, run_jobs):
     [rent] = invoices()
     assert [(line.description, line.amount_cents) for line in rent.lines] == [
         (f"Rent 1 of 12: Server (lease {lease.id})", lease.rent_cents)]
+
+
+# --- when a rent falls due, and from when a payoff is quoted --------------------------------
+
+
+def test_a_rent_invoice_finalized_before_its_date_falls_due_on_the_rents_date(client, world, run_jobs):
+    # commenced on the 25th two months back: this month's rent (month 2) is due on the 25th
+    today = _today()
+    commenced = rules.add_months(today.replace(day=25), -2)
+    lease = copier(world.practice.id, commenced)
+    with _on(today.replace(day=1)):
+        run(client, world, run_jobs, today.replace(day=1))
+        rents = [i for i in invoices() if i.period_start == today.replace(day=1)]
+        due = rules.add_months(commenced, 2)
+        this_months = next(i for i in rents if f"due {due.isoformat()}" in i.description)
+        finalized = client.post(f"/api/v1/invoices/{this_months.id}/finalize", headers=world.headers["mso_finance"])
+    assert finalized.status_code == 200, finalized.get_data(as_text=True)
+    # the rent's own date, not the 30 days' net terms (a back rent, due before it is finalized, takes net terms)
+    assert finalized.get_json()["due_on"] == due.isoformat() and lease.schedule[1].invoice_id == this_months.id
+
+
+def test_a_payoff_is_not_quoted_before_the_lease_commences(client, world):
+    lease = copier(world.practice.id, _today() + dt.timedelta(days=10))
+    before = (_today() + dt.timedelta(days=9)).isoformat()
+    refused = assert_error(client.get(f"/api/v1/leasing/leases/{lease.id}/buyout?as_of={before}",
+                                      headers=world.headers["practice_admin"]), 422)
+    assert refused["errors"]["query"]["as_of"][0].endswith("a payoff is quoted from then on")
+    # without a date, the quote is as of the commencement: nothing passed yet, balance_0 = C - 4 x rent
+    quote = client.get(f"/api/v1/leasing/leases/{lease.id}/buyout", headers=world.headers["practice_admin"]).get_json()
+    assert (quote["as_of"], quote["months_passed"], quote["balance_cents"]) == (
+        lease.commences_on.isoformat(), 0, 2200000 - 4 * RENT)
