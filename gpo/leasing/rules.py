@@ -99,8 +99,10 @@ def check_terms(terms: LeaseTerms) -> dict[str, str]:
         # small cost (70% on $1,000, 100% on $10,000, 30% on $100) it outruns the
         # balance, which would go below zero (lease_schedule's CHECK): refused here, a
         # 422 at the quote. Realistic terms never get here.
+        # (At 0% it is the rent's rounding alone: $1.00 over 120 months.)
         problems["annual_rate_percent"] = (
-            "at this rate a rent rounded to the cent cannot repay so small a cost: lower the rate or the term")
+            "a rent rounded to the cent cannot repay so small a cost on these terms: shorten the term"
+            + (" or lower the rate" if terms.annual_rate_percent else ""))
     return problems
 
 

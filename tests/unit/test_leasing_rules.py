@@ -383,8 +383,11 @@ def test_terms_whose_rounding_would_drive_the_balance_below_zero_are_refused():
     # rounding (a fraction of a cent) grows to hundreds of dollars and month 105 would
     # owe a negative balance; lease_schedule refuses a negative balance, so check_terms does
     assert check_terms(LeaseTerms(100000, 120, D(100), advance_payments=7)) == {
-        "annual_rate_percent": "at this rate a rent rounded to the cent cannot repay so small a cost: "
-                               "lower the rate or the term"}
+        "annual_rate_percent": "a rent rounded to the cent cannot repay so small a cost on these terms: "
+                               "shorten the term or lower the rate"}
+    # at 0% the rounding alone: $1.00 over 120 months is 1 cent a month, 120 cents for 100
+    assert check_terms(LeaseTerms(100, 120, D(0))) == {
+        "annual_rate_percent": "a rent rounded to the cent cannot repay so small a cost on these terms: shorten the term"}
     assert set(check_terms(LeaseTerms(10000, 120, D(30), advance_payments=38))) == {"annual_rate_percent"}  # $100
     assert check_terms(LeaseTerms(100000, 120, D(60), advance_payments=7)) == {}
 

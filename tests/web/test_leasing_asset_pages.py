@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 from html import unescape
 
 import pytest
@@ -342,7 +343,7 @@ def test_each_column_offers_its_own_terms_to_the_leases_pages(pages, world, copi
     assert fields.pop("csrf_token")
     assert fields == {"asset_id": str(copier.id), "practice_id": str(world.practice.id), "term_months": "48",
                       "annual_rate_percent": "15", "advance_payments": "4", "residual": "6600.00",
-                      "down_payment": "0.00", "commences_on": TOMORROW}
+                      "down_payment": "0.00", "commences_on": TOMORROW, "early_termination_fee_percent": "0"}
     assert "Offer this lease<span class=\"visually-hidden\"> on terms c</span>" in html
     offered = page.post("/console/leasing/leases", fields)  # column A's terms, offered as they were quoted
     assert offered.status_code == 302, text_of(offered.get_data(as_text=True))[:1500]
@@ -352,3 +353,19 @@ def test_each_column_offers_its_own_terms_to_the_leases_pages(pages, world, copi
     # procurement may compare nothing, and so is offered nothing
     assert "Offer this lease" not in pages.as_("mso_procurement").get(
         f"/console/leasing/quote?asset_id={copier.id}").get_data(as_text=True)
+
+
+def test_the_early_buyout_fee_compared_is_the_one_offered(pages, world, copier):
+    """A column's early buyout fee is quoted with its terms and carried by "Offer this lease"."""
+    page = pages.as_("mso_finance")
+    page.get(f"/console/leasing/quote?asset_id={copier.id}&practice_id={world.practice.id}")
+    html = page.post("/console/leasing/quote", {
+        "asset_id": str(copier.id), "practice_id": str(world.practice.id),
+        **column("a", **{**COPIER, "early_termination_fee_percent": "2"})}).get_data(as_text=True)
+    assert "early buyout fee 2%" in text_of(html)
+    form = re.search(r'<form method="post" action="/console/leasing/leases" data-confirm="[^"]*">(.*?)</form>', html, re.S)
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form.group(1)))
+    assert fields["early_termination_fee_percent"] == "2"
+    assert page.post("/console/leasing/leases", fields).status_code == 302
+    lease = db.session.scalars(select(Lease).order_by(Lease.id.desc())).first()
+    assert lease.early_termination_fee_percent == Decimal("2")
