@@ -247,8 +247,9 @@ def apply_credits(invoice: Invoice) -> None:
 def issue(invoice: Invoice, principal: Principal, due_on: dt.date | None = None) -> Invoice:
     """draft -> open: credits applied, a number, issue and due dates. From here the
     invoice never changes (corrections are credit notes or a void). An invoice the
-    credits cover entirely is paid at once. `due_on` (an insurance installment's
-    date) is honoured when it is later than the usual net terms."""
+    credits cover entirely is paid at once. A date the draft carries (a lease's rent)
+    is kept unless it has passed; `due_on` (an insurance installment's date) is
+    honoured when it is later than the usual net terms."""
     if invoice.status != "draft":
         raise Conflict(f"invoice {invoice.id} is {invoice.status}: only a draft can be finalized")
     if invoice.kind != "credit":
@@ -257,7 +258,10 @@ def issue(invoice: Invoice, principal: Principal, due_on: dt.date | None = None)
     invoice.number = next_number(issued.year)
     invoice.status = "open"
     invoice.issued_on = issued
-    invoice.due_on = issued + dt.timedelta(days=current_app.config["INVOICE_NET_DAYS"])
+    # A draft may say when it falls due (a lease's rent on its date, the commencement
+    # invoice on the commencement date): kept unless it has passed; otherwise net terms.
+    preset = invoice.due_on if invoice.due_on is not None and invoice.due_on >= issued else None
+    invoice.due_on = preset or issued + dt.timedelta(days=current_app.config["INVOICE_NET_DAYS"])
     if due_on is not None and due_on > invoice.due_on:
         invoice.due_on = due_on
     invoice.finalized_at = utcnow()
@@ -294,8 +298,9 @@ def finalize(principal: Principal, invoice_id: int) -> Invoice:
 def void(principal: Principal, invoice_id: int, reason: str) -> Invoice:
     """open (or draft) -> void. Credits it used go back to the practice, and what it
     billed may be billed again (its source key is released: a membership month run
-    again drafts it anew). A purchasing invoice bills goods that were bought: it is
-    corrected with credit notes instead. A payment in flight must finish first."""
+    again drafts it anew). A purchasing invoice bills goods that were bought, and a
+    lease's commencement, buyout, purchase or end invoice what nothing bills again: they
+    are corrected with credit notes instead. A payment in flight must finish first."""
     invoice = policy.load(principal, Invoice, invoice_id, "invoice.void", for_update=True)
     refused = why_not_voided(invoice)
     if refused is not None:
@@ -322,6 +327,12 @@ def why_not_voided(invoice: Invoice) -> str | None:
     if invoice.kind in ("credit", "purchasing"):
         return (f"a {invoice.kind} invoice is not voided: correct it with a credit note "
                 f"(POST /api/v1/invoices/{invoice.id}/credit-notes)")
+    if invoice.kind == "lease" and invoice.source_key.startswith("lease:"):
+        # A lease's commencement, buyout, purchase or end invoice: nothing drafts it
+        # again once voided (the lease has moved on), so the money would be lost. The
+        # monthly run's rent and space invoices ("lease-run:") stay voidable: it bills them anew.
+        return ("a lease's commencement, buyout, purchase or end invoice is not voided: correct it with a "
+                f"credit note (POST /api/v1/invoices/{invoice.id}/credit-notes)")
     credited = db.session.scalar(select(Invoice.id).where(Invoice.corrects_invoice_id == invoice.id))
     if credited is not None:
         return f"invoice {invoice.id} has a credit note ({credited}): credit the rest instead of voiding"

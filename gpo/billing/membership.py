@@ -13,11 +13,11 @@ from gpo.accounts.models import Practice, Provider
 from gpo.auth import policy
 from gpo.auth.principal import SYSTEM, Principal
 from gpo.billing.inputs import BillingRunRequest
-from gpo.billing.invoices import draft_invoice, effective_fees
+from gpo.billing.invoices import draft_invoice, effective_fees, today
 from gpo.billing.models import BillingRun, Invoice
 from gpo.billing.rules import membership_lines, month_bounds
 from gpo.db import db, flush_unless_duplicate, utcnow
-from gpo.errors import NotFound
+from gpo.errors import Invalid, NotFound
 from gpo.jobs import RunLifecycle
 
 
@@ -45,6 +45,11 @@ def request_billing_run(principal: Principal, data: BillingRunRequest) -> tuple[
     """One run per kind and month: asking again returns the first run (created=False)."""
     policy.authorize(principal, "billing_run.create")
     lifecycle = RUNS[data["kind"]]
+    if data["kind"] == "lease" and data["month"] > f"{today():%Y-%m}":
+        # A lease run bills rents due by the month's end: run ahead, it would bill rents
+        # not due for weeks, and a buyout meanwhile would charge them again.
+        raise Invalid.of_field("month", "a lease run bills a month that has begun: "
+                                        f"{data['month']} is after this month ({today():%Y-%m})")
     existing = db.session.scalars(select(BillingRun).where(
         BillingRun.kind == data["kind"], BillingRun.month == data["month"]).with_for_update()).one_or_none()
     if existing is not None:

@@ -47,75 +47,59 @@ def _offer(asset_id: int, practice: str, on: dt.date, **lease_terms) -> Lease:
         "early_termination_fee_percent": Decimal("2"), **lease_terms})
 
 
-def _ultrasound(start: dt.datetime) -> Lease:
-    """Bought by the MSO and leased to Lakeside from `start`; signed by Dr. Ortiz (a
-    clinical asset: a physician signs, CPOM)."""
-    description = "Portable ultrasound (GE Venue Go)"
-    asset = _asset(description)
+# The demo's equipment leases: the asset (bought, or bought from a practice for a
+# sale-leaseback), the practice it is leased to, how many days ago it commenced (None:
+# offered to start in two weeks, not signed), who signed it, and its terms.
+LEASES = {
+    # Lakeside's ultrasound: clinical, so Dr. Ortiz signs (CPOM)
+    "ultrasound": ({"description": "Portable ultrasound (GE Venue Go)", "category": "medical_equipment",
+                    "clinical": True, "serial_number": "VG-2026-0419", "cost_cents": 6200000,
+                    "fair_value_cents": 6200000, "economic_life_months": 120},
+                   "Lakeside Family Medicine", 75, "dr.ortiz@lakeside.example",
+                   {"term_months": 60, "annual_rate_percent": Decimal("7.5"), "residual_cents": 620000,
+                    "advance_payments": 1, "down_payment_cents": 500000}),
+    # Riverbend's own X-ray unit, bought for $48,000 (credited to Riverbend) and leased back
+    "xray": ({"description": "Digital X-ray unit (Carestream DRX-Compass), Riverbend's",
+              "category": "medical_equipment", "clinical": True, "serial_number": "DRX-88213",
+              "cost_cents": 4800000, "fair_value_cents": 5200000, "economic_life_months": 84,
+              "sold_by": "Riverbend Pediatrics"},
+             "Riverbend Pediatrics", 40, "dr.diaz@riverbend.example",
+             {"term_months": 48, "annual_rate_percent": Decimal("9"), "residual_cents": 480000,
+              "advance_payments": 0, "down_payment_cents": 0}),
+    # an EKG lent to Northside for four months while its own is replaced: it ends within weeks
+    "ekg": ({"description": "Portable EKG machine (Philips PageWriter TC30)", "category": "medical_equipment",
+             "clinical": True, "serial_number": "TC30-5521", "cost_cents": 850000, "fair_value_cents": 850000,
+             "economic_life_months": 72},
+            "Northside Orthopedics", 100, "dr.patel@northside.example",
+            {"term_months": 4, "annual_rate_percent": Decimal("5"), "residual_cents": 700000,
+             "advance_payments": 1, "down_payment_cents": 0}),
+    # a server offered to Northside: not clinical, so its admin may sign it in the storefront
+    "server": ({"description": "Practice server and 6 workstations (Dell)", "category": "it", "clinical": False,
+                "serial_number": None, "cost_cents": 1800000, "fair_value_cents": 1800000,
+                "economic_life_months": 60},
+               "Northside Orthopedics", None, None,
+               {"term_months": 36, "annual_rate_percent": Decimal("6"), "residual_cents": 100000,
+                "advance_payments": 1, "down_payment_cents": 0}),
+}
+
+
+def _lease(name: str) -> Lease:
+    """LEASES[name], created once: the asset bought (on the day the lease commenced),
+    the lease offered and, unless it is left as an offer, signed."""
+    asset_fields, practice, days_ago, signer, lease_terms = LEASES[name]
+    asset = _asset(asset_fields["description"])
     if asset is not None:
         return _lease_of(asset)
-    with as_of(start):
+    started = utcnow() - dt.timedelta(days=days_ago or 0)
+    with as_of(started):
         on = utcnow().date()
+        fields = {k: v for k, v in asset_fields.items() if k != "sold_by"}
+        seller = asset_fields.get("sold_by")
         created = assets.create_asset(principal_of(FINANCE), {
-            "description": description, "category": "medical_equipment", "clinical": True, "specialized": False,
-            "serial_number": "VG-2026-0419", "cost_cents": 6200000, "fair_value_cents": 6200000, "acquired_on": on,
-            "economic_life_months": 120})
-        lease = _offer(created["id"], "Lakeside Family Medicine", on, term_months=60,
-                       annual_rate_percent=Decimal("7.5"), residual_cents=620000, advance_payments=1,
-                       down_payment_cents=500000)
-        return leases.sign(principal_of("dr.ortiz@lakeside.example"), lease.id)
-
-
-def _xray_leaseback(start: dt.datetime) -> Lease:
-    """Riverbend's X-ray unit, bought by the MSO for $48,000 (credited to Riverbend)
-    and leased back to it from `start`, signed by Dr. Diaz."""
-    description = "Digital X-ray unit (Carestream DRX-Compass), Riverbend's"
-    asset = _asset(description)
-    if asset is not None:
-        return _lease_of(asset)
-    with as_of(start):
-        on = utcnow().date()
-        created = assets.create_asset(principal_of(FINANCE), {
-            "description": description, "category": "medical_equipment", "clinical": True, "specialized": False,
-            "serial_number": "DRX-88213", "cost_cents": 4800000, "fair_value_cents": 5200000, "acquired_on": on,
-            "economic_life_months": 84, "sold_by_practice_id": _practice_id("Riverbend Pediatrics")})
-        lease = _offer(created["id"], "Riverbend Pediatrics", on, term_months=48, annual_rate_percent=Decimal("9"),
-                       residual_cents=480000, advance_payments=0, down_payment_cents=0)
-        return leases.sign(principal_of("dr.diaz@riverbend.example"), lease.id)
-
-
-def _ekg(start: dt.datetime) -> Lease:
-    """A portable EKG lent to Northside for four months from `start` while its own is
-    replaced: its term ends within weeks (the console lists it), signed by Dr. Patel."""
-    description = "Portable EKG machine (Philips PageWriter TC30)"
-    asset = _asset(description)
-    if asset is not None:
-        return _lease_of(asset)
-    with as_of(start):
-        on = utcnow().date()
-        created = assets.create_asset(principal_of(FINANCE), {
-            "description": description, "category": "medical_equipment", "clinical": True, "specialized": False,
-            "serial_number": "TC30-5521", "cost_cents": 850000, "fair_value_cents": 850000, "acquired_on": on,
-            "economic_life_months": 72})
-        lease = _offer(created["id"], "Northside Orthopedics", on, term_months=4, annual_rate_percent=Decimal("5"),
-                       residual_cents=700000, advance_payments=1, down_payment_cents=0)
-        return leases.sign(principal_of("dr.patel@northside.example"), lease.id)
-
-
-def _server_offer() -> Lease:
-    """A server and workstations offered to Northside, starting in two weeks: its admin
-    signs it in the storefront (not clinical: no physician needed)."""
-    description = "Practice server and 6 workstations (Dell)"
-    asset = _asset(description)
-    if asset is not None:
-        return _lease_of(asset)
-    today = utcnow().date()
-    created = assets.create_asset(principal_of(FINANCE), {
-        "description": description, "category": "it", "clinical": False, "specialized": False,
-        "serial_number": None, "cost_cents": 1800000, "fair_value_cents": 1800000, "acquired_on": today,
-        "economic_life_months": 60})
-    return _offer(created["id"], "Northside Orthopedics", today + dt.timedelta(days=14), term_months=36,
-                  annual_rate_percent=Decimal("6"), residual_cents=100000, advance_payments=1, down_payment_cents=0)
+            **fields, "specialized": False, "acquired_on": on,
+            **({"sold_by_practice_id": _practice_id(seller)} if seller else {})})
+        lease = _offer(created["id"], practice, on if days_ago else on + dt.timedelta(days=14), **lease_terms)
+        return leases.sign(principal_of(signer), lease.id) if signer else lease
 
 
 def _suite() -> Space:
@@ -145,10 +129,7 @@ def _lease_run(month: str) -> BillingRun:
 
 def seed_leasing() -> list[str]:
     now = utcnow()
-    ultrasound = _ultrasound(now - dt.timedelta(days=75))
-    xray = _xray_leaseback(now - dt.timedelta(days=40))
-    ekg = _ekg(now - dt.timedelta(days=100))
-    server = _server_offer()
+    ultrasound, xray, ekg, server = (_lease(name) for name in ("ultrasound", "xray", "ekg", "server"))
     suite = _suite()
     # The lease runs of the last three months and this one: rents due and the suite's shares.
     months = [f"{add_months(now.date().replace(day=1), -back):%Y-%m}" for back in (3, 2, 1, 0)]

@@ -27,8 +27,7 @@ def register(app) -> None:
     _register_leases(app)
     _register_lifecycle(app)
     _register_spaces(app)
-    app.jinja_env.globals["leasing_subnav"] = lambda: [
-        item for item in CONSOLE_SUBNAV if item[0] in app.view_functions]
+    app.jinja_env.globals["leasing_subnav"] = lambda: CONSOLE_SUBNAV
 
 
 def _register_leases(app) -> None:
@@ -43,6 +42,7 @@ def _register_leases(app) -> None:
     web.add_pages(app, lease_console.blp)
     web.add_nav(app, "console", "Leasing", "lease_console.leases", order=75)
     web.add_waiting(app, "console", lease_console.waiting, roles=policy.ACTIONS["lease.offer"], order=75)
+    web.add_words(app, "asset_category", lease_pages.ASSET_CATEGORY_WORDS)
     web.add_words(app, "lease", {"offered": "waiting for signature", "active": "active", "ended": "ended",
                                  "withdrawn": "withdrawn"})
     web.add_words(app, "lease_classification", {"sales_type": "sales-type", "direct_financing": "direct financing",
@@ -62,6 +62,8 @@ def _register_spaces(app) -> None:
     policy.register_visibility(Space, spaces.space_visible)
     web.add_pages(app, space_console_pages.blp)
     web.add_pages(app, space_pages.blp)
+
+
 def _register_assets(app) -> None:
     """Assets and quotes: the API, who sees an asset, the console's and storefront's pages."""
     from gpo import features, web
@@ -76,6 +78,8 @@ def _register_assets(app) -> None:
     web.add_waiting(app, "console", asset_console.waiting, roles=policy.MSO_BILLING, order=80)
     web.add_words(app, "asset", {"available": "available: on no lease", "offered": "offered, not signed yet",
                                  "leased": "leased", "sold": "sold to the practice"})
+
+
 def _register_lifecycle(app) -> None:
     """A signed lease's life: payoff quote, buyout, end of term (API and pages)."""
     from gpo import features, web

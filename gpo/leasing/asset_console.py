@@ -2,11 +2,11 @@
 fair value, and "New asset" (as POST /leasing/assets, a sale-leaseback too); an asset's
 page with its history and leases; and the quote page that compares up to three sets of
 terms side by side for one asset and practice (as POST /leasing/quotes), each with
-"Offer this lease" when the leases pages are there. Each page parses, calls the use
+"Offer this lease" (the leases pages' offer). Each page parses, calls the use
 cases of gpo.leasing, and renders."""
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from gpo.auth import policy
 from gpo.auth.request import current_principal
@@ -44,7 +44,9 @@ def _assets_page(*, values=None, errors=None, status: int = 200):
         available=request.args.get("available", ""), available_options=AVAILABLE_OPTIONS,
         may_create=may_create, not_create=NOT_CREATE, category_options=CATEGORY_OPTIONS,
         practice_options=assets.practice_options() if may_create else [],
-        values=values if values is not None else asset_forms.asset_defaults(today()), errors=errors)
+        values=values if values is not None else {**asset_forms.asset_defaults(today()),
+                                                  "seen_last_asset_id": str(assets.last_asset_id())},
+        errors=errors)
     return body, status
 
 
@@ -60,10 +62,14 @@ def create():
     principal = current_principal()
     policy.authorize(principal, "leasing_asset.create")  # a role that may not: 403, whatever the form holds
     values = form_data()
+    seen = values.pop("seen_last_asset_id", None)
+    seen_last_id = int(seen) if seen and seen.isascii() and seen.isdigit() and len(seen) < 19 else None
     try:
-        asset = assets.create_asset(principal, asset_forms.asset_input(values))
+        asset = assets.create_asset_as_seen(principal, asset_forms.asset_input(values), seen_last_id)
     except DomainError as exc:
-        errors = refusal(exc, (404, 422))
+        errors = refusal(exc, (404, 409, 422))
+        if seen_last_id is not None:
+            values["seen_last_asset_id"] = str(assets.last_asset_id() if exc.status_code == 409 else seen_last_id)
         errors = FormErrors(errors.message, asset_forms.renamed(errors, asset_forms.ASSET_MONEY))
         if exc.status_code == 404:
             errors.fields.setdefault("sold_by_practice_id", exc.message)
@@ -100,7 +106,7 @@ def _quote_page(values: dict, *, columns=None, errors=None, status: int = 200):
         not_quote=NOT_QUOTE, asset_options=asset_options, practice_options=assets.practice_options(),
         column_keys=asset_forms.COLUMNS, column_labels=asset_forms.COLUMN_LABELS,
         test_rows=asset_forms.test_rows(columns or []),
-        may_offer=OFFER_ENDPOINT in current_app.view_functions and policy.may(principal, "lease.offer"),
+        may_offer=policy.may(principal, "lease.offer"),
         offer_endpoint=OFFER_ENDPOINT)
     return body, status
 
@@ -109,10 +115,13 @@ def _quote_page(values: dict, *, columns=None, errors=None, status: int = 200):
 def quote():
     """The comparison's form: the asset and practice from the query string, two sets of
     terms filled in to start from."""
-    values = {**asset_forms.terms_defaults(today()),
-              **{k: request.args[k] for k in ("asset_id", "practice_id") if request.args.get(k, "").isdigit()}}
-    if values.get("asset_id"):
-        assets.load_asset(current_principal(), int(values["asset_id"]))  # another's or no such asset: 404
+    values = asset_forms.terms_defaults(today())
+    if "practice_id" in request.args and asset_forms.id_of(request.args["practice_id"]) is not None:
+        values["practice_id"] = request.args["practice_id"]
+    if request.args.get("asset_id"):
+        # another's, no such asset, or not an id at all: 404
+        assets.load_asset(current_principal(), asset_forms.id_of(request.args["asset_id"]) or 0)
+        values["asset_id"] = request.args["asset_id"]
     return _quote_page(values)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from gpo.api import MAX_ID
 from gpo.auth.principal import Principal
 from gpo.errors import DomainError, Invalid
 from gpo.leasing import quotes, rules
@@ -20,12 +21,21 @@ FIX_FIELDS = "Please correct the fields marked below."
 ASSET_MONEY = {"cost": "cost_cents", "fair_value": "fair_value_cents"}
 TERMS_MONEY = {"residual": "residual_cents", "down_payment": "down_payment_cents"}
 # A column's fields as the form names them (money in dollars), in the form's order.
-TERM_FIELDS = ("term_months", "annual_rate_percent", "advance_payments", "residual", "down_payment", "commences_on")
+FORM_TERMS = ("term_months", "annual_rate_percent", "advance_payments", "residual", "down_payment", "commences_on",
+              "early_termination_fee_percent")
 COLUMNS = ("a", "b", "c")
 COLUMN_LABELS = {"a": "Terms A", "b": "Terms B", "c": "Terms C"}
 TEST_NAMES = {"ownership_transfer": "Ownership transfers", "purchase_option": "Purchase option reasonably certain",
               "term": "Term and economic life", "present_value": "Present value and fair value",
               "specialized": "Specialized asset", "direct_financing": "Direct financing"}
+
+
+def id_of(raw: str | None) -> int | None:
+    """An id typed in a query string or form: ASCII digits within BIGINT ("²" is a
+    digit to str.isdigit, and int() refuses it), else None."""
+    if raw and raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_ID:
+        return int(raw)
+    return None
 
 
 def load_with_dollars(schema, data: dict, money: dict[str, str]) -> dict:
@@ -93,7 +103,8 @@ class Column:
         return {"asset_id": self.quote["asset_id"], "practice_id": self.quote["practice_id"],
                 "term_months": t["term_months"], "annual_rate_percent": t["annual_rate_percent"],
                 "advance_payments": t["advance_payments"], "residual": dollars_typed(t["residual_cents"]),
-                "down_payment": dollars_typed(t["down_payment_cents"]), "commences_on": t["commences_on"].isoformat()}
+                "down_payment": dollars_typed(t["down_payment_cents"]), "commences_on": t["commences_on"].isoformat(),
+                "early_termination_fee_percent": t["early_termination_fee_percent"]}
 
 
 def first_of_next_month(today: dt.date) -> dt.date:
@@ -123,7 +134,7 @@ def terms_of_lease(lease: Lease, today: dt.date) -> dict:
 
 def filled_columns(values: dict) -> list[str]:
     """The columns with any term typed (a blank column is not compared)."""
-    return [key for key in COLUMNS if any(values.get(f"{key}-{name}") for name in TERM_FIELDS)]
+    return [key for key in COLUMNS if any(values.get(f"{key}-{name}") for name in FORM_TERMS)]
 
 
 def compare(principal: Principal, values: dict, practice_id) -> tuple[list[Column], FormErrors]:
@@ -137,7 +148,7 @@ def compare(principal: Principal, values: dict, practice_id) -> tuple[list[Colum
         return [], FormErrors(FIX_FIELDS, {"a-term_months": "type the terms of at least one lease to compare"})
     for key in filled:
         prefix = f"{key}-"
-        body = {name: values[prefix + name] for name in TERM_FIELDS if values.get(prefix + name)}
+        body = {name: values[prefix + name] for name in FORM_TERMS if values.get(prefix + name)}
         body.update({k: v for k, v in (("asset_id", values.get("asset_id")), ("practice_id", practice_id)) if v})
         try:
             data = load_with_dollars(LeaseQuoteInSchema(), body, TERMS_MONEY)

@@ -52,7 +52,7 @@ def quote():
     asset = None
     raw = request.args.get("asset_id", "")
     if raw:
-        asset = assets.get_asset(principal, int(raw) if raw.isdigit() and len(raw) < 19 else 0)
+        asset = assets.get_asset(principal, asset_forms.id_of(raw) or 0)  # junk: no such asset, 404
         values["asset_id"] = str(asset["id"])
         lease = _latest_lease(principal, asset["id"])
         if lease is not None:
@@ -70,6 +70,7 @@ def compare():
     values = form_data()
     columns, errors = asset_forms.compare(principal, values, str(principal.organization_id))
     asset = None
-    if values.get("asset_id", "").isdigit() and not (errors and errors.get("asset_id")):
-        asset = assets.get_asset(principal, int(values["asset_id"]))
+    asset_id = asset_forms.id_of(values.get("asset_id"))
+    if asset_id is not None and not (errors and errors.get("asset_id")):
+        asset = assets.get_asset(principal, asset_id)
     return _quote_page(values, asset=asset, columns=columns, errors=errors or None, status=422 if errors else 200)

@@ -10,8 +10,7 @@ from gpo.api import Id, Schema, WholeNumber
 from gpo.billing.schemas import MAX_CENTS
 from gpo.leasing.assets import ASSET_STATUSES, MAX_ECONOMIC_LIFE_MONTHS
 from gpo.leasing.models import ASSET_CATEGORIES, END_OUTCOMES, LEASE_STATUSES
-
-Cents = WholeNumber
+from gpo.leasing.schemas import Cents
 
 ASSET_CREATE_EXAMPLE = {
     "description": "Digital X-ray unit", "category": "medical_equipment", "clinical": True, "specialized": False,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import NotRequired, TypedDict
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, false, func, or_, select
 
 from gpo import audit
 from gpo.accounts.models import Practice
@@ -18,8 +18,8 @@ from gpo.auth import policy
 from gpo.auth.principal import Principal
 from gpo.billing.invoices import today
 from gpo.billing.models import Credit
-from gpo.db import Paged, db, paged
-from gpo.errors import Invalid, NotFound
+from gpo.db import Paged, db, lock_row, paged
+from gpo.errors import Conflict, Invalid, NotFound
 from gpo.leasing.models import Asset, Lease
 from gpo.money import format_dollars
 
@@ -139,6 +139,9 @@ def asset_query(principal: Principal, filters: AssetFilters):
     if not principal.is_mso:
         stmt = stmt.where(_seen_by_practice(principal.organization_id))
     if filters.get("practice_id") is not None:
+        if not principal.is_mso and filters["practice_id"] != principal.organization_id:
+            # another practice's assets are not this one's to ask about, even those both have leased
+            return stmt.where(false())
         stmt = stmt.where(_seen_by_practice(filters["practice_id"]))
     if filters.get("available") is not None:
         stmt = stmt.where(_available() if filters["available"] else ~_available())
@@ -237,16 +240,59 @@ def _origin(principal: Principal, asset: Asset, names: dict[int, str]) -> dict:
                        f"#{asset.purchase_credit_id} on the practice's next invoices."}
 
 
+def last_asset_id() -> int:
+    """The newest asset's id (0: none yet): what "New asset" was shown with."""
+    return db.session.scalar(select(func.coalesce(func.max(Asset.id), 0)))
+
+
+def create_asset_as_seen(principal: Principal, data: NewAsset, seen_last_id: int | None) -> dict:
+    """`create_asset` (POST /leasing/assets), refused (409) when the same asset was
+    recorded since the form was shown (after asset `seen_last_id`): a form sent twice (a
+    double click, the browser's back and resend) would otherwise buy it twice and, for
+    a sale-leaseback, credit the practice twice. The page has no Idempotency-Key; this
+    is its If-Match."""
+    policy.authorize(principal, "leasing_asset.create")
+    if seen_last_id is not None:
+        seller_id = data.get("sold_by_practice_id")
+        if seller_id is not None:
+            lock_row(Practice, seller_id)  # two sends of one sale-leaseback queue here
+        twin = db.session.scalars(select(Asset).where(
+            Asset.id > seen_last_id, Asset.description == data["description"],
+            Asset.serial_number.is_not_distinct_from(data.get("serial_number") or None),
+            Asset.cost_cents == data["cost_cents"], Asset.acquired_on == data["acquired_on"],
+            Asset.sold_by_practice_id.is_not_distinct_from(seller_id)).limit(1)).first()
+        if twin is not None:
+            raise Conflict(f"{twin.description} was recorded meanwhile as asset {twin.id} by {twin.created_by} "
+                           f"for {format_dollars(twin.cost_cents)}: check it before recording it again")
+    return create_asset(principal, data)
+
+
 def _lease_ref(lease: Lease, names: dict[int, str]) -> dict:
     return {"lease_id": lease.id, "practice_id": lease.practice_id, "practice_name": names.get(lease.practice_id),
             "status": lease.status, "commences_on": lease.commences_on, "term_months": lease.term_months,
             "rent_cents": lease.rent_cents, "ended_on": lease.ended_on, "end_outcome": lease.end_outcome}
 
 
+def sale_of(asset_id: int) -> Lease | None:
+    """The ended lease under which a practice bought the asset (out, or at the residual)."""
+    return db.session.scalars(select(Lease).where(
+        Lease.asset_id == asset_id, Lease.status == "ended", Lease.end_outcome.in_(SOLD_OUTCOMES)).limit(1)).first()
+
+
 def is_sold(asset_id: int) -> bool:
-    """A practice bought the asset (out, or at the residual): it is no longer the MSO's."""
-    return db.session.scalar(select(Lease.id).where(
-        Lease.asset_id == asset_id, Lease.status == "ended", Lease.end_outcome.in_(SOLD_OUTCOMES)).limit(1)) is not None
+    """A practice bought the asset: it is no longer the MSO's."""
+    return sale_of(asset_id) is not None
+
+
+def sold_text(asset: Asset) -> str | None:
+    """Why the asset is not the MSO's to lease any more ("<asset> was sold to <practice>
+    on <date>"), None while it is."""
+    sale = sale_of(asset.id)
+    if sale is None:
+        return None
+    practice = db.session.get(Practice, sale.practice_id)
+    name = practice.name if practice else f"practice {sale.practice_id}"
+    return f"{asset.description} (asset {asset.id}) was sold to {name} on {sale.ended_on.isoformat()}"
 
 
 def practice_options() -> list[tuple[int, str]]:

@@ -26,7 +26,7 @@ from gpo.billing.invoices import draft_invoice, issue, today
 from gpo.billing.models import Invoice
 from gpo.db import Paged, db, flush_or_conflict, paged, utcnow
 from gpo.errors import Conflict, Forbidden, Invalid
-from gpo.leasing import rules, terms
+from gpo.leasing import assets, rules, terms
 from gpo.leasing.models import Asset, Lease
 
 CPOM_RULE = "A physician of the practice signs leases of clinical equipment"
@@ -226,6 +226,9 @@ def offer(principal: Principal, data: LeaseOfferInput) -> Lease:
     asset = _offered_asset(principal, data["asset_id"])
     practice = _offered_practice(data["practice_id"])
     _lock_asset(asset.id)  # after a signing of the asset commits, so its active lease is seen
+    sold = assets.sold_text(asset)
+    if sold is not None:
+        raise Conflict(f"{sold}: it is no longer the MSO's to lease")
     active = _active_lease_of(asset.id)
     if active is not None:
         raise Conflict(f"{_leased_until(active)}: it can be offered again once that lease ends")
@@ -281,10 +284,11 @@ def _issue_commencement_invoice(principal: Principal, lease: Lease) -> Invoice |
         return None
     invoice = draft_invoice(lease.practice_id, "lease", f"lease:{lease.id}:commencement",
                             f"Lease {lease.id}: due at commencement, {lease.commences_on.isoformat()}"[:200], lines,
-                            period_start=lease.commences_on, period_end=lease.commences_on)
+                            period_start=lease.commences_on, period_end=lease.commences_on,
+                            due_on=lease.commences_on)  # the down payment and advance rents are due then
     if invoice is None:  # cannot happen: a lease is signed once, under its row lock
         raise Conflict(f"lease {lease.id}'s commencement invoice exists already")
-    return issue(invoice, principal, due_on=lease.commences_on)
+    return issue(invoice, principal)
 
 
 def _withdraw_other_offers(principal: Principal, lease: Lease) -> list[int]:
@@ -305,6 +309,9 @@ def sign(principal: Principal, lease_id: int) -> Lease:
     lease = policy.load(principal, Lease, lease_id, "lease.sign")  # another practice's: 404; a role that may not: 403
     _lock_asset(lease.asset_id)
     lease = _lock_lease(lease_id)
+    sold = assets.sold_text(lease.asset)  # a bought-out lease is ended, so the active-lease check misses it
+    if sold is not None:
+        raise Conflict(f"{sold}: lease {lease.id} cannot start")
     if lease.asset.clinical and "practice_physician" not in principal.roles:
         raise Forbidden(f"{CPOM_RULE} (CPOM): {lease.asset.description} is clinical equipment, so only a "
                         "physician of the practice may sign lease " + str(lease.id))

@@ -5,8 +5,8 @@ residual, return, or renewal as a new offered lease on the same asset).
 
 A schedule row is billed once: its `invoice_id` names the invoice that billed it, and
 a void invoice releases it (as `invoices.void` releases the invoice's source key), so
-the next run bills it again. The lease's row lock orders the run against a buyout or
-an end of term: a rent is never billed by both."""
+the next run (of any month from its due date on) bills it again. The lease's row lock
+orders the run against a buyout or an end of term: a rent is never billed by both."""
 from __future__ import annotations
 
 import datetime as dt
@@ -23,7 +23,9 @@ from gpo.billing.models import Invoice
 from gpo.db import db, lock_row
 from gpo.errors import Conflict, Invalid
 from gpo.leasing import rules, terms
+from gpo.leasing.leases import term_ends_on
 from gpo.leasing.models import Lease, LeaseScheduleRow
+from gpo.money import format_dollars
 
 ENDED_AS = {"purchase": "purchased", "return": "returned", "renew": "renewed"}
 ENDING_SOON_DAYS = 60
@@ -37,9 +39,10 @@ class EndInput(TypedDict):
     renewal: NotRequired[dict | None]  # terms.LeaseTermsInput, plus fair_value_cents
 
 
-def _unbilled():
-    """Schedule rows with a rent that no live invoice bills (none yet, or a void one)."""
-    return (select(LeaseScheduleRow).outerjoin(Invoice, Invoice.id == LeaseScheduleRow.invoice_id)
+def _unbilled(what=LeaseScheduleRow):
+    """Schedule rows with a rent that no live invoice bills (none yet, or a void one):
+    `what` of them (the rows, or a column)."""
+    return (select(what).select_from(LeaseScheduleRow).outerjoin(Invoice, Invoice.id == LeaseScheduleRow.invoice_id)
             .where(LeaseScheduleRow.rent_cents > 0, or_(LeaseScheduleRow.invoice_id.is_(None), Invoice.status == "void")))
 
 
@@ -49,32 +52,42 @@ def unbilled_rows(lease_id: int, through: dt.date) -> list[LeaseScheduleRow]:
         .order_by(LeaseScheduleRow.month).execution_options(populate_existing=True)))
 
 
+def _billed_through(lease_id: int) -> int:
+    """The highest schedule month whose rent a live (not void) invoice bills; 0: none."""
+    return db.session.scalar(
+        select(func.coalesce(func.max(LeaseScheduleRow.month), 0))
+        .join(Invoice, Invoice.id == LeaseScheduleRow.invoice_id)
+        .where(LeaseScheduleRow.lease_id == lease_id, Invoice.status != "void"))
+
+
+def payment_number(lease: Lease, month: int) -> int:
+    """Which of the n rents schedule month t's rent is. With k > 0 advance payments
+    the commencement invoice bills rent 1 (and the last k - 1: leases.py), so month
+    t's is rent t + 1; in arrears (k = 0) it is rent t. No two invoices name one rent."""
+    return month + 1 if lease.advance_payments > 0 else month
+
+
 def rent_line(lease: Lease, row: LeaseScheduleRow) -> InvoiceLineInput:
     return {"kind": "rent", "amount_cents": row.rent_cents,
-            "description": f"Rent {row.month} of {lease.term_months}: {lease.asset.description} "
-                           f"(lease {lease.id})"[:300]}
-
-
-def last_due_on(lease: Lease) -> dt.date:
-    """The end of the term: the end of month n."""
-    return rules.add_months(lease.commences_on, lease.term_months)
+            "description": f"Rent {payment_number(lease, row.month)} of {lease.term_months}: "
+                           f"{lease.asset.description} (lease {lease.id})"[:300]}
 
 
 # --- the monthly run -------------------------------------------------------------------
 
 
 def bill_rents(start: dt.date, end: dt.date) -> int:
-    """One draft invoice per rent due in [start, end] on an active lease and not yet
-    billed; how many it drafted. Each lease is locked first (a buyout or an end of
-    term may be billing the same rows) and read again under the lock; each invoice's
-    source key names the lease and month, so a second run drafts nothing."""
+    """One draft invoice per rent of an active lease due by `end` (the run's month's
+    last day) and not billed (or billed by an invoice voided since); how many it
+    drafted. Earlier months' rents are billed too: one whose month's run ran before
+    the lease was signed, or whose invoice was voided, would otherwise never be. Each
+    lease is locked first (a buyout or an end of term may be billing the same rows)
+    and read again under the lock; each invoice's source key names the lease and
+    schedule month, so no rent is drafted twice."""
     lease_ids = db.session.scalars(
-        select(LeaseScheduleRow.lease_id).distinct()
+        _unbilled(LeaseScheduleRow.lease_id).distinct()
         .join(Lease, Lease.id == LeaseScheduleRow.lease_id)
-        .outerjoin(Invoice, Invoice.id == LeaseScheduleRow.invoice_id)
-        .where(Lease.status == "active", LeaseScheduleRow.rent_cents > 0,
-               LeaseScheduleRow.due_on >= start, LeaseScheduleRow.due_on <= end,
-               or_(LeaseScheduleRow.invoice_id.is_(None), Invoice.status == "void"))
+        .where(Lease.status == "active", LeaseScheduleRow.due_on <= end)
         .order_by(LeaseScheduleRow.lease_id)).all()
     created = 0
     for lease_id in lease_ids:
@@ -82,12 +95,12 @@ def bill_rents(start: dt.date, end: dt.date) -> int:
         if lease is None or lease.status != "active":  # bought out or ended since the query
             continue
         for row in unbilled_rows(lease.id, end):
-            if row.due_on < start:
-                continue  # an earlier month's rent: its own month's run (or a buyout) bills it
             invoice = draft_invoice(
                 lease.practice_id, "lease", f"lease-run:rent:lease:{lease.id}:month:{row.month}",
-                f"Lease {lease.id}: rent {row.month} of {lease.term_months}, due {row.due_on.isoformat()}",
-                [rent_line(lease, row)], period_start=start, period_end=end)
+                f"Lease {lease.id}: rent {payment_number(lease, row.month)} of {lease.term_months}, "
+                f"due {row.due_on.isoformat()}",
+                [rent_line(lease, row)], period_start=start, period_end=end,
+                due_on=row.due_on)  # finalized before its date, it falls due on the rent's own date
             if invoice is None:
                 continue  # drafted already (a live invoice holds the key)
             row.invoice_id = invoice.id
@@ -112,29 +125,67 @@ def _refuse_unless_active(lease: Lease, doing: str) -> None:
         raise Conflict(f"lease {lease.id} is {lease.status}: only an active lease can be {doing}")
 
 
+def _passed(lease: Lease, as_of: dt.date) -> tuple[int, list[LeaseScheduleRow]]:
+    """The months t counted as passed for a payoff on `as_of`, and the rows of months
+    1..t that no live invoice bills (what a buyout bills with the payoff).
+
+    t is the months ended by `as_of`, or more: the month's run drafts a rent due later
+    in its month, and a rent already billed must not be in the balance charged too (it
+    would be billed twice), so t is at least the last month a live invoice bills."""
+    t = max(rules.months_passed(lease.commences_on, as_of, lease.term_months), _billed_through(lease.id))
+    # the rows due by `as_of`, and up to month t's due date when t runs ahead of the date
+    return t, unbilled_rows(lease.id, max(as_of, rules.add_months(lease.commences_on, t)))
+
+
 def quote_of(lease: Lease, as_of: dt.date) -> dict:
     """The payoff as of `as_of`: months passed t, balance_t, the early termination fee,
-    the payoff (rules.buyout_cents) and the rents due by then that no invoice bills."""
-    t = rules.months_passed(lease.commences_on, as_of, lease.term_months)
+    the payoff (rules.buyout_cents) and the rents of months 1..t that no invoice bills
+    (`_passed`). Once t = n the term is over: the balance is the residual, and there is
+    no early termination fee."""
+    t, rows_unbilled = _passed(lease, as_of)
     lease_terms = terms.terms_of(lease)
     rows = [rules.ScheduleRow(r.month, r.rent_cents, r.interest_cents, r.principal_cents, r.balance_cents)
             for r in lease.schedule]
     balance = rules.balance_after(lease_terms, rows, t)
-    payoff = rules.buyout_cents(lease_terms, rows, t)
-    unbilled = [{"month": r.month, "due_on": r.due_on, "rent_cents": r.rent_cents}
-                for r in unbilled_rows(lease.id, as_of)]
+    payoff = rules.buyout_cents(lease_terms, rows, t) if t < lease.term_months else balance
+    unbilled = [{"month": r.month, "rent_number": payment_number(lease, r.month), "due_on": r.due_on,
+                 "rent_cents": r.rent_cents} for r in rows_unbilled]
     owed = sum(r["rent_cents"] for r in unbilled)
     return {"lease_id": lease.id, "as_of": as_of, "months_passed": t, "term_months": lease.term_months,
             "balance_cents": balance, "early_termination_fee_percent": lease.early_termination_fee_percent,
             "fee_cents": payoff - balance, "payoff_cents": payoff, "unbilled_rents": unbilled,
-            "unbilled_rent_cents": owed, "total_cents": payoff + owed, "term_ends_on": last_due_on(lease)}
+            "unbilled_rent_cents": owed, "total_cents": payoff + owed, "term_ends_on": term_ends_on(lease)}
+
+
+def why_not_bought_out(lease: Lease, on: dt.date) -> str | None:
+    """Why buying out is refused on `on` (None: it may be); the storefront says it.
+    Once the term is over there is nothing early to terminate: MSO finance ends the
+    term, and the practice buys the asset at the residual there."""
+    if lease.status != "active":
+        try:
+            _refuse_unless_active(lease, "bought out")
+        except Conflict as exc:
+            return exc.message
+    ends = term_ends_on(lease)
+    if on >= ends:
+        return (f"lease {lease.id}'s term ended on {ends.isoformat()}: it is not bought out but ended, "
+                f"with purchase at the residual {format_dollars(lease.residual_cents)} "
+                f"(POST /api/v1/leasing/leases/{lease.id}/end, outcome purchase)")
+    return None
 
 
 def buyout_quote(principal: Principal, lease_id: int, as_of: dt.date | None = None) -> dict:
     """GET /leasing/leases/{id}/buyout?as_of=: the payoff quote, nothing stored."""
     lease = policy.load(principal, Lease, lease_id, "lease.read")
     _refuse_unless_active(lease, "bought out")
-    return quote_of(lease, as_of or today())
+    if as_of is not None and as_of < lease.commences_on:
+        message = f"lease {lease.id} commences on {_day(lease.commences_on)}: a payoff is quoted from then on"
+        raise Invalid(message, {"query": {"as_of": [message]}})  # a query argument, where the parser puts its own
+    return quote_of(lease, as_of or max(today(), lease.commences_on))
+
+
+def _day(day: dt.date) -> str:
+    return f"{day:%b} {day.day}, {day.year}"
 
 
 def _end(lease: Lease, outcome: str, invoice: Invoice | None, reason: str | None) -> None:
@@ -157,10 +208,12 @@ def buy_out(principal: Principal, lease_id: int) -> Lease:
     """POST /leasing/leases/{id}/buyout: as of today, the payoff and every rent due
     and unbilled on one issued invoice; the lease ends (bought out) and bills no more."""
     lease = policy.load(principal, Lease, lease_id, "lease.buyout", for_update=True)
-    _refuse_unless_active(lease, "bought out")
     on = today()
+    refused = why_not_bought_out(lease, on)
+    if refused is not None:
+        raise Conflict(refused)
     quote = quote_of(lease, on)
-    rows = unbilled_rows(lease.id, on)
+    _t, rows = _passed(lease, on)  # the rows the quote counts as unbilled
     fee = f", early termination fee {lease.early_termination_fee_percent.normalize():f}%" if quote["fee_cents"] else ""
     lines: list[InvoiceLineInput] = [{
         "kind": "buyout", "amount_cents": quote["payoff_cents"],
@@ -187,10 +240,10 @@ def why_not_ended(lease: Lease, on: dt.date) -> str | None:
             _refuse_unless_active(lease, "ended")
         except Conflict as exc:
             return exc.message
-    ends = last_due_on(lease)
+    ends = term_ends_on(lease)
     if ends > on:
-        return (f"lease {lease.id}'s term ends on {ends.isoformat()}: before then the practice buys it out "
-                f"(POST /api/v1/leasing/leases/{lease.id}/buyout)")
+        return (f"Lease {lease.id}'s term ends on {_day(ends)}: it is ended then (purchase, return or renewal); "
+                "before then the practice may buy it out at the payoff quoted")
     return None
 
 

@@ -11,6 +11,7 @@ from gpo.auth.request import current_principal
 from gpo.billing.invoices import today
 from gpo.errors import Conflict, DomainError, Invalid
 from gpo.leasing import lifecycle
+from gpo.leasing.leases import term_ends_on
 from gpo.leasing.lifecycle_schemas import BuyoutQuerySchema, EndInSchema
 from gpo.leasing.models import Lease
 from gpo.money import NotDollars, format_dollars, parse_dollars
@@ -48,6 +49,7 @@ def _buyout_page(template: str, lease_id: int, *, errors=None, status: int = 200
         status = 422  # the date asked, refused at its field
     body = render_template(template, lease=lease, quote=quote, values=values, as_of_errors=as_of_errors,
                            errors=errors or FormErrors(), today=today(),
+                           why_not=lifecycle.why_not_bought_out(lease, today()) if lease.status == "active" else None,
                            may_buy_out=policy.may(principal, "lease.buyout"), not_buy_out=NOT_BUY_OUT)
     return body, status
 
@@ -94,7 +96,7 @@ def _end_page(lease_id: int, *, values=None, errors=None, status: int = 200):
     lease = policy.load(principal, Lease, lease_id, "lease.read")
     body = render_template(
         "leasing/console_end.html", lease=lease, why_not=lifecycle.why_not_ended(lease, today()),
-        ends_on=lifecycle.last_due_on(lease), unbilled=lifecycle.unbilled_rows(lease.id, today()),
+        ends_on=term_ends_on(lease), unbilled=lifecycle.unbilled_rows(lease.id, today()),
         result=lifecycle.end_result(lease) if lease.status == "ended" else None,
         values=values if values is not None else _end_values(lease), errors=errors or FormErrors(),
         may_end=policy.may(principal, "lease.end"), not_end=NOT_END)

@@ -17,7 +17,10 @@ class BuyoutQuerySchema(Schema):
 
 
 class UnbilledRentSchema(Schema):
-    month = fields.Integer(required=True, metadata={"example": 12})
+    month = fields.Integer(required=True, metadata={"example": 12, "description": "the schedule month t"})
+    rent_number = fields.Integer(required=True, metadata={
+        "example": 13, "description": "which of the n rents it is: t + 1 with rents paid in advance "
+                                      "(rent 1 was paid at signing), t without"})
     due_on = fields.Date(required=True, metadata={"example": "2027-12-01"})
     rent_cents = Cents(required=True, metadata={"example": 48729})
 
@@ -29,7 +32,8 @@ class BuyoutQuoteSchema(Schema):
     lease_id = Id(required=True, metadata={"example": 7})
     as_of = fields.Date(required=True, metadata={"example": "2027-12-15"})
     months_passed = fields.Integer(required=True, metadata={
-        "example": 12, "description": "t: the lease's months ended by as_of (their rents are due)"})
+        "example": 12, "description": "t: the lease's months ended by as_of (their rents are due), or the "
+                                      "last month whose rent an invoice already bills, if later"})
     term_months = fields.Integer(required=True, metadata={"example": 48})
     term_ends_on = fields.Date(required=True, metadata={"example": "2030-12-01", "description": "the end of month n"})
     balance_cents = Cents(required=True, metadata={"example": 1719364, "description": "balance_t in the schedule"})

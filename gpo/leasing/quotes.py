@@ -14,7 +14,7 @@ from gpo.errors import Conflict, NotFound
 from gpo.leasing import assets, terms
 from gpo.leasing.terms import LeaseTermsInput
 
-TERM_FIELDS = ("term_months", "annual_rate_percent", "residual_cents", "advance_payments", "down_payment_cents",
+QUOTED_TERMS = ("term_months", "annual_rate_percent", "residual_cents", "advance_payments", "down_payment_cents",
                "commences_on", "early_termination_fee_percent", "residual_guarantee", "transfers_ownership",
                "purchase_option_reasonably_certain")
 
@@ -44,6 +44,6 @@ def quote(principal: Principal, data: QuoteInput) -> dict:
         raise Conflict(f"asset {asset.id} was sold to a practice: it is no longer the MSO's to lease")
     checked = terms.check(asset.cost_cents, data, today())
     return {"asset_id": asset.id, "practice_id": practice.id,
-            "terms": {**{name: data.get(name) for name in TERM_FIELDS},
+            "terms": {**{name: data.get(name) for name in QUOTED_TERMS},
                       "early_termination_fee_percent": checked.early_termination_fee_percent},
             **terms.figures(asset, checked, data, asset.fair_value_cents)}

@@ -32,11 +32,12 @@ class Assets(MethodView):
         pp = pagination_parameters
         return page_of(assets.list_assets(current_principal(), filters, pp.page, pp.page_size), pp)
 
-    @idempotent()
+    @idempotent(required=True)
     @blp.arguments(AssetInSchema, example=ASSET_CREATE_EXAMPLE)
     @blp.response(201, AssetSchema)
     def post(self, data):
-        """Record an asset the MSO bought (MSO finance and admins). With
+        """Record an asset the MSO bought (MSO finance and admins; Idempotency-Key
+        required: a sale-leaseback sent twice credits the practice once). With
         `sold_by_practice_id` it is a sale-leaseback: the MSO buys the practice's
         equipment and the price (`cost_cents`) becomes the practice's credit, applied to
         its next invoices (`purchase_credit_id`). An unknown practice is 404."""

@@ -89,15 +89,20 @@ def check_terms(terms: LeaseTerms) -> dict[str, str]:
         problems["down_payment_cents"] = "the down payment cannot be more than the asset's cost"
     if terms.early_termination_fee_percent < 0 or terms.early_termination_fee_percent > 100:
         problems["early_termination_fee_percent"] = "the early termination fee is 0 to 100 percent"
-    if not problems and _exact_rent(terms) <= 0:
-        problems["down_payment_cents"] = "the down payment and the residual leave nothing to pay in rent"
+    if not problems and rent_cents(terms) <= 0:
+        # The rounded rent is what is stored (ck_leases_rent): an exact rent under half
+        # a cent is no rent at all.
+        problems["down_payment_cents"] = (
+            "the down payment and the residual leave less than a cent a month to pay in rent")
     elif not problems and min(row.balance_cents for row in schedule(terms)) < 0:
         # The rent's half-cent of rounding grows at the lease's rate: at high rates on a
         # small cost (70% on $1,000, 100% on $10,000, 30% on $100) it outruns the
         # balance, which would go below zero (lease_schedule's CHECK): refused here, a
         # 422 at the quote. Realistic terms never get here.
+        # (At 0% it is the rent's rounding alone: $1.00 over 120 months.)
         problems["annual_rate_percent"] = (
-            "at this rate a rent rounded to the cent cannot repay so small a cost: lower the rate or the term")
+            "a rent rounded to the cent cannot repay so small a cost on these terms: shorten the term"
+            + (" or lower the rate" if terms.annual_rate_percent else ""))
     return problems
 
 

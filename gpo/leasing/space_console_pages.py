@@ -14,7 +14,7 @@ from gpo.auth import policy
 from gpo.auth.request import current_principal
 from gpo.billing.schemas import MAX_CENTS
 from gpo.errors import DomainError, Invalid
-from gpo.leasing import spaces
+from gpo.leasing import assets, spaces
 from gpo.leasing.space_schemas import OccupancyEndSchema, OccupancyInSchema, SpaceCreateSchema
 from gpo.money import NotDollars, format_dollars, parse_dollars
 from gpo.web.filters import local_date
@@ -94,7 +94,7 @@ def _space_page(space_id: int, *, values=None, errors=None, end_errors=None, end
     body = render_template("leasing/spaces_console_space.html", month_name=spaces.month_name,
                            d=detail, split=detail["split"], may_manage=may_manage,
                            not_manage=NOT_MANAGE, may_read_invoices=policy.may(principal, "invoice.read"),
-                           practices=spaces.practice_options() if may_manage else [],
+                           practices=assets.practice_options() if may_manage else [],
                            values=values or {"starts_on": str(max(detail["starts_on"], spaces.today()))},
                            errors=errors, end_errors=end_errors, ending=ending)
     return body, status

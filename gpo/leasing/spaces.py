@@ -343,12 +343,6 @@ def end_occupancy(principal: Principal, occupancy_id: int, ends_on: dt.date) -> 
     return occupancy
 
 
-def practice_options() -> list[tuple[int, str]]:
-    """The practices an occupancy may name (a page's select)."""
-    return [(pid, name) for pid, name in db.session.execute(
-        select(Practice.id, Practice.name).order_by(Practice.name, Practice.id)).all()]
-
-
 # --- the monthly run ----------------------------------------------------------------------
 
 

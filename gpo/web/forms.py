@@ -50,7 +50,9 @@ def errors_of(error: DomainError) -> FormErrors:
     """A service's refusal as form errors (its `errors` name the body fields)."""
     fields = {}
     if error.errors:
-        source = error.errors.get("json", error.errors) if isinstance(error.errors, dict) else error.errors
+        # a body's fields, or a query argument's (a date asked in the address)
+        source = (error.errors.get("json") or error.errors.get("query") or error.errors) \
+            if isinstance(error.errors, dict) else error.errors
         fields = _flatten(source)
     return FormErrors(message=error.message, fields=fields)
 

@@ -146,6 +146,15 @@ def test_a_retried_create_makes_one_asset_and_one_credit(client, world):
     assert count(Asset) == 1 and count(Credit) == 1
 
 
+def test_a_create_without_an_idempotency_key_is_refused_and_nothing_is_written(client, world):
+    # two identical POSTs without a key would buy the asset twice and credit the practice twice
+    for _ in range(2):
+        response = client.post(ASSETS, json={**XRAY, "sold_by_practice_id": world.practice.id},
+                               headers=world.headers["mso_finance"])
+        assert_error(response, 428, contains="Idempotency-Key")
+    assert count(Asset) == 0 and count(Credit) == 0
+
+
 # --- who sees what, history, filters -------------------------------------------------------
 
 
@@ -190,6 +199,18 @@ def test_a_practice_sees_the_assets_it_sold_or_that_are_leased_to_it_others_404(
     assert_error(client.get(ASSETS, headers=world.headers["vendor_admin"]), 403)
     assert_error(client.get(f"{ASSETS}/{fleet['offered'].id}", headers=world.headers["vendor_key"]), 404)
     assert_error(client.get(f"{ASSETS}/999999", headers=world.headers["mso_finance"]), 404)
+
+
+def test_a_practice_asking_for_another_practices_assets_gets_none(client, world, fleet):
+    # the ultrasound offered to Lakeside is offered to Riverbend too: asking for Riverbend's
+    # assets must not tell Lakeside what Riverbend leases
+    LeaseFactory(asset=fleet["offered"], practice_id=world.other_practice.id)
+    mine = client.get(ASSETS, query_string={"practice_id": world.practice.id}, headers=world.headers["practice_admin"])
+    assert fleet["offered"].id in ids_of(mine)
+    for who, other in (("practice_admin", world.other_practice.id), ("other_practice_admin", world.practice.id)):
+        assert ids_of(client.get(ASSETS, query_string={"practice_id": other}, headers=world.headers[who])) == set()
+    assert fleet["offered"].id in ids_of(client.get(ASSETS, query_string={"practice_id": world.other_practice.id},
+                                                    headers=world.headers["mso_finance"]))
 
 
 def test_the_history_tells_where_the_asset_came_from_and_every_lease_of_it(client, world, fleet):

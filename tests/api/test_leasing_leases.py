@@ -114,6 +114,38 @@ def test_an_asset_on_an_active_lease_is_not_offered_again(client, world):
     assert count(Lease) == 1
 
 
+def bought_out(asset, practice_id) -> Lease:
+    """The asset's lease ended by the practice buying it out: the asset is the practice's."""
+    lease = signed_lease(practice_id=practice_id, asset=asset)
+    lease.status, lease.ended_on, lease.end_outcome = "ended", TODAY, "bought_out"
+    db.session.commit()
+    return lease
+
+
+def test_an_asset_a_practice_bought_is_not_offered_again(client, world):
+    sold = bought_out(copier(), world.other_practice.id)
+    body = assert_error(post_offer(client, world, sold.asset), 409)
+    assert f"Office copier (asset {sold.asset_id}) was sold to Riverbend on {TODAY.isoformat()}" in body["message"]
+    assert count(Lease) == 1
+
+
+def test_an_offer_of_an_asset_bought_since_is_not_signed(client, world):
+    asset = copier()
+    waiting = offered(client, world, asset)  # a renewal offered while the other practice's lease ran
+    bought_out(asset, world.other_practice.id)
+    assert_error(sign(client, world, waiting["id"]), 409, contains="was sold to Riverbend on")
+    assert db.session.get(Lease, waiting["id"]).status == "offered" and count(Invoice) == 0
+
+
+def test_a_rent_that_rounds_to_zero_is_not_offered(client, world):
+    # $62,000 at 15% over 48 months less a down payment of all but a cent: a rent of 0.03 cents
+    asset = AssetFactory(cost_cents=6200000, fair_value_cents=6200000)
+    body = assert_error(post_offer(client, world, asset, residual_cents=0, advance_payments=0,
+                                   down_payment_cents=6199999), 422)
+    assert "less than a cent a month" in body["errors"]["json"]["down_payment_cents"][0]
+    assert count(Lease) == 0
+
+
 # --- reading ---------------------------------------------------------------------------
 
 
@@ -167,7 +199,8 @@ def test_an_admin_signs_a_lease_of_office_equipment_and_the_commencement_invoice
 
 def test_the_commencement_invoice_holds_the_down_payment_and_the_advance_rents(client, world):
     # $12,000 at 0% over 12 months, $1,200 down, 2 rents in advance: ($12,000 - $1,200) / 12 = $900.00 a
-    # month; due at signing $1,200 + 2 x $900 = $3,000.00; due a week ahead, so the 30 days' net terms apply
+    # month; due at signing $1,200 + 2 x $900 = $3,000.00, on the commencement date a week ahead (DOMAIN.md:
+    # D and the k advance rents are due at commencement), not after the 30 days' net terms
     asset = AssetFactory(description="Exam table", clinical=False, cost_cents=1200000)
     soon = TODAY + dt.timedelta(days=7)
     lease = offered(client, world, asset, term_months=12, annual_rate_percent="0", residual_cents=0,
@@ -177,7 +210,7 @@ def test_the_commencement_invoice_holds_the_down_payment_and_the_advance_rents(c
     invoice = db.session.get(Invoice, signed["commencement_invoice_id"])
     assert [(line.kind, line.amount_cents) for line in invoice.lines] == [("down_payment", 120000), ("rent", 180000)]
     assert invoice.lines[1].description.startswith("Rents 1 and 12 of 12 in advance (2 rents)")
-    assert invoice.total_cents == 300000 and invoice.due_on == TODAY + dt.timedelta(days=30)
+    assert invoice.total_cents == 300000 and invoice.due_on == soon
     # balance_0 = $10,800 - 2 x $900 = $9,000; month 1: no interest, $900 repaid
     assert signed["schedule"][0] == {"month": 1, "due_on": add_months(soon, 1).isoformat(), "rent_cents": 90000,
                                      "interest_cents": 0, "principal_cents": 90000, "balance_cents": 810000,

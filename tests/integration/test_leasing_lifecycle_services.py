@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from gpo.billing.models import Credit, Invoice
-from gpo.db import db, utcnow
+from gpo.db import clock_shifted, db, utcnow
 from gpo.leasing import rules
 from gpo.leasing.models import Lease
 from tests.factories import AssetFactory, signed_lease
@@ -42,21 +42,23 @@ def _lease_invoices(**where):
 
 def test_the_lease_run_drafts_each_rent_due_in_the_month_once(client, world, run_jobs):
     today = utcnow().date()
-    lease = copier(world.practice.id, rules.add_months(today, -3).replace(day=10))
-    other = copier(world.other_practice.id, rules.add_months(today, -3).replace(day=20))
-    month = rules.add_months(today, -1)  # month 2's rents are due then
+    lease = copier(world.practice.id, rules.add_months(today, -2).replace(day=10))
+    other = copier(world.other_practice.id, rules.add_months(today, -2).replace(day=20))
+    month = rules.add_months(today, -1)  # month 1's rents are due then (month 2's after it)
     run = _run(client, world, run_jobs, _month(month))
     a, b = _lease_invoices()
     assert (a.practice_id, b.practice_id) == (world.practice.id, world.other_practice.id)
-    assert (a.status, a.source_key, a.total_cents) == ("draft", f"lease-run:rent:lease:{lease.id}:month:2", RENT)
+    assert (a.status, a.source_key, a.total_cents) == ("draft", f"lease-run:rent:lease:{lease.id}:month:1", RENT)
     start = month.replace(day=1)
     assert (a.period_start, a.period_end) == (start, rules.add_months(start, 1) - dt.timedelta(days=1))
     [line] = a.lines
     assert (line.kind, line.amount_cents) == ("rent", RENT)
+    # rent 1 of 48 was paid at signing (with 46 to 48): month 1's is rent 2
     assert line.description.startswith(f"Rent 2 of 48: HP copier (lease {lease.id})")
+    assert a.description == f"Lease {lease.id}: rent 2 of 48, due {rules.add_months(lease.commences_on, 1).isoformat()}"
     db.session.expire_all()
-    assert db.session.get(Lease, lease.id).schedule[1].invoice_id == a.id
-    assert db.session.get(Lease, other.id).schedule[1].invoice_id == b.id
+    assert db.session.get(Lease, lease.id).schedule[0].invoice_id == a.id
+    assert db.session.get(Lease, other.id).schedule[0].invoice_id == b.id
     # the month run again (asked again, or its job run again): nothing new
     again = _run(client, world, run_jobs, _month(month))
     assert again["id"] == run["id"]
@@ -70,7 +72,7 @@ def test_the_lease_run_drafts_each_rent_due_in_the_month_once(client, world, run
 
 def test_a_voided_rent_is_billed_again_by_the_next_run_of_its_month(client, world, run_jobs):
     today = utcnow().date()
-    lease = copier(world.practice.id, rules.add_months(today, -3).replace(day=10))
+    lease = copier(world.practice.id, rules.add_months(today, -2).replace(day=10))
     month = _month(rules.add_months(today, -1))
     _run(client, world, run_jobs, month)
     [first] = _lease_invoices()
@@ -80,9 +82,9 @@ def test_a_voided_rent_is_billed_again_by_the_next_run_of_its_month(client, worl
     _run(client, world, run_jobs, month)
     void, redrafted = _lease_invoices()
     assert (void.id, void.status, redrafted.status) == (first.id, "void", "draft")
-    assert redrafted.source_key == f"lease-run:rent:lease:{lease.id}:month:2"
+    assert redrafted.source_key == f"lease-run:rent:lease:{lease.id}:month:1"
     db.session.expire_all()
-    assert db.session.get(Lease, lease.id).schedule[1].invoice_id == redrafted.id
+    assert db.session.get(Lease, lease.id).schedule[0].invoice_id == redrafted.id
     _run(client, world, run_jobs, month)
     assert len(_lease_invoices()) == 2
 
@@ -95,7 +97,8 @@ def test_no_rent_is_billed_after_a_buyout(client, world, run_jobs):
     [buyout] = _lease_invoices()
     assert [line.kind for line in buyout.lines] == ["buyout", "rent", "rent", "rent"]
     next_month = rules.add_months(today, 1)
-    run = _run(client, world, run_jobs, _month(next_month))
+    with clock_shifted(next_month.replace(day=1) - today):  # a lease run bills a month that has begun
+        run = _run(client, world, run_jobs, _month(next_month))
     assert len(_lease_invoices()) == 1
     assert client.get(f"/api/v1/billing-runs/{run['id']}", headers=world.headers["mso_finance"]).get_json()[
         "invoice_count"] == 0

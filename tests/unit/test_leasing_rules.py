@@ -229,6 +229,18 @@ def test_check_terms_names_every_fault_at_once():
         "down_payment_cents"}
 
 
+def test_a_rent_that_rounds_to_zero_is_refused():
+    # the exact rent is a fraction of a cent (more than 0) but the stored rent is rounded
+    # (ck_leases_rent: rent_cents > 0)
+    message = "the down payment and the residual leave less than a cent a month to pay in rent"
+    almost_all_down = LeaseTerms(6200000, 48, D(15), down_payment_cents=6199999)
+    assert rent_cents(almost_all_down) == 0
+    assert check_terms(almost_all_down) == {"down_payment_cents": message}
+    a_cent = LeaseTerms(1, 48, D(15))
+    assert rent_cents(a_cent) == 0
+    assert check_terms(a_cent) == {"down_payment_cents": message}
+
+
 # --- dates ------------------------------------------------------------------------------
 
 
@@ -371,8 +383,11 @@ def test_terms_whose_rounding_would_drive_the_balance_below_zero_are_refused():
     # rounding (a fraction of a cent) grows to hundreds of dollars and month 105 would
     # owe a negative balance; lease_schedule refuses a negative balance, so check_terms does
     assert check_terms(LeaseTerms(100000, 120, D(100), advance_payments=7)) == {
-        "annual_rate_percent": "at this rate a rent rounded to the cent cannot repay so small a cost: "
-                               "lower the rate or the term"}
+        "annual_rate_percent": "a rent rounded to the cent cannot repay so small a cost on these terms: "
+                               "shorten the term or lower the rate"}
+    # at 0% the rounding alone: $1.00 over 120 months is 1 cent a month, 120 cents for 100
+    assert check_terms(LeaseTerms(100, 120, D(0))) == {
+        "annual_rate_percent": "a rent rounded to the cent cannot repay so small a cost on these terms: shorten the term"}
     assert set(check_terms(LeaseTerms(10000, 120, D(30), advance_payments=38))) == {"annual_rate_percent"}  # $100
     assert check_terms(LeaseTerms(100000, 120, D(60), advance_payments=7)) == {}
 
@@ -385,5 +400,6 @@ def test_terms_check_terms_accepts_never_go_below_zero(cost, n, rate_thousandths
                        advance_payments=data.draw(st.integers(0, n - 1)),
                        down_payment_cents=data.draw(st.integers(0, cost)))
     if check_terms(terms) == {}:
+        assert rent_cents(terms) > 0
         rows = schedule(terms)
         assert min(r.balance_cents for r in rows) >= 0 and rows[-1].balance_cents == terms.residual_cents

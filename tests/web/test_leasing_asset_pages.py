@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 from html import unescape
 
 import pytest
 from sqlalchemy import func, select
 
-from gpo import web
 from gpo.billing.models import Credit
 from gpo.db import db
-from gpo.leasing.lease_pages import ASSET_CATEGORY_WORDS
 from gpo.leasing.models import Asset, Lease
 from tests.factories import AssetFactory, LeaseFactory, signed_lease
 from tests.pages import Statements, same_count, text_of
@@ -28,12 +27,6 @@ FORM = {"description": "Digital X-ray unit", "category": "medical_equipment", "c
         "economic_life_months": "120"}
 COPIER = {"term_months": "48", "annual_rate_percent": "15", "advance_payments": "4", "residual": "6,600.00",
           "down_payment": "0", "commences_on": TOMORROW}
-
-
-@pytest.fixture(autouse=True)
-def _category_words(app):
-    # the words gpo/leasing/__init__.py registers (kept here until that line is merged)
-    web.add_words(app, "asset_category", ASSET_CATEGORY_WORDS)
 
 
 def count(model) -> int:
@@ -104,6 +97,36 @@ def test_finance_records_a_sale_leaseback_from_the_form_in_exact_cents(pages, wo
     assert "It has not been leased yet." in text and "Quote a lease" in text
 
 
+def seen_last_asset_id(html: str) -> str:
+    return re.search(r'name="seen_last_asset_id" value="(\d+)"', html).group(1)
+
+
+def test_a_sale_leaseback_form_sent_twice_buys_and_credits_once(pages, world):
+    AssetFactory()  # the form was shown after this one
+    page = pages.as_("mso_finance")
+    form = {**FORM, "sold_by_practice_id": str(world.practice.id),
+            "seen_last_asset_id": seen_last_asset_id(page.get("/console/leasing/assets").get_data(as_text=True))}
+    assert page.post("/console/leasing/assets", form).status_code == 302
+    again = page.post("/console/leasing/assets", form)  # a double click, or back and resend
+    assert again.status_code == 409
+    recorded = db.session.scalars(select(Asset).order_by(Asset.id.desc())).first()
+    assert f"Digital X-ray unit was recorded meanwhile as asset {recorded.id}" in text_of(again.get_data(as_text=True))
+    assert count(Asset) == 2 and count(Credit) == 1
+    # the refused form now knows that asset: sent once more, it is a second X-ray bought on purpose
+    form["seen_last_asset_id"] = seen_last_asset_id(again.get_data(as_text=True))
+    assert form["seen_last_asset_id"] == str(recorded.id)
+    assert page.post("/console/leasing/assets", form).status_code == 302
+    assert count(Asset) == 3 and count(Credit) == 2
+
+
+def test_another_asset_recorded_meanwhile_does_not_refuse_the_form(pages, world):
+    page = pages.as_("mso_finance")
+    seen = seen_last_asset_id(page.get("/console/leasing/assets").get_data(as_text=True))
+    AssetFactory(description="Infusion pump")  # a colleague's, not this one
+    response = page.post("/console/leasing/assets", {**FORM, "seen_last_asset_id": seen})
+    assert response.status_code == 302 and count(Asset) == 2
+
+
 @pytest.mark.parametrize("changes, field, message", [
     ({"cost": "12.345"}, "cost", "at most 2 decimal places (whole cents)"),
     ({"cost": "0"}, "cost", "Must be greater than or equal to 1"),
@@ -147,6 +170,17 @@ def test_other_faces_get_404_on_every_asset_page(pages, world, copier):
     assert mso.get("/console/leasing/assets/999999").status_code == 404
     assert mso.get("/console/leasing/quote?asset_id=999999").status_code == 404
     assert count(Asset) == 1
+
+
+@pytest.mark.parametrize("junk", ["\u00b2", "99999999999999999999999", "-1", "0", "x1"])
+def test_an_asset_id_that_is_no_id_is_404_on_the_quote_pages(pages, world, copier, junk):
+    # "\u00b2" (superscript two) is a digit to str.isdigit, and int() refuses it
+    assert pages.as_("mso_finance").get(f"/console/leasing/quote?asset_id={junk}").status_code == 404
+    admin = pages.as_("practice_admin")
+    assert admin.get(f"/leasing/quote?asset_id={junk}").status_code == 404
+    admin.get("/leasing/quote")
+    response = admin.post("/leasing/quote", {"asset_id": junk, **column("a", **COPIER)})
+    assert response.status_code in (404, 422)
 
 
 def test_an_asset_page_shows_its_history_and_every_lease(pages, world, copier):
@@ -298,14 +332,12 @@ def test_the_asset_pages_send_as_many_statements_with_more_assets_and_leases(pag
     same_count(storefront, f"/leasing/quote?asset_id={copier.id}", more)
 
 
-def test_each_column_offers_its_own_terms_to_the_leases_pages(pages, world, copier, monkeypatch):
-    """With the leases pages' endpoint there (here stood in for by the compare endpoint),
-    each column's "Offer this lease" posts the same terms, money in dollars as typed."""
-    from gpo.leasing import asset_console
-
-    monkeypatch.setattr(asset_console, "OFFER_ENDPOINT", "asset_console.compare")
-    html = compare_three(pages.as_("mso_finance"), copier, world.practice).get_data(as_text=True)
-    forms = re.findall(r'<form method="post" action="/console/leasing/quote" data-confirm="([^"]*)">(.*?)</form>',
+def test_each_column_offers_its_own_terms_to_the_leases_pages(pages, world, copier):
+    """Each column's "Offer this lease" posts the same terms to the leases pages' offer,
+    money in dollars as typed."""
+    page = pages.as_("mso_finance")
+    html = compare_three(page, copier, world.practice).get_data(as_text=True)
+    forms = re.findall(r'<form method="post" action="/console/leasing/leases" data-confirm="([^"]*)">(.*?)</form>',
                        html, re.S)
     assert len(forms) == 3
     confirm, body = forms[0]
@@ -315,8 +347,29 @@ def test_each_column_offers_its_own_terms_to_the_leases_pages(pages, world, copi
     assert fields.pop("csrf_token")
     assert fields == {"asset_id": str(copier.id), "practice_id": str(world.practice.id), "term_months": "48",
                       "annual_rate_percent": "15", "advance_payments": "4", "residual": "6600.00",
-                      "down_payment": "0.00", "commences_on": TOMORROW}
+                      "down_payment": "0.00", "commences_on": TOMORROW, "early_termination_fee_percent": "0"}
     assert "Offer this lease<span class=\"visually-hidden\"> on terms c</span>" in html
+    offered = page.post("/console/leasing/leases", fields)  # column A's terms, offered as they were quoted
+    assert offered.status_code == 302, text_of(offered.get_data(as_text=True))[:1500]
+    lease = db.session.scalars(select(Lease).order_by(Lease.id.desc())).first()
+    assert (lease.asset_id, lease.practice_id, lease.term_months, lease.rent_cents, lease.residual_cents) == (
+        copier.id, world.practice.id, 48, 48729, 660000)
     # procurement may compare nothing, and so is offered nothing
     assert "Offer this lease" not in pages.as_("mso_procurement").get(
         f"/console/leasing/quote?asset_id={copier.id}").get_data(as_text=True)
+
+
+def test_the_early_buyout_fee_compared_is_the_one_offered(pages, world, copier):
+    """A column's early buyout fee is quoted with its terms and carried by "Offer this lease"."""
+    page = pages.as_("mso_finance")
+    page.get(f"/console/leasing/quote?asset_id={copier.id}&practice_id={world.practice.id}")
+    html = page.post("/console/leasing/quote", {
+        "asset_id": str(copier.id), "practice_id": str(world.practice.id),
+        **column("a", **{**COPIER, "early_termination_fee_percent": "2"})}).get_data(as_text=True)
+    assert "early buyout fee 2%" in text_of(html)
+    form = re.search(r'<form method="post" action="/console/leasing/leases" data-confirm="[^"]*">(.*?)</form>', html, re.S)
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form.group(1)))
+    assert fields["early_termination_fee_percent"] == "2"
+    assert page.post("/console/leasing/leases", fields).status_code == 302
+    lease = db.session.scalars(select(Lease).order_by(Lease.id.desc())).first()
+    assert lease.early_termination_fee_percent == Decimal("2")

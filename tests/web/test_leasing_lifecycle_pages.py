@@ -82,6 +82,20 @@ def test_buying_out_from_the_storefront_ends_the_lease_once(pages, world):
     assert db.session.scalar(select(func.count(Invoice.id))) == 1
 
 
+def test_once_the_term_is_over_the_page_offers_no_buyout_but_says_why(pages, world):
+    lease = copier(world.practice.id, months_ago=48)
+    page = pages.as_("practice_admin")
+    html = page.get(f"/leasing/leases/{lease.id}/buyout").get_data(as_text=True)
+    ends = rules.add_months(lease.commences_on, 48)
+    assert f"term ended on {ends.isoformat()}" in text_of(html) and "purchase at the residual $6,600.00" in text_of(html)
+    assert "Early termination fee (0%) $0.00" in text_of(html) or "$0.00" in text_of(html)
+    assert '<button type="submit">Buy out now</button>' not in html
+    response = page.post(f"/leasing/leases/{lease.id}/buyout")
+    assert response.status_code == 409 and "purchase at the residual" in text_of(response.get_data(as_text=True))
+    assert _lease(lease.id).status == "active"
+    assert db.session.scalar(select(func.count(Invoice.id))) == 0
+
+
 def test_a_buyer_sees_the_quote_but_may_not_buy_out(pages, world):
     lease = copier(world.practice.id, months_ago=12)
     page = pages.as_("practice_buyer")
@@ -124,7 +138,8 @@ def test_the_end_page_says_why_not_before_the_term_is_over(pages, world):
     page = pages.as_("mso_finance")
     text = text_of(page.get(f"/console/leasing/leases/{lease.id}/end").get_data(as_text=True))
     ends = rules.add_months(lease.commences_on, 48)
-    assert "Not yet:" in text and ends.isoformat() in text and "buys it out" in text and "End lease" not in text
+    assert "Not yet:" in text and f"{ends:%b} {ends.day}, {ends.year}" in text and "buy it out" in text
+    assert "End lease" not in text
     refused = page.post(f"/console/leasing/leases/{lease.id}/end", {"outcome": "purchase"})
     assert refused.status_code == 409
     assert _lease(lease.id).status == "active"
@@ -193,3 +208,12 @@ def test_the_lease_run_is_a_kind_of_billing_run_and_ending_terms_wait_for_financ
     text = text_of(page.get("/console").get_data(as_text=True))
     assert "1 lease reaches the end of its term within 60 days" in text
     assert "reaches the end of its term" not in text_of(pages.as_("mso_procurement").get("/console").get_data(as_text=True))
+
+
+def test_a_payoff_date_before_the_lease_commences_is_refused_at_the_field(pages, world):
+    lease = signed_lease(practice_id=world.practice.id, commences_on=utcnow().date() + dt.timedelta(days=10),
+                         asset=AssetFactory(clinical=False, description="Exam table"))
+    before = (lease.commences_on - dt.timedelta(days=1)).isoformat()
+    response = pages.as_("practice_admin").get(f"/leasing/leases/{lease.id}/buyout?as_of={before}")
+    assert response.status_code == 422
+    assert "a payoff is quoted from then on" in text_of(response.get_data(as_text=True))
