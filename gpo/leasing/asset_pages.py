@@ -5,14 +5,11 @@ from the practice's latest lease of the asset. A role that may not quote reads w
 from __future__ import annotations
 
 from flask import render_template, request
-from sqlalchemy import select
 
 from gpo.auth import policy
 from gpo.auth.request import current_principal
 from gpo.billing.invoices import today
-from gpo.db import db
-from gpo.leasing import asset_forms, assets
-from gpo.leasing.models import Lease
+from gpo.leasing import asset_forms, assets, leases
 from gpo.web.forms import form_data
 from gpo.web.shell import page_blueprint
 
@@ -38,12 +35,6 @@ def _quote_page(values: dict, *, asset=None, columns=None, errors=None, status: 
     return body, status
 
 
-def _latest_lease(principal, asset_id: int) -> Lease | None:
-    return db.session.scalars(select(Lease).where(
-        Lease.asset_id == asset_id, Lease.practice_id == principal.organization_id, Lease.status != "withdrawn")
-        .order_by(Lease.id.desc()).limit(1)).first()
-
-
 @blp.get("/leasing/quote")
 def quote():
     """The form, for the asset in the query string (one the practice does not see: 404)."""
@@ -54,7 +45,7 @@ def quote():
     if raw:
         asset = assets.get_asset(principal, asset_forms.id_of(raw) or 0)  # junk: no such asset, 404
         values["asset_id"] = str(asset["id"])
-        lease = _latest_lease(principal, asset["id"])
+        lease = leases.latest_of_practice(principal, asset["id"])
         if lease is not None:
             values.update(asset_forms.terms_of_lease(lease, today()))
             if values["b-term_months"] == values["a-term_months"]:  # B is another term to compare with

@@ -295,6 +295,16 @@ def sold_text(asset: Asset) -> str | None:
     return f"{asset.description} (asset {asset.id}) was sold to {name} on {sale.ended_on.isoformat()}"
 
 
-def practice_options() -> list[tuple[int, str]]:
-    """Every practice, by name (the console's selects: a seller, a quote's lessee)."""
-    return [(p.id, p.name) for p in db.session.scalars(select(Practice).order_by(Practice.name, Practice.id))]
+def practice_options(active_only: bool = False) -> list[tuple[int, str]]:
+    """Every practice (or every active one), by name: the console's selects (a seller, a
+    quote's lessee, an offer's practice)."""
+    stmt = select(Practice).order_by(Practice.name, Practice.id)
+    if active_only:
+        stmt = stmt.where(Practice.status == "active")
+    return [(p.id, p.name) for p in db.session.scalars(stmt)]
+
+
+def asset_options() -> list[tuple[int, str]]:
+    """Every asset, by description, for the console's offer form."""
+    return [(a.id, f"{a.description} (asset {a.id}{', clinical' if a.clinical else ''})")
+            for a in db.session.scalars(select(Asset).order_by(Asset.description, Asset.id))]

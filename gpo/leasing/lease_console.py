@@ -6,17 +6,14 @@ page parses, calls the use cases of gpo.leasing.leases, and renders."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
-from gpo.accounts.models import Practice
 from gpo.auth import policy
 from gpo.auth.request import current_principal
 from gpo.billing.invoices import today
-from gpo.db import db
 from gpo.errors import DomainError, Invalid
-from gpo.leasing import leases
+from gpo.leasing import asset_forms, assets, leases
 from gpo.leasing.lease_schemas import LeaseOfferInSchema, LeaseWithdrawInSchema
-from gpo.leasing.models import LEASE_STATUSES, Asset
+from gpo.leasing.models import LEASE_STATUSES
 from gpo.money import NotDollars, dollars_typed, format_dollars, parse_dollars
 from gpo.web import Waiting
 from gpo.web.forms import FormErrors, form_data, load, page_args, refusal
@@ -32,11 +29,6 @@ DOLLAR_FIELDS = ("residual", "down_payment")
 CHECKBOXES = ("transfers_ownership", "purchase_option_reasonably_certain")
 
 
-def _practice_options() -> list[tuple[int, str]]:
-    return [(p.id, p.name) for p in db.session.scalars(
-        select(Practice).where(Practice.status == "active").order_by(Practice.name))]
-
-
 def _filters() -> tuple[dict, FormErrors]:
     """The list's filters from the query string; a value out of place is dropped and said."""
     filters, errors = {}, FormErrors()
@@ -46,8 +38,9 @@ def _filters() -> tuple[dict, FormErrors]:
     elif status:
         errors.fields["status"] = f"no such status: {status}"
     practice = request.args.get("practice_id", "")
-    if practice.isascii() and practice.isdigit() and len(practice) < 19:
-        filters["practice_id"] = int(practice)
+    practice_id = asset_forms.id_of(practice)
+    if practice_id is not None:
+        filters["practice_id"] = practice_id
     elif practice:
         errors.fields["practice_id"] = "choose a practice from the list"
     return filters, errors
@@ -61,18 +54,17 @@ def leases_list():
     result = leases.list_leases(principal, filters, page, page_size)
     return render_template(
         "leasing/console_leases.html", rows=result.items, total=result.total, page=page, page_size=page_size,
-        filters=filters, errors=errors, practices=_practice_options(),
+        filters=filters, errors=errors, practices=assets.practice_options(active_only=True),
         statuses=[(s, s) for s in LEASE_STATUSES], may_offer=policy.may(principal, "lease.offer"),
         not_offer=NOT_OFFER)
 
 
 def _form_page(values: dict, errors=None, status: int = 200):
     principal = current_principal()
-    assets = db.session.scalars(select(Asset).order_by(Asset.description, Asset.id)).all()
     body = render_template(
         "leasing/console_lease_new.html", values=values, errors=errors,
-        asset_options=[(a.id, f"{a.description} (asset {a.id}{', clinical' if a.clinical else ''})") for a in assets],
-        practice_options=_practice_options(), may_offer=policy.may(principal, "lease.offer"), not_offer=NOT_OFFER)
+        asset_options=assets.asset_options(), practice_options=assets.practice_options(active_only=True),
+        may_offer=policy.may(principal, "lease.offer"), not_offer=NOT_OFFER)
     return body, status
 
 

@@ -10,8 +10,6 @@ from flask import flash, redirect, render_template, url_for
 from gpo.auth import policy
 from gpo.auth.request import current_principal
 from gpo.billing.invoices import today
-from gpo.billing.models import Invoice
-from gpo.db import db
 from gpo.errors import DomainError
 from gpo.leasing import leases
 from gpo.money import format_dollars
@@ -37,7 +35,7 @@ def _lease_page(lease_id: int, *, errors=None, status: int = 200):
     lease = leases.get_lease(principal, lease_id)
     on = today()
     view = leases.lease_view(lease)
-    invoice = db.session.get(Invoice, lease.commencement_invoice_id) if lease.commencement_invoice_id else None
+    invoice = leases.commencement_invoice(lease)
     body = render_template(
         "leasing/lease.html", lease=view, on=on, invoice=invoice,
         standing=leases.standing(lease, on) if lease.status == "active" else None,

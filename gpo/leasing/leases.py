@@ -155,6 +155,17 @@ def lease_view(lease: Lease, *, with_schedule: bool = True) -> dict:
     return view
 
 
+def latest_of_practice(principal: Principal, asset_id: int) -> Lease | None:
+    """The principal's practice's latest lease of the asset (not a withdrawn offer)."""
+    return db.session.scalars(select(Lease).where(
+        Lease.asset_id == asset_id, Lease.practice_id == principal.organization_id, Lease.status != "withdrawn")
+        .order_by(Lease.id.desc()).limit(1)).first()
+
+
+def commencement_invoice(lease: Lease) -> Invoice | None:
+    return db.session.get(Invoice, lease.commencement_invoice_id) if lease.commencement_invoice_id else None
+
+
 def standing(lease: Lease, on: dt.date) -> dict:
     """Where an active lease stands on `on`: months passed, the next rent due (if any)
     and the balance the MSO still finances after the months passed."""
@@ -178,12 +189,17 @@ def overview(principal: Principal, on: dt.date, limit: int = 200) -> dict:
     }
 
 
+def _needs_a_physician(principal: Principal, lease: Lease) -> bool:
+    """CPOM: a lease of clinical equipment is signed by a physician of the practice."""
+    return lease.asset.clinical and "practice_physician" not in principal.roles
+
+
 def why_not_signed(principal: Principal, lease: Lease, on: dt.date) -> str | None:
     """Why `sign` would refuse this principal now (None: it may sign); the pages say it
     instead of offering the button."""
     if not policy.may(principal, "lease.sign"):
         return "A practice admin or physician signs the practice's leases."
-    if lease.asset.clinical and "practice_physician" not in principal.roles:
+    if _needs_a_physician(principal, lease):
         return f"{CPOM_RULE}."
     try:
         _refuse_unless_signable(lease, on)
@@ -312,7 +328,7 @@ def sign(principal: Principal, lease_id: int) -> Lease:
     sold = assets.sold_text(lease.asset)  # a bought-out lease is ended, so the active-lease check misses it
     if sold is not None:
         raise Conflict(f"{sold}: lease {lease.id} cannot start")
-    if lease.asset.clinical and "practice_physician" not in principal.roles:
+    if _needs_a_physician(principal, lease):
         raise Forbidden(f"{CPOM_RULE} (CPOM): {lease.asset.description} is clinical equipment, so only a "
                         "physician of the practice may sign lease " + str(lease.id))
     on = today()

@@ -5,7 +5,6 @@ creates suites and occupancies; a practice sees the suites it occupies (or occup
 its own occupancies and share, never another practice's."""
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,6 +18,7 @@ from gpo.auth import policy
 from gpo.auth.principal import Principal
 from gpo.billing.invoices import draft_invoice, today
 from gpo.billing.models import Invoice
+from gpo.billing.rules import month_bounds
 from gpo.db import Paged, db, lock_row, paged
 from gpo.errors import Conflict, Invalid
 from gpo.leasing import rules
@@ -103,7 +103,7 @@ def _day(day: dt.date) -> str:
 
 
 def month_of(day: dt.date) -> tuple[dt.date, dt.date]:
-    return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    return month_bounds(f"{day:%Y-%m}")
 
 
 def days_within(occupancy: Occupancy, start: dt.date, end: dt.date) -> int:
@@ -246,7 +246,7 @@ def _details(principal: Principal, listed: list[Space], start: dt.date) -> list[
 def space_detail(principal: Principal, space_id: int, month: str | None = None) -> dict:
     """A suite, its occupancies (a practice: its own) and the month's split (default:
     this month)."""
-    start = dt.date(int(month[:4]), int(month[5:7]), 1) if month else month_of(today())[0]
+    start = month_bounds(month)[0] if month else month_of(today())[0]
     return _details(principal, [get_space(principal, space_id)], start)[0]
 
 
