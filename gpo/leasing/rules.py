@@ -57,10 +57,11 @@ class ScheduleRow:
     balance_cents: int
 
 
-def round_half_up(value: Fraction) -> int:
-    """Whole cents, halves away from zero (as `gpo.money.round_half_up`)."""
+def cents_half_up(value: Fraction) -> int:
+    """Exact to whole cents, halves away from zero: `gpo.money.round_half_up` for a Fraction
+    (the lease math never leaves exact arithmetic until this one rounding)."""
     if value < 0:
-        return -round_half_up(-value)
+        return -cents_half_up(-value)
     whole, rest = divmod(value.numerator, value.denominator)
     return whole + (1 if 2 * rest >= value.denominator else 0)
 
@@ -122,8 +123,8 @@ def _exact_rent(terms: LeaseTerms) -> Fraction:
 
 
 def rent_cents(terms: LeaseTerms) -> int:
-    """round_half_up((C - R v^n) / (a(n - k) + k)); at 0%, round_half_up((C - R) / n)."""
-    return round_half_up(_exact_rent(terms))
+    """cents_half_up((C - R v^n) / (a(n - k) + k)); at 0%, cents_half_up((C - R) / n)."""
+    return cents_half_up(_exact_rent(terms))
 
 
 def due_at_signing_cents(terms: LeaseTerms, rent: int) -> int:
@@ -133,17 +134,17 @@ def due_at_signing_cents(terms: LeaseTerms, rent: int) -> int:
 
 def schedule(terms: LeaseTerms, rent: int | None = None) -> list[ScheduleRow]:
     """Months 1..n. balance_0 = C - k * rent; each month's interest is
-    round_half_up(balance * i), its rent the rent for months 1..n-k and 0 after, and
+    cents_half_up(balance * i), its rent the rent for months 1..n-k and 0 after, and
     the last month's interest takes the rounding residue so balance_n = R exactly.
 
     With advance rents (k > 0) the balance after the last rent-bearing month n-k is,
     exactly, R v^k; rounded rents can leave it a few cents off, below zero when R is
-    0. So month n-k's interest also takes the residue, to round_half_up(R v^k): the
+    0. So month n-k's interest also takes the residue, to cents_half_up(R v^k): the
     balance never goes negative, and months n-k+1..n accrue interest on it to R."""
     n, k, i = terms.term_months, terms.advance_payments, terms.monthly_rate
     rent = rent_cents(terms) if rent is None else rent
     balance = terms.financed_cents - k * rent
-    target_after_rents = round_half_up(Fraction(terms.residual_cents) * (1 + i) ** -k) if k else None
+    target_after_rents = cents_half_up(Fraction(terms.residual_cents) * (1 + i) ** -k) if k else None
     rows = []
     for t in range(1, n + 1):
         rent_t = rent if t <= n - k else 0
@@ -152,7 +153,7 @@ def schedule(terms: LeaseTerms, rent: int | None = None) -> list[ScheduleRow]:
         elif t == n - k and target_after_rents is not None:
             interest = target_after_rents - balance + rent_t
         else:
-            interest = round_half_up(balance * i)
+            interest = cents_half_up(balance * i)
         balance = balance + interest - rent_t
         rows.append(ScheduleRow(t, rent_t, interest, rent_t - interest, balance))
     return rows
@@ -169,7 +170,7 @@ def buyout_cents(terms: LeaseTerms, rows: list[ScheduleRow], month: int) -> int:
     """The payoff at month t: balance_t plus `early_termination_fee_percent` of it,
     rounded half-up once."""
     balance = balance_after(terms, rows, month)
-    return round_half_up(Fraction(balance) * (1 + Fraction(terms.early_termination_fee_percent) / 100))
+    return cents_half_up(Fraction(balance) * (1 + Fraction(terms.early_termination_fee_percent) / 100))
 
 
 # --- present value and classification (ASC 842, lessor) --------------------------------
@@ -223,7 +224,7 @@ class Classification:
 
 def _percent(part: Fraction, whole: int) -> Decimal:
     """part / whole as a percent, half-up to two places."""
-    return Decimal(round_half_up(part * 10000 / whole)) / 100
+    return Decimal(cents_half_up(part * 10000 / whole)) / 100
 
 
 def _term_test(n: int, remaining_life_months: int, economic_life_months: int,
@@ -256,7 +257,7 @@ def _direct_financing_test(terms: LeaseTerms, i: Fraction, pv: Fraction, fair_va
         "direct_financing", percent >= threshold and collection_probable,
         f"with a third party's guaranteed residual the payments are worth {percent}% of the fair value"
         f"{'' if collection_probable else ', but collection is not probable'}",
-        {"present_value_cents": round_half_up(with_guarantee), "percent": str(percent),
+        {"present_value_cents": cents_half_up(with_guarantee), "percent": str(percent),
          "collection_probable": collection_probable})
 
 
@@ -274,7 +275,7 @@ def classify(terms: LeaseTerms, rent: int, *, fair_value_cents: int, remaining_l
     guaranteed_by_practice = terms.residual_cents if residual_guarantee == "practice" else 0
     pv = present_value(terms, rent, i, guaranteed_by_practice)
     pv_percent = _percent(pv, fair_value_cents)
-    rate_percent = Decimal(round_half_up(i * 1200 * 10000)) / 10000
+    rate_percent = Decimal(cents_half_up(i * 1200 * 10000)) / 10000
     tests = [
         ClassificationTest("ownership_transfer", transfers_ownership,
                            "ownership passes to the practice at the end of the term" if transfers_ownership
@@ -290,7 +291,7 @@ def classify(terms: LeaseTerms, rent: int, *, fair_value_cents: int, remaining_l
                            f"are worth {pv_percent}% of the fair value at the implicit rate of {rate_percent}% "
                            f"({'at least' if pv_percent >= present_value_test_percent else 'less than'} "
                            f"{present_value_test_percent}%)",
-                           {"present_value_cents": round_half_up(pv), "fair_value_cents": fair_value_cents,
+                           {"present_value_cents": cents_half_up(pv), "fair_value_cents": fair_value_cents,
                             "percent": str(pv_percent), "implicit_rate_percent": str(rate_percent),
                             "threshold_percent": str(present_value_test_percent)}),
         ClassificationTest("specialized", specialized,
@@ -304,7 +305,7 @@ def classify(terms: LeaseTerms, rent: int, *, fair_value_cents: int, remaining_l
                                         present_value_test_percent)
         tests.append(direct)
         kind = "direct_financing" if direct.passed else "operating"
-    return Classification(kind, tests, rate_percent, round_half_up(pv), pv_percent,
+    return Classification(kind, tests, rate_percent, cents_half_up(pv), pv_percent,
                           sale_leaseback and kind == "sales_type")
 
 
@@ -342,10 +343,10 @@ def years_elapsed(starts_on: dt.date, on: dt.date) -> int:
 
 def space_rent_cents(base_rent_cents: int, escalation_percent: Decimal, starts_on: dt.date,
                      month_start: dt.date) -> int:
-    """Month m's rent: round_half_up(base * (1 + e/100)^years_elapsed), computed from the
+    """Month m's rent: cents_half_up(base * (1 + e/100)^years_elapsed), computed from the
     base each year (never compounded from last year's rounded rent)."""
     years = years_elapsed(starts_on, month_start)
-    return round_half_up(Fraction(base_rent_cents) * (1 + Fraction(escalation_percent) / 100) ** years)
+    return cents_half_up(Fraction(base_rent_cents) * (1 + Fraction(escalation_percent) / 100) ** years)
 
 
 def split_space_rent(rent: int, suite_square_feet: int, occupied: dict[int, int], days_in_month: int) -> dict[int, int]:

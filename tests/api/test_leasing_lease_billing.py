@@ -188,7 +188,7 @@ def test_once_the_term_is_over_there_is_no_fee_and_no_buyout(client, world):
                        headers=world.headers["practice_admin"]).get_json()
     balance_47 = lease.schedule[46].balance_cents
     assert (quote["months_passed"], quote["balance_cents"]) == (47, balance_47)
-    assert quote["fee_cents"] == rules.round_half_up(balance_47 * Fraction(2, 100)) > 0
+    assert quote["fee_cents"] == rules.cents_half_up(balance_47 * Fraction(2, 100)) > 0
 
 
 # --- 5. which rent each line names --------------------------------------------------------

@@ -15,6 +15,7 @@ from gpo.leasing.rules import (
     add_months,
     balance_after,
     buyout_cents,
+    cents_half_up,
     check_terms,
     classify,
     due_at_signing_cents,
@@ -23,7 +24,6 @@ from gpo.leasing.rules import (
     months_passed,
     present_value,
     rent_cents,
-    round_half_up,
     schedule,
     space_rent_cents,
     split_space_rent,
@@ -331,12 +331,12 @@ def test_the_schedule_over_realistic_terms(terms):
     assert rows[-1].balance_cents == terms.residual_cents
     assert [r.rent_cents for r in rows] == [rent] * (n - k) + [0] * k
     assert all(r.principal_cents == r.rent_cents - r.interest_cents for r in rows)
-    # Every month's interest is round_half_up(balance * i) but the two that take a residue:
+    # Every month's interest is cents_half_up(balance * i) but the two that take a residue:
     # month n (to R) and, with advance rents, month n - k (to round(R v^k)).
     before = terms.financed_cents - k * rent
     for row in rows:
         if row.month != n and not (k and row.month == n - k):
-            assert row.interest_cents == round_half_up(before * i)
+            assert row.interest_cents == cents_half_up(before * i)
         before = row.balance_cents
     # The rents' present value: the k advance rents, the n - k in arrears and R v^n make C
     # exactly at the exact rent; the rounded rent is off by at most half a cent on each of
