@@ -248,7 +248,9 @@ def query_refusal(exc: DomainError) -> FormErrors:
 
 
 def this_year() -> dict:
-    today = utcnow().astimezone(time_zone()).date()
+    """This year so far, in UTC days as the statements date a close (reports._closed_between):
+    a local date would end the period a day early in the evening, when UTC is already tomorrow."""
+    today = utcnow().date()
     return {"from": f"{today.year}-01-01", "to": str(today)}
 
 
