@@ -71,14 +71,16 @@ def _features():
         insurance,
         leasing,
         orders,
+        payables,
         platform,
+        receiving,
         staffing,
         web,
     )
 
     # The web shell first: the features' pages join its faces and navigation.
-    return [web, auth, accounts, catalog, contracts, orders, billing, insurance, staffing, leasing, platform,
-            audit_pages]
+    return [web, auth, accounts, catalog, contracts, orders, billing, insurance, staffing, leasing, receiving,
+            payables, platform, audit_pages]
 
 
 def _engine_options(url: str) -> dict:

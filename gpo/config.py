@@ -61,6 +61,9 @@ def from_environment() -> dict:
         # ASC 842's bright lines for classifying a lease (DOMAIN.md "Equipment and space leasing")
         "LEASE_TERM_TEST_PERCENT": _int("LEASE_TERM_TEST_PERCENT", 75),
         "LEASE_PRESENT_VALUE_TEST_PERCENT": _int("LEASE_PRESENT_VALUE_TEST_PERCENT", 90),
+        # The three-way match: cents a vendor's invoice line may exceed the contract price
+        # before it is a price exception (DOMAIN.md "After the close").
+        "MATCH_TOLERANCE_CENTS": _int("MATCH_TOLERANCE_CENTS", 0),
         # Hours after a failed payment attempt before the next one (attempt 2, attempt 3).
         "PAYMENT_RETRY_HOURS": [int(h) for h in os.environ.get("PAYMENT_RETRY_HOURS", "24,72").split(",")],
         # The shared staffing pool: the zone its weekly availability and months are in,

@@ -15,7 +15,15 @@ from flask import Flask, current_app
 
 # The processes other features add steps to, and what each step is called with.
 CLOSE = "orders.close"  # step(cycle_id), once the cycle's purchase orders exist
-ACKNOWLEDGE = "orders.acknowledge"  # step(purchase_order_id, line_ids), once the vendor acknowledged
+# step(purchase_order_id, line_ids, reason): the practices' order lines pooled in these
+# purchase-order lines lost units (refused at acknowledgement, a cancelled backorder, a
+# declined or approved substitution, a credited claim); `reason` says which, in words.
+ACKNOWLEDGE = "orders.acknowledge"
+# step(substitution_id), once a practice approved a substitution: the substitute's goods
+# are billed in place of the units it replaces (which left through ACKNOWLEDGE first).
+SUBSTITUTE = "orders.substitute"
+# step(purchase_order_id, line_ids), once a receipt changed these lines' good units.
+RECEIVE = "receiving.receive"
 
 _STEPS = "gpo.steps"
 _API = "gpo.api"

@@ -299,6 +299,15 @@ def world(db_ctx):
 
 
 @pytest.fixture
+def after_close(client, world, run_jobs):
+    """A closed cycle and its purchase order to Acme, nothing acknowledged
+    (tests/scenarios.py:AfterClose)."""
+    from tests.scenarios import AfterClose
+
+    return AfterClose(client, world, run_jobs)
+
+
+@pytest.fixture
 def client(app, db_ctx):
     return app.test_client()
 

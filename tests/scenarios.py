@@ -382,3 +382,55 @@ def race(app, requests):
     for t in threads:
         t.join(timeout=60)
     return responses
+
+
+# --- after the close: acknowledgement, shipments, receipts -------------------------------
+
+
+class AfterClose(Billing):
+    """Billing, bought and closed: Lakeside 60 gloves at its location, Riverbend 50 at
+    its own; 110 units reach the 10% tier (17.9910 a box). One purchase order to Acme
+    with a line per location: `line(location)`. Nothing acknowledged yet."""
+
+    def __init__(self, client, world, run_jobs):
+        super().__init__(client, world, run_jobs)
+        self.buy_and_close()
+        self.po = db.session.scalars(select(PurchaseOrder)).one()
+
+    def line(self, location=None):
+        location = location or self.world.location
+        return next(line for line in self.po.lines if line.location_id == location.id and line.substitution_of_id is None)
+
+    def post(self, path, body, who="vendor_key", headers=None):
+        return self.client.post(f"/api/v1{path}", json=body, headers={**self.world.headers[who], **(headers or {})})
+
+    def accept_all(self):
+        response = self.post(f"/purchase-orders/{self.po.id}/acknowledge", {"lines": [
+            {"line_id": line.id, "accepted_quantity": line.quantity} for line in self.po.lines]})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.get_json()
+
+    def ship(self, line, quantity, tracking="1Z-TEST"):
+        response = self.post(f"/purchase-orders/{self.po.id}/shipments", {
+            "lines": [{"line_id": line.id, "location_id": line.location_id, "quantity": quantity}],
+            "carrier": "UPS", "tracking_number": tracking}, headers={"Idempotency-Key": f"ship-{line.id}-{tracking}"})
+        assert response.status_code == 201, response.get_data(as_text=True)
+        return response.get_json()
+
+
+def record_receipt_rows(shipment_id: int, practice_id: int, lines: dict[int, tuple[int, int]], by="test") -> None:
+    """Receipt rows written straight to the database, as receiving writes them (for tests
+    of what reads receipts): {purchase-order line id: (good units, damaged units)}; the
+    line's `received_quantity` grows by the good units. Committed."""
+    from gpo.orders.models import PurchaseOrderLine, ShipmentLine
+    from gpo.receiving.models import Receipt, ReceiptLine
+
+    receipt = Receipt(shipment_id=shipment_id, practice_id=practice_id, received_by=by)
+    db.session.add(receipt)
+    db.session.flush()
+    for po_line_id, (good, damaged) in lines.items():
+        shipped = db.session.get(ShipmentLine, (shipment_id, po_line_id)).quantity
+        db.session.add(ReceiptLine(receipt_id=receipt.id, shipment_id=shipment_id, purchase_order_line_id=po_line_id,
+                                   shipped_quantity=shipped, received_quantity=good, damaged_quantity=damaged))
+        db.session.get(PurchaseOrderLine, po_line_id).received_quantity += good
+    db.session.commit()

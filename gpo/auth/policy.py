@@ -128,6 +128,27 @@ ACTIONS: dict[str, frozenset[str]] = {
     "lease.end": MSO_BILLING,
     "space.read": MSO_ANY | PRACTICE_ANY,  # a practice: the suites it occupies
     "space.manage": MSO_BILLING,
+    # after the close (gpo/orders, gpo/receiving, gpo/payables): a practice decides the
+    # substitutes and backorders of its own locations, a physician where either product is
+    # clinical (CPOM, in the service); substitutions, backorders, shipments and claims are
+    # seen by their practice and their vendor (visibility rules, not plain tenancy)
+    "substitution.read": EVERYONE,
+    "substitution.decide": frozenset({"practice_admin", "practice_buyer", "practice_physician"}),
+    "backorder.read": EVERYONE,
+    "backorder.cancel": frozenset({"practice_admin", "practice_buyer", "practice_physician"}) | VENDOR_ANY,
+    "shipment.read": EVERYONE,
+    "receipt.create": frozenset({"practice_admin", "practice_buyer", "practice_physician"}),
+    "claim.read": EVERYONE,
+    "claim.resolve": VENDOR_ANY,
+    "vendor_invoice.read": MSO_ANY | VENDOR_ANY,
+    "vendor_invoice.create": VENDOR_ANY,
+    "vendor_invoice.decide": MSO_BILLING,
+    "vendor_settlement.read": MSO_BILLING | frozenset({"vendor_admin"}),
+    "vendor_settlement.create": MSO_BILLING,
+    "vendor_settlement.send": MSO_BILLING,
+    "admin_fee_remittance.read": MSO_BILLING | frozenset({"vendor_admin"}),
+    "admin_fee_remittance.create": MSO_BILLING,
+    "vendor_scorecard.read": MSO_ANY | VENDOR_ANY,
 }
 
 # Object types whose visibility is not plain tenancy register a rule here

@@ -23,13 +23,17 @@ from gpo.catalog.models import Price
 from gpo.contracts.models import Percent
 from gpo.db import BigId, CreatedAtMixin, IdPK, UTCDateTime, db, one_of_sql
 
-INVOICE_KINDS = ("purchasing", "membership", "insurance", "staffing", "lease", "credit")
+# "adjustment": freight and tax a vendor invoiced after the practice's purchasing
+# invoice was issued (gpo/payables).
+INVOICE_KINDS = ("purchasing", "membership", "insurance", "staffing", "lease", "adjustment", "credit")
 INVOICE_STATUSES = ("draft", "open", "paid", "void", "uncollectible")
 FINALIZED_STATUSES = ("open", "paid", "uncollectible")  # issued and not voided
 # Leasing's lines: a down payment and rents, a buyout or the purchase at the residual, a
 # practice's share of a shared suite's rent (gpo/leasing).
+# After the close: a vendor's freight and each location's sales tax, passed through with
+# no service fee (a price below contract is an "adjustment").
 LINE_KINDS = ("product", "service_fee", "membership", "pmpm", "premium", "staffing", "overhead", "adjustment",
-              "down_payment", "rent", "buyout", "purchase_option", "space_rent")
+              "down_payment", "rent", "buyout", "purchase_option", "space_rent", "freight", "tax")
 CREDIT_SOURCES = ("rebate", "credit_note", "insurance_cancellation", "adjustment", "sale_leaseback")
 ATTEMPT_STATUSES = ("pending", "processing", "succeeded", "failed")
 RUN_KINDS = ("membership", "lease")  # a kind's work: membership.add_run_kind
@@ -138,8 +142,9 @@ class InvoiceLine(db.Model):
     __tablename__ = "invoice_lines"
     __table_args__ = (
         CheckConstraint(one_of_sql("kind", LINE_KINDS), name="kind"),
-        # A practice's order line is billed once.
+        # A practice's order line is billed once, and an approved substitute once.
         UniqueConstraint("order_line_id"),
+        UniqueConstraint("substitution_id"),
         Index("ix_invoice_lines_contract", "contract_id"),
     )
 
@@ -148,6 +153,8 @@ class InvoiceLine(db.Model):
     kind: Mapped[str] = mapped_column(String(16))
     description: Mapped[str] = mapped_column(String(300))
     order_line_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("order_lines.id"))
+    # The substitute product's goods that replace some of an order line's units.
+    substitution_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("substitutions.id"))
     contract_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("contracts.id"))
     vendor_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("vendors.id"))
     product_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("products.id"))

@@ -94,10 +94,12 @@ def _refresh_totals(cycle_id: int, practice_ids: list[int] | None = None) -> Non
         total_cents=sum_of(), version=Invoice.version + 1).execution_options(synchronize_session=False))
 
 
-def follow_acknowledgement(purchase_order_id: int, line_ids: list[int]) -> None:
-    """A vendor's acknowledgement refused units: the practices' draft invoices drop them
+def follow_acknowledgement(purchase_order_id: int, line_ids: list[int], reason: str) -> None:
+    """Order lines lost units (the vendor refused them, a backorder was cancelled, a
+    substitution decided, a claim credited): the practices' draft invoices drop them
     (lines follow their order lines; a line with nothing accepted leaves). An invoice
-    already issued is not touched: the practice gets a credit note for the difference."""
+    already issued is not touched: the practice gets a credit note for the difference,
+    its lines saying `reason` ("Refused by Exam gloves 2026")."""
     po = db.session.get(PurchaseOrder, purchase_order_id)
     order_line_ids = [
         order_line_id
@@ -132,16 +134,16 @@ def follow_acknowledgement(purchase_order_id: int, line_ids: list[int]) -> None:
     contract = db.session.get(Contract, po.contract_id)
     for invoice_id, pairs in sorted(issued.items()):
         invoice = lock_row(Invoice, invoice_id)
-        _credit_refusals(invoice, pairs, contract)
+        _credit_refusals(invoice, pairs, contract, reason)
 
 
-def _credit_refusals(invoice: Invoice, pairs, contract: Contract) -> None:
+def _credit_refusals(invoice: Invoice, pairs, contract: Contract, reason: str) -> None:
     """Units refused after the invoice was issued: a credit note for the goods and the
     service fee on them (the fee difference, so fee + credit equal the fee on what shipped)."""
     lines = []
     for invoice_line, order_line in pairs:
         refused_cents = invoice_line.amount_cents - order_line.line_cents
-        lines.append({"kind": "adjustment", "description": f"Refused by {contract.title}: {invoice_line.description}",
+        lines.append({"kind": "adjustment", "description": f"{reason}: {invoice_line.description}",
                       "contract_id": invoice_line.contract_id, "vendor_id": invoice_line.vendor_id,
                       "product_id": invoice_line.product_id, "category": invoice_line.category,
                       "order_line_id": None, "amount_cents": -refused_cents,
@@ -158,13 +160,13 @@ def _credit_refusals(invoice: Invoice, pairs, contract: Contract) -> None:
                      - percent_of_cents(goods_before, invoice.service_fee_percent))
         if fee_delta:
             lines.append({"kind": "service_fee", "amount_cents": fee_delta,
-                          "description": f"MSO service fee {invoice.service_fee_percent.normalize():f}% on refused units"})
+                          "description": f"MSO service fee {invoice.service_fee_percent.normalize():f}% on those units"})
     left = left_to_credit(invoice)
     if -sum(line["amount_cents"] for line in lines) > left:
         # Credit notes already gave back more: never credit beyond the invoice.
-        lines = [{"kind": "adjustment", "description": f"Refused by {contract.title} (capped at what is left to credit)",
+        lines = [{"kind": "adjustment", "description": f"{reason} (capped at what is left to credit)",
                   "contract_id": contract.id, "vendor_id": contract.vendor_id, "amount_cents": -left}] if left else []
     if lines:
-        issue_credit_note(SYSTEM, invoice, lines, f"Units refused by the vendor after {invoice.number}")
+        issue_credit_note(SYSTEM, invoice, lines, f"{reason}, after {invoice.number}")
 
 

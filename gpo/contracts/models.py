@@ -23,12 +23,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gpo.audit import JsonType
 from gpo.contracts.tiers import Tier
-from gpo.db import BigId, CreatedAtMixin, ExactDecimal, IdPK, UTCDateTime, db
+from gpo.db import BigId, CreatedAtMixin, ExactDecimal, IdPK, UTCDateTime, db, one_of_sql
 
 BASES = ("units", "spend")
 SIDES = ("mso", "vendor")
 PROPOSAL_STATUSES = ("open", "superseded", "accepted", "rejected")
 Percent = ExactDecimal(7, 4)
+ADMIN_FEE_SETTLEMENTS = ("remitted", "netted")
 
 
 class Contract(CreatedAtMixin, db.Model):
@@ -43,6 +44,7 @@ class Contract(CreatedAtMixin, db.Model):
         CheckConstraint("ends_on >= starts_on", name="term"),
         # (Only the sign here: the column is scaled on SQLite; rules.py checks < 100.)
         CheckConstraint("admin_fee_percent IS NULL OR admin_fee_percent >= 0", name="admin_fee_percent"),
+        CheckConstraint(one_of_sql("admin_fee_settlement", ADMIN_FEE_SETTLEMENTS), name="admin_fee_settlement"),
     )
     __noun__ = "contract"
 
@@ -57,6 +59,9 @@ class Contract(CreatedAtMixin, db.Model):
     tiers: Mapped[list | None] = mapped_column(JsonType)
     admin_fee_percent: Mapped[Decimal | None] = mapped_column(Percent)
     admin_fee_disclosure: Mapped[str | None] = mapped_column(Text)
+    # How the vendor pays the admin fee: it remits it, or the MSO nets it from what it
+    # pays the vendor (gpo/payables settlements).
+    admin_fee_settlement: Mapped[str] = mapped_column(String(8), default="remitted", server_default="remitted")
     accepted_proposal_number: Mapped[int | None] = mapped_column(Integer)
     accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     terminated_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -162,6 +167,7 @@ class Proposal(CreatedAtMixin, db.Model):
     tiers: Mapped[list] = mapped_column(JsonType)
     admin_fee_percent: Mapped[Decimal] = mapped_column(Percent)
     admin_fee_disclosure: Mapped[str | None] = mapped_column(Text)
+    admin_fee_settlement: Mapped[str] = mapped_column(String(8), default="remitted", server_default="remitted")
     notes: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="open")
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

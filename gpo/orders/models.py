@@ -6,6 +6,7 @@ from decimal import Decimal
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -27,7 +28,8 @@ OPEN_ORDER_STATUSES = ("draft", "awaiting_approval", "confirmed")
 # Where a purchase order stands, read from its lines (no column): a line not
 # acknowledged yet, accepted units not all shipped, or everything accepted shipped.
 PO_STATUSES = ("awaiting_acknowledgement", "to_ship", "shipped")
-
+# A vendor's offered substitute (DOMAIN.md "After the close"): the practice decides.
+SUBSTITUTION_STATUSES = ("offered", "approved", "declined")
 
 
 
@@ -76,6 +78,10 @@ class Order(CreatedAtMixin, db.Model):
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     missed_reason: Mapped[str | None] = mapped_column(Text)
     copied_from_order_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("orders.id"))
+    # What the practice lets the vendor do with units it cannot ship now (DOMAIN.md
+    # "After the close"): false makes those units rejected instead.
+    substitutions_allowed: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+    backorders_allowed: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
     # Touched by every change, so the row (and its version, the ETag) changes with its lines.
     updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(default=1, server_default="1")
@@ -148,6 +154,11 @@ class CycleItemPrice(db.Model):
     unit_price: Mapped[Decimal] = mapped_column(Price)
 
 
+# Units a purchase-order line must still deliver, as SQL (PurchaseOrderLine.deliverable).
+_DELIVERABLE = ("(COALESCE(accepted_quantity, 0) + backordered_quantity - backorder_cancelled_quantity"
+                " + replacement_quantity)")
+
+
 class PurchaseOrder(CreatedAtMixin, db.Model):
     """One per contract and cycle, sent to the vendor."""
 
@@ -161,7 +172,7 @@ class PurchaseOrder(CreatedAtMixin, db.Model):
     vendor_id: Mapped[int] = mapped_column(BigId, ForeignKey("vendors.id"), index=True)
 
     lines: Mapped[list["PurchaseOrderLine"]] = relationship(
-        lazy="selectin", order_by="(PurchaseOrderLine.product_id, PurchaseOrderLine.location_id)"
+        lazy="selectin", order_by="(PurchaseOrderLine.product_id, PurchaseOrderLine.location_id, PurchaseOrderLine.id)"
     )
 
     @property
@@ -170,15 +181,37 @@ class PurchaseOrder(CreatedAtMixin, db.Model):
 
 
 class PurchaseOrderLine(db.Model):
-    """A product's quantity for one ship-to location."""
+    """A product's quantity for one ship-to location, and what became of its units.
+
+    The vendor's acknowledgement splits `quantity` once: `accepted_quantity` (ships
+    now), `backordered_quantity` (ships by `expected_ship_on`), `substituted_quantity`
+    (offered as another product: a Substitution), and the rest rejected. Later:
+    `backorder_cancelled_quantity` of the backorder cancelled, `replacement_quantity`
+    promised for damage or shortage claims. A line with `substitution_of_id` is an
+    approved substitute: it ships, is received and invoiced like any line, and pools
+    no order lines of its own.
+
+    Units the vendor must still deliver (`deliverable`) bound what ships and what it
+    may invoice; the database checks both."""
 
     __tablename__ = "purchase_order_lines"
     __table_args__ = (
-        # One line per product, location and price (a list price changed mid-cycle splits it).
-        UniqueConstraint("purchase_order_id", "product_id", "location_id", "unit_price"),
+        # One line per product, location and price (a list price changed mid-cycle splits
+        # it); approved substitutes are lines of their own.
+        Index("uq_purchase_order_lines_pooled", "purchase_order_id", "product_id", "location_id", "unit_price",
+              unique=True, sqlite_where=text("substitution_of_id IS NULL"),
+              postgresql_where=text("substitution_of_id IS NULL")),
         CheckConstraint("accepted_quantity IS NULL OR (accepted_quantity >= 0 AND accepted_quantity <= quantity)",
                         name="accepted_quantity"),
-        CheckConstraint("shipped_quantity <= COALESCE(accepted_quantity, 0)", name="shipped_quantity"),
+        CheckConstraint("backordered_quantity >= 0 AND substituted_quantity >= 0 AND replacement_quantity >= 0",
+                        name="unit_counts"),
+        CheckConstraint("COALESCE(accepted_quantity, 0) + backordered_quantity + substituted_quantity <= quantity",
+                        name="acknowledged_split"),
+        CheckConstraint("backorder_cancelled_quantity >= 0 AND backorder_cancelled_quantity <= backordered_quantity",
+                        name="backorder_cancelled"),
+        CheckConstraint(f"shipped_quantity >= 0 AND shipped_quantity <= {_DELIVERABLE}", name="shipped_quantity"),
+        CheckConstraint("received_quantity >= 0 AND received_quantity <= shipped_quantity", name="received_quantity"),
+        CheckConstraint(f"invoiced_quantity >= 0 AND invoiced_quantity <= {_DELIVERABLE}", name="invoiced_quantity"),
     )
 
     id: Mapped[IdPK]
@@ -188,8 +221,81 @@ class PurchaseOrderLine(db.Model):
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[Decimal] = mapped_column(Price)
     line_cents: Mapped[int] = mapped_column(BigInteger)
+    # NULL until the vendor acknowledges the line.
     accepted_quantity: Mapped[int | None] = mapped_column(Integer)
+    backordered_quantity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    expected_ship_on: Mapped[dt.date | None] = mapped_column(Date)
+    backorder_cancelled_quantity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    substituted_quantity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    replacement_quantity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     shipped_quantity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Good units the practice received (receiving keeps it, under this row's lock).
+    received_quantity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Units on the vendor's invoices that count (not replaced), under this row's lock.
+    invoiced_quantity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    substitution_of_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("purchase_order_lines.id"))
+
+    @property
+    def deliverable(self) -> int:
+        """Units the vendor must deliver: accepted, backordered and not cancelled, and
+        replacements promised."""
+        return ((self.accepted_quantity or 0) + self.backordered_quantity - self.backorder_cancelled_quantity
+                + self.replacement_quantity)
+
+    @property
+    def to_ship(self) -> int:
+        return self.deliverable - self.shipped_quantity
+
+    @property
+    def open_backorder(self) -> int:
+        """Backordered units neither cancelled nor shipped yet (units accepted ship first)."""
+        return max(0, min(self.backordered_quantity - self.backorder_cancelled_quantity, self.to_ship))
+
+    @property
+    def rejected_quantity(self) -> int:
+        """Units the acknowledgement rejected outright (0 before it)."""
+        if self.accepted_quantity is None:
+            return 0
+        return self.quantity - self.accepted_quantity - self.backordered_quantity - self.substituted_quantity
+
+
+class Substitution(CreatedAtMixin, db.Model):
+    """Another of the vendor's products offered for some units of a purchase-order line,
+    at a price no higher than the line's. The practice of the line's location approves
+    (then `substitute_line_id` is the line that ships it) or declines (the units are
+    rejected). Clinical on either side: a physician of that practice decides (CPOM)."""
+
+    __tablename__ = "substitutions"
+    __table_args__ = (
+        CheckConstraint(one_of_sql("status", SUBSTITUTION_STATUSES), name="status"),
+        CheckConstraint("quantity > 0", name="quantity"),
+        CheckConstraint("unit_price >= 0", name="unit_price"),
+        CheckConstraint("(status = 'offered') = (decided_at IS NULL)", name="decided"),
+        CheckConstraint("(status = 'approved') = (substitute_line_id IS NOT NULL)", name="approved_line"),
+        # A line is acknowledged once: at most one substitute offered for it.
+        UniqueConstraint("original_line_id"),
+        UniqueConstraint("substitute_line_id"),
+        Index("ix_substitutions_practice_status", "practice_id", "status"),
+    )
+    __noun__ = "substitution"
+
+    id: Mapped[IdPK]
+    purchase_order_id: Mapped[int] = mapped_column(BigId, ForeignKey("purchase_orders.id"), index=True)
+    vendor_id: Mapped[int] = mapped_column(BigId, ForeignKey("vendors.id"), index=True)
+    original_line_id: Mapped[int] = mapped_column(BigId, ForeignKey("purchase_order_lines.id"))
+    practice_id: Mapped[int] = mapped_column(BigId, ForeignKey("practices.id"))
+    location_id: Mapped[int] = mapped_column(BigId, ForeignKey("locations.id"))
+    product_id: Mapped[int] = mapped_column(BigId, ForeignKey("products.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[Decimal] = mapped_column(Price)
+    # Either product clinical, when offered: only a physician of the practice decides.
+    clinical: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16), default="offered")
+    offered_by: Mapped[str] = mapped_column(String(254))
+    decided_by: Mapped[str | None] = mapped_column(String(254))
+    decided_by_user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    substitute_line_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("purchase_order_lines.id"))
 
 
 class Shipment(CreatedAtMixin, db.Model):

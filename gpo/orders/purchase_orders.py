@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, false, func, select
 
 from gpo import audit, features
 from gpo.auth import policy
 from gpo.auth.principal import Principal
+from gpo.contracts.models import Contract
 from gpo.db import Paged, db, paged
 from gpo.errors import Invalid
 from gpo.money import line_cents
@@ -42,15 +43,17 @@ class ShipmentInput(TypedDict):
 def pooled_lines(po: PurchaseOrder, po_line: PurchaseOrderLine) -> Select:
     """The practices' order lines pooled into one purchase-order line: the lines of the
     purchase order's cycle and contract with the same product, ship-to location and
-    final unit price, of orders the close priced (or since invoiced).
+    final unit price, of orders the close priced (or since invoiced). An approved
+    substitute's line pools none (its units replace some of the original line's).
 
     A SELECT of OrderLine joined to its Order, to be ordered, locked or narrowed by the
     caller (for their ids: `.with_only_columns(OrderLine.id)`)."""
-    return select(OrderLine).join(Order, and_(
+    stmt = select(OrderLine).join(Order, and_(
         Order.id == OrderLine.order_id, Order.cycle_id == po.cycle_id,
         Order.status.in_(("priced", "invoiced")), Order.location_id == po_line.location_id,
         OrderLine.product_id == po_line.product_id, OrderLine.contract_id == po.contract_id,
         OrderLine.unit_price == po_line.unit_price))
+    return stmt.where(false()) if po_line.substitution_of_id is not None else stmt
 
 
 def _order_lines_of(po: PurchaseOrder, po_line: PurchaseOrderLine, newest_first: bool) -> list[OrderLine]:
@@ -58,6 +61,42 @@ def _order_lines_of(po: PurchaseOrder, po_line: PurchaseOrderLine, newest_first:
     return db.session.scalars(
         pooled_lines(po, po_line).order_by(order_by, OrderLine.id).with_for_update(key_share=True)
     ).all()
+
+
+def cut_units(po: PurchaseOrder, po_line: PurchaseOrderLine, units: int, only_where=None) -> int:
+    """Take `units` off the practices' order lines pooled in `po_line`, newest orders
+    first (only orders matching `only_where`, say `Order.backorders_allowed`), and keep
+    the line's cents the sum of theirs. Returns the units taken (fewer when the matching
+    lines hold fewer). The caller runs `follow_cut` once its cuts are done, in the same
+    transaction, so the practices' invoices follow."""
+    left = units
+    for order_line in _order_lines_of(po, po_line, newest_first=True):
+        if left <= 0:
+            break
+        if only_where is not None and not only_where(order_line.order):
+            continue
+        cut = min(left, order_line.accepted_quantity or 0)
+        if cut <= 0:
+            continue
+        keep = order_line.accepted_quantity - cut
+        left -= cut
+        order_line.accepted_quantity = keep
+        order_line.list_cents = line_cents(order_line.list_price, keep)
+        order_line.line_cents = line_cents(order_line.unit_price, keep)
+        order_line.savings_cents = order_line.list_cents - order_line.line_cents
+    db.session.flush()
+    po_line.line_cents = db.session.scalar(
+        pooled_lines(po, po_line).with_only_columns(func.coalesce(func.sum(OrderLine.line_cents), 0)))
+    return units - left
+
+
+def follow_cut(po: PurchaseOrder, line_ids: list[int], reason: str) -> None:
+    """Other features' steps after order lines lost units (billing drops them from the
+    draft invoices, or credits them once issued), in the same transaction: all of it
+    lands, or none. `reason` names why, in words ("Refused by Exam gloves 2026")."""
+    for step in features.steps(features.ACKNOWLEDGE):
+        step(po.id, line_ids, reason)
+    db.session.flush()
 
 
 def list_purchase_orders(principal: Principal, cycle_id: int | None, page: int, page_size: int) -> Paged:
@@ -93,27 +132,15 @@ def acknowledge(principal: Principal, purchase_order_id: int, lines: list[Acknow
     for item in lines:
         po_line = by_id[item["line_id"]]
         po_line.accepted_quantity = item["accepted_quantity"]
-        refused = po_line.quantity - po_line.accepted_quantity
-        for order_line in _order_lines_of(po, po_line, newest_first=True):
-            keep = order_line.quantity
-            if refused > 0:
-                cut = min(refused, order_line.quantity)
-                keep, refused = order_line.quantity - cut, refused - cut
-            order_line.accepted_quantity = keep
-            order_line.list_cents = line_cents(order_line.list_price, keep)
-            order_line.line_cents = line_cents(order_line.unit_price, keep)
-            order_line.savings_cents = order_line.list_cents - order_line.line_cents
-        db.session.flush()
-        po_line.line_cents = db.session.scalar(
-            pooled_lines(po, po_line).with_only_columns(func.coalesce(func.sum(OrderLine.line_cents), 0)))
+        cut_units(po, po_line, po_line.quantity - po_line.accepted_quantity)
     audit.record(principal, "purchase_order.acknowledge", po,
                  details={"lines": [{"line_id": i["line_id"], "accepted_quantity": i["accepted_quantity"]} for i in lines]})
-    # Other features' steps (billing drops refused units from the draft invoices), in
-    # the same transaction: all of it lands, or none.
-    for step in features.steps(features.ACKNOWLEDGE):
-        step(po.id, [item["line_id"] for item in lines])
-    db.session.flush()
+    follow_cut(po, [item["line_id"] for item in lines], f"Refused by {_contract_title(po)}")
     return po
+
+
+def _contract_title(po: PurchaseOrder) -> str:
+    return db.session.get(Contract, po.contract_id).title
 
 
 def ship(principal: Principal, purchase_order_id: int, data: ShipmentInput) -> Shipment:
