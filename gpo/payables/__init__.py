@@ -11,3 +11,16 @@ Flask, no database)."""
 def register(app) -> None:
     """Vendor invoices, settlements, the scorecard: the routes, jobs and pages."""
     from gpo.payables import models  # noqa: F401 - the models join the metadata
+
+    _register_invoices(app)
+
+
+def _register_invoices(app) -> None:
+    """Vendor invoices: the API, re-matching on receipts, the portal's and console's pages."""
+    from gpo import features
+    from gpo.payables import invoice_console_pages, invoice_portal_pages, invoice_routes, invoices
+
+    features.add_blueprint(app, invoice_routes.blp)
+    features.add_step(app, features.RECEIVE, invoices.rematch)
+    invoice_portal_pages.register(app)
+    invoice_console_pages.register(app)

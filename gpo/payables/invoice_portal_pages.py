@@ -1,0 +1,5 @@
+"""stub"""
+
+
+def register(app) -> None:
+    pass
