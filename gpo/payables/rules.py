@@ -83,7 +83,7 @@ def freight_split(freight_cents: int, goods_by_practice: Mapping[int, int]) -> d
     weights = [goods_by_practice[k] for k in keys]
     if sum(weights) == 0:
         weights = [1] * len(keys)
-    return dict(zip(keys, allocate(freight_cents, weights, keys)))
+    return dict(zip(keys, allocate(freight_cents, weights, keys), strict=True))
 
 
 def split_by_quantity(cents: int, quantities: Mapping[int, int]) -> dict[int, int]:
@@ -92,4 +92,4 @@ def split_by_quantity(cents: int, quantities: Mapping[int, int]) -> dict[int, in
     keys = sorted(k for k, q in quantities.items() if q > 0)
     if not keys:
         return {}
-    return dict(zip(keys, allocate(cents, [quantities[k] for k in keys], keys)))
+    return dict(zip(keys, allocate(cents, [quantities[k] for k in keys], keys), strict=True))

@@ -273,6 +273,18 @@ MATRIX = [
      {**OUTSIDERS_OF_PRACTICE, "practice_buyer": 403, "mso_procurement": 403}),
     ("POST", "/api/v1/leasing/leases/<int:lease_id>/end", "/api/v1/leasing/leases/{active_lease}/end", {"outcome": "return"},
      {**OUTSIDERS_OF_PRACTICE, "practice_admin": 403, "mso_procurement": 403}),
+    # vendor invoices: the vendor's own (ids and OWNERS at the end of the module)
+    ("POST", "/api/v1/vendors/<int:vendor_id>/invoices", "/api/v1/vendors/{vendor}/invoices",
+     lambda ids: ids["vendor_invoice_body"],
+     {"other_vendor_admin": 404, "other_vendor_key": 404, "practice_admin": 404, "mso_finance": 403}),
+    ("GET", "/api/v1/vendor-invoices/<int:invoice_id>", "/api/v1/vendor-invoices/{vendor_invoice}", None,
+     {"other_vendor_admin": 404, "other_vendor_key": 404, "practice_admin": 404, "other_practice_admin": 404}),
+    ("POST", "/api/v1/vendor-invoices/<int:invoice_id>/dispute", "/api/v1/vendor-invoices/{vendor_invoice}/dispute",
+     {"reason": "the contract price is lower"},
+     {"other_vendor_key": 404, "practice_admin": 404, "vendor_key": 403, "vendor_admin": 403, "mso_procurement": 403}),
+    ("POST", "/api/v1/vendor-invoices/<int:invoice_id>/approve", "/api/v1/vendor-invoices/{vendor_invoice}/approve",
+     {"reason": "agreed"},
+     {"other_vendor_key": 404, "practice_admin": 404, "vendor_key": 403, "vendor_admin": 403, "mso_procurement": 403}),
 ]
 
 
@@ -478,3 +490,36 @@ def test_tenancy_and_roles(client, world, method, rule, template, body, expected
         **world.headers[owner], "If-Match": '"some-etag"', "Idempotency-Key": "matrix-owner"})
     assert response.status_code in ((allowed,) if allowed else (200, 201, 202, 204, 412)), (
         owner, response.get_data(as_text=True))
+
+
+# --- vendor invoices (gpo/payables): a vendor's own, read by the MSO, decided by MSO finance;
+# practices never see them. The ids: one invoice of the matrix's purchase order with a price
+# exception (it can still be disputed or approved), and a body invoicing one more unit.
+
+OWNERS.update({"/api/v1/vendors/<int:vendor_id>/invoices": "vendor_key",
+               "/api/v1/vendor-invoices/<int:invoice_id>": "vendor_key",
+               "/api/v1/vendor-invoices/<int:invoice_id>/dispute": "mso_finance",
+               "/api/v1/vendor-invoices/<int:invoice_id>/approve": "mso_finance"})
+_ids_before_vendor_invoices = _ids
+
+
+def _ids(world) -> dict:  # noqa: F811 - the ids above, and a vendor invoice's
+    from decimal import Decimal
+
+    from gpo.payables.models import VendorInvoice, VendorInvoiceLine
+
+    ids = _ids_before_vendor_invoices(world)
+    line = db.session.get(PurchaseOrderLine, ids["acked_po_line"])
+    line.invoiced_quantity = 1
+    invoice = VendorInvoice(
+        vendor_id=world.vendor.id, purchase_order_id=ids["purchase_order"], number="T-1", issued_on=dt.date(2027, 1, 20),
+        status="exception", goods_cents=200, freight_cents=0, tax_cents=0, total_cents=200, exception_cents=100,
+        favourable_cents=0, submitted_by="t",
+        lines=[VendorInvoiceLine(purchase_order_line_id=line.id, quantity=1, unit_price=Decimal(2), line_cents=200,
+                                 contract_price=Decimal(1), contract_cents=100, price_difference_cents=100,
+                                 price_result="exception", quantity_result="matched", excess_quantity=0)])
+    db.session.add(invoice)
+    db.session.commit()
+    return {**ids, "vendor_invoice": invoice.id, "vendor_invoice_body": {
+        "number": "T-2", "purchase_order_id": ids["purchase_order"], "issued_on": "2027-01-20",
+        "lines": [{"po_line_id": line.id, "quantity": 1, "unit_price": "1.0000"}]}}
