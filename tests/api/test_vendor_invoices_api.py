@@ -225,3 +225,24 @@ def test_reads_by_tenancy(inv):
                           headers=inv.world.headers["vendor_key"]).get_json() == []
     assert_error(inv.client.get("/api/v1/vendor-invoices", headers=inv.world.headers["practice_admin"]), 403)
     assert_error(inv.client.get("/api/v1/vendor-invoices?status=paid", headers=inv.world.headers["mso_finance"]), 422)
+
+
+def test_the_openapi_examples_are_one_invoice_as_the_rules_figure_it():
+    from decimal import Decimal
+
+    from gpo.payables import invoice_schemas as s
+    from gpo.payables import rules
+
+    def example(schema, name):
+        return schema._declared_fields[name].metadata["example"]
+
+    line = s.VENDOR_INVOICE_EXAMPLE["lines"][0]
+    m = rules.price_match(Decimal(example(s.VendorInvoiceLineSchema, "contract_price")), Decimal(line["unit_price"]),
+                          line["quantity"], 0)
+    assert (m.line_cents, m.contract_cents, m.difference_cents, m.result) == (
+        example(s.VendorInvoiceLineSchema, "line_cents"), example(s.VendorInvoiceLineSchema, "contract_cents"),
+        example(s.VendorInvoiceLineSchema, "price_difference_cents"), example(s.VendorInvoiceLineSchema, "price_result"))
+    schema = s.VendorInvoiceSchema
+    assert example(schema, "total_cents") == (example(schema, "goods_cents") + example(schema, "freight_cents")
+                                              + example(schema, "tax_cents"))
+    assert example(schema, "exception_cents") == m.difference_cents
