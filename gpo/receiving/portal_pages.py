@@ -38,7 +38,7 @@ def _page(errors: FormErrors | None = None, status: int = 200):
                            errors=errors or FormErrors(), may_resolve=policy.may(principal, "claim.resolve")), status
 
 
-@blp.get("/claims")
+@blp.get("/claims", endpoint="claims")
 def claims_page():
     return _page()
 
