@@ -285,6 +285,19 @@ MATRIX = [
     ("POST", "/api/v1/vendor-invoices/<int:invoice_id>/approve", "/api/v1/vendor-invoices/{vendor_invoice}/approve",
      {"reason": "agreed"},
      {"other_vendor_key": 404, "practice_admin": 404, "vendor_key": 403, "vendor_admin": 403, "mso_procurement": 403}),
+    # receiving: a shipment is seen by its purchase order's vendor and the practices it ships to;
+    # the practice receives it, the vendor resolves a claim
+    ("GET", "/api/v1/shipments/<int:shipment_id>", "/api/v1/shipments/{shipment}", None,
+     {"other_practice_admin": 404, "other_vendor_admin": 404, "other_vendor_key": 404}),
+    ("POST", "/api/v1/shipments/<int:shipment_id>/receipts", "/api/v1/shipments/{shipment}/receipts",
+     lambda ids: {"lines": [{"shipment_line_id": ids["acked_po_line"], "received_quantity": 2, "damaged_quantity": 0}]},
+     {"other_practice_admin": 404, "other_vendor_key": 404, "vendor_key": 403, "mso_admin": 403}),
+    ("GET", "/api/v1/claims/<int:claim_id>", "/api/v1/claims/{claim}", None,
+     {"other_practice_admin": 404, "other_vendor_admin": 404, "other_vendor_key": 404}),
+    ("POST", "/api/v1/claims/<int:claim_id>/replace", "/api/v1/claims/{claim}/replace", None,
+     {"other_practice_admin": 404, "other_vendor_key": 404, "practice_admin": 403, "mso_admin": 403}),
+    ("POST", "/api/v1/claims/<int:claim_id>/credit", "/api/v1/claims/{claim}/credit", None,
+     {"other_practice_admin": 404, "other_vendor_key": 404, "practice_admin": 403, "mso_admin": 403}),
 ]
 
 
@@ -336,6 +349,8 @@ OWNERS = {
     "/api/v1/leasing/occupancies/<int:occupancy_id>/end": "mso_finance",
     ("GET", "/api/v1/leasing/leases/<int:lease_id>/buyout"): "practice_buyer",
     "/api/v1/leasing/leases/<int:lease_id>/end": ("mso_finance", 409),  # the term is not over: it answers
+    "/api/v1/claims/<int:claim_id>/replace": "vendor_key",
+    "/api/v1/claims/<int:claim_id>/credit": "vendor_key",
 }
 
 
@@ -523,3 +538,31 @@ def _ids(world) -> dict:  # noqa: F811 - the ids above, and a vendor invoice's
     return {**ids, "vendor_invoice": invoice.id, "vendor_invoice_body": {
         "number": "T-2", "purchase_order_id": ids["purchase_order"], "issued_on": "2027-01-20",
         "lines": [{"po_line_id": line.id, "quantity": 1, "unit_price": "1.0000"}]}}
+# --- receiving: a shipment to receive and a received one with a claim -----------------------
+
+_ids_before_receiving = _ids
+
+
+def _ids(world) -> dict:  # noqa: F811 - the matrix's ids, and receiving's
+    from gpo.orders.models import Shipment, ShipmentLine
+    from gpo.receiving.models import Claim, Receipt, ReceiptLine
+
+    ids = _ids_before_receiving(world)
+    line = db.session.get(PurchaseOrderLine, ids["acked_po_line"])  # 5 accepted, to the practice's location
+    waiting, received = (Shipment(purchase_order_id=ids["purchase_order"], carrier="UPS", tracking_number=t,
+                                  lines=[ShipmentLine(purchase_order_line_id=line.id, quantity=q)])
+                         for t, q in (("1Z-WAITING", 2), ("1Z-RECEIVED", 2)))
+    line.shipped_quantity, line.received_quantity = 4, 1  # one unit left for the shipments row
+    db.session.add_all([waiting, received])
+    db.session.flush()
+    receipt = Receipt(shipment_id=received.id, practice_id=world.practice.id, received_by="t")
+    db.session.add(receipt)
+    db.session.flush()
+    db.session.add(ReceiptLine(receipt_id=receipt.id, shipment_id=received.id, purchase_order_line_id=line.id,
+                               shipped_quantity=2, received_quantity=1, damaged_quantity=1))
+    db.session.flush()
+    claim = Claim(shipment_id=received.id, purchase_order_line_id=line.id, purchase_order_id=ids["purchase_order"],
+                  vendor_id=world.vendor.id, practice_id=world.practice.id, damaged_quantity=1, missing_quantity=0)
+    db.session.add(claim)
+    db.session.commit()
+    return {**ids, "shipment": waiting.id, "claim": claim.id}
