@@ -73,8 +73,9 @@ def _line_errors(po: PurchaseOrder, po_line: PurchaseOrderLine | None, item: Ack
     substituted = substitute["quantity"] if substitute else 0
     errors = {}
     if accepted + backordered + substituted > po_line.quantity:
-        errors["accepted_quantity"] = (f"line {po_line.id}: {accepted} accepted + {backordered} backordered + "
-                                       f"{substituted} substituted exceed the {po_line.quantity} ordered")
+        split = f"{accepted} accepted" + (f" + {backordered} backordered" if backordered else "") \
+            + (f" + {substituted} substituted" if substituted else "")
+        errors["accepted_quantity"] = f"line {po_line.id}: {split} but {po_line.quantity} ordered"
     ship_on = item.get("expected_ship_on")
     if backordered and ship_on is None:
         errors["expected_ship_on"] = "backordered units need an expected ship date"

@@ -150,6 +150,17 @@ class CycleResultSchema(Schema):
     savings_cents = fields.Integer(required=True, metadata={"example": 156250})
 
 
+def _computed(kind, fn, **kwargs):
+    """A field of `kind` dumping `fn(obj)`: computed, yet not readOnly in the document
+    (answers and requests are separate schemas already)."""
+
+    class Read(kind):
+        def get_value(self, obj, attr, accessor=None, default=None):
+            return fn(obj)
+
+    return Read(**kwargs)
+
+
 class PurchaseOrderLineSchema(Schema):
     id = fields.Integer(required=True, metadata={"example": 61})
     product_id = fields.Integer(required=True, metadata={"example": 101})
@@ -177,11 +188,10 @@ class PurchaseOrderLineSchema(Schema):
     invoiced_quantity = fields.Integer(required=True, metadata={"example": 0})
     substitution_of_id = fields.Integer(required=True, allow_none=True, metadata={
         "example": None, "description": "an approved substitute's line: the line it replaces units of"})
-    state = fields.Function(line_state, required=True, metadata={
+    state = _computed(fields.String, line_state, required=True, metadata={
         "example": "awaiting_acknowledgement", "enum": [*LINE_STATES, "split"],
         "description": "the one state of all its units, or split"})
-    states = fields.Function(unit_states, required=True, metadata={
-        "type": "object", "additionalProperties": {"type": "integer"},
+    states = _computed(fields.Dict, unit_states, keys=fields.String(), values=fields.Integer(), required=True, metadata={
         "example": {"accepted": 30, "backordered": 10}, "description": "units per state"})
 
 
@@ -227,7 +237,9 @@ class AcknowledgeLineSchema(Schema):
     backordered_quantity = WholeNumber(load_default=0, validate=validate.Range(min=0), metadata={"example": 5})
     expected_ship_on = fields.Date(allow_none=True, metadata={
         "example": "2027-01-20", "description": "required with backordered units; today or later"})
-    substitute = fields.Nested(SubstituteInSchema, allow_none=True)
+    substitute = fields.Nested(SubstituteInSchema, allow_none=True, metadata={
+        "example": {"product_id": 104, "quantity": 5, "unit_price": "16.5000"},
+        "description": "another of the vendor's active products offered for some units; the practice decides"})
 
 
 class AcknowledgeSchema(Schema):
