@@ -177,8 +177,8 @@ def test_a_physician_of_the_practice_approves_a_clinical_substitute(clinical):
 
 
 def test_a_physician_of_another_practice_gets_404(clinical):
-    from tests.factories import UserFactory, token_for
     from tests.conftest import TEST_SECRET
+    from tests.factories import UserFactory, token_for
     from tests.scenarios import bearer
 
     other = UserFactory(organization_id=clinical.world.other_practice.id, roles=["practice_physician"],
