@@ -213,3 +213,16 @@ def test_a_clinical_substitute_is_marked_clinical(ac):
                                                    "unit_price": "10.0000"})])
     assert response.status_code == 200, response.get_data(as_text=True)
     assert db.session.scalars(select(Substitution)).one().clinical is True
+
+
+def test_the_practice_changes_its_choices_while_the_cycle_is_open(billing, client, world):
+    response = billing.order([(billing.gloves, 10)])
+    order = response.get_json()
+    assert (order["substitutions_allowed"], order["backorders_allowed"]) == (True, True)
+    etag = client.get(f"/api/v1/orders/{order['id']}", headers=world.headers["practice_buyer"]).headers["ETag"]
+    response = client.patch(f"/api/v1/orders/{order['id']}", json={"substitutions_allowed": False},
+                            headers={**world.headers["practice_buyer"], "If-Match": etag})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert (response.get_json()["substitutions_allowed"], response.get_json()["backorders_allowed"]) == (False, True)
+    assert_error(client.patch(f"/api/v1/orders/{order['id']}", json={"backorders_allowed": "perhaps"},
+                              headers={**world.headers["practice_buyer"], "If-Match": response.headers["ETag"]}), 422)
