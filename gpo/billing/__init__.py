@@ -44,3 +44,4 @@ def register(app) -> None:
     payments.COLLECTION.register(payments.collect_attempt, on_failed_for_good=payments.give_up)
     features.add_step(app, features.CLOSE, purchasing.draft_purchasing_invoices)
     features.add_step(app, features.ACKNOWLEDGE, purchasing.follow_acknowledgement)
+    features.add_step(app, features.SUBSTITUTE, purchasing.follow_substitution)

@@ -8,6 +8,7 @@ practice (its service fee and totals), never one per line.
 from __future__ import annotations
 
 from sqlalchemy import and_, delete, func, insert, literal, select, text, update
+from sqlalchemy.orm import aliased
 
 from gpo.auth.principal import SYSTEM
 from gpo.billing.invoices import effective_fees, issue_credit_note, left_to_credit
@@ -16,10 +17,11 @@ from gpo.catalog.models import Product
 from gpo.contracts.models import Contract
 from gpo.db import db, is_postgresql, lock_row, percent_of_cents_sql, utcnow, whole_as_price_sql
 from gpo.money import percent_of_cents
-from gpo.orders.models import Cycle, Order, OrderLine, PurchaseOrder
+from gpo.orders.models import Cycle, Order, OrderLine, PurchaseOrder, PurchaseOrderLine, Substitution
 from gpo.orders.purchase_orders import pooled_lines
 
 SERVICE_FEE = "MSO service fee"
+OriginalLine = aliased(PurchaseOrderLine)
 
 
 def source_key(cycle_id: int, practice_id: int) -> str:
@@ -96,25 +98,35 @@ def _refresh_totals(cycle_id: int, practice_ids: list[int] | None = None) -> Non
 
 def follow_acknowledgement(purchase_order_id: int, line_ids: list[int], reason: str) -> None:
     """Order lines lost units (the vendor refused them, a backorder was cancelled, a
-    substitution decided, a claim credited): the practices' draft invoices drop them
+    substitution declined, a claim credited): the practices' draft invoices drop them
     (lines follow their order lines; a line with nothing accepted leaves). An invoice
-    already issued is not touched: the practice gets a credit note for the difference,
+    already issued is not touched: the practice gets a credit note for what its lines
+    billed beyond what their order lines hold now and earlier credit notes gave back,
     its lines saying `reason` ("Refused by Exam gloves 2026")."""
     po = db.session.get(PurchaseOrder, purchase_order_id)
-    order_line_ids = [
-        order_line_id
-        for po_line in po.lines if po_line.id in line_ids
-        for order_line_id in db.session.scalars(pooled_lines(po, po_line).with_only_columns(OrderLine.id))
-    ]
+    issued = _follow_drafts(po, _order_line_ids(po, line_ids))
+    contract = db.session.get(Contract, po.contract_id)
+    for invoice_id, keys in sorted(issued.items()):
+        invoice = lock_row(Invoice, invoice_id)
+        lines = [line for key in sorted(keys) if (line := _refusal_line(invoice, key, reason)) is not None]
+        _issue_correction(invoice, lines, contract, reason)
+
+
+def _order_line_ids(po: PurchaseOrder, line_ids: list[int]) -> list[int]:
+    return [order_line_id for po_line in po.lines if po_line.id in line_ids
+            for order_line_id in db.session.scalars(pooled_lines(po, po_line).with_only_columns(OrderLine.id))]
+
+
+def _follow_drafts(po: PurchaseOrder, order_line_ids: list[int]) -> dict[int, set[tuple[int, int]]]:
+    """Draft invoices' lines follow these order lines (then their fee and totals); the
+    issued invoices with lines that differ, and the (contract, product) of those lines."""
     changed = db.session.execute(
         select(InvoiceLine, OrderLine, Invoice.status, Invoice.practice_id)
         .join(OrderLine, OrderLine.id == InvoiceLine.order_line_id)
         .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
         .where(InvoiceLine.order_line_id.in_(order_line_ids), Invoice.status != "void",
                InvoiceLine.amount_cents != OrderLine.line_cents)
-    ).all()
-    if not changed:
-        return
+    ).all() if order_line_ids else []
     drafts, issued = set(), {}
     for invoice_line, order_line, status, practice_id in changed:
         if status == "draft":
@@ -127,28 +139,62 @@ def follow_acknowledgement(purchase_order_id: int, line_ids: list[int], reason: 
                 invoice_line.amount_cents = order_line.line_cents
                 invoice_line.savings_cents = order_line.savings_cents
         else:
-            issued.setdefault(invoice_line.invoice_id, []).append((invoice_line, order_line))
+            issued.setdefault(invoice_line.invoice_id, set()).add((invoice_line.contract_id, invoice_line.product_id))
     db.session.flush()
     if drafts:
         _refresh_totals(po.cycle_id, sorted(drafts))
-    contract = db.session.get(Contract, po.contract_id)
-    for invoice_id, pairs in sorted(issued.items()):
-        invoice = lock_row(Invoice, invoice_id)
-        _credit_refusals(invoice, pairs, contract, reason)
+    return issued
 
 
-def _credit_refusals(invoice: Invoice, pairs, contract: Contract, reason: str) -> None:
-    """Units refused after the invoice was issued: a credit note for the goods and the
-    service fee on them (the fee difference, so fee + credit equal the fee on what shipped)."""
-    lines = []
-    for invoice_line, order_line in pairs:
-        refused_cents = invoice_line.amount_cents - order_line.line_cents
-        lines.append({"kind": "adjustment", "description": f"{reason}: {invoice_line.description}",
-                      "contract_id": invoice_line.contract_id, "vendor_id": invoice_line.vendor_id,
-                      "product_id": invoice_line.product_id, "category": invoice_line.category,
-                      "order_line_id": None, "amount_cents": -refused_cents,
-                      "list_cents": -(invoice_line.list_cents - order_line.list_cents),
-                      "savings_cents": -(invoice_line.savings_cents - order_line.savings_cents)})
+def _uncredited(invoice: Invoice, key: tuple[int, int]) -> tuple[int, int, int, str]:
+    """For one (contract, product) of an issued invoice: the goods, list and savings
+    cents it billed beyond what its order lines hold now, less what credit notes gave
+    back already (their refusal lines of that product) and less the original units of
+    substitutions approved with nothing to bill (their substitute cost the same), and
+    the description of its first line."""
+    contract_id, product_id = key
+    billed = db.session.execute(
+        select(func.sum(InvoiceLine.amount_cents - OrderLine.line_cents),
+               func.sum(InvoiceLine.list_cents - OrderLine.list_cents),
+               func.sum(InvoiceLine.savings_cents - OrderLine.savings_cents), func.min(InvoiceLine.description))
+        .join(OrderLine, OrderLine.id == InvoiceLine.order_line_id)
+        .where(InvoiceLine.invoice_id == invoice.id, InvoiceLine.contract_id == contract_id,
+               InvoiceLine.product_id == product_id)).one()
+    credited = db.session.execute(
+        select(func.coalesce(func.sum(InvoiceLine.amount_cents), 0), func.coalesce(func.sum(InvoiceLine.list_cents), 0),
+               func.coalesce(func.sum(InvoiceLine.savings_cents), 0))
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(Invoice.corrects_invoice_id == invoice.id, Invoice.kind == "credit", InvoiceLine.kind == "adjustment",
+               InvoiceLine.contract_id == contract_id, InvoiceLine.product_id == product_id,
+               InvoiceLine.substitution_id.is_(None))).one()
+    billed_elsewhere = select(InvoiceLine.id).where(InvoiceLine.substitution_id == Substitution.id).exists()
+    swapped = db.session.scalar(
+        select(func.coalesce(func.sum(PurchaseOrderLine.line_cents), 0))
+        .join(Substitution, Substitution.substitute_line_id == PurchaseOrderLine.id)
+        .join(PurchaseOrder, PurchaseOrder.id == Substitution.purchase_order_id)
+        .join(OriginalLine, OriginalLine.id == Substitution.original_line_id)
+        .where(Substitution.practice_id == invoice.practice_id, PurchaseOrder.cycle_id == invoice.cycle_id,
+               PurchaseOrder.contract_id == contract_id, OriginalLine.product_id == product_id, ~billed_elsewhere))
+    return (int(billed[0] or 0) + int(credited[0]) - int(swapped), int(billed[1] or 0) + int(credited[1]),
+            int(billed[2] or 0) + int(credited[2]), billed[3] or "")
+
+
+def _refusal_line(invoice: Invoice, key: tuple[int, int], reason: str, uncredited=None) -> dict | None:
+    amount, list_cents, savings, description = uncredited or _uncredited(invoice, key)
+    if amount <= 0:
+        return None
+    product = db.session.get(Product, key[1])
+    return {"kind": "adjustment", "description": f"{reason}: {description}", "contract_id": key[0],
+            "vendor_id": product.vendor_id, "product_id": product.id, "category": product.category,
+            "order_line_id": None, "amount_cents": -amount, "list_cents": -list_cents, "savings_cents": -savings}
+
+
+def _issue_correction(invoice: Invoice, lines: list[dict], contract: Contract, reason: str) -> None:
+    """One credit note for goods lines changed after the invoice was issued, with the
+    service fee's difference (so fee + credits equal the fee on what the practice
+    keeps); nothing when they add up to zero or more (never billed after the fact)."""
+    if not lines:
+        return
     credited_goods = db.session.scalar(
         select(func.coalesce(func.sum(InvoiceLine.amount_cents), 0)).join(Invoice, Invoice.id == InvoiceLine.invoice_id)
         .where(Invoice.corrects_invoice_id == invoice.id, InvoiceLine.kind == "adjustment", InvoiceLine.contract_id.is_not(None),
@@ -161,8 +207,11 @@ def _credit_refusals(invoice: Invoice, pairs, contract: Contract, reason: str) -
         if fee_delta:
             lines.append({"kind": "service_fee", "amount_cents": fee_delta,
                           "description": f"MSO service fee {invoice.service_fee_percent.normalize():f}% on those units"})
+    total = sum(line["amount_cents"] for line in lines)
+    if total >= 0:
+        return
     left = left_to_credit(invoice)
-    if -sum(line["amount_cents"] for line in lines) > left:
+    if -total > left:
         # Credit notes already gave back more: never credit beyond the invoice.
         lines = [{"kind": "adjustment", "description": f"{reason} (capped at what is left to credit)",
                   "contract_id": contract.id, "vendor_id": contract.vendor_id, "amount_cents": -left}] if left else []
@@ -170,3 +219,46 @@ def _credit_refusals(invoice: Invoice, pairs, contract: Contract, reason: str) -
         issue_credit_note(SYSTEM, invoice, lines, f"{reason}, after {invoice.number}")
 
 
+def follow_substitution(substitution_id: int) -> None:
+    """A practice approved a substitute (its original units already left the order
+    lines): on the cycle's draft purchasing invoice the original goods drop and the
+    substitute's goods come in as a product line (`substitution_id`), the fee
+    recomputed; on an issued one, ONE credit note for the net difference: the original
+    goods back, the substitute's goods, the fee's difference (nothing if that is zero
+    or more: a substitute never costs more than the line it replaces)."""
+    substitution = db.session.get(Substitution, substitution_id)
+    po = db.session.get(PurchaseOrder, substitution.purchase_order_id)
+    original = db.session.get(PurchaseOrderLine, substitution.original_line_id)
+    substitute = db.session.get(PurchaseOrderLine, substitution.substitute_line_id)
+    product = db.session.get(Product, substitution.product_id)
+    reason = f"Substitute approved by {substitution.decided_by}"
+    issued = _follow_drafts(po, _order_line_ids(po, [original.id]))
+    invoice = db.session.scalars(select(Invoice).where(
+        Invoice.cycle_id == po.cycle_id, Invoice.kind == "purchasing", Invoice.practice_id == substitution.practice_id,
+        Invoice.status != "void")).one_or_none()
+    if invoice is None:
+        return
+    goods = {"kind": "product", "description": f"{product.sku} {product.name} (substitute)", "contract_id": po.contract_id,
+             "vendor_id": product.vendor_id, "product_id": product.id, "category": product.category,
+             "quantity": substitute.quantity, "unit_price": substitute.unit_price, "list_cents": substitute.line_cents,
+             "amount_cents": substitute.line_cents, "savings_cents": 0, "substitution_id": substitution.id}
+    if invoice.status == "draft":
+        db.session.add(InvoiceLine(invoice_id=invoice.id, **goods))
+        db.session.flush()
+        _refresh_totals(po.cycle_id, [invoice.practice_id])
+        return
+    invoice = lock_row(Invoice, invoice.id)
+    key = (po.contract_id, original.product_id)
+    lines = []
+    for contract_id, product_id in sorted(issued.get(invoice.id, set())):
+        # the swapped units are not yet billed elsewhere: count them as the original's
+        uncredited = _uncredited(invoice, (contract_id, product_id))
+        if (contract_id, product_id) == key:
+            uncredited = (uncredited[0] + substitute.line_cents, *uncredited[1:])
+        if (line := _refusal_line(invoice, (contract_id, product_id), reason, uncredited)) is not None:
+            lines.append(line)
+    if sum(line["amount_cents"] for line in lines) + substitute.line_cents >= 0:
+        return  # nothing to give back: the substitute cost the same
+    lines.append({**goods, "kind": "adjustment", "quantity": None, "unit_price": None,
+                  "description": f"{reason}: {goods['description']}"})
+    _issue_correction(invoice, lines, db.session.get(Contract, po.contract_id), reason)

@@ -79,10 +79,19 @@ def edit(order_id: int):
     return redirect(url_for("cart.view"))
 
 
+def checked_choices() -> dict[str, bool] | None:
+    """The checkout's two checkboxes (an unchecked box is not posted; `choices` says
+    the form had them)."""
+    if not request.form.get("choices"):
+        return None
+    return {flag: request.form.get(flag) == "on" for flag in ("substitutions_allowed", "backorders_allowed")}
+
+
 @blp.post("/orders/<int:order_id>/submit")
 def submit(order_id: int):
     try:
-        result = ordering.submit_order(current_principal(), order_id, [request.form.get("etag", "")])
+        result = ordering.submit_order(current_principal(), order_id, [request.form.get("etag", "")],
+                                       choices=checked_choices())
     except PreconditionFailed as exc:
         undo_refused()
         return _render(FormErrors(message=CHANGED), order_id=order_id, status=exc.status_code)

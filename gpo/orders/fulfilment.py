@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TypedDict
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal_column, select
 
 from gpo.accounts.models import Location, Organization
 from gpo.auth import policy
@@ -19,7 +19,8 @@ from gpo.auth.principal import Principal
 from gpo.catalog.models import Product
 from gpo.contracts.models import Contract
 from gpo.db import db
-from gpo.orders.models import Cycle, PurchaseOrder, PurchaseOrderLine, Shipment
+from gpo.orders import line_states
+from gpo.orders.models import _DELIVERABLE, Cycle, PurchaseOrder, PurchaseOrderLine, Shipment, Substitution
 from gpo.orders.purchase_orders import get_purchase_order
 
 
@@ -30,13 +31,14 @@ class PurchaseOrderFilters(TypedDict, total=False):
 
 
 def _line_totals():
-    """Per purchase order: its lines not acknowledged, units ordered, accepted, shipped, cents."""
+    """Per purchase order: its lines not acknowledged, units ordered, to deliver
+    ("accepted": accepted, backordered not cancelled, replacements), shipped, cents."""
     line = PurchaseOrderLine
     return (
         select(line.purchase_order_id.label("po_id"),
                func.sum(case((line.accepted_quantity.is_(None), 1), else_=0)).label("pending"),
                func.sum(line.quantity).label("units"),
-               func.sum(func.coalesce(line.accepted_quantity, 0)).label("accepted"),
+               func.sum(literal_column(_DELIVERABLE)).label("accepted"),
                func.sum(line.shipped_quantity).label("shipped"),
                func.sum(line.line_cents).label("cents"))
         .group_by(line.purchase_order_id).subquery()
@@ -128,22 +130,20 @@ def waiting_counts(principal: Principal) -> dict[str, int]:
 class LineView:
     line: PurchaseOrderLine
     product: Product
+    substitution: Substitution | None = None  # offered for some of its units
+    substitute_product: Product | None = None
 
     @property
     def state(self) -> str:
-        """The line's acknowledgement in words."""
-        accepted, quantity = self.line.accepted_quantity, self.line.quantity
-        if accepted is None:
-            return "awaiting acknowledgement"
-        if accepted == quantity:
-            return "accepted"
-        if accepted == 0:
-            return f"refused ({quantity} units)"
-        return f"{accepted} accepted, {quantity - accepted} refused"
+        """The line's acknowledgement in words ("50 accepted, 10 backordered (expected ...)")."""
+        words = line_states.in_words(self.line, self.substitution.status if self.substitution else None)
+        if self.substitute_product is not None and self.substitution.status == "offered":
+            words += f": {self.substitute_product.name} at {self.substitution.unit_price:.4f}"
+        return words
 
     @property
     def to_ship(self) -> int:
-        return (self.line.accepted_quantity or 0) - self.line.shipped_quantity
+        return self.line.to_ship
 
 
 @dataclass(frozen=True)
@@ -173,6 +173,10 @@ class LocationGroup:
         return sum(1 for v in self.lines if v.line.accepted_quantity is None)
 
     @property
+    def pending_lines(self) -> list[LineView]:
+        return [v for v in self.lines if v.line.accepted_quantity is None]
+
+    @property
     def to_ship(self) -> int:
         return sum(v.to_ship for v in self.lines)
 
@@ -196,6 +200,8 @@ class PurchaseOrderView:
     contract: Contract
     locations: list[LocationGroup]
     shipments: list[ShipmentView]
+    # what the acknowledgement may offer as a substitute: the vendor's active products
+    substitutes: list[Product] = field(default_factory=list)
 
     @property
     def lines(self) -> list[LineView]:
@@ -215,12 +221,18 @@ class PurchaseOrderView:
     def cents(self) -> int:
         return sum(v.line.line_cents for v in self.lines)
 
+    @property
+    def substitute_options(self) -> list[tuple[int, str]]:
+        return [(p.id, f"{p.name} ({p.sku})") for p in self.substitutes]
+
 
 def purchase_order_detail(principal: Principal, purchase_order_id: int) -> PurchaseOrderView:
     """The purchase order (404 for another vendor's) with its lines per ship-to
     location and its shipments."""
     po = get_purchase_order(principal, purchase_order_id)
-    product_ids = {line.product_id for line in po.lines}
+    offers = {s.original_line_id: s for s in db.session.scalars(
+        select(Substitution).where(Substitution.purchase_order_id == po.id))}
+    product_ids = {line.product_id for line in po.lines} | {s.product_id for s in offers.values()}
     location_ids = {line.location_id for line in po.lines}
     products = {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(product_ids)))}
     places = {loc.id: (loc, name) for loc, name in db.session.execute(
@@ -230,7 +242,10 @@ def purchase_order_detail(principal: Principal, purchase_order_id: int) -> Purch
     for location_id, (location, practice_name) in sorted(places.items(), key=lambda kv: (kv[1][1], kv[1][0].name)):
         groups[location_id] = LocationGroup(location=location, practice_name=practice_name)
     for line in po.lines:
-        groups[line.location_id].lines.append(LineView(line=line, product=products[line.product_id]))
+        offer = offers.get(line.id)
+        groups[line.location_id].lines.append(LineView(
+            line=line, product=products[line.product_id], substitution=offer,
+            substitute_product=products[offer.product_id] if offer else None))
     lines_by_id = {line.id: line for line in po.lines}
     shipments = []
     for shipment in db.session.scalars(select(Shipment).where(Shipment.purchase_order_id == po.id).order_by(Shipment.id)):
@@ -244,6 +259,9 @@ def purchase_order_detail(principal: Principal, purchase_order_id: int) -> Purch
                 group.shipments.append(shipment)
         shipments.append(ShipmentView(shipment=shipment, items=items))
     vendor_name = db.session.get(Organization, po.vendor_id).name
+    substitutes = list(db.session.scalars(select(Product).where(
+        Product.vendor_id == po.vendor_id, Product.active.is_(True)).order_by(Product.name, Product.id))) \
+        if any(line.accepted_quantity is None for line in po.lines) else []
     return PurchaseOrderView(po=po, vendor_name=vendor_name, cycle=db.session.get(Cycle, po.cycle_id),
                              contract=db.session.get(Contract, po.contract_id), locations=list(groups.values()),
-                             shipments=shipments)
+                             shipments=shipments, substitutes=substitutes)

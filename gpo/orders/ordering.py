@@ -39,6 +39,8 @@ class OrderInput(TypedDict):
     location_id: int
     lines: list[OrderLineInput]
     submit: NotRequired[bool]  # the schema loads True by default; False keeps a draft
+    substitutions_allowed: NotRequired[bool]  # the vendor may offer a substitute (default true)
+    backorders_allowed: NotRequired[bool]  # the vendor may backorder units (default true)
 
 
 class OrderChanges(TypedDict, total=False):
@@ -46,6 +48,8 @@ class OrderChanges(TypedDict, total=False):
 
     location_id: int
     lines: list[OrderLineInput]
+    substitutions_allowed: bool
+    backorders_allowed: bool
 
 
 class OrderFilters(TypedDict, total=False):
@@ -188,7 +192,9 @@ def place_order(principal: Principal, data: OrderInput) -> OrderResult:
     location = _location_of(practice, data["location_id"])
     cycle = _lock_open_cycle()
     order = Order(practice_id=practice.id, location_id=location.id, cycle_id=cycle.id, status="draft",
-                  placed_by=principal.label, lines=_build_lines(data["lines"]))
+                  placed_by=principal.label, lines=_build_lines(data["lines"]),
+                  substitutions_allowed=data.get("substitutions_allowed", True),
+                  backorders_allowed=data.get("backorders_allowed", True))
     db.session.add(order)
     if data.get("submit", True):
         _route_submitted(principal, order)
@@ -220,6 +226,9 @@ def edit_order(principal: Principal, order_id: int, data: OrderChanges, if_match
     if "lines" in data:
         order.lines = _build_lines(data["lines"])
         order.approved_by_user_id = order.approved_at = None
+    for flag in ("substitutions_allowed", "backorders_allowed"):
+        if flag in data:
+            setattr(order, flag, data[flag])
     if order.status != "draft":
         _route_submitted(principal, order)
     order.updated_at = utcnow()
@@ -228,14 +237,19 @@ def edit_order(principal: Principal, order_id: int, data: OrderChanges, if_match
     return order_result(order)
 
 
-def submit_order(principal: Principal, order_id: int, if_match: Container[str] | None = None) -> OrderResult:
+def submit_order(principal: Principal, order_id: int, if_match: Container[str] | None = None,
+                 choices: dict[str, bool] | None = None) -> OrderResult:
     """Submit a draft. With `if_match` (the storefront's cart sends the ETag it showed),
-    a draft changed since is refused (412) rather than submitted unseen."""
+    a draft changed since is refused (412) rather than submitted unseen. `choices`:
+    the checkout's substitutions_allowed / backorders_allowed."""
     order = _changeable(principal, order_id, "order.edit")
     if if_match is not None:
         require_match(order, if_match)
     if order.status != "draft":
         raise Conflict(f"order {order.id} is already submitted ({order.status})")
+    for flag in ("substitutions_allowed", "backorders_allowed"):
+        if choices and flag in choices:
+            setattr(order, flag, bool(choices[flag]))
     _route_submitted(principal, order)
     order.updated_at = utcnow()
     audit.record(principal, "order.submit", order, details={"status": order.status})

@@ -64,7 +64,8 @@ def _order_page(order_id: int, errors: FormErrors | None = None, status: int = 2
     principal = current_principal()
     view = tracking.order_detail(principal, order_id)
     return render_template("orders/order.html", view=view, errors=errors or FormErrors(),
-                           may_edit=policy.may(principal, "order.edit")), status
+                           may_edit=policy.may(principal, "order.edit"),
+                           may_cancel_backorder=policy.may(principal, "backorder.cancel")), status
 
 
 @blp.get("/orders/<int:order_id>")

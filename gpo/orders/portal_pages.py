@@ -1,6 +1,7 @@
 """The vendor portal's purchase orders (WEB.md "Vendor portal pages"): the supplier's
-purchase orders, each acknowledged line by line (units accepted per line, the rest
-refused, as POST /purchase-orders/{id}/acknowledge takes them) and shipped per ship-to
+purchase orders, each acknowledged line by line (units accepted, backordered with an
+expected date, offered as another product, the rest rejected, as POST
+/purchase-orders/{id}/acknowledge takes them) and shipped per ship-to
 location with carrier and tracking number (POST .../shipments). Another vendor's
 purchase order answers 404, as in the API. Each page parses, calls one service, renders."""
 from __future__ import annotations
@@ -22,7 +23,7 @@ from gpo.web.shell import page_blueprint
 
 blp = page_blueprint("po_portal", __name__, "portal", url_prefix="/portal")
 
-_INDEXED = re.compile(r"^lines\.(\d+)(?:\.(\w+))?$")
+_INDEXED = re.compile(r"^lines\.(\d+)(?:\.([\w.]+))?$")
 
 
 def register(app) -> None:
@@ -69,11 +70,18 @@ def purchase_order(purchase_order_id: int):
 def _at_fields(errors: FormErrors, names: list[str], field: str) -> FormErrors:
     """Errors naming `lines.<i>` (or `lines.<i>.<field>`) shown at the form field of
     the i-th line posted (`names[i]`); the others stay where they are."""
+    return _at_line_fields(errors, [{field: name, None: name} for name in names])
+
+
+def _at_line_fields(errors: FormErrors, names: list[dict]) -> FormErrors:
+    """Errors naming `lines.<i>.<field>` shown at the i-th line's form field for it
+    (`names[i][field]`, or `names[i][None]` for the line as a whole)."""
     fields = {}
     for key, message in errors.fields.items():
         match = _INDEXED.match(key)
-        if match and int(match.group(1)) < len(names) and match.group(2) in (None, field):
-            fields[names[int(match.group(1))]] = message
+        i = int(match.group(1)) if match else None
+        if match and i < len(names) and (match.group(2) in names[i] or match.group(2) == "line_id"):
+            fields[names[i].get(match.group(2), names[i][None])] = message
         elif key == "lines":
             fields["form"] = message
         else:
@@ -81,24 +89,54 @@ def _at_fields(errors: FormErrors, names: list[str], field: str) -> FormErrors:
     return FormErrors(message=errors.message, fields=fields)
 
 
+# The acknowledgement form's fields of a line (`<prefix>-<line id>`), by the API's names.
+ACK_FIELDS = {"accepted_quantity": "accepted", "backordered_quantity": "backordered", "expected_ship_on": "ship_on",
+              "substitute.product_id": "sub_product", "substitute.quantity": "sub_quantity",
+              "substitute.unit_price": "sub_price"}
+
+
+def _posted_acknowledgement() -> tuple[list[dict], list[dict]]:
+    """The lines posted (an accepted quantity given; blank: decided later) as the API
+    takes them, and each one's form field names."""
+    form = {key: value.strip() for key, value in request.form.items()}
+    lines, names = [], []
+    for key, value in form.items():
+        if not key.startswith("accepted-") or value == "":
+            continue
+        line_id = key.removeprefix("accepted-")
+        given = {api: form.get(f"{prefix}-{line_id}", "") for api, prefix in ACK_FIELDS.items()}
+        line = {"line_id": line_id, "accepted_quantity": value}
+        if given["backordered_quantity"] not in ("", "0"):
+            line["backordered_quantity"] = given["backordered_quantity"]
+        if given["expected_ship_on"]:
+            line["expected_ship_on"] = given["expected_ship_on"]
+        if given["substitute.product_id"]:
+            line["substitute"] = {"product_id": given["substitute.product_id"],
+                                  "quantity": given["substitute.quantity"], "unit_price": given["substitute.unit_price"]}
+        lines.append(line)
+        names.append({None: key, **{api: f"{prefix}-{line_id}" for api, prefix in ACK_FIELDS.items()},
+                      "substitute": f"sub_product-{line_id}"})
+    return lines, names
+
+
 @blp.post("/purchase-orders/<int:purchase_order_id>/acknowledge")
 def acknowledge(purchase_order_id: int):
-    """`accepted-<line id>`: the units accepted of each line posted (blank: decided later)."""
-    posted = [(key, value.strip()) for key, value in request.form.items()
-              if key.startswith("accepted-") and value.strip() != ""]
-    names = [key for key, _ in posted]
-    data = {"lines": [{"line_id": key.removeprefix("accepted-"), "accepted_quantity": value} for key, value in posted]}
+    """Per line: `accepted-<id>` (blank: decided later), `backordered-<id>` and
+    `ship_on-<id>`, a substitute's `sub_product-<id>`, `sub_quantity-<id>`, `sub_price-<id>`."""
+    posted, names = _posted_acknowledgement()
     try:
-        lines = load(AcknowledgeSchema(), data)["lines"]
+        lines = load(AcknowledgeSchema(), {"lines": posted})["lines"]
         po = vendor_side.acknowledge(current_principal(), purchase_order_id, lines)
     except DomainError as error:
-        errors = _at_fields(refusal(error), names, "accepted_quantity")
-        return _page(purchase_order_id, ack_errors=errors, values=dict(posted), status=error.status_code)
-    refused = sum(line.quantity - line.accepted_quantity for line in po.lines
-                  if line.id in {item["line_id"] for item in lines})
+        errors = _at_line_fields(refusal(error), names)
+        return _page(purchase_order_id, ack_errors=errors, values={**request.form}, status=error.status_code)
+    done = [line for line in po.lines if line.id in {item["line_id"] for item in lines}]
+    counts = [(sum(line.rejected_quantity for line in done), "rejected"),
+              (sum(line.backordered_quantity for line in done), "backordered"),
+              (sum(line.substituted_quantity for line in done), "offered as a substitute")]
+    said = [f"{n} unit{'' if n == 1 else 's'} {words}" for n, words in counts if n]
     flash(f"{len(lines)} line{'' if len(lines) == 1 else 's'} acknowledged"
-          + (f": {refused} unit{'' if refused == 1 else 's'} refused." if refused else ": every unit accepted."),
-          "success")
+          + (f": {', '.join(said)}." if said else ": every unit accepted."), "success")
     return redirect(url_for("po_portal.purchase_order", purchase_order_id=purchase_order_id))
 
 

@@ -17,13 +17,6 @@ from gpo.money import line_cents
 from gpo.orders.models import Order, OrderLine, PurchaseOrder, PurchaseOrderLine, Shipment, ShipmentLine
 
 
-class AcknowledgedLine(TypedDict):
-    """One line of a vendor's acknowledgement (what AcknowledgeLineSchema loads)."""
-
-    line_id: int
-    accepted_quantity: int
-
-
 class ShippedLine(TypedDict):
     """One line of a shipment (what ShipmentLineInSchema loads)."""
 
@@ -111,41 +104,21 @@ def get_purchase_order(principal: Principal, purchase_order_id: int) -> Purchase
     return policy.load(principal, PurchaseOrder, purchase_order_id, "purchase_order.read")
 
 
-def acknowledge(principal: Principal, purchase_order_id: int, lines: list[AcknowledgedLine]) -> PurchaseOrder:
-    """The vendor accepts all or fewer units of each line. Refused units cancel the
-    matching order lines, newest orders first; the achieved tier does not change."""
-    po = policy.load(principal, PurchaseOrder, purchase_order_id, "purchase_order.acknowledge", for_update=True)
-    by_id = {line.id: line for line in po.lines}
-    errors = {}
-    for i, item in enumerate(lines):
-        po_line = by_id.get(item["line_id"])
-        if po_line is None:
-            errors[str(i)] = [f"line {item['line_id']} is not a line of purchase order {po.id}"]
-        elif po_line.accepted_quantity is not None:
-            errors[str(i)] = [f"line {po_line.id} is already acknowledged ({po_line.accepted_quantity} accepted)"]
-        elif item["accepted_quantity"] > po_line.quantity:
-            errors[str(i)] = [f"line {po_line.id}: {item['accepted_quantity']} accepted but {po_line.quantity} ordered"]
-    if len({item["line_id"] for item in lines}) != len(lines):
-        errors["lines"] = ["each line at most once per acknowledgement"]
-    if errors:
-        raise Invalid(next(iter(errors.values()))[0], {"json": {"lines": errors}})
-    for item in lines:
-        po_line = by_id[item["line_id"]]
-        po_line.accepted_quantity = item["accepted_quantity"]
-        cut_units(po, po_line, po_line.quantity - po_line.accepted_quantity)
-    audit.record(principal, "purchase_order.acknowledge", po,
-                 details={"lines": [{"line_id": i["line_id"], "accepted_quantity": i["accepted_quantity"]} for i in lines]})
-    follow_cut(po, [item["line_id"] for item in lines], f"Refused by {_contract_title(po)}")
-    return po
+def acknowledge(principal: Principal, purchase_order_id: int, lines) -> PurchaseOrder:
+    """The vendor's acknowledgement, line by line: gpo.orders.acknowledgement."""
+    from gpo.orders import acknowledgement  # it cuts units with this module's cut_units
+
+    return acknowledgement.acknowledge(principal, purchase_order_id, lines)
 
 
-def _contract_title(po: PurchaseOrder) -> str:
+def contract_title(po: PurchaseOrder) -> str:
     return db.session.get(Contract, po.contract_id).title
 
 
 def ship(principal: Principal, purchase_order_id: int, data: ShipmentInput) -> Shipment:
-    """The vendor ships accepted units to a location, with carrier and tracking; the
-    practices' order lines are marked shipped, oldest orders first."""
+    """The vendor ships units to deliver (accepted, backordered and not cancelled,
+    replacements) to a location, with carrier and tracking; the practices' order lines
+    are marked shipped, oldest orders first (an approved substitute's line has none)."""
     po = policy.load(principal, PurchaseOrder, purchase_order_id, "purchase_order.ship", for_update=True)
     by_id = {line.id: line for line in po.lines}
     errors = {}
@@ -157,9 +130,9 @@ def ship(principal: Principal, purchase_order_id: int, data: ShipmentInput) -> S
             errors[str(i)] = [f"line {po_line.id} ships to location {po_line.location_id}, not {item['location_id']}"]
         elif po_line.accepted_quantity is None:
             errors[str(i)] = [f"line {po_line.id} is not acknowledged yet"]
-        elif po_line.shipped_quantity + item["quantity"] > po_line.accepted_quantity:
+        elif item["quantity"] > po_line.to_ship:
             errors[str(i)] = [f"line {po_line.id}: shipping {item['quantity']} more would exceed the "
-                              f"{po_line.accepted_quantity} accepted ({po_line.shipped_quantity} shipped)"]
+                              f"{po_line.deliverable} to deliver ({po_line.shipped_quantity} shipped)"]
     if len({item["line_id"] for item in data["lines"]}) != len(data["lines"]):
         errors["lines"] = ["each line at most once per shipment"]
     if errors:

@@ -181,8 +181,12 @@ class Acknowledge(MethodView):
     @blp.arguments(AcknowledgeSchema)
     @blp.response(200, PurchaseOrderSchema)
     def post(self, data, purchase_order_id):
-        """Accept all or fewer units of each line; refused units cancel the matching
-        order lines, newest orders first. Each line is acknowledged once."""
+        """Acknowledge lines (each once): units accepted, backordered (with an expected
+        ship date, today or later), offered as a substitute (another active product of
+        this vendor, at most the line's unit price; the practice decides), and the rest
+        rejected at once: they cancel the matching order lines, newest orders first.
+        Backorders and substitutes cover at most the units of orders that allow them.
+        Any line wrong: 422 with errors at `lines.<i>.<field>` and nothing changes."""
         return purchase_orders.acknowledge(current_principal(), purchase_order_id, data["lines"])
 
 

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from decimal import Decimal
+
+from marshmallow import ValidationError, fields, validate
 
 from gpo.accounts.schemas import CREATED_AT
 from gpo.api import DecimalString, Id, Price, Schema, WholeNumber
+from gpo.catalog.schemas import MAX_PRICE
+from gpo.orders.line_states import LINE_STATES, line_state, unit_states
 from gpo.orders.models import CYCLE_STATUSES, ORDER_STATUSES, PO_STATUSES
 from gpo.orders.rules import MAX_LINE_QUANTITY
 
@@ -45,11 +49,19 @@ class OrderCreateSchema(Schema):
     location_id = Id(required=True, metadata={"example": 12})
     lines = fields.List(fields.Nested(OrderLineInSchema), required=True, validate=validate.Length(min=1, max=500))
     submit = fields.Boolean(load_default=True, metadata={"example": True, "description": "false keeps it a draft"})
+    substitutions_allowed = fields.Boolean(metadata={
+        "example": True, "description": "the vendor may offer an equivalent product for units it cannot ship (default true)"})
+    backorders_allowed = fields.Boolean(metadata={
+        "example": True, "description": "the vendor may backorder units to ship later (default true)"})
 
 
 class OrderUpdateSchema(Schema):
     location_id = Id(metadata={"example": 12})
     lines = fields.List(fields.Nested(OrderLineInSchema), validate=validate.Length(min=1, max=500))
+    substitutions_allowed = fields.Boolean(metadata={
+        "example": True, "description": "the vendor may offer an equivalent product for units it cannot ship (default true)"})
+    backorders_allowed = fields.Boolean(metadata={
+        "example": True, "description": "the vendor may backorder units to ship later (default true)"})
 
 
 class OrderLineSchema(Schema):
@@ -84,6 +96,8 @@ class OrderSchema(Schema):
     cancelled_at = fields.DateTime(required=True, allow_none=True, metadata={"example": None})
     missed_reason = fields.String(required=True, allow_none=True, metadata={"example": None})
     copied_from_order_id = fields.Integer(required=True, allow_none=True, metadata={"example": None})
+    substitutions_allowed = fields.Boolean(required=True, metadata={"example": True})
+    backorders_allowed = fields.Boolean(required=True, metadata={"example": True})
     created_at = fields.DateTime(required=True, metadata={"example": "2026-12-03T16:19:41+00:00"})
     lines = fields.List(fields.Nested(OrderLineSchema), required=True)
 
@@ -136,6 +150,17 @@ class CycleResultSchema(Schema):
     savings_cents = fields.Integer(required=True, metadata={"example": 156250})
 
 
+def _computed(kind, fn, **kwargs):
+    """A field of `kind` dumping `fn(obj)`: computed, yet not readOnly in the document
+    (answers and requests are separate schemas already)."""
+
+    class Read(kind):
+        def get_value(self, obj, attr, accessor=None, default=None):
+            return fn(obj)
+
+    return Read(**kwargs)
+
+
 class PurchaseOrderLineSchema(Schema):
     id = fields.Integer(required=True, metadata={"example": 61})
     product_id = fields.Integer(required=True, metadata={"example": 101})
@@ -145,7 +170,29 @@ class PurchaseOrderLineSchema(Schema):
     line_cents = fields.Integer(required=True, metadata={"example": 69965})
     accepted_quantity = fields.Integer(required=True, allow_none=True, metadata={
         "example": None, "description": "null until the vendor acknowledges the line"})
+    backordered_quantity = fields.Integer(required=True, metadata={"example": 0})
+    expected_ship_on = fields.Date(required=True, allow_none=True, metadata={
+        "example": None, "description": "when backordered units are expected to ship"})
+    backorder_cancelled_quantity = fields.Integer(required=True, metadata={"example": 0})
+    open_backorder = fields.Integer(required=True, metadata={
+        "example": 0, "description": "backordered units neither cancelled nor shipped"})
+    substituted_quantity = fields.Integer(required=True, metadata={
+        "example": 0, "description": "units offered (or approved) as another product: see /substitutions"})
+    rejected_quantity = fields.Integer(required=True, metadata={
+        "example": 0, "description": "units rejected (a declined substitute too)"})
+    replacement_quantity = fields.Integer(required=True, metadata={"example": 0})
+    deliverable = fields.Integer(required=True, metadata={
+        "example": 40, "description": "accepted + backordered - cancelled + replacements: what may ship"})
     shipped_quantity = fields.Integer(required=True, metadata={"example": 0})
+    received_quantity = fields.Integer(required=True, metadata={"example": 0})
+    invoiced_quantity = fields.Integer(required=True, metadata={"example": 0})
+    substitution_of_id = fields.Integer(required=True, allow_none=True, metadata={
+        "example": None, "description": "an approved substitute's line: the line it replaces units of"})
+    state = _computed(fields.String, line_state, required=True, metadata={
+        "example": "awaiting_acknowledgement", "enum": [*LINE_STATES, "split"],
+        "description": "the one state of all its units, or split"})
+    states = _computed(fields.Dict, unit_states, keys=fields.String(), values=fields.Integer(), required=True, metadata={
+        "example": {"accepted": 30, "backordered": 10}, "description": "units per state"})
 
 
 class PurchaseOrderSchema(Schema):
@@ -168,14 +215,39 @@ class PurchaseOrderPageQuerySchema(PurchaseOrderQuerySchema):
     status = fields.String(validate=validate.OneOf(PO_STATUSES))
 
 
+def _unit_price(value: Decimal) -> None:
+    if not value.is_finite() or value < 0:
+        raise ValidationError("unit_price must be 0 or more")
+    if value.as_tuple().exponent < -4:
+        raise ValidationError("unit_price has at most 4 decimal places")
+    if value > MAX_PRICE:
+        raise ValidationError(f"unit_price is at most {MAX_PRICE}")
+
+
+class SubstituteInSchema(Schema):
+    product_id = Id(required=True, metadata={"example": 104})
+    quantity = WholeNumber(required=True, validate=validate.Range(min=1, max=MAX_LINE_QUANTITY), metadata={"example": 5})
+    unit_price = Price(required=True, validate=_unit_price, metadata={
+        "example": "16.5000", "description": "at most the line's unit price, 4 places"})
+
+
 class AcknowledgeLineSchema(Schema):
     line_id = Id(required=True, metadata={"example": 61})
-    accepted_quantity = WholeNumber(required=True, validate=validate.Range(min=0), metadata={"example": 40})
+    accepted_quantity = WholeNumber(required=True, validate=validate.Range(min=0), metadata={"example": 30})
+    backordered_quantity = WholeNumber(load_default=0, validate=validate.Range(min=0), metadata={"example": 5})
+    expected_ship_on = fields.Date(allow_none=True, metadata={
+        "example": "2027-01-20", "description": "required with backordered units; today or later"})
+    substitute = fields.Nested(SubstituteInSchema, allow_none=True, metadata={
+        "example": {"product_id": 104, "quantity": 5, "unit_price": "16.5000"},
+        "description": "another of the vendor's active products offered for some units; the practice decides"})
 
 
 class AcknowledgeSchema(Schema):
     lines = fields.List(fields.Nested(AcknowledgeLineSchema), required=True, validate=validate.Length(min=1),
-                        metadata={"example": [{"line_id": 61, "accepted_quantity": 40}]})
+                        metadata={"example": [
+                            {"line_id": 61, "accepted_quantity": 30, "backordered_quantity": 5,
+                             "expected_ship_on": "2027-01-20",
+                             "substitute": {"product_id": 104, "quantity": 5, "unit_price": "16.5000"}}]})
 
 
 class ShipmentLineInSchema(Schema):

@@ -17,6 +17,7 @@ from gpo.auth.principal import Principal
 from gpo.catalog.models import Product
 from gpo.db import Paged, db
 from gpo.etags import etag_for
+from gpo.orders import backorders, substitutions
 from gpo.orders.models import (
     OPEN_ORDER_STATUSES,
     Cycle,
@@ -53,6 +54,10 @@ class OrderView:
     products: dict[int, Product]
     etag: str
     shipments: list[ShipmentView] = field(default_factory=list)
+    # after the close: its location's backordered lines and substitutes offered (their
+    # purchase-order lines pool this order's units with others' of the location)
+    backorders: list = field(default_factory=list)
+    substitutions: list = field(default_factory=list)
 
     @property
     def order(self) -> Order:
@@ -117,7 +122,23 @@ def order_detail(principal: Principal, order_id: int) -> OrderView:
     order = policy.load(principal, Order, order_id, "order.read")
     view = _views([order_result(order)])[0]
     view.shipments.extend(_shipments_of(order, view.products))
+    line_ids = _po_lines_of(order)
+    view.backorders.extend(backorders.backorders_of_order(principal, line_ids))
+    view.substitutions.extend(substitutions.of_lines(principal, line_ids))
     return view
+
+
+def _po_lines_of(order: Order) -> list[int]:
+    """The purchase-order lines that pool this order's lines (its location's, of its
+    cycle, contracts and products)."""
+    if order.status not in ("priced", "invoiced") or not order.lines:
+        return []
+    return list(db.session.scalars(
+        select(PurchaseOrderLine.id).join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
+        .where(PurchaseOrder.cycle_id == order.cycle_id,
+               PurchaseOrder.contract_id.in_({line.contract_id for line in order.lines}),
+               PurchaseOrderLine.location_id == order.location_id, PurchaseOrderLine.substitution_of_id.is_(None),
+               PurchaseOrderLine.product_id.in_({line.product_id for line in order.lines}))))
 
 
 def _shipments_of(order: Order, products: dict[int, Product]) -> list[ShipmentView]:

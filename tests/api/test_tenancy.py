@@ -42,6 +42,7 @@ from tests.helpers import assert_error
 OUTSIDERS_OF_PRACTICE = {"other_practice_admin": 404, "other_vendor_admin": 404, "vendor_key": 404}
 OUTSIDERS_OF_VENDOR = {"other_vendor_admin": 404, "other_vendor_key": 404, "practice_admin": 404}
 NOT_MSO = {"practice_admin": 404, "vendor_key": 404, "other_vendor_admin": 404}
+OUTSIDERS_OF_BOTH = {"other_practice_admin": 404, "other_vendor_admin": 404, "other_vendor_key": 404}
 
 USER_BODY = {"email": "new@example.test", "name": "N", "password": "long-enough-password", "roles": ["practice_buyer"]}
 LOCATION_BODY = {"name": "Annex", "line1": "2 Main", "city": "Madison", "state": "WI", "postal_code": "53703"}
@@ -164,6 +165,15 @@ MATRIX = [
      lambda ids: {"carrier": "UPS", "tracking_number": "1Z", "lines": [
          {"line_id": ids["acked_po_line"], "location_id": ids["location"], "quantity": 1}]},
      {**OUTSIDERS_OF_VENDOR, "mso_procurement": 403}),
+    # after the close: backorders and substitutions are the vendor's and the location's practice's
+    ("POST", "/api/v1/backorders/<int:po_line_id>/cancel", "/api/v1/backorders/{backordered_po_line}/cancel", {},
+     {**OUTSIDERS_OF_BOTH, "mso_admin": 403}),
+    ("GET", "/api/v1/substitutions/<int:substitution_id>", "/api/v1/substitutions/{substitution}", None,
+     OUTSIDERS_OF_BOTH),
+    ("POST", "/api/v1/substitutions/<int:substitution_id>/approve", "/api/v1/substitutions/{substitution}/approve",
+     None, {**OUTSIDERS_OF_BOTH, "vendor_key": 403, "mso_admin": 403}),
+    ("POST", "/api/v1/substitutions/<int:substitution_id>/decline", "/api/v1/substitutions/{substitution}/decline",
+     None, {**OUTSIDERS_OF_BOTH, "vendor_admin": 403, "mso_procurement": 403}),
     # billing: invoices, credits and fees are their practice's; statements their vendor's
     ("GET", "/api/v1/invoices/<int:invoice_id>", "/api/v1/invoices/{open_invoice}", None,
      {**OUTSIDERS_OF_PRACTICE, "mso_procurement": 403}),
@@ -566,3 +576,28 @@ def _ids(world) -> dict:  # noqa: F811 - the matrix's ids, and receiving's
     db.session.add(claim)
     db.session.commit()
     return {**ids, "shipment": waiting.id, "claim": claim.id}
+# --- after the close: backorders and substitutions -----------------------------------
+
+_ids_before_backorders = _ids
+
+
+def _ids(world) -> dict:  # noqa: F811 - the ids above, and a backordered line and an offered substitute
+    from gpo.orders.models import Substitution
+
+    ids = _ids_before_backorders(world)
+    po = db.session.get(PurchaseOrder, ids["purchase_order"])
+    backordered = PurchaseOrderLine(purchase_order_id=po.id, product_id=ids["product"], location_id=world.location.id,
+                                    quantity=5, unit_price=2, line_cents=1000, accepted_quantity=2,
+                                    backordered_quantity=3, expected_ship_on=utcnow().date())
+    offered_for = PurchaseOrderLine(purchase_order_id=po.id, product_id=ids["product"], location_id=world.location.id,
+                                    quantity=5, unit_price=3, line_cents=1500, accepted_quantity=3,
+                                    substituted_quantity=2)
+    db.session.add_all([backordered, offered_for])
+    db.session.flush()
+    substitute = ProductFactory(vendor_id=world.vendor.id)
+    offer = Substitution(purchase_order_id=po.id, vendor_id=world.vendor.id, original_line_id=offered_for.id,
+                         practice_id=world.practice.id, location_id=world.location.id, product_id=substitute.id,
+                         quantity=2, unit_price=1, clinical=False, status="offered", offered_by="t")
+    db.session.add(offer)
+    db.session.commit()
+    return {**ids, "backordered_po_line": backordered.id, "substitution": offer.id}

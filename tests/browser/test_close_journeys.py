@@ -117,8 +117,8 @@ def test_procurement_closes_the_cycle_and_the_vendor_refuses_two_units_and_ships
     vendor.get_by_role("group", name=re.compile(f"To {facts['lakeside']}")).get_by_label(
         re.compile("units accepted of 60")).fill("58")
     vendor.get_by_role("button", name="Send acknowledgement").click()
-    expect(vendor.get_by_role("status").first).to_contain_text("2 lines acknowledged: 2 units refused.")
-    expect(vendor.get_by_role("row", name=re.compile("58 accepted, 2 refused"))).to_be_visible()
+    expect(vendor.get_by_role("status").first).to_contain_text("2 lines acknowledged: 2 units rejected.")
+    expect(vendor.get_by_role("row", name=re.compile("58 accepted, 2 rejected"))).to_be_visible()
     for location, units in ((facts["lakeside"], 58), (facts["riverbend"], 50)):
         form = vendor.get_by_role("region", name=f"Ship to {location}", exact=True)
         expect(form.get_by_label(re.compile("units to ship"))).to_have_value(str(units))

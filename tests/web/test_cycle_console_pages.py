@@ -335,7 +335,7 @@ def test_a_purchase_order_shows_each_lines_acknowledgement_and_shipping_per_loca
     assert shipped.status_code == 201, shipped.get_data(as_text=True)
     text = text_of(_html(pages.as_("mso_procurement").get(f"/console/purchase-orders/{closed.id}")))
     assert f"Ship to {world.location.name}, Lakeside" in text
-    assert "58 accepted, 2 refused 58 0" in text and "everything accepted has shipped" in text
+    assert "58 accepted, 2 rejected 58 0" in text and "everything accepted has shipped" in text
     assert "Tracking: UPS 1Z999AA10123456784" in text
     assert f"Ship to {billing.other_location.name}, Riverbend" in text and "awaiting acknowledgement 0 0" in text
     assert "$1,043.48" in text  # 58 × $17.9910

@@ -122,8 +122,8 @@ def test_refusing_two_units_drops_them_from_the_practices_draft_invoice(pages, p
     assert lines[billing.world.location.id].accepted_quantity == 58
     assert lines[billing.other_location.id].accepted_quantity == 50
     text = text_of(_html(page.get(response.headers["Location"])))
-    assert "2 lines acknowledged: 2 units refused." in text
-    assert "58 accepted, 2 refused" in text and "Acknowledge the lines" not in text
+    assert "2 lines acknowledged: 2 units rejected." in text
+    assert "58 accepted, 2 rejected" in text and "Acknowledge the lines" not in text
     assert "$1,043.48" in text  # 58 × $17.9910
     assert _goods(billing, billing.world.practice) == [(58, 104348)]
     # with the 2.5% service fee on $1,043.48: $26.09
@@ -181,7 +181,7 @@ def test_the_supplier_ships_the_rest_to_each_location_with_tracking(pages, po, b
     page = pages.as_("vendor_admin")
     _acknowledge(page, po, billing, 58, 50)
     text = text_of(_html(page.get(f"/portal/purchase-orders/{po.id}")))
-    assert f"Ship to {billing.world.location.name}" in text and "units to ship (58 accepted, 0 shipped)" in text
+    assert f"Ship to {billing.world.location.name}" in text and "units to ship (58 to deliver, 0 shipped)" in text
     line = _lines(po)[billing.world.location.id]
     response = _ship(page, po, line)
     assert response.status_code == 302, text_of(_html(response))[:600]
@@ -196,7 +196,7 @@ def test_the_supplier_ships_the_rest_to_each_location_with_tracking(pages, po, b
 
 
 @pytest.mark.parametrize("quantity, carrier, field, message", [
-    ("59", "UPS", "ship-{line}", "would exceed the 58 accepted"),
+    ("59", "UPS", "ship-{line}", "would exceed the 58 to deliver"),
     ("0", "UPS", "ship-{line}", "Must be greater than or equal to 1."),
     ("58", "", "carrier", "Missing data for required field."),
 ])
