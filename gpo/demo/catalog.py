@@ -22,6 +22,8 @@ ACME_CATALOG = [
     ("SYR-3ML", "Syringe 3 mL luer lock, box of 100", "supplies", "18.5000", "Becton", "BD-309657", True, 1, 1),
     ("GAU-4X4", "Gauze sponges 4x4, sleeve of 200", "supplies", "7.2500", "Acme", "AC-G44", False, 2, 2),
     ("TBL-EXAM-626", "Power exam table 626", "equipment", "6450.0000", "Midmark", "626-001", True, 1, 1),
+    # a cheaper table, off contract: Acme offers it as a substitute for a power exam table
+    ("TBL-EXAM-204", "Manual exam table 204", "equipment", "3195.0000", "Midmark", "204-001", True, 1, 1),
     ("OTO-WALL", "Wall diagnostic set (otoscope, ophthalmoscope)", "equipment", "1189.0000", "Welch Allyn", "767-EXAM",
      True, 1, 1),
     ("STOOL-PNEU", "Pneumatic exam stool", "equipment", "329.0000", "Midmark", "270-001", False, 1, 1),

@@ -1,7 +1,8 @@
 """The demo's purchasing: four months of history (gpo/demo/history.py), a past cycle
-closed, its supplies purchase order acknowledged and shipped and its furniture purchase
-order waiting for Acme's acknowledgement, and an open cycle with orders in progress (a
-cart, clinical lines waiting for physicians, a contract within 10% of its next tier)."""
+closed, its supplies purchase order acknowledged (a refusal, a backorder, a substitute
+offered) and shipped and its furniture purchase order waiting for Acme's
+acknowledgement, and an open cycle with orders in progress (a cart, clinical lines
+waiting for physicians, a contract within 10% of its next tier)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -63,7 +64,7 @@ def seed_purchasing() -> list[str]:
     past = db.session.scalars(select(Cycle).where(Cycle.name == LAST_CYCLE)).first()
     if past is None:
         past = _close_last_cycle(procurement, shop, now)
-        _acknowledge_and_ship(past, shop.products["GLV-NIT-L"])
+        _acknowledge_and_ship(past, shop.products)
     lines.append(f" {past.name}: cycle {past.id}, closed (GET /api/v1/cycles/{past.id}/results, /api/v1/purchase-orders)")
     waiting = db.session.scalars(select(PurchaseOrderLine.purchase_order_id).join(PurchaseOrder).where(
         PurchaseOrder.cycle_id == past.id, PurchaseOrderLine.accepted_quantity.is_(None))).first()
@@ -97,21 +98,40 @@ def _close_last_cycle(procurement, shop: _Shop, now: dt.datetime) -> Cycle:
     return past
 
 
-def _acknowledge_and_ship(past: Cycle, large_gloves_id: int) -> None:
+BACKORDERED_GAUZE = 6  # of Lakeside's 20 sleeves of gauze, expected to ship in a week
+SUBSTITUTE_SKU = "TBL-EXAM-204"  # offered for Northside's power exam table (clinical: dr.patel decides)
+
+
+def _acknowledge_and_ship(past: Cycle, products: dict[str, int]) -> None:
     """Acme acknowledges the cycle's supplies purchase order (the one with large
-    gloves), refusing 5 boxes of large gloves on its last such line, and ships
-    everything it accepted. (Its furniture purchase order waits for the portal.)"""
+    gloves): 5 boxes of large gloves refused on its last such line, 6 of Lakeside's
+    sleeves of gauze backordered to ship in a week, and Northside's power exam table
+    offered as the manual exam table 204 (a substitute waiting for Northside's
+    physician); it ships what it accepted, one shipment per location. (Its furniture
+    purchase order waits for the portal.)"""
     acme = principal_of("admin@acme.example")
     po = db.session.scalars(select(PurchaseOrder).join(PurchaseOrderLine).where(
-        PurchaseOrder.cycle_id == past.id, PurchaseOrderLine.product_id == large_gloves_id)).first()
-    gloves_l = [line for line in po.lines if line.product_id == large_gloves_id]
-    purchase_orders.acknowledge(acme, po.id, [
-        {"line_id": line.id, "accepted_quantity": line.quantity - (5 if line is gloves_l[-1] else 0)}
-        for line in po.lines])
+        PurchaseOrder.cycle_id == past.id, PurchaseOrderLine.product_id == products["GLV-NIT-L"])).first()
+    gloves_l = [line for line in po.lines if line.product_id == products["GLV-NIT-L"]]
+    substitute = db.session.get(Product, products[SUBSTITUTE_SKU]) if SUBSTITUTE_SKU in products else None
+    acknowledgement = []
+    for line in po.lines:
+        item = {"line_id": line.id, "accepted_quantity": line.quantity - (5 if line is gloves_l[-1] else 0)}
+        if line.product_id == products["GAU-4X4"] and line.quantity > BACKORDERED_GAUZE:
+            item.update(accepted_quantity=line.quantity - BACKORDERED_GAUZE, backordered_quantity=BACKORDERED_GAUZE,
+                        expected_ship_on=utcnow().date() + dt.timedelta(days=7))
+        elif line.product_id == products["TBL-EXAM-626"] and substitute is not None:
+            item.update(accepted_quantity=0, substitute={
+                "product_id": substitute.id, "quantity": line.quantity,
+                "unit_price": min(substitute.list_price, line.unit_price)})
+        acknowledgement.append(item)
+    purchase_orders.acknowledge(acme, po.id, acknowledgement)
     db.session.refresh(po)
-    shippable = [line for line in po.lines if line.accepted_quantity]
-    purchase_orders.ship(acme, po.id, {"carrier": "UPS", "tracking_number": "1Z999AA10123456784", "lines": [
-        {"line_id": line.id, "location_id": line.location_id, "quantity": line.accepted_quantity} for line in shippable]})
+    for location_id in sorted({line.location_id for line in po.lines if line.accepted_quantity}):
+        purchase_orders.ship(acme, po.id, {
+            "carrier": "UPS", "tracking_number": f"1Z999AA1{past.id:04d}{po.id:04d}{location_id:04d}",
+            "lines": [{"line_id": line.id, "location_id": line.location_id, "quantity": line.accepted_quantity}
+                      for line in po.lines if line.location_id == location_id and line.accepted_quantity]})
 
 
 def _open_this_cycle(procurement, shop: _Shop, now: dt.datetime) -> Cycle:
