@@ -21,13 +21,13 @@ from gpo.orders.models import Cycle, Order, OrderLine
 SOLD = ("priced", "invoiced")  # orders whose lines the close priced and the vendor sells
 
 
-def _closed_between(start: dt.date, end: dt.date):
+def closed_between(start: dt.date, end: dt.date):
     """Cycles closed on a day in [start, end] (UTC)."""
     return (Cycle.status == "closed", Cycle.closed_at >= dt.datetime.combine(start, dt.time.min, dt.timezone.utc),
             Cycle.closed_at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, dt.timezone.utc))
 
 
-def _check_period(start: dt.date, end: dt.date) -> None:
+def check_period(start: dt.date, end: dt.date) -> None:
     if end < start:
         raise Invalid("the period ends before it starts", {"query": {"to": ["before from"]}})
 
@@ -38,7 +38,7 @@ def _sales(start: dt.date, end: dt.date, vendor_id: int | None = None):
     stmt = (
         select(Cycle.id, OrderLine.contract_id, Order.practice_id, func.sum(OrderLine.line_cents))
         .select_from(OrderLine).join(Order, Order.id == OrderLine.order_id).join(Cycle, Cycle.id == Order.cycle_id)
-        .where(Order.status.in_(SOLD), *_closed_between(start, end))
+        .where(Order.status.in_(SOLD), *closed_between(start, end))
         .group_by(Cycle.id, OrderLine.contract_id, Order.practice_id)
     )
     if vendor_id is not None:
@@ -50,7 +50,7 @@ def vendor_statement(principal: Principal, vendor_id: int, start: dt.date, end: 
     """Sales and the admin fee owed per contract and cycle:
     round_half_up(sales_cents * admin_fee_percent / 100)."""
     vendor = policy.load(principal, Vendor, vendor_id, "vendor_statement.read")
-    _check_period(start, end)
+    check_period(start, end)
     by_cycle_contract: dict[tuple[int, int], int] = defaultdict(int)
     for cycle_id, contract_id, _, cents in _sales(start, end, vendor.id):
         by_cycle_contract[cycle_id, contract_id] += cents
@@ -162,7 +162,7 @@ def savings_report(principal: Principal, practice_id: int | None, start: dt.date
     """List value, paid value and savings per category and vendor, over the cycles
     closed in the period."""
     policy.authorize(principal, "savings_report.read")
-    _check_period(start, end)
+    check_period(start, end)
     if practice_id is None and not principal.is_mso:
         practice_id = principal.organization_id
     if practice_id is not None:
@@ -172,7 +172,7 @@ def savings_report(principal: Principal, practice_id: int | None, start: dt.date
                func.sum(OrderLine.line_cents), func.sum(OrderLine.savings_cents))
         .select_from(OrderLine).join(Order, Order.id == OrderLine.order_id).join(Cycle, Cycle.id == Order.cycle_id)
         .join(Product, Product.id == OrderLine.product_id).join(Organization, Organization.id == Product.vendor_id)
-        .where(Order.status.in_(SOLD), *_closed_between(start, end))
+        .where(Order.status.in_(SOLD), *closed_between(start, end))
         .group_by(Product.category, Product.vendor_id, Organization.name)
         .order_by(Product.category, Organization.name)
     )
@@ -194,7 +194,7 @@ def _savings_by_month(practice_id: int | None, start: dt.date, end: dt.date) -> 
         select(Cycle.closed_at, func.sum(OrderLine.list_cents), func.sum(OrderLine.line_cents),
                func.sum(OrderLine.savings_cents))
         .select_from(OrderLine).join(Order, Order.id == OrderLine.order_id).join(Cycle, Cycle.id == Order.cycle_id)
-        .where(Order.status.in_(SOLD), *_closed_between(start, end))
+        .where(Order.status.in_(SOLD), *closed_between(start, end))
         .group_by(Cycle.id, Cycle.closed_at)
     )
     if practice_id is not None:
