@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TypedDict
 
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from gpo import audit, jobs
 from gpo.accounts.models import Organization, Vendor
@@ -59,7 +59,7 @@ def vendors_to_settle(through: dt.date, vendor_id: int | None = None) -> list[in
     """Vendors with settleable invoices that have no settlement for `through` yet."""
     done = select(VendorSettlement.vendor_id).where(VendorSettlement.through == through)
     stmt = _settleable(through, vendor_id).where(VendorInvoice.vendor_id.not_in(done))
-    return sorted(db.session.scalars(stmt.with_only_columns(distinct(VendorInvoice.vendor_id))).all())
+    return sorted(db.session.scalars(stmt.with_only_columns(VendorInvoice.vendor_id).distinct()).all())
 
 
 def request_settlement(principal: Principal, data: SettlementRequest) -> jobs.Job:
