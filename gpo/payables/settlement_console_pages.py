@@ -193,7 +193,8 @@ def scorecard_page():
         errors, status = query_refusal(exc), exc.status_code
     return render_template("payables/scorecard_report.html", report=report, query=raw, errors=errors,
                            vendors=scorecard.scorecard_vendors(principal),
-                           csv_url=url_for(".scorecard_csv", **raw), choose_vendor=True), status
+                           csv_url=url_for(".scorecard_csv", **raw), choose_vendor=True,
+                           finance=policy.may(principal, "vendor_settlement.read")), status
 
 
 @blp.get("/vendor-scorecard.csv")
