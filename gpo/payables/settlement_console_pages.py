@@ -10,6 +10,7 @@ import functools
 
 from flask import flash, redirect, render_template, request, url_for
 
+from gpo import jobs
 from gpo.api import csv_response
 from gpo.auth import policy
 from gpo.auth.request import current_principal
@@ -71,10 +72,22 @@ def _list_page(values: dict | None = None, errors: FormErrors | None = None, sta
         status = 422 if status == 200 else status
     result = settlements.list_settlements(principal, filters, page, page_size)
     return render_template(
-        "payables/settlement_list.html", rows=settlements.rows(result), total=result.total, page=page,
+        "payables/settlement_list.html", rows=settlements.rows(result), total=result.total, page=page, job=_run_job(),
         page_size=page_size, filters=raw, filter_errors=filter_errors, errors=errors or FormErrors(),
         values=values or {"through": str(utcnow().date())}, vendors=scorecard.scorecard_vendors(principal),
         statuses=list(SETTLEMENT_WORDS.items()), may_run=policy.may(principal, "vendor_settlement.create")), status
+
+
+def _run_job():
+    """The run just asked for (`?job=`), to follow its progress; None if it is not one."""
+    raw = request.args.get("job", "")
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 19):
+        return None
+    try:
+        job = jobs.get_job(current_principal(), int(raw))
+    except DomainError:
+        return None
+    return job if job.kind == settlements.SETTLEMENT_RUN else None
 
 
 @blp.get("/settlements")
@@ -94,7 +107,7 @@ def run_settlement():
         return _list_page(values, refusal(exc, (409, 422)), exc.status_code)
     flash(f"The settlement run through {values['through']} has started (job #{job.id}): each vendor's settlement "
           "is listed below once it has run.", "success")
-    return redirect(url_for(".settlement_list"))
+    return redirect(url_for(".settlement_list", job=job.id))
 
 
 def _detail_page(settlement_id: int, errors: FormErrors | None = None, values: dict | None = None, status: int = 200):

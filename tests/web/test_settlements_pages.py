@@ -60,9 +60,13 @@ def test_finance_runs_a_settlement_from_the_list(pages, invoiced):
     assert listed.status_code == 200 and "No settlement yet" in text_of(_html(listed))
     response = page.post("/console/settlements", {"through": str(TODAY)})
     assert response.status_code == 302
+    job_id = int(response.headers["Location"].rsplit("job=", 1)[1])
+    assert invoiced.run_jobs(job_id).status == "finished"
     text = text_of(_html(page.get(response.headers["Location"])))
+    assert f"Settlement run (job {job_id}): finished" in text
     assert "The settlement run through" in text and "has started" in text
     assert "Acme" in text and "$1,820.50 $44.98 $1,775.52" in text
+    assert page.get("/console/settlements?job=99999999").status_code == 200  # not a job of this user: not shown
 
 
 def test_nothing_to_settle_is_shown_at_the_date_and_writes_nothing(pages, invoiced):
