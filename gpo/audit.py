@@ -132,6 +132,13 @@ READ_ACTIONS: dict[str, str] = {
     "staffing_cost_runs": "cost_run.read",
     "leasing_assets": "leasing_asset.read",
     "leases": "lease.read",
+    "substitutions": "substitution.read",
+    "receipts": "shipment.read",
+    "claims": "claim.read",
+    "purchase_order_lines": "backorder.read",
+    "vendor_invoices": "vendor_invoice.read",
+    "vendor_settlements": "vendor_settlement.read",
+    "admin_fee_remittances": "admin_fee_remittance.read",
     "leasing_spaces": "space.read",
     "leasing_occupancies": "space.read",
 }

@@ -19,8 +19,10 @@ CLOSE = "orders.close"  # step(cycle_id), once the cycle's purchase orders exist
 # purchase-order lines lost units (refused at acknowledgement, a cancelled backorder, a
 # declined or approved substitution, a credited claim); `reason` says which, in words.
 ACKNOWLEDGE = "orders.acknowledge"
-# step(substitution_id), once a practice approved a substitution: the substitute's goods
-# are billed in place of the units it replaces (which left through ACKNOWLEDGE first).
+# step(substitution_id), once a practice approved a substitution and its original units
+# were cut: the substitute's goods are billed in place of them, in one move (a draft
+# changes in place, an issued invoice gets one credit note for the net difference), so
+# the approval does not run the ACKNOWLEDGE steps.
 SUBSTITUTE = "orders.substitute"
 # step(purchase_order_id, line_ids), once a receipt changed these lines' good units.
 RECEIVE = "receiving.receive"

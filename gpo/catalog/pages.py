@@ -16,7 +16,7 @@ from gpo.orders import cart, storefront
 from gpo.orders.schemas import OrderLineInSchema
 from gpo.web import charts
 from gpo.web.forms import FormErrors, errors_of, form_data, load, page_args, undo_refused
-from gpo.web.shell import page_blueprint
+from gpo.web.shell import page_blueprint, waiting_for
 
 blp = page_blueprint("shop", __name__, "storefront", url_prefix="/shop")
 PAGE_SIZE = 20
@@ -98,6 +98,8 @@ def shop():
                            categories=[(c, CATEGORY_WORDS[c]) for c in CATEGORIES],
                            page=page, page_size=page_size,
                            refused_id=refused_id, refused=refused, posted=posted,
+                           # what the practice must act on after the close (substitutes, receiving)
+                           waiting=waiting_for("storefront", principal),
                            locations_options=[(loc.id, loc.name) for loc in result.locations]), status
 
 

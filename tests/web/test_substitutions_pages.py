@@ -156,3 +156,12 @@ def test_the_cart_asks_both_choices_in_plain_words(pages, billing):
     db.session.expire_all()
     order = db.session.get(Order, order.id)
     assert (order.status, order.backorders_allowed, order.substitutions_allowed) == ("confirmed", True, False)
+
+
+def test_the_shop_says_what_waits_for_the_practice_and_only_its_own(with_pages):
+    ac = with_pages
+    _offered(ac)
+    text = text_of(ac.pages.as_("practice_buyer").get("/shop").get_data(as_text=True))
+    assert "Waiting for you" in text and "1 substitute waiting for your decision" in text
+    other = text_of(ac.pages.as_("other_practice_admin").get("/shop").get_data(as_text=True))
+    assert "substitute waiting" not in other
