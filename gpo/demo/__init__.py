@@ -1,12 +1,13 @@
 """Demo data for `flask gpo seed-demo` (idempotent): enough to sign in as every kind of
 user and see each feature working. Each feature adds its own section: a module here
-(accounts, catalog, contracts, purchasing, billing, insurance, staffing) whose
+(accounts, catalog, contracts, purchasing, billing, after_close, insurance, staffing) whose
 `seed_<section>()` creates what is missing and returns the lines to print, listed in
 `seed()` in the order the sections run; what sections share is in `common`."""
 from __future__ import annotations
 
 from gpo.db import unit_of_work
 from gpo.demo.accounts import DEMO_PASSWORD, DEMO_VENDOR_API_KEY, seed_accounts
+from gpo.demo.after_close import seed_after_close
 from gpo.demo.billing import seed_billing, seed_fees
 from gpo.demo.catalog import seed_catalog
 from gpo.demo.contracts import seed_contracts
@@ -17,7 +18,7 @@ from gpo.demo.rebates import seed_rebates
 from gpo.demo.staffing import seed_staffing
 
 __all__ = [
-    "DEMO_PASSWORD", "DEMO_VENDOR_API_KEY", "seed", "seed_accounts", "seed_billing", "seed_catalog",
+    "DEMO_PASSWORD", "DEMO_VENDOR_API_KEY", "seed", "seed_accounts", "seed_after_close", "seed_billing", "seed_catalog",
     "seed_contracts", "seed_fees", "seed_insurance", "seed_leasing", "seed_purchasing", "seed_staffing",
 ]
 
@@ -26,7 +27,7 @@ def seed() -> list[str]:
     """Each section is one unit of work (the CLI command is the edge)."""
     lines: list[str] = []
     for section in (seed_accounts, seed_catalog, seed_contracts, seed_fees, seed_purchasing, seed_billing, seed_rebates,
-                    seed_insurance, seed_staffing, seed_leasing):
+                    seed_after_close, seed_insurance, seed_staffing, seed_leasing):
         with unit_of_work():
             lines += section()
     return lines + [f"Every demo user's password: {DEMO_PASSWORD}"]

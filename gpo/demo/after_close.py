@@ -14,13 +14,14 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from gpo.accounts.models import Location, Organization, Practice, Vendor
+from gpo.billing.models import Invoice
 from gpo.catalog.models import Product
 from gpo.db import db, utcnow
 from gpo.demo.common import principal_of
 from gpo.demo.purchasing import LAST_CYCLE, SUBSTITUTE_SKU
 from gpo.demo.settlements import seed_settlements
 from gpo.money import format_dollars
-from gpo.orders.models import Cycle, PurchaseOrder, PurchaseOrderLine, Shipment, Substitution
+from gpo.orders.models import Cycle, PurchaseOrder, Shipment, Substitution
 from gpo.payables import invoices as vendor_invoices
 from gpo.payables.models import VendorInvoice
 from gpo.receiving import receipts
@@ -50,7 +51,16 @@ def seed_after_close() -> list[str]:
     claims = db.session.scalars(select(Claim).where(Claim.purchase_order_id == po.id).order_by(Claim.id)).all()
     for claim in claims:
         lines.append(f" claim {claim.id}: {claim.damaged_quantity} damaged, {claim.missing_quantity} missing on "
-                     f"purchase order {po.id}, {claim.status} ({ACME_ADMIN}: /portal/claims; the practice: /receiving)")
+                     f"purchase order {po.id}, {claim.status} ({ACME_ADMIN} replaces or credits it at /portal/claims; "
+                     f"{db.session.get(Organization, claim.practice_id).name} sees it at /receiving)")
+    waiting = [s for s in db.session.scalars(select(Shipment).where(Shipment.purchase_order_id == po.id))
+               if db.session.scalar(select(Receipt.id).where(Receipt.shipment_id == s.id)) is None]
+    po_lines = {line.id: line for line in po.lines}
+    names = _location_names(line.location_id for line in po.lines)
+    for shipment in waiting:
+        to = names[po_lines[shipment.lines[0].purchase_order_line_id].location_id]
+        lines.append(f" shipment {shipment.id} ({shipment.carrier} {shipment.tracking_number}) to {to} waits to be "
+                     "received: its buyer at /receiving")
     if riverbend is not None:
         _invoice(acme, po, riverbend, RIVERBEND_FREIGHT_CENTS, above_contract=set())
     if lakeside is not None:
@@ -148,5 +158,10 @@ def _invoice_line(invoice: VendorInvoice) -> str:
         text += (f", {format_dollars(invoice.exception_cents)} above the contract price: "
                  f"finance@summit-mso.example approves or disputes it at /console/vendor-invoices/{invoice.id}")
     elif invoice.status == "approved":
-        text += ", matched; its freight went to the practice (GET /api/v1/invoices as finance@summit-mso.example)"
+        passed = db.session.scalars(select(Invoice).where(Invoice.source_key.like(f"vendor-invoice:{invoice.id}:%"))
+                                    .order_by(Invoice.id)).all()
+        text += ", matched" + "".join(
+            f"; its freight is on {db.session.get(Organization, doc.practice_id).name}'s {doc.kind} invoice {doc.id}"
+            f" ({doc.status}{': finance finalizes it at /console/invoices?status=draft' if doc.status == 'draft' else ''})"
+            for doc in passed)
     return text + f" ({ACME_ADMIN}: /portal/invoices/{invoice.id})"

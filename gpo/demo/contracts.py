@@ -19,6 +19,9 @@ from gpo.demo.common import principal_of
 
 # The vendor's counter (what is agreed): (min_volume, discount_percent) from the base tier up.
 SUPPLIES_TIERS = [(0, "0"), (120, "7.5"), (250, "12.5")]
+# Acme nets the furniture contract's admin fee from what the MSO pays it (a deduction on
+# each settlement); the other contracts' fees the vendors remit themselves.
+NETTED = {"Exam room furniture"}
 CONTRACTS = [  # vendor, vendor's negotiator, title, category, skus, agreed, the counter's tiers
     # (agreed contracts run from January of the year half a year ago; one still in
     # negotiation starts on the first of next month, so accepting it reads sensibly)
@@ -89,20 +92,24 @@ def _negotiate(procurement, vendor: Vendor, vendor_email: str, title: str, categ
     else:
         starts_on = first_of_next_month(contracts.today())
         ends_on = starts_on.replace(year=starts_on.year + 1) - dt.timedelta(days=1)
+    settlement = "netted" if title in NETTED else "remitted"
     opened = contracts.create_contract(procurement, {
         "vendor_id": vendor.id, "title": title, "category": category, "basis": "units",
         "starts_on": starts_on, "ends_on": ends_on,
         "items": [products[sku].id for sku in skus],
-        "proposal": {"admin_fee_percent": Decimal("2.0"), "notes": "opening offer", "tiers": [
-            {"min_volume": 0, "discount_percent": Decimal("0")},
-            {"min_volume": 100, "discount_percent": Decimal("8"), "item_prices": {}},
-            {"min_volume": 250, "discount_percent": Decimal("12.5"),
-             "item_prices": {int(k): Decimal(v) for k, v in fixed.items()}},
-        ]},
+        "proposal": {
+            "admin_fee_percent": Decimal("2.0"), "notes": "opening offer", "admin_fee_settlement": settlement,
+            "tiers": [
+                {"min_volume": 0, "discount_percent": Decimal("0")},
+                {"min_volume": 100, "discount_percent": Decimal("8"), "item_prices": {}},
+                {"min_volume": 250, "discount_percent": Decimal("12.5"),
+                 "item_prices": {int(k): Decimal(v) for k, v in fixed.items()}},
+            ]},
     })
     vendor_side = principal_of(vendor_email)
     contracts.counter(vendor_side, opened["id"], {
-        "admin_fee_percent": Decimal("2.0"), "notes": f"we can do {tiers[1][1]}% from {tiers[1][0]} units", "tiers": [
+        "admin_fee_percent": Decimal("2.0"), "notes": f"we can do {tiers[1][1]}% from {tiers[1][0]} units",
+        "admin_fee_settlement": settlement, "tiers": [
             {"min_volume": volume, "discount_percent": Decimal(discount),
              **({"item_prices": {int(k): Decimal(v) for k, v in fixed.items()} if i == 2 else {}} if i else {})}
             for i, (volume, discount) in enumerate(tiers)]})
