@@ -1,5 +1,8 @@
 """What `flask gpo seed-demo` leaves for the storefront: every page has something real
-to show to Lakeside's users (README "Demo users"), and a second run adds nothing."""
+to show to Lakeside's users (README "Demo users"), after the close a backorder, a
+substitute waiting for a physician, a receipt with damage and its claim, vendor
+invoices matched and in exception, settlements with their remittance advice; and a
+second run adds nothing."""
 import datetime as dt
 
 from sqlalchemy import func, select
@@ -7,17 +10,27 @@ from sqlalchemy import func, select
 from gpo.accounts.models import Organization, Practice
 from gpo.billing import reports
 from gpo.billing.models import Credit, Invoice, Rebate
+from gpo.catalog.models import Product
 from gpo.contracts.models import Contract
 from gpo.db import db, utcnow
 from gpo.demo.common import principal_of
 from gpo.demo.history import history_cycles
 from gpo.leasing import spaces as leasing_spaces
 from gpo.leasing.models import Asset, Lease, LeaseScheduleRow, Space
-from gpo.orders import tier_progress
-from gpo.orders.models import Cycle, Order, PurchaseOrder, Shipment
+from gpo.orders import backorders, tier_progress
+from gpo.orders.models import Cycle, Order, PurchaseOrder, PurchaseOrderLine, Shipment, Substitution
+from gpo.payables import settlements
+from gpo.payables.models import (
+    AdminFeeRemittance,
+    SettlementDeduction,
+    VendorInvoice,
+    VendorSettlement,
+)
+from gpo.receiving.models import Claim, Receipt, ReceiptLine
 
 COUNTED = (Organization, Contract, Cycle, Order, PurchaseOrder, Shipment, Invoice, Rebate, Credit, Asset, Lease,
-           LeaseScheduleRow, Space)
+           LeaseScheduleRow, Space, Substitution, Receipt, ReceiptLine, Claim, VendorInvoice, VendorSettlement,
+           SettlementDeduction, AdminFeeRemittance)
 
 
 def _counts() -> dict[str, int]:
@@ -117,3 +130,66 @@ def test_seed_demo_gives_lakeside_a_storefront_to_see_and_adds_nothing_the_secon
     split = leasing_spaces.month_split(suite, today.replace(day=1))
     assert len(split.shares) == 2 and split.vacant_share_cents > 0
     assert sum(share.share_cents for share in split.shares) + split.vacant_share_cents == split.rent_cents
+
+
+def test_seed_demo_shows_what_happens_after_the_close(app, db_ctx, rq_worker):
+    runner = app.test_cli_runner()
+    seeded = runner.invoke(args=["gpo", "seed-demo"])
+    assert seeded.exit_code == 0, seeded.output
+    names = {p.name: p.id for p in db.session.scalars(select(Practice))}
+    lakeside, riverbend, northside = (names[n] for n in (
+        "Lakeside Family Medicine", "Riverbend Pediatrics", "Northside Orthopedics"))
+    today = utcnow().date()
+
+    # A backorder open for Lakeside, expected a week from now (GET /backorders).
+    open_backorders = backorders.list_backorders(principal_of("buyer@lakeside.example"), "open", 1, 50).items
+    assert len(open_backorders) == 1
+    gauze = open_backorders[0]
+    assert gauze.product.sku == "GAU-4X4" and gauze.open_backorder == 6 and gauze.expected_ship_on > today
+
+    # A clinical substitute offered to Northside: only its physician may decide it.
+    offered = db.session.scalars(select(Substitution).where(Substitution.status == "offered")).one()
+    assert offered.practice_id == northside and offered.clinical
+    assert db.session.get(Product, offered.product_id).sku == "TBL-EXAM-204"
+    original = db.session.get(PurchaseOrderLine, offered.original_line_id)
+    assert offered.unit_price <= original.unit_price
+
+    # Lakeside's receipt with 2 damaged boxes and its claim open for Acme; Riverbend's in full.
+    damaged = db.session.scalars(select(ReceiptLine).where(ReceiptLine.damaged_quantity > 0)).all()
+    assert [line.damaged_quantity for line in damaged] == [2]
+    assert db.session.get(Receipt, damaged[0].receipt_id).practice_id == lakeside
+    claim = db.session.scalars(select(Claim).where(Claim.status == "open")).one()
+    assert claim.practice_id == lakeside and claim.damaged_quantity == 2 and claim.missing_quantity == 0
+    riverbend_lines = db.session.scalars(select(ReceiptLine).join(Receipt).join(
+        Shipment, Shipment.id == Receipt.shipment_id).where(
+        Receipt.practice_id == riverbend, Shipment.purchase_order_id == claim.purchase_order_id)).all()
+    assert riverbend_lines and all(x.received_quantity == x.shipped_quantity for x in riverbend_lines)
+
+    # The last cycle's vendor invoices: Riverbend's matched and approved (its freight an
+    # adjustment for Riverbend), Lakeside's with a price exception for MSO finance.
+    last = db.session.scalars(select(VendorInvoice).where(VendorInvoice.settlement_id.is_(None))
+                              .order_by(VendorInvoice.id)).all()
+    assert [i.status for i in last] == ["approved", "exception"]
+    matched, exception = last
+    assert all(x.price_result == "match" and x.quantity_result == "matched" for x in matched.lines)
+    assert matched.freight_cents > 0 and matched.passed_through_at is not None
+    freight = db.session.scalars(select(Invoice).where(Invoice.source_key.like(f"vendor-invoice:{matched.id}:%"))).one()
+    assert freight.practice_id == riverbend and freight.total_cents == matched.freight_cents
+    over = [x for x in exception.lines if x.price_result == "exception"]
+    assert len(over) == 1 and exception.exception_cents == over[0].price_difference_cents > 0
+
+    # Settlements of the history: one sent with its bank reference, one pending; each
+    # nets the furniture contract's admin fee, payable = invoices - deductions.
+    found = db.session.scalars(select(VendorSettlement).order_by(VendorSettlement.through)).all()
+    assert [s.status for s in found] == ["sent", "pending"]
+    assert found[0].bank_reference and found[1].bank_reference is None
+    for settlement in found:
+        advice = settlements.advice(settlement)
+        assert advice["invoices"] and advice["deductions"]
+        assert sum(i["total_cents"] for i in advice["invoices"]) == settlement.invoices_cents
+        assert sum(d["amount_cents"] for d in advice["deductions"]) == settlement.deductions_cents > 0
+        assert settlement.payable_cents == settlement.invoices_cents - settlement.deductions_cents
+        assert {d["contract_title"] for d in advice["deductions"]} == {"Exam room furniture"}
+        rows = settlements.advice_rows(advice)
+        assert sum(r["amount_cents"] for r in rows if r["line"] != "payable") == rows[-1]["amount_cents"]
+    assert db.session.scalar(select(func.count(AdminFeeRemittance.id))) == 1
