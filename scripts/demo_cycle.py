@@ -15,11 +15,23 @@ Against a server that `make run` started (it seeded the demo MSO, vendors and us
  6. The cycle that was open before the demo opens again: a new cycle with the same
     closing time ("<name> (reopened <run tag>)"), that cycle's open orders copied into it
     and submitted again.
- 7. The vendors acknowledge their purchase orders (refusing a few units) and ship.
- 8. MSO finance finalizes the draft purchasing invoices (a table: goods + service fee =
+ 7. The vendors acknowledge their purchase orders and ship: Acme refuses a few units,
+    backorders two sleeves of gauze for a few days and offers vinyl gloves in place of
+    one practice's large nitrile gloves.
+ 8. That practice's buyer takes the substitute (not clinical: a buyer may); Acme ships
+    it, and the backordered gauze once it is in.
+ 9. The practices receive their shipments: one finds 2 boxes damaged, a claim that
+    Acme credits (the practice's draft invoice drops them).
+10. MSO finance finalizes the draft purchasing invoices (a table: goods + service fee =
     subtotal, - credits = total); each practice admin saves a card (localstripe) and pays.
- 9. MSO finance records a vendor rebate, allocated to the practices by spend.
-10. A per-practice table: list value - paid = savings, and the rebate credit.
+11. Acme invoices what arrived: half the practices' lines at the contract price with
+    freight (matched, approved at once), the rest with the gauze above the contract
+    price (an exception MSO finance approves with a reason); the freight goes back to
+    the practices (adjustment invoices, finalized).
+12. MSO finance settles Acme through today: the remittance advice (JSON, CSV), the
+    admin fee netted, marked sent with a bank reference.
+13. MSO finance records a vendor rebate, allocated to the practices by spend.
+14. A per-practice table: list value - paid = savings, and the rebate credit.
 
 Every run uses fresh names (a run tag from the clock), so it can run again and again.
 It ends by listing what it changed in the data that was there before it (the seeded
@@ -58,6 +70,8 @@ ACME_ITEMS = [
     ("gauze", "GAU-4X4", "Gauze sponges 4x4, sleeve of 200", "supplies", "7.2500", False, 2, 2),
     ("syringes", "SYR-3ML", "Syringe 3 mL luer lock, box of 100", "supplies", "18.5000", True, 1, 1),
     ("stool", "STOOL-PNEU", "Pneumatic exam stool", "equipment", "329.0000", False, 1, 1),
+    # Acme's substitute for large nitrile gloves (step 7): not clinical, so a buyer decides
+    ("vinyl_l", "GLV-VIN-L", "Vinyl exam gloves, large, box of 100", "supplies", "9.9900", False, 1, 1),
 ]
 BOLT_ITEMS = [
     ("laptop", "LAP-14-PRO", "14-inch business laptop, 16 GB, 512 GB", "it", "1249.0000", False, 1, 1),
@@ -81,6 +95,11 @@ PRACTICES = [
     ("Laurel Hill Geriatrics", "laurelhill", "Cottage Grove", "53527", ("Lena", "Fischer"), "geriatrics"),
 ]
 CLINICAL_PRACTICE = 2  # this practice's order has a clinical line its physician approves
+SUBSTITUTE_PRACTICE = 0  # Acme offers vinyl gloves for this practice's large gloves; its buyer approves
+BACKORDER_PRACTICE = 1  # 2 of this practice's sleeves of gauze are backordered, shipped later
+DAMAGED_PRACTICE = 3  # this practice finds 2 boxes damaged in its shipment: Acme credits them
+BACKORDERED_UNITS, DAMAGED_UNITS = 2, 2
+FREIGHT_CENTS = (2501, 1800)  # on Acme's two invoices
 
 POLL_INTERVAL = 0.3
 
@@ -271,8 +290,10 @@ class Demo:
         self.problems: list[str] = []       # failures that do not stop the demo (unpaid invoices)
         self.displaced: list[dict] = []     # cycles open before the demo: {"cycle", "orders"} as found
         self.changes: list[str] = []        # what the demo changed in data that was there before it
+        self.acme_po: dict | None = None     # Acme's purchase order in the demo's cycle (step 7)
+        self.vendor_invoices: list[dict] = []  # Acme's invoices (step 11)
         self.procurement: Api | None = None  # signed in at step 2
-        self.finance: Api | None = None      # signed in at step 7
+        self.finance: Api | None = None      # signed in when first needed
         self.current_step = 0
 
     def run(self) -> None:
@@ -284,7 +305,11 @@ class Demo:
             ("Procurement closes the cycle", self.close_cycle),
             ("The cycle that was open before the demo opens again", self.reopen_displaced),
             ("The vendors acknowledge and ship their purchase orders", self.acknowledge_and_ship),
+            ("A practice takes a substitute; Acme ships it and the backorder", self.substitute_and_backorder),
+            ("The practices receive their shipments; a damage claim is credited", self.receive_shipments),
             ("MSO finance finalizes the invoices; the practices pay by card", self.bill_and_collect),
+            ("Acme invoices what arrived: the three-way match", self.vendor_invoices),
+            ("MSO finance settles with Acme: the remittance advice", self.settle_with_acme),
             ("MSO finance records a vendor rebate", self.record_rebate),
             ("What each practice paid, saved and gets back", self.print_table),
         ]
@@ -338,6 +363,8 @@ class Demo:
     def negotiate_contracts(self) -> None:
         self.procurement = Api.user(self.base_url, MSO_PROCUREMENT)
         starts, ends = self.started_on, self.started_on + dt.timedelta(days=364)
+        # Acme's admin fee is netted from what the MSO pays it (step 12); Bolt remits its own.
+        settles = {"acme": "netted", "bolt": "remitted"}
         specs = {
             # vendor: title, category, basis, MSO's opening tiers, the vendor's counter
             "acme": (f"Exam room supplies {self.tag}", "supplies", "units",
@@ -351,19 +378,20 @@ class Demo:
                 "vendor_id": vendor["id"], "title": title, "category": category, "basis": basis,
                 "starts_on": starts.isoformat(), "ends_on": ends.isoformat(),
                 "items": list(vendor["products"].values()),
-                "proposal": {"admin_fee_percent": "2.0", "notes": "opening offer", "tiers": self._tiers(opening)},
+                "proposal": {"admin_fee_percent": "2.0", "notes": "opening offer", "tiers": self._tiers(opening),
+                             "admin_fee_settlement": settles[key]},
             }, expect=201, idempotency_key=True)
             say(f"procurement opened contract {contract['id']} '{title}' with {vendor['name']}: "
                 f"{self._describe_tiers(basis, opening)}")
             proposal = vendor["api"].post(f"/api/v1/contracts/{contract['id']}/proposals", {
                 "admin_fee_percent": "2.0", "notes": "our counter: a little more volume per step",
-                "tiers": self._tiers(counter),
+                "tiers": self._tiers(counter), "admin_fee_settlement": settles[key],
             }, expect=201, idempotency_key=True)
             say(f"{vendor['name']} countered with proposal {proposal['number']}: {self._describe_tiers(basis, counter)}")
             contract = self.procurement.post(
                 f"/api/v1/contracts/{contract['id']}/proposals/{proposal['number']}/accept", expect=200)
             say(f"procurement accepted proposal {proposal['number']}: contract {contract['id']} is {contract['status']} "
-                f"({contract['starts_on']} to {contract['ends_on']})")
+                f"({contract['starts_on']} to {contract['ends_on']}; 2% admin fee {contract['admin_fee_settlement']})")
             if contract["status"] != "active":
                 raise DemoError(f"contract {contract['id']} is {contract['status']}, expected active")
             vendor["contract"] = contract
@@ -594,20 +622,20 @@ class Demo:
                 raise DemoError(f"{vendor['name']} has no purchase order in cycle {self.cycle['id']}")
             for po in orders:
                 po = api.get(f"/api/v1/purchase-orders/{po['id']}")
-                refused_line = None
-                if key == "acme":  # refuse 3 units of the largest line
-                    refused_line = max(po["lines"], key=lambda line: (line["quantity"], -line["id"]))
-                acknowledgement = [{
-                    "line_id": line["id"],
-                    "accepted_quantity": line["quantity"] - (3 if line is refused_line else 0),
-                } for line in po["lines"]]
+                acknowledgement = [{"line_id": line["id"], "accepted_quantity": line["quantity"]} for line in po["lines"]]
+                notes = []
+                if key == "acme":
+                    notes = self._acme_acknowledgement(po, acknowledgement)
                 po = api.post(f"/api/v1/purchase-orders/{po['id']}/acknowledge", {"lines": acknowledgement},
                               expect=200)
                 ordered = sum(line["quantity"] for line in po["lines"])
                 accepted = sum(line["accepted_quantity"] for line in po["lines"])
                 say(f"{vendor['name']} acknowledged purchase order {po['id']} (contract {po['contract_id']}): "
-                    f"{len(po['lines'])} lines, {accepted} of {ordered} units accepted"
-                    + (f" (3 refused on line {refused_line['id']})" if refused_line else ""))
+                    f"{len(po['lines'])} lines, {accepted} of {ordered} units accepted")
+                for note in notes:
+                    say(f"  {note}")
+                if key == "acme":
+                    self.acme_po = po
                 by_location = defaultdict(list)
                 for line in po["lines"]:
                     if line["accepted_quantity"]:
@@ -620,7 +648,125 @@ class Demo:
                     }, expect=201, idempotency_key=True)
                 say(f"{vendor['name']} shipped {accepted} units in {len(by_location)} shipments (one per location)")
 
+    def _practice_line(self, po: dict, index: int, item: str) -> dict:
+        """The purchase-order line of `item` (an ACME_ITEMS key) to practice `index`'s location."""
+        practice, product = self.practices[index], self.vendors["acme"]["products"][item]
+        for line in po["lines"]:
+            if line["location_id"] == practice["location_id"] and line["product_id"] == product:
+                return line
+        raise DemoError(f"purchase order {po['id']} has no {item} line for {practice['name']}")
+
+    def _acme_acknowledgement(self, po: dict, acknowledgement: list[dict]) -> list[str]:
+        """Acme's answer, line by line: vinyl gloves offered for SUBSTITUTE_PRACTICE's large
+        gloves, BACKORDERED_UNITS of BACKORDER_PRACTICE's gauze to ship in three days, 3
+        units refused on the largest other line. Returns what it says about each."""
+        by_id = {item["line_id"]: item for item in acknowledgement}
+        gloves = self._practice_line(po, SUBSTITUTE_PRACTICE, "gloves_l")
+        gauze = self._practice_line(po, BACKORDER_PRACTICE, "gauze")
+        vinyl_price = next(Decimal(i[4]) for i in ACME_ITEMS if i[0] == "vinyl_l")
+        price = min(vinyl_price, Decimal(gloves["unit_price"]))
+        by_id[gloves["id"]].update(accepted_quantity=0, substitute={
+            "product_id": self.vendors["acme"]["products"]["vinyl_l"], "quantity": gloves["quantity"],
+            "unit_price": f"{price:.4f}"})
+        ship_on = utc_now().date() + dt.timedelta(days=3)
+        by_id[gauze["id"]].update(accepted_quantity=gauze["quantity"] - BACKORDERED_UNITS,
+                                  backordered_quantity=BACKORDERED_UNITS, expected_ship_on=ship_on.isoformat())
+        refused = max((line for line in po["lines"] if line["id"] not in (gloves["id"], gauze["id"])),
+                      key=lambda line: (line["quantity"], -line["id"]))
+        by_id[refused["id"]]["accepted_quantity"] = refused["quantity"] - 3
+        names = {p["location_id"]: p["name"] for p in self.practices}
+        return [
+            f"3 refused on line {refused['id']} ({names[refused['location_id']]}): they leave its order and draft "
+            "invoice",
+            f"{BACKORDERED_UNITS} of {gauze['quantity']} sleeves of gauze backordered on line {gauze['id']} "
+            f"({names[gauze['location_id']]}), expected to ship on {ship_on}",
+            f"{gloves['quantity']} boxes of large nitrile gloves on line {gloves['id']} ({names[gloves['location_id']]}, "
+            f"{Decimal(gloves['unit_price']):.4f} each) offered as vinyl gloves at {price:.4f}: the practice decides",
+        ]
+
     # 8 -------------------------------------------------------------------------------
+
+    def substitute_and_backorder(self) -> None:
+        acme, po_id = self.vendors["acme"]["api"], self.acme_po["id"]
+        practice = self.practices[SUBSTITUTE_PRACTICE]
+        offered = [s for s in practice["buyer"].get_all("/api/v1/substitutions", {"status": "offered"})
+                   if s["purchase_order_id"] == po_id]
+        if len(offered) != 1:
+            raise DemoError(f"{practice['name']} sees {len(offered)} substitutes offered on purchase order {po_id}")
+        approved = practice["buyer"].post(f"/api/v1/substitutions/{offered[0]['id']}/approve", expect=200)
+        say(f"{practice['buyer_email']} approved substitution {approved['id']} (not clinical, so a buyer may): "
+            f"{approved['quantity']} x {approved['product_name']} at {Decimal(approved['unit_price']):.4f} in place "
+            f"of {approved['original_product_name']}: line {approved['substitute_line_id']} ships it, and the draft "
+            "invoice bills it instead")
+        po = acme.get(f"/api/v1/purchase-orders/{po_id}")
+        substitute = next(line for line in po["lines"] if line["id"] == approved["substitute_line_id"])
+        practice_b = self.practices[BACKORDER_PRACTICE]
+        backorders = [b for b in practice_b["buyer"].get_all("/api/v1/backorders", {"status": "open"})
+                      if b["purchase_order_id"] == po_id]
+        for b in backorders:
+            say(f"{practice_b['buyer_email']} sees backorder on line {b['po_line_id']}: {b['open_backorder']} x "
+                f"{b['product_name']}, expected {b['expected_ship_on']} (GET /api/v1/backorders)")
+        shipments = [("substitute", [substitute], "1")] + [
+            ("backorder", [next(line for line in po["lines"] if line["id"] == b["po_line_id"])], str(n))
+            for n, b in enumerate(backorders, start=2)]
+        for what, lines, n in shipments:
+            shipped = acme.post(f"/api/v1/purchase-orders/{po_id}/shipments", {
+                "carrier": "UPS", "tracking_number": f"1Z{self.tag.replace('-', '')}{po_id:04d}9{n.zfill(2)}",
+                "lines": [{"line_id": line["id"], "location_id": line["location_id"], "quantity": line["deliverable"]
+                           - line["shipped_quantity"]} for line in lines],
+            }, expect=201, idempotency_key=True)
+            units = sum(line["quantity"] for line in shipped["lines"])
+            say(f"Acme shipped the {what}: shipment {shipped['id']}, {units} units")
+        left = [b for b in practice_b["buyer"].get_all("/api/v1/backorders", {"status": "open"})
+                if b["purchase_order_id"] == po_id]
+        say(f"open backorders on purchase order {po_id} now: {len(left)}")
+
+    # 9 -------------------------------------------------------------------------------
+
+    def receive_shipments(self) -> None:
+        acme_products = set(self.vendors["acme"]["products"].values())
+        claim_id, good, damaged, count = None, 0, 0, 0
+        for practice in self.practices:
+            for shipment in practice["buyer"].get_all("/api/v1/shipments", {"status": "to_receive"}):
+                lines = [line for line in shipment["lines"] if not line["received"]]
+                hurt = None
+                if practice["index"] == DAMAGED_PRACTICE and claim_id is None:
+                    candidates = [x for x in lines if x["product_id"] in acme_products
+                                  and x["shipped_quantity"] > DAMAGED_UNITS]
+                    hurt = max(candidates, key=lambda x: x["shipped_quantity"], default=None)
+                receipt = [{"shipment_line_id": x["shipment_line_id"],
+                            "received_quantity": x["shipped_quantity"] - (DAMAGED_UNITS if x is hurt else 0),
+                            "damaged_quantity": DAMAGED_UNITS if x is hurt else 0} for x in lines]
+                seen = practice["buyer"].post(f"/api/v1/shipments/{shipment['id']}/receipts", {"lines": receipt},
+                                              expect=201, idempotency_key=True)
+                count += 1
+                good += sum(x["received_quantity"] for x in receipt)
+                damaged += sum(x["damaged_quantity"] for x in receipt)
+                if hurt is not None:
+                    line = next(x for x in seen["lines"] if x["shipment_line_id"] == hurt["shipment_line_id"])
+                    claim_id = line["claim_id"]
+                    say(f"{practice['buyer_email']} received shipment {shipment['id']} with {DAMAGED_UNITS} of "
+                        f"{hurt['shipped_quantity']} x {hurt['product_name']} damaged: claim {claim_id} "
+                        f"{line['claim_status']} to {shipment['vendor_name']}")
+        say(f"the practices received {count} shipments: {good} good units, {damaged} damaged")
+        if claim_id is None:
+            raise DemoError("no damage claim was opened")
+        practice = self.practices[DAMAGED_PRACTICE]
+        before = self._draft_total(practice)
+        acme = self.vendors["acme"]["api"]
+        claim = acme.post(f"/api/v1/claims/{claim_id}/credit", expect=200)
+        after = self._draft_total(practice)
+        say(f"Acme credited claim {claim['id']} ({claim['quantity']} x {claim['sku']} at "
+            f"{Decimal(claim['unit_price']):.4f} = {dollars(claim['worth_cents'])}): {claim['status']}; "
+            f"{practice['name']}'s draft invoice went from {dollars(before)} to {dollars(after)} (the goods and "
+            f"the service fee on them: {dollars(before - after)})")
+
+    def _draft_total(self, practice: dict) -> int:
+        drafts = self._finance().get_all("/api/v1/invoices", {
+            "cycle_id": self.cycle["id"], "practice_id": practice["id"], "kind": "purchasing", "status": "draft"})
+        return sum(invoice["total_cents"] for invoice in drafts)
+
+    # 10 ------------------------------------------------------------------------------
 
     def bill_and_collect(self) -> None:
         self._finance()
@@ -710,7 +856,131 @@ class Demo:
             raise ApiError("POST", url, response.status_code, response.text, None)
         return response.json() if response.content else {}
 
-    # 9 -------------------------------------------------------------------------------
+    # 11 ------------------------------------------------------------------------------
+
+    def vendor_invoices(self) -> None:
+        """Acme invoices the good units received: the first half of the practices' lines
+        at the contract price (matched: approved at once), the rest with the gauze at list
+        price, above the contract's (an exception: MSO finance approves it with a reason).
+        Each invoice's freight goes back to its practices by goods cents."""
+        acme = self.vendors["acme"]
+        po = acme["api"].get(f"/api/v1/purchase-orders/{self.acme_po['id']}")
+        half = {p["location_id"] for p in self.practices[:len(self.practices) // 2]}
+        gauze_price = next(Decimal(i[4]) for i in ACME_ITEMS if i[0] == "gauze")
+        received = [line for line in po["lines"] if line["received_quantity"]]
+        batches = [
+            ("at the contract price", [line for line in received if line["location_id"] in half], False),
+            ("with the gauze at list price", [line for line in received if line["location_id"] not in half], True),
+        ]
+        for n, (how, lines, above) in enumerate(batches, start=1):
+            invoice = acme["api"].post(f"/api/v1/vendors/{acme['id']}/invoices", {
+                "number": f"ACME-{self.tag}-{n}", "purchase_order_id": po["id"],
+                "issued_on": utc_now().date().isoformat(), "freight_cents": FREIGHT_CENTS[n - 1], "tax": [],
+                "lines": [{"po_line_id": line["id"], "quantity": line["received_quantity"],
+                           "unit_price": f"{gauze_price:.4f}" if above and line["product_id"] == acme["products"]["gauze"]
+                           else line["unit_price"]} for line in lines],
+            }, expect=201, idempotency_key=True)
+            results = count_by([{"r": f"{x['price_result']}/{x['quantity_result']}"} for x in invoice["lines"]], "r")
+            say(f"Acme's invoice {invoice['number']} {how}: {len(invoice['lines'])} lines (price/quantity: "
+                f"{results}), goods {dollars(invoice['goods_cents'])} + freight {dollars(invoice['freight_cents'])} = "
+                f"{dollars(invoice['total_cents'])}: {invoice['status']}"
+                + (f", {dollars(invoice['exception_cents'])} above the contract" if invoice["exception_cents"] else ""))
+            for line in invoice["lines"]:
+                if line["price_result"] == "exception":
+                    say(f"  line {line['po_line_id']}: {line['quantity']} x {Decimal(line['unit_price']):.4f} = "
+                        f"{dollars(line['line_cents'])}, contract {Decimal(line['contract_price']):.4f} x "
+                        f"{line['quantity']} = {dollars(line['contract_cents'])}: "
+                        f"{dollars(line['price_difference_cents'])} over")
+            self.vendor_invoices.append(invoice)
+        finance = self._finance()
+        waiting = [i for i in finance.get_all("/api/v1/vendor-invoices", {"vendor_id": acme["id"], "status": "exception"})
+                   if i["number"].startswith(f"ACME-{self.tag}-")]
+        for invoice in waiting:
+            reason = "Acme's gauze price rise from this month, agreed with procurement by phone"
+            decided = finance.post(f"/api/v1/vendor-invoices/{invoice['id']}/approve", {"reason": reason}, expect=200)
+            say(f"{MSO_FINANCE} approved invoice {decided['number']} over its {dollars(decided['exception_cents'])} "
+                f"exception: {decided['status']} (\"{decided['decision_reason']}\")")
+            self.vendor_invoices = [decided if i["id"] == decided["id"] else i for i in self.vendor_invoices]
+        self._finalize_pass_through()
+
+    def _finalize_pass_through(self) -> None:
+        """The freight went back to the practices as adjustment invoices (their purchasing
+        invoices were issued at step 10): MSO finance finalizes them."""
+        rows, total = [], 0
+        for practice in self.practices:
+            drafts = self.finance.get_all("/api/v1/invoices", {"practice_id": practice["id"], "kind": "adjustment",
+                                                              "status": "draft"})
+            for draft in drafts:
+                _, etag = self.finance.get_with_etag(f"/api/v1/invoices/{draft['id']}")
+                invoice = self.finance.post(f"/api/v1/invoices/{draft['id']}/finalize", expect=200, if_match=etag)
+                freight = sum(x["amount_cents"] for x in invoice["lines"] if x["kind"] == "freight")
+                total += freight
+                rows.append([f"{invoice['number']} {practice['name']}", dollars(freight), invoice["status"]])
+        say("the freight, split by each practice's goods cents on each invoice, on adjustment invoices (no service "
+            "fee), finalized:")
+        table(["Invoice, practice", "Freight", "Status"], rows, ["Total", dollars(total), ""])
+        if total != sum(FREIGHT_CENTS):
+            self.problems.append(f"the practices got {dollars(total)} of freight, Acme invoiced "
+                                 f"{dollars(sum(FREIGHT_CENTS))}")
+
+    # 12 ------------------------------------------------------------------------------
+
+    def settle_with_acme(self) -> None:
+        acme, finance, today = self.vendors["acme"], self._finance(), utc_now().date()
+        try:
+            run = finance.post("/api/v1/vendor-settlements", {"through": today.isoformat(), "vendor_id": acme["id"]},
+                               expect=202, idempotency_key=True)
+        except ApiError as exc:
+            if exc.status != 409:
+                raise
+            say(f"Acme is settled through {today} already (an earlier run today): this run's invoices wait for "
+                "tomorrow's settlement; here is today's")
+        else:
+            say(f"{MSO_FINANCE} runs the settlement through {today} for Acme (job {run['job_id']})")
+            job = wait_for(f"settlement job {run['job_id']}", lambda: finance.get(f"/api/v1/jobs/{run['job_id']}"),
+                           lambda j: j["status"] in ("finished", "failed"))
+            if job["status"] != "finished":
+                raise DemoError(f"settlement job {run['job_id']} failed: {job.get('error')}")
+        found = [s for s in finance.get_all("/api/v1/vendor-settlements", {"vendor_id": acme["id"]})
+                 if s["through"] == today.isoformat()]
+        if not found:
+            raise DemoError(f"no settlement of Acme through {today}")
+        advice = finance.get(f"/api/v1/vendor-settlements/{found[0]['id']}")
+        say(f"settlement {advice['id']} ({advice['status']}): invoices {dollars(advice['invoices_cents'])} - admin "
+            f"fees netted {dollars(advice['deductions_cents'])} = payable {dollars(advice['payable_cents'])}")
+        mine = f"ACME-{self.tag}-"
+        for invoice in advice["invoices"]:
+            say(f"  pays {invoice['number']}: {dollars(invoice['total_cents'])}"
+                + ("" if invoice["number"].startswith(mine) else " (an invoice of the seeded data, approved before)"))
+        for deduction in advice["deductions"]:
+            say(f"  nets {percent(deduction['admin_fee_percent'])} of {dollars(deduction['goods_cents'])} on "
+                f"{deduction['number']} ({deduction['contract_title']}): -{dollars(deduction['amount_cents'])}")
+        seeded = [i["number"] for i in advice["invoices"] if not i["number"].startswith(mine)]
+        if seeded and advice["status"] == "pending":
+            self.changes.append(f"settlement {advice['id']} through {today} also pays the seeded invoices "
+                                f"{', '.join(seeded)} (approved, waiting for a settlement)")
+        say("the remittance advice (GET /api/v1/vendor-settlements/{id}), as JSON:")
+        shown = {k: advice[k] for k in ("id", "vendor_name", "through", "status", "invoices_cents", "deductions_cents",
+                                        "payable_cents")}
+        shown["invoices"] = [{k: i[k] for k in ("number", "total_cents")} for i in advice["invoices"]]
+        shown["deductions"] = [{k: d[k] for k in ("number", "admin_fee_percent", "amount_cents")}
+                               for d in advice["deductions"]]
+        for text in json.dumps(shown, indent=1).splitlines():
+            say(f"  {text}")
+        _, response = finance.call("GET", f"/api/v1/vendor-settlements/{advice['id']}", headers={"Accept": "text/csv"},
+                                   full=True)
+        rows = response.text.strip().splitlines()
+        say(f"and as CSV (Accept: text/csv), {len(rows)} rows:")
+        for text in rows if len(rows) <= 6 else rows[:4] + ["..."] + rows[-1:]:
+            say(f"  {text}")
+        if advice["status"] == "pending":
+            sent = finance.post(f"/api/v1/vendor-settlements/{advice['id']}/mark-sent",
+                                {"bank_reference": f"ACH {self.tag}"}, expect=200)
+            say(f"{MSO_FINANCE} paid it and marked it sent: {sent['status']}, bank reference {sent['bank_reference']}")
+        else:
+            say(f"it was sent already (bank reference {advice['bank_reference']})")
+
+    # 13 ------------------------------------------------------------------------------
 
     def record_rebate(self) -> None:
         acme = self.vendors["acme"]
@@ -723,7 +993,7 @@ class Demo:
             f"{dollars(self.rebate['retained_cents'])}, distributes {dollars(self.rebate['distributed_cents'])} "
             f"to {len(self.rebate['allocations'])} practices as credits")
 
-    # 10 ------------------------------------------------------------------------------
+    # 14 ------------------------------------------------------------------------------
 
     def print_table(self) -> None:
         rebates = defaultdict(int)
