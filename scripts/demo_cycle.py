@@ -291,7 +291,7 @@ class Demo:
         self.displaced: list[dict] = []     # cycles open before the demo: {"cycle", "orders"} as found
         self.changes: list[str] = []        # what the demo changed in data that was there before it
         self.acme_po: dict | None = None     # Acme's purchase order in the demo's cycle (step 7)
-        self.vendor_invoices: list[dict] = []  # Acme's invoices (step 11)
+        self.acme_invoices: list[dict] = []  # Acme's invoices (step 11)
         self.procurement: Api | None = None  # signed in at step 2
         self.finance: Api | None = None      # signed in when first needed
         self.current_step = 0
@@ -891,7 +891,7 @@ class Demo:
                         f"{dollars(line['line_cents'])}, contract {Decimal(line['contract_price']):.4f} x "
                         f"{line['quantity']} = {dollars(line['contract_cents'])}: "
                         f"{dollars(line['price_difference_cents'])} over")
-            self.vendor_invoices.append(invoice)
+            self.acme_invoices.append(invoice)
         finance = self._finance()
         waiting = [i for i in finance.get_all("/api/v1/vendor-invoices", {"vendor_id": acme["id"], "status": "exception"})
                    if i["number"].startswith(f"ACME-{self.tag}-")]
@@ -900,7 +900,7 @@ class Demo:
             decided = finance.post(f"/api/v1/vendor-invoices/{invoice['id']}/approve", {"reason": reason}, expect=200)
             say(f"{MSO_FINANCE} approved invoice {decided['number']} over its {dollars(decided['exception_cents'])} "
                 f"exception: {decided['status']} (\"{decided['decision_reason']}\")")
-            self.vendor_invoices = [decided if i["id"] == decided["id"] else i for i in self.vendor_invoices]
+            self.acme_invoices = [decided if i["id"] == decided["id"] else i for i in self.acme_invoices]
         self._finalize_pass_through()
 
     def _finalize_pass_through(self) -> None:
@@ -951,14 +951,14 @@ class Demo:
         mine = f"ACME-{self.tag}-"
         for invoice in advice["invoices"]:
             say(f"  pays {invoice['number']}: {dollars(invoice['total_cents'])}"
-                + ("" if invoice["number"].startswith(mine) else " (an invoice of the seeded data, approved before)"))
+                + ("" if invoice["number"].startswith(mine) else " (not this run's: approved before it)"))
         for deduction in advice["deductions"]:
             say(f"  nets {percent(deduction['admin_fee_percent'])} of {dollars(deduction['goods_cents'])} on "
                 f"{deduction['number']} ({deduction['contract_title']}): -{dollars(deduction['amount_cents'])}")
         seeded = [i["number"] for i in advice["invoices"] if not i["number"].startswith(mine)]
-        if seeded and advice["status"] == "pending":
-            self.changes.append(f"settlement {advice['id']} through {today} also pays the seeded invoices "
-                                f"{', '.join(seeded)} (approved, waiting for a settlement)")
+        if seeded and advice["status"] == "pending" and any(i["number"].startswith(mine) for i in advice["invoices"]):
+            self.changes.append(f"settlement {advice['id']} through {today} (sent) also pays Acme's invoices "
+                                f"{', '.join(seeded)} that were approved before the run, waiting for a settlement")
         say("the remittance advice (GET /api/v1/vendor-settlements/{id}), as JSON:")
         shown = {k: advice[k] for k in ("id", "vendor_name", "through", "status", "invoices_cents", "deductions_cents",
                                         "payable_cents")}
@@ -971,7 +971,7 @@ class Demo:
                                    full=True)
         rows = response.text.strip().splitlines()
         say(f"and as CSV (Accept: text/csv), {len(rows)} rows:")
-        for text in rows if len(rows) <= 6 else rows[:4] + ["..."] + rows[-1:]:
+        for text in rows if len(rows) <= 12 else rows[:6] + ["..."] + rows[-4:]:
             say(f"  {text}")
         if advice["status"] == "pending":
             sent = finance.post(f"/api/v1/vendor-settlements/{advice['id']}/mark-sent",

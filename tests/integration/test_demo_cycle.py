@@ -1,13 +1,16 @@
 """`make demo` (scripts/demo_cycle.py) over real HTTP, after `flask gpo seed-demo`: it
-runs to the end, its invoice table adds up, and it leaves the seeded open cycle as the
-README describes it (closed for the demo's own cycle, then opened again with the same
-orders and closing time)."""
+runs to the end, its invoice table adds up, it goes through the back half (a backorder,
+a substitute, receipts with a credited claim, vendor invoices matched and in exception,
+a settlement with its remittance advice, sent), and it leaves the seeded open cycle as
+the README describes it (closed for the demo's own cycle, then opened again with the
+same orders and closing time)."""
 import importlib.util
 
 from sqlalchemy import select
 
-from gpo.db import db
+from gpo.db import db, utcnow
 from gpo.orders.models import Cycle, Order
+from gpo.payables.models import VendorInvoice, VendorSettlement
 from tests.conftest import ROOT, TEST_WEBHOOK_SECRET
 
 
@@ -45,6 +48,30 @@ def test_the_demo_runs_through_and_puts_the_seeded_open_cycle_back(
 
     # The invoice table adds up as printed: goods + service fee = subtotal, - credits = total.
     assert "Goods  + Service fee  = Subtotal  - Credits  = Total due" in out
+    # After the close: a backorder shipped later, a substitute approved by the buyer, a damage
+    # claim credited, a matched invoice and one with a price exception approved by finance, the
+    # freight back to the practices, and a settlement through today with its advice, sent.
+    assert "2 of 6 sleeves of gauze backordered" in out and "open backorders on purchase order" in out
+    assert "(not clinical, so a buyer may)" in out and "Acme shipped the backorder" in out
+    assert " damaged: claim " in out and "Acme credited claim" in out
+    invoices = [line for line in out.splitlines() if "Acme's invoice ACME-test-000001-" in line]
+    assert len(invoices) == 2 and invoices[0].endswith(": approved") and ": exception, $" in invoices[1]
+    assert "finance@summit-mso.example approved invoice ACME-test-000001-2 over its" in out
+    assert "the freight, split by each practice's goods cents" in out
+    settled = out[out.index("== 12."):out.index("== 13.")]
+    assert "pays ACME-test-000001-1" in settled and "pays ACME-test-000001-2" in settled
+    assert "admin_fee_netted," in settled and "payable," in settled
+    assert "marked it sent: sent, bank reference ACH test-000001" in settled
+    db.session.expire_all()
+    settlement = db.session.scalars(select(VendorSettlement).where(VendorSettlement.status == "sent")
+                                    .order_by(VendorSettlement.id.desc())).first()
+    assert settlement.through == utcnow().date() and settlement.bank_reference == "ACH test-000001"
+    assert settlement.payable_cents == settlement.invoices_cents - settlement.deductions_cents
+    assert settlement.deductions_cents > 0
+    paid = db.session.scalars(select(VendorInvoice).where(VendorInvoice.settlement_id == settlement.id)).all()
+    assert {"ACME-test-000001-1", "ACME-test-000001-2"} <= {i.number for i in paid}
+    assert sum(i.total_cents for i in paid) == settlement.invoices_cents
+
     # It says what it changed in the seeded data, and what it changed is undone as described.
     changes = out[out.index("What this run changed"):]
     assert f"closed cycle {before[0]} 'Demo: this cycle'" in changes
