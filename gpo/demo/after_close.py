@@ -21,7 +21,7 @@ from gpo.demo.common import principal_of
 from gpo.demo.purchasing import LAST_CYCLE, SUBSTITUTE_SKU
 from gpo.demo.settlements import seed_settlements
 from gpo.money import format_dollars
-from gpo.orders.models import Cycle, PurchaseOrder, Shipment, Substitution
+from gpo.orders.models import Cycle, Order, OrderLine, PurchaseOrder, Shipment, Substitution
 from gpo.payables import invoices as vendor_invoices
 from gpo.payables.models import VendorInvoice
 from gpo.receiving import receipts
@@ -92,10 +92,12 @@ def _backorders_and_substitutes(po: PurchaseOrder) -> list[str]:
         Product.id.in_({line.product_id for line in po.lines})))}
     for line in po.lines:
         if line.open_backorder:
+            order_id = db.session.scalar(select(Order.id).join(OrderLine, OrderLine.order_id == Order.id).where(
+                Order.cycle_id == po.cycle_id, Order.location_id == line.location_id,
+                OrderLine.product_id == line.product_id).order_by(Order.id))
             out.append(f" backorder: {line.open_backorder} x {products[line.product_id].sku} for "
                        f"{names[line.location_id]}, expected to ship on {line.expected_ship_on} (GET /api/v1/backorders;"
-                       f" buyer@lakeside.example sees it on the order's page, {ACME_ADMIN} on "
-                       f"/portal/purchase-orders/{po.id})")
+                       f" its buyer sees it at /orders/{order_id}, {ACME_ADMIN} at /portal/purchase-orders/{po.id})")
     for substitution in db.session.scalars(select(Substitution).where(Substitution.purchase_order_id == po.id)):
         product = db.session.get(Product, substitution.product_id)
         who = "a physician of the practice (dr.patel@northside.example)" if substitution.clinical else "the practice"
