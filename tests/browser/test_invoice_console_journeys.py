@@ -35,7 +35,7 @@ def test_finance_filters_drafts_finalizes_two_at_once_and_credits_one(web, world
     page = web.sign_in(world.users["mso_finance"].email)
     expect(page.get_by_role("link", name="3 draft invoices to finalize")).to_be_visible()
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Invoices").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Invoices", exact=True).click()
     page.get_by_label("Status").select_option(label="being prepared (draft)")
     page.get_by_role("button", name="Filter").click()
     table = page.get_by_role("table", name=re.compile("matching the filters"))
@@ -152,7 +152,7 @@ def test_the_invoice_list_at_390_px(web, world, drafts):
 
 def test_procurement_sees_why_invoices_are_not_offered(web, world, drafts):
     page = web.sign_in(world.users["mso_procurement"].email)
-    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Invoices")).to_have_count(0)
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Invoices", exact=True)).to_have_count(0)
     response = page.goto("/console/invoices")
     assert response.status == 403
     expect(page.get_by_role("main")).to_contain_text("Only MSO finance and MSO admins work with invoices")

@@ -21,7 +21,7 @@ def test_the_vendor_invoices_above_contract_and_finance_approves_it_with_a_reaso
     gloves, lakeside = after_close.gloves.name, inv.world.location.name
 
     vendor = web.sign_in("vendor_admin@example.test")
-    vendor.get_by_role("navigation", name="Main").get_by_role("link", name="Invoices").click()
+    vendor.get_by_role("navigation", name="Main").get_by_role("link", name="Invoices", exact=True).click()
     expect(vendor.get_by_role("heading", level=1)).to_have_text("Invoices")
     assert_accessible(vendor, "the portal's invoices")
     vendor.get_by_label("Purchase order", exact=True).select_option(label=f"Purchase order {inv.po.id}")
