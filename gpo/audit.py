@@ -137,6 +137,8 @@ READ_ACTIONS: dict[str, str] = {
     "claims": "claim.read",
     "purchase_order_lines": "backorder.read",
     "vendor_invoices": "vendor_invoice.read",
+    "vendor_settlements": "vendor_settlement.read",
+    "admin_fee_remittances": "admin_fee_remittance.read",
     "leasing_spaces": "space.read",
     "leasing_occupancies": "space.read",
 }

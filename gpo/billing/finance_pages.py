@@ -248,7 +248,7 @@ def query_refusal(exc: DomainError) -> FormErrors:
 
 
 def this_year() -> dict:
-    """This year so far, in UTC days as the statements date a close (reports._closed_between):
+    """This year so far, in UTC days as the statements date a close (reports.closed_between):
     a local date would end the period a day early in the evening, when UTC is already tomorrow."""
     today = utcnow().date()
     return {"from": f"{today.year}-01-01", "to": str(today)}

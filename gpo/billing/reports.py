@@ -21,13 +21,13 @@ from gpo.orders.models import Cycle, Order, OrderLine
 SOLD = ("priced", "invoiced")  # orders whose lines the close priced and the vendor sells
 
 
-def _closed_between(start: dt.date, end: dt.date):
+def closed_between(start: dt.date, end: dt.date):
     """Cycles closed on a day in [start, end] (UTC)."""
     return (Cycle.status == "closed", Cycle.closed_at >= dt.datetime.combine(start, dt.time.min, dt.timezone.utc),
             Cycle.closed_at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, dt.timezone.utc))
 
 
-def _check_period(start: dt.date, end: dt.date) -> None:
+def check_period(start: dt.date, end: dt.date) -> None:
     if end < start:
         raise Invalid("the period ends before it starts", {"query": {"to": ["before from"]}})
 
@@ -38,7 +38,7 @@ def _sales(start: dt.date, end: dt.date, vendor_id: int | None = None):
     stmt = (
         select(Cycle.id, OrderLine.contract_id, Order.practice_id, func.sum(OrderLine.line_cents))
         .select_from(OrderLine).join(Order, Order.id == OrderLine.order_id).join(Cycle, Cycle.id == Order.cycle_id)
-        .where(Order.status.in_(SOLD), *_closed_between(start, end))
+        .where(Order.status.in_(SOLD), *closed_between(start, end))
         .group_by(Cycle.id, OrderLine.contract_id, Order.practice_id)
     )
     if vendor_id is not None:
@@ -50,7 +50,7 @@ def vendor_statement(principal: Principal, vendor_id: int, start: dt.date, end: 
     """Sales and the admin fee owed per contract and cycle:
     round_half_up(sales_cents * admin_fee_percent / 100)."""
     vendor = policy.load(principal, Vendor, vendor_id, "vendor_statement.read")
-    _check_period(start, end)
+    check_period(start, end)
     by_cycle_contract: dict[tuple[int, int], int] = defaultdict(int)
     for cycle_id, contract_id, _, cents in _sales(start, end, vendor.id):
         by_cycle_contract[cycle_id, contract_id] += cents
@@ -69,14 +69,41 @@ def vendor_statement(principal: Principal, vendor_id: int, start: dt.date, end: 
             "admin_fee_cents": sum(r["admin_fee_cents"] for r in rows)}
 
 
+def admin_fee_received(cycle_ids) -> dict[tuple[int, int], int]:
+    """(cycle, contract) -> admin fees received: the fees netted from settlements of the
+    vendor invoices of that cycle's purchase order for the contract (pending or sent),
+    plus the remittances finance recorded for it."""
+    from gpo.orders.models import PurchaseOrder
+    from gpo.payables.models import AdminFeeRemittance, SettlementDeduction, VendorInvoice
+
+    cycle_ids = list(cycle_ids)
+    received: dict[tuple[int, int], int] = defaultdict(int)
+    if not cycle_ids:
+        return received
+    netted = (select(PurchaseOrder.cycle_id, SettlementDeduction.contract_id, func.sum(SettlementDeduction.amount_cents))
+              .select_from(SettlementDeduction)
+              .join(VendorInvoice, VendorInvoice.id == SettlementDeduction.vendor_invoice_id)
+              .join(PurchaseOrder, PurchaseOrder.id == VendorInvoice.purchase_order_id)
+              .where(PurchaseOrder.cycle_id.in_(cycle_ids), PurchaseOrder.contract_id == SettlementDeduction.contract_id)
+              .group_by(PurchaseOrder.cycle_id, SettlementDeduction.contract_id))
+    remitted = (select(AdminFeeRemittance.cycle_id, AdminFeeRemittance.contract_id, func.sum(AdminFeeRemittance.amount_cents))
+                .where(AdminFeeRemittance.cycle_id.in_(cycle_ids))
+                .group_by(AdminFeeRemittance.cycle_id, AdminFeeRemittance.contract_id))
+    for stmt in (netted, remitted):
+        for cycle_id, contract_id, cents in db.session.execute(stmt).all():
+            received[cycle_id, contract_id] += int(cents or 0)
+    return received
+
+
 def admin_fee_shares(start: dt.date, end: dt.date) -> list[dict]:
-    """Each practice's share of each (cycle, contract) admin fee:
-    allocate(fee, practice sales, practice ids)."""
+    """Each practice's share of each (cycle, contract) admin fee owed and received:
+    allocate(fee, practice sales, practice ids), the same weights and keys for both."""
     per_fee: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
     for cycle_id, contract_id, practice_id, cents in _sales(start, end):
         per_fee[cycle_id, contract_id][practice_id] = cents
     contracts = {c.id: c for c in db.session.scalars(select(Contract).where(
         Contract.id.in_({k for _, k in per_fee})))}
+    received = admin_fee_received({c for c, _ in per_fee})
     shares = []
     for (cycle_id, contract_id), sales in sorted(per_fee.items()):
         contract = contracts[contract_id]
@@ -84,17 +111,21 @@ def admin_fee_shares(start: dt.date, end: dt.date) -> list[dict]:
         practice_ids = sorted(p for p, cents in sales.items() if cents > 0)
         if not practice_ids:
             continue
-        for practice_id, share in zip(practice_ids, allocate(fee, [sales[p] for p in practice_ids], practice_ids),
-                                      strict=True):
+        weights = [sales[p] for p in practice_ids]
+        owed = allocate(fee, weights, practice_ids)
+        got = allocate(received.get((cycle_id, contract_id), 0), weights, practice_ids)
+        for practice_id, share, share_received in zip(practice_ids, owed, got, strict=True):
             shares.append({"cycle_id": cycle_id, "contract": contract, "practice_id": practice_id,
-                           "sales_cents": sales[practice_id], "admin_fee_cents": share})
+                           "sales_cents": sales[practice_id], "admin_fee_cents": share,
+                           "admin_fee_received_cents": share_received})
     return shares
 
 
 def admin_fee_disclosure(principal: Principal, year: int, practice_id: int | None) -> dict:
-    """A practice's yearly disclosure: per vendor, its purchases and the admin fees the
-    vendor paid the MSO on them (the practice's share), with each contract's written fee
-    terms. MSO staff may ask for every practice at once."""
+    """A practice's yearly disclosure: per vendor, its purchases and the admin fees owed
+    on them (the practice's share of each vendor statement) beside the fees received
+    (its share of the fees netted from settlements and the remittances recorded), with
+    each contract's written fee terms. MSO staff may ask for every practice at once."""
     policy.authorize(principal, "disclosure.read")
     if practice_id is None and not principal.is_mso:
         practice_id = principal.organization_id
@@ -107,28 +138,31 @@ def admin_fee_disclosure(principal: Principal, year: int, practice_id: int | Non
         contract = share["contract"]
         row = grouped.setdefault((share["practice_id"], contract.vendor_id), {
             "practice_id": share["practice_id"], "vendor_id": contract.vendor_id, "purchases_cents": 0,
-            "admin_fee_cents": 0, "contracts": {}})
-        row["purchases_cents"] += share["sales_cents"]
-        row["admin_fee_cents"] += share["admin_fee_cents"]
+            "admin_fee_cents": 0, "admin_fee_received_cents": 0, "contracts": {}})
         c = row["contracts"].setdefault(contract.id, {
             "contract_id": contract.id, "contract_title": contract.title, "admin_fee_percent": contract.admin_fee_percent,
-            "admin_fee_disclosure": contract.admin_fee_disclosure, "purchases_cents": 0, "admin_fee_cents": 0})
-        c["purchases_cents"] += share["sales_cents"]
-        c["admin_fee_cents"] += share["admin_fee_cents"]
+            "admin_fee_disclosure": contract.admin_fee_disclosure,
+            "admin_fee_settlement": contract.admin_fee_settlement, "purchases_cents": 0, "admin_fee_cents": 0,
+            "admin_fee_received_cents": 0})
+        for total in (row, c):
+            total["purchases_cents"] += share["sales_cents"]
+            total["admin_fee_cents"] += share["admin_fee_cents"]
+            total["admin_fee_received_cents"] += share["admin_fee_received_cents"]
     names = dict(db.session.execute(select(Organization.id, Organization.name).where(
         Organization.id.in_({k for pair in grouped for k in pair}))).all())
     rows = [{**row, "practice_name": names[row["practice_id"]], "vendor_name": names[row["vendor_id"]],
              "contracts": list(row["contracts"].values())} for _, row in sorted(grouped.items())]
     return {"year": year, "practice_id": practice_id, "rows": rows,
             "purchases_cents": sum(r["purchases_cents"] for r in rows),
-            "admin_fee_cents": sum(r["admin_fee_cents"] for r in rows)}
+            "admin_fee_cents": sum(r["admin_fee_cents"] for r in rows),
+            "admin_fee_received_cents": sum(r["admin_fee_received_cents"] for r in rows)}
 
 
 def savings_report(principal: Principal, practice_id: int | None, start: dt.date, end: dt.date) -> dict:
     """List value, paid value and savings per category and vendor, over the cycles
     closed in the period."""
     policy.authorize(principal, "savings_report.read")
-    _check_period(start, end)
+    check_period(start, end)
     if practice_id is None and not principal.is_mso:
         practice_id = principal.organization_id
     if practice_id is not None:
@@ -138,7 +172,7 @@ def savings_report(principal: Principal, practice_id: int | None, start: dt.date
                func.sum(OrderLine.line_cents), func.sum(OrderLine.savings_cents))
         .select_from(OrderLine).join(Order, Order.id == OrderLine.order_id).join(Cycle, Cycle.id == Order.cycle_id)
         .join(Product, Product.id == OrderLine.product_id).join(Organization, Organization.id == Product.vendor_id)
-        .where(Order.status.in_(SOLD), *_closed_between(start, end))
+        .where(Order.status.in_(SOLD), *closed_between(start, end))
         .group_by(Product.category, Product.vendor_id, Organization.name)
         .order_by(Product.category, Organization.name)
     )
@@ -160,7 +194,7 @@ def _savings_by_month(practice_id: int | None, start: dt.date, end: dt.date) -> 
         select(Cycle.closed_at, func.sum(OrderLine.list_cents), func.sum(OrderLine.line_cents),
                func.sum(OrderLine.savings_cents))
         .select_from(OrderLine).join(Order, Order.id == OrderLine.order_id).join(Cycle, Cycle.id == Order.cycle_id)
-        .where(Order.status.in_(SOLD), *_closed_between(start, end))
+        .where(Order.status.in_(SOLD), *closed_between(start, end))
         .group_by(Cycle.id, Cycle.closed_at)
     )
     if practice_id is not None:
@@ -237,8 +271,10 @@ def disclosure_by_contract(report: dict) -> list[dict]:
     for row in report["rows"]:
         for c in row["contracts"]:
             total = out.setdefault(c["contract_id"], {**c, "vendor_id": row["vendor_id"], "vendor_name": row["vendor_name"],
-                                                      "purchases_cents": 0, "admin_fee_cents": 0, "practices": 0})
+                                                      "purchases_cents": 0, "admin_fee_cents": 0,
+                                                      "admin_fee_received_cents": 0, "practices": 0})
             total["purchases_cents"] += c["purchases_cents"]
             total["admin_fee_cents"] += c["admin_fee_cents"]
+            total["admin_fee_received_cents"] += c["admin_fee_received_cents"]
             total["practices"] += 1
     return sorted(out.values(), key=lambda c: (c["vendor_name"], c["contract_title"], c["contract_id"]))

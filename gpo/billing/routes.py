@@ -252,7 +252,8 @@ class SavingsReport(MethodView):
         return report
 
 
-DISCLOSURE_COLUMNS = ["practice_id", "practice_name", "vendor_id", "vendor_name", "purchases_cents", "admin_fee_cents"]
+DISCLOSURE_COLUMNS = ["practice_id", "practice_name", "vendor_id", "vendor_name", "purchases_cents", "admin_fee_cents",
+                      "admin_fee_received_cents"]
 
 
 @blp.route("/reports/admin-fee-disclosure")
@@ -260,11 +261,13 @@ class AdminFeeDisclosure(MethodView):
     @blp.arguments(DisclosureQuerySchema, location="query")
     @blp.response(200, DisclosureSchema)
     @blp.doc(**csv_doc(DisclosureSchema, ",".join(DISCLOSURE_COLUMNS)
-                       + "\r\n3,Lakeside Family Medicine,5,Acme Medical Supply,84210,1684\r\n"))
+                       + "\r\n3,Lakeside Family Medicine,5,Acme Medical Supply,84210,1684,1684\r\n"))
     def get(self, query):
-        """The yearly disclosure: per vendor, the admin fees the vendor paid the MSO on
-        this practice's purchases (its share of each vendor statement, so the shares add
-        up to the statements exactly). `Accept: text/csv` for a spreadsheet."""
+        """The yearly disclosure: per vendor, the admin fees owed on this practice's
+        purchases (its share of each vendor statement, so the shares add up to the
+        statements exactly) and the fees received (its share, by the same weights, of
+        the fees netted from settlements and the remittances recorded). `Accept:
+        text/csv` for a spreadsheet."""
         report = reports.admin_fee_disclosure(current_principal(), query["year"], query.get("practice_id"))
         if wants_csv():
             return csv_response(report["rows"], DISCLOSURE_COLUMNS, f"admin-fee-disclosure-{query['year']}.csv")

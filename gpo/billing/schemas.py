@@ -288,8 +288,12 @@ class DisclosureContractSchema(Schema):
     contract_title = fields.String(required=True, metadata={"example": "Exam room supplies"})
     admin_fee_percent = Price(required=True, allow_none=True, metadata={"example": "2.0000"})
     admin_fee_disclosure = fields.String(required=True, allow_none=True, metadata={"example": None})
+    admin_fee_settlement = fields.String(required=True, metadata={
+        "example": "remitted", "description": "remitted by the vendor, or netted from the MSO's settlements"})
     purchases_cents = fields.Integer(required=True, metadata={"example": 84210})
-    admin_fee_cents = fields.Integer(required=True, metadata={"example": 1684})
+    admin_fee_cents = fields.Integer(required=True, metadata={"example": 1684, "description": "fees owed"})
+    admin_fee_received_cents = fields.Integer(required=True, metadata={
+        "example": 1684, "description": "fees received: netted from settlements, or remitted (the practice's share)"})
 
 
 class DisclosureRowSchema(Schema):
@@ -298,7 +302,9 @@ class DisclosureRowSchema(Schema):
     vendor_id = fields.Integer(required=True, metadata={"example": 5})
     vendor_name = fields.String(required=True, metadata={"example": "Acme Medical Supply"})
     purchases_cents = fields.Integer(required=True, metadata={"example": 84210})
-    admin_fee_cents = fields.Integer(required=True, metadata={"example": 1684})
+    admin_fee_cents = fields.Integer(required=True, metadata={"example": 1684, "description": "fees owed"})
+    admin_fee_received_cents = fields.Integer(required=True, metadata={
+        "example": 1684, "description": "fees received: netted from settlements, or remitted (the practice's share)"})
     contracts = fields.List(fields.Nested(DisclosureContractSchema), required=True)
 
 
@@ -307,7 +313,9 @@ class DisclosureSchema(Schema):
     practice_id = fields.Integer(required=True, allow_none=True, metadata={"example": 3,
                                                                            "description": "null: every practice"})
     purchases_cents = fields.Integer(required=True, metadata={"example": 84210})
-    admin_fee_cents = fields.Integer(required=True, metadata={"example": 1684})
+    admin_fee_cents = fields.Integer(required=True, metadata={"example": 1684, "description": "fees owed"})
+    admin_fee_received_cents = fields.Integer(required=True, metadata={
+        "example": 1684, "description": "fees received: netted from settlements, or remitted (the practice's share)"})
     rows = fields.List(fields.Nested(DisclosureRowSchema), required=True)
 
 

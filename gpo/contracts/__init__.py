@@ -10,7 +10,7 @@ def register(app) -> None:
     from gpo import features, web
     from gpo.auth import policy
     from gpo.auth.roles import MSO_ROLES
-    from gpo.contracts import console_pages, portal_pages, routes, services
+    from gpo.contracts import console_pages, portal_pages, routes, rules, services
     from gpo.contracts.models import Contract, Proposal
 
     features.add_blueprint(app, routes.blp)
@@ -22,5 +22,6 @@ def register(app) -> None:
     web.add_nav(app, "portal", "Proposals", "contract_portal.contracts", roles=("vendor_admin",), order=20)
     web.add_words(app, "contract", console_pages.CONTRACT_WORDS)
     web.add_words(app, "proposal", console_pages.PROPOSAL_WORDS)
+    web.add_words(app, "admin_fee_settlement", rules.SETTLEMENT_WORDS)
     web.add_waiting(app, "console", console_pages.waiting, roles=NEGOTIATORS, order=10)
     web.add_waiting(app, "portal", portal_pages.waiting, roles=("vendor_admin",), order=20)

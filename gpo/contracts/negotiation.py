@@ -163,7 +163,7 @@ class Thread:
 
 def _as_terms(proposal: Proposal) -> dict:
     return {"tiers": proposal.tiers, "admin_fee_percent": proposal.admin_fee_percent,
-            "admin_fee_disclosure": proposal.admin_fee_disclosure}
+            "admin_fee_disclosure": proposal.admin_fee_disclosure, "admin_fee_settlement": proposal.admin_fee_settlement}
 
 
 def _items(contract_id: int) -> list[ProductChoice]:

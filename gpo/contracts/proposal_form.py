@@ -44,6 +44,7 @@ class EditorForm:
     rows: list[dict] = field(default_factory=list)  # {"min_volume", "discount_percent", "item_prices"}
     admin_fee_percent: str = ""
     admin_fee_disclosure: str = ""
+    admin_fee_settlement: str = "remitted"
     notes: str = ""
 
     def shown_rows(self) -> list[dict]:
@@ -59,7 +60,8 @@ def from_proposal(proposal) -> EditorForm:
              "item_prices": ", ".join(f"{k} = {v}" for k, v in (t.get("item_prices") or {}).items())}
             for t in proposal.tiers]
     return EditorForm(rows=rows, admin_fee_percent=_plain(proposal.admin_fee_percent),
-                      admin_fee_disclosure=proposal.admin_fee_disclosure or "", notes="")
+                      admin_fee_disclosure=proposal.admin_fee_disclosure or "",
+                      admin_fee_settlement=proposal.admin_fee_settlement or "remitted", notes="")
 
 
 def _plain(value) -> str:
@@ -81,6 +83,7 @@ def posted() -> EditorForm:
             rows.append(row)
     return EditorForm(rows=rows, admin_fee_percent=request.form.get("admin_fee_percent", "").strip(),
                       admin_fee_disclosure=request.form.get("admin_fee_disclosure", "").strip(),
+                      admin_fee_settlement=request.form.get("admin_fee_settlement", "").strip(),
                       notes=request.form.get("notes", "").strip())
 
 
@@ -111,6 +114,8 @@ def body_of(form: EditorForm, example: str = "") -> dict:
         body.pop("admin_fee_percent")
     if form.admin_fee_disclosure:
         body["admin_fee_disclosure"] = form.admin_fee_disclosure
+    if form.admin_fee_settlement:  # absent: the schema's default (remitted)
+        body["admin_fee_settlement"] = form.admin_fee_settlement
     if form.notes:
         body["notes"] = form.notes
     return body

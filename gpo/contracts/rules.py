@@ -55,11 +55,15 @@ def _pct(value) -> str:
     return f"{text}%"
 
 
+# How the admin fee is paid, in words (the editor's select, the thread, the changes).
+SETTLEMENT_WORDS = {"remitted": "remitted by the vendor", "netted": "netted from our payments"}
+
+
 def proposal_changes(previous: dict | None, current: dict) -> list[str]:
     """What a proposal changed from the one before it, in words: tiers added, removed
     or changed (matched by min_volume), the admin fee and its disclosure. Proposals are
     dicts with `tiers` (as stored: min_volume, discount_percent, item_prices),
-    `admin_fee_percent` and `admin_fee_disclosure`; the first proposal changes nothing."""
+    `admin_fee_percent`, `admin_fee_disclosure` and `admin_fee_settlement`; the first proposal changes nothing."""
     if previous is None:
         return []
     changes: list[str] = []
@@ -87,4 +91,7 @@ def proposal_changes(previous: dict | None, current: dict) -> list[str]:
         changes.append(f"admin fee {_pct(old_fee)} → {_pct(new_fee)}")
     if (previous.get("admin_fee_disclosure") or "") != (current.get("admin_fee_disclosure") or ""):
         changes.append("admin-fee disclosure changed")
+    old_way, new_way = previous.get("admin_fee_settlement") or "remitted", current.get("admin_fee_settlement") or "remitted"
+    if old_way != new_way:
+        changes.append(f"admin fee {SETTLEMENT_WORDS[old_way]} → {SETTLEMENT_WORDS[new_way]}")
     return changes

@@ -4,7 +4,7 @@ from marshmallow import fields, validate
 
 from gpo.api import MAX_ID, DecimalString, Id, Price, Schema
 from gpo.catalog.models import CATEGORIES
-from gpo.contracts.models import BASES
+from gpo.contracts.models import ADMIN_FEE_SETTLEMENTS, BASES
 
 CONTRACT_STATUSES = ("negotiating", "accepted", "active", "expired", "terminated")
 
@@ -37,6 +37,10 @@ class TierSchema(Schema):
         "example": {"103": "3100.0000"}, "description": "product id -> fixed unit price at this tier"})
 
 
+_SETTLEMENT = ("how the vendor pays the admin fee: `remitted` (default: the vendor pays it to the MSO, "
+               "finance records it) or `netted` (deducted from the MSO's settlements of the vendor's invoices)")
+
+
 class TermsSchema(Schema):
     """A proposal's terms."""
 
@@ -44,6 +48,8 @@ class TermsSchema(Schema):
     admin_fee_percent = DecimalString(required=True, metadata={"example": "2.0"})
     admin_fee_disclosure = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000),
                                          metadata={"example": None, "description": "required above a 3% admin fee"})
+    admin_fee_settlement = fields.String(load_default="remitted", validate=validate.OneOf(ADMIN_FEE_SETTLEMENTS), metadata={
+        "example": "remitted", "description": _SETTLEMENT})
     notes = fields.String(load_default="", validate=validate.Length(max=5000), metadata={"example": "opening offer"})
 
 
@@ -80,6 +86,7 @@ class ContractSchema(Schema):
                         metadata={"description": "the agreed tiers (null before acceptance)"})
     admin_fee_percent = DecimalString(allow_none=True, metadata={"example": "2.0000", "description": _MSO_AND_VENDOR})
     admin_fee_disclosure = fields.String(allow_none=True, metadata={"example": None, "description": _MSO_AND_VENDOR})
+    admin_fee_settlement = fields.String(metadata={"example": "remitted", "description": f"{_SETTLEMENT}; {_MSO_AND_VENDOR}"})
     accepted_proposal_number = fields.Integer(allow_none=True, metadata={"example": 2, "description": _MSO_AND_VENDOR})
     accepted_at = fields.DateTime(allow_none=True, metadata={"example": "2026-11-20T08:12:44+00:00",
                                                              "description": _MSO_AND_VENDOR})
@@ -96,6 +103,7 @@ class ProposalSchema(Schema):
     tiers = fields.List(fields.Nested(TierSchema), required=True)
     admin_fee_percent = DecimalString(required=True, metadata={"example": "2.0000"})
     admin_fee_disclosure = fields.String(required=True, allow_none=True, metadata={"example": None})
+    admin_fee_settlement = fields.String(required=True, metadata={"example": "remitted", "description": _SETTLEMENT})
     notes = fields.String(required=True, metadata={"example": "opening offer"})
     created_at = fields.DateTime(required=True, metadata={"example": "2026-11-02T15:04:05+00:00"})
     decided_at = fields.DateTime(required=True, allow_none=True, metadata={"example": None})

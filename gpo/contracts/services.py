@@ -37,6 +37,7 @@ class Terms(TypedDict):
     tiers: list[TierTerms]
     admin_fee_percent: Decimal
     admin_fee_disclosure: NotRequired[str | None]
+    admin_fee_settlement: NotRequired[str]  # "remitted" (the schema's default) or "netted"
     notes: NotRequired[str]
 
 
@@ -94,6 +95,7 @@ def view(principal: Principal, contract: Contract) -> dict:
     if principal.is_mso or principal.org_type == "vendor":
         data.update(
             admin_fee_percent=contract.admin_fee_percent, admin_fee_disclosure=contract.admin_fee_disclosure,
+            admin_fee_settlement=contract.admin_fee_settlement,
             accepted_proposal_number=contract.accepted_proposal_number, accepted_at=contract.accepted_at,
             termination_reason=contract.termination_reason,
         )
@@ -209,7 +211,8 @@ def _new_proposal(principal: Principal, contract: Contract, number: int, terms: 
         contract_id=contract.id, number=number, author_side=_side(principal), author_label=principal.label,
         author_user_id=principal.user_id, author_api_key_id=principal.api_key_id,
         tiers=[t.to_json() for t in tier_list], admin_fee_percent=terms["admin_fee_percent"],
-        admin_fee_disclosure=terms.get("admin_fee_disclosure"), notes=terms.get("notes") or "", status="open",
+        admin_fee_disclosure=terms.get("admin_fee_disclosure"),
+        admin_fee_settlement=terms.get("admin_fee_settlement") or "remitted", notes=terms.get("notes") or "", status="open",
     )
     db.session.add(proposal)
     db.session.flush()
@@ -318,12 +321,14 @@ def accept(principal: Principal, contract_id: int, number: int) -> dict:
     contract.tiers = proposal.tiers
     contract.admin_fee_percent = proposal.admin_fee_percent
     contract.admin_fee_disclosure = proposal.admin_fee_disclosure
+    contract.admin_fee_settlement = proposal.admin_fee_settlement
     contract.accepted_proposal_number = proposal.number
     contract.accepted_at = now
     audit.record(principal, "proposal.accept", proposal, organization_id=contract.vendor_id,
                  details={"contract_id": contract.id, "number": number})
     audit.record(principal, "contract.terms_agreed", contract,
-                 details={"proposal": number, "admin_fee_percent": str(contract.admin_fee_percent)})
+                 details={"proposal": number, "admin_fee_percent": str(contract.admin_fee_percent),
+                          "admin_fee_settlement": contract.admin_fee_settlement})
     db.session.flush()
     return view(principal, contract)
 

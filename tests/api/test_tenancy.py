@@ -366,6 +366,7 @@ OWNERS = {
 
 def test_every_route_with_an_id_is_in_the_matrix(app):
     covered = {(method, rule) for method, rule, *_ in MATRIX}
+    covered |= {(method, rule) for method, rule, *_ in SETTLEMENT_MATRIX}
     routes = {
         (method, rule.rule)
         for rule in app.url_map.iter_rules()
@@ -601,3 +602,32 @@ def _ids(world) -> dict:  # noqa: F811 - the ids above, and a backordered line a
     db.session.add(offer)
     db.session.commit()
     return {**ids, "backordered_po_line": backordered.id, "substitution": offer.id}
+# --- after the close: settlements (their own ids; the same checks as test_tenancy_and_roles)
+
+SETTLEMENT_MATRIX = [
+    ("GET", "/api/v1/vendor-settlements/<int:settlement_id>", "/api/v1/vendor-settlements/{settlement}", None,
+     {**OUTSIDERS_OF_VENDOR, "vendor_key": 403, "mso_procurement": 403}, "vendor_admin"),
+    ("POST", "/api/v1/vendor-settlements/<int:settlement_id>/mark-sent",
+     "/api/v1/vendor-settlements/{settlement}/mark-sent", {"bank_reference": "ACH-1"},
+     {**OUTSIDERS_OF_VENDOR, "vendor_admin": 403, "vendor_key": 403, "mso_procurement": 403}, "mso_finance"),
+]
+
+
+def _settlement_ids(world) -> dict:
+    from gpo.payables.models import VendorSettlement
+
+    settlement = VendorSettlement(vendor_id=world.vendor.id, through=utcnow().date(), status="pending",
+                                  invoices_cents=0, deductions_cents=0, payable_cents=0, requested_by="t")
+    db.session.add(settlement)
+    db.session.commit()
+    return {"settlement": settlement.id}
+
+
+@pytest.mark.parametrize("method, rule, template, body, expected, owner", SETTLEMENT_MATRIX,
+                         ids=[f"{m} {r}" for m, r, *_ in SETTLEMENT_MATRIX])
+def test_settlement_tenancy_and_roles(client, world, method, rule, template, body, expected, owner):
+    url = template.format(**_settlement_ids(world))
+    for principal, status in expected.items():
+        assert_error(client.open(url, method=method, json=body, headers=world.headers[principal]), status)
+    response = client.open(url, method=method, json=body, headers=world.headers[owner])
+    assert response.status_code == 200, (owner, response.get_data(as_text=True))

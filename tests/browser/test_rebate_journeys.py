@@ -151,7 +151,9 @@ def test_a_vendor_statement_and_the_admin_fee_disclosure(web, world, invoiced):
     expect(by_contract).to_contain_text("2% of the purchase price")
     expect(by_contract).to_contain_text("$39.58")
     per_practice = _table_rows(page.get_by_role("table", name=re.compile("each practice's purchases")))
-    assert per_practice == {"Lakeside": ["Acme", "$1,079.46", "$21.59"], "Riverbend": ["Acme", "$899.55", "$17.99"]}
+    # fees owed, then received (no settlement nor remittance yet)
+    assert per_practice == {"Lakeside": ["Acme", "$1,079.46", "$21.59", "$0.00"],
+                            "Riverbend": ["Acme", "$899.55", "$17.99", "$0.00"]}
     assert_accessible(page, "the admin-fee disclosure")
     screenshot(page, "console-disclosure", docs=True)
 

@@ -399,14 +399,17 @@ def test_the_disclosure_shows_fees_per_vendor_and_contract_with_the_written_term
     world = invoiced.world
     page = pages.as_("mso_finance")
     text = text_of(_html(page.get(f"/console/disclosure?year={YEAR}")))
-    assert "Contract purchases $1,979.01 Admin fees received $39.58" in text
-    assert f"Acme {invoiced.contract.title} 2% of the purchase price $1,979.01 $39.58" in text
-    assert "Lakeside Acme $1,079.46 $21.59" in text and "Riverbend Acme $899.55 $17.99" in text
+    # owed beside received (nothing received yet: no settlement, no remittance)
+    assert "Contract purchases $1,979.01 Admin fees owed $39.58 Admin fees received $0.00" in text
+    assert (f"Acme {invoiced.contract.title} 2% of the purchase price, remitted by the vendor $1,979.01 $39.58 $0.00"
+            in text)
+    assert "Lakeside Acme $1,079.46 $21.59 $0.00" in text and "Riverbend Acme $899.55 $17.99 $0.00" in text
     one = text_of(_html(page.get(f"/console/disclosure?year={YEAR}&practice_id={world.other_practice.id}")))
-    assert "Riverbend Acme $899.55 $17.99" in one and "Lakeside Acme" not in one
+    assert "Riverbend Acme $899.55 $17.99 $0.00" in one and "Lakeside Acme" not in one
     download = page.get(f"/console/disclosure.csv?year={YEAR}")
     rows = list(csv.DictReader(io.StringIO(download.get_data(as_text=True))))
-    assert sorted((r["practice_name"], r["admin_fee_cents"]) for r in rows) == [("Lakeside", "2159"), ("Riverbend", "1799")]
+    assert sorted((r["practice_name"], r["admin_fee_cents"], r["admin_fee_received_cents"]) for r in rows) == [
+        ("Lakeside", "2159", "0"), ("Riverbend", "1799", "0")]
 
 
 def test_a_bad_disclosure_year_is_shown_at_the_field_and_an_unknown_practice_is_404(pages, invoiced):
