@@ -15,7 +15,15 @@ from gpo.billing.invoices import effective_fees, issue_credit_note, left_to_cred
 from gpo.billing.models import Invoice, InvoiceLine
 from gpo.catalog.models import Product
 from gpo.contracts.models import Contract
-from gpo.db import db, is_postgresql, lock_row, percent_of_cents_sql, utcnow, whole_as_price_sql
+from gpo.db import (
+    db,
+    is_postgresql,
+    line_cents_sql,
+    lock_row,
+    percent_of_cents_sql,
+    utcnow,
+    whole_as_price_sql,
+)
 from gpo.money import percent_of_cents
 from gpo.orders.models import Cycle, Order, OrderLine, PurchaseOrder, PurchaseOrderLine, Substitution
 from gpo.orders.purchase_orders import pooled_lines
@@ -168,12 +176,15 @@ def _uncredited(invoice: Invoice, key: tuple[int, int]) -> tuple[int, int, int, 
                InvoiceLine.contract_id == contract_id, InvoiceLine.product_id == product_id,
                InvoiceLine.substitution_id.is_(None))).one()
     billed_elsewhere = select(InvoiceLine.id).where(InvoiceLine.substitution_id == Substitution.id).exists()
+    # The substitution's own value, fixed when approved: a credited claim lowers the
+    # substitute line's `line_cents`, and those units must not be credited again here.
     swapped = db.session.scalar(
-        select(func.coalesce(func.sum(PurchaseOrderLine.line_cents), 0))
-        .join(Substitution, Substitution.substitute_line_id == PurchaseOrderLine.id)
+        select(func.coalesce(func.sum(line_cents_sql(Substitution.unit_price, Substitution.quantity)), 0))
+        .select_from(Substitution)
         .join(PurchaseOrder, PurchaseOrder.id == Substitution.purchase_order_id)
         .join(OriginalLine, OriginalLine.id == Substitution.original_line_id)
-        .where(Substitution.practice_id == invoice.practice_id, PurchaseOrder.cycle_id == invoice.cycle_id,
+        .where(Substitution.status == "approved", Substitution.practice_id == invoice.practice_id,
+               PurchaseOrder.cycle_id == invoice.cycle_id,
                PurchaseOrder.contract_id == contract_id, OriginalLine.product_id == product_id, ~billed_elsewhere))
     return (int(billed[0] or 0) + int(credited[0]) - int(swapped), int(billed[1] or 0) + int(credited[1]),
             int(billed[2] or 0) + int(credited[2]), billed[3] or "")

@@ -8,6 +8,7 @@ from flask.views import MethodView
 
 from gpo.api import Blueprint, page_of
 from gpo.auth.request import current_principal
+from gpo.idempotency import idempotent
 from gpo.orders import backorders, substitutions
 from gpo.orders.after_close_schemas import (
     BackorderCancelSchema,
@@ -35,6 +36,7 @@ class Backorders(MethodView):
 
 @blp.route("/backorders/<int:po_line_id>/cancel")
 class CancelBackorder(MethodView):
+    @idempotent()
     @blp.arguments(BackorderCancelSchema, example={"quantity": 5})
     @blp.response(200, BackorderSchema)
     def post(self, data, po_line_id):
@@ -68,6 +70,7 @@ class SubstitutionItem(MethodView):
 
 @blp.route("/substitutions/<int:substitution_id>/approve")
 class ApproveSubstitution(MethodView):
+    @idempotent()
     @blp.response(200, SubstitutionSchema)
     def post(self, substitution_id):
         """Take the substitute (the practice; a physician of it when either product is
@@ -80,6 +83,7 @@ class ApproveSubstitution(MethodView):
 
 @blp.route("/substitutions/<int:substitution_id>/decline")
 class DeclineSubstitution(MethodView):
+    @idempotent()
     @blp.response(200, SubstitutionSchema)
     def post(self, substitution_id):
         """Refuse the substitute (as approve decides who): its units are rejected, leaving

@@ -14,7 +14,7 @@ from typing import TypedDict
 
 from sqlalchemy import func, or_, select
 
-from gpo import audit
+from gpo import audit, features
 from gpo.accounts.models import Location, Organization
 from gpo.auth import policy
 from gpo.auth.principal import Principal
@@ -144,5 +144,7 @@ def cancel_backorder(principal: Principal, po_line_id: int, data: BackorderCance
     audit.record(principal, "backorder.cancel", line, organization_id=po.vendor_id,
                  details={"purchase_order_id": po.id, "quantity": units, "by": who})
     follow_cut(po, [line.id], f"Backorder cancelled by {who}")
+    for step in features.steps(features.RECEIVE):  # fewer units can arrive now: invoices re-matched
+        step(po.id, [line.id])
     rows = db.session.execute(_base().where(_LINE.id == line.id)).one()
     return Backorder(*rows)

@@ -61,6 +61,7 @@ class VendorInvoiceItem(MethodView):
 
 @blp.route("/vendor-invoices/<int:invoice_id>/dispute")
 class Dispute(MethodView):
+    @idempotent()
     @blp.arguments(VendorInvoiceDecisionSchema, example=DECISION_EXAMPLE)
     @blp.response(200, VendorInvoiceSchema)
     def post(self, data, invoice_id):
@@ -72,6 +73,7 @@ class Dispute(MethodView):
 
 @blp.route("/vendor-invoices/<int:invoice_id>/approve")
 class Approve(MethodView):
+    @idempotent()
     @blp.arguments(VendorInvoiceDecisionSchema, example=DECISION_EXAMPLE)
     @blp.response(200, VendorInvoiceSchema)
     def post(self, data, invoice_id):

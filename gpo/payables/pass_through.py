@@ -9,7 +9,10 @@ No service fee on any of it: the amounts are lines of kind `freight`, `tax` and
 purchasing invoice of the cycle (its totals refreshed; the fee is rebuilt from goods
 only); once that invoice is issued, they make a separate document: an `adjustment`
 invoice drafted for finance to finalize when they add up to zero or more, a credit
-note against the purchasing invoice when less (never beyond what it has left).
+note against the purchasing invoice when less (never beyond what it has left). What no
+credit note can take (the purchasing invoice uncollectible or never issued, or too
+little left to credit) becomes a `Credit` of source "adjustment" applied to the
+practice's next invoices: a favourable difference is never dropped.
 
 Once per vendor invoice: the caller holds its row lock and `passed_through_at` says it
 was done."""
@@ -23,7 +26,7 @@ from gpo.accounts.models import Location, Vendor
 from gpo.auth.principal import SYSTEM
 from gpo.billing import purchasing
 from gpo.billing.invoices import draft_invoice, issue_credit_note, left_to_credit
-from gpo.billing.models import Invoice, InvoiceLine
+from gpo.billing.models import Credit, Invoice, InvoiceLine
 from gpo.catalog.models import Product
 from gpo.db import db, lock_row, utcnow
 from gpo.orders.models import Order, OrderLine, PurchaseOrder
@@ -117,15 +120,23 @@ def _deliver(invoice: VendorInvoice, cycle_id: int, practice_id: int, lines: lis
         return target
     net = sum(line["amount_cents"] for line in lines)
     vendor_name = db.session.get(Vendor, invoice.vendor_id).name
-    if net >= 0 or target is None or target.status not in ISSUED:
-        if net < 0:
-            return None  # nothing issued to credit against, and a bill is never negative
+    if net >= 0:
         return draft_invoice(practice_id, "adjustment", f"vendor-invoice:{invoice.id}:practice:{practice_id}",
                              f"Freight and tax on {vendor_name} invoice {invoice.number}", lines)
-    left = left_to_credit(target)
-    if -net > left:  # never credit beyond what the purchasing invoice has left
-        lines = [{"kind": "adjustment", "amount_cents": -left, "vendor_id": invoice.vendor_id,
-                  "description": f"{vendor_name} invoice {invoice.number} (capped at what is left to credit)"}]
+    left = left_to_credit(target) if target is not None and target.status in ISSUED else 0
+    if -net > left:
+        # More than a credit note may take back (uncollectible, nothing issued, little
+        # left): the rest is a credit applied to the practice's next invoices, not lost.
+        _credit(practice_id, -net - left, f"{vendor_name} invoice {invoice.number}: favourable difference"
+                + (" beyond what the purchasing invoice has left to credit" if left else ""))
         if not left:
             return None
+        lines = [{"kind": "adjustment", "amount_cents": -left, "vendor_id": invoice.vendor_id,
+                  "description": f"{vendor_name} invoice {invoice.number} (capped at what is left to credit)"}]
     return issue_credit_note(SYSTEM, target, lines, f"{vendor_name} invoice {invoice.number}, after {target.number}")
+
+
+def _credit(practice_id: int, cents: int, description: str) -> None:
+    """Once per vendor invoice, as the pass-through is (its `passed_through_at`)."""
+    db.session.add(Credit(practice_id=practice_id, source="adjustment", description=description[:300],
+                          amount_cents=cents, remaining_cents=cents))

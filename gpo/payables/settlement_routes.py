@@ -78,6 +78,7 @@ class SettlementItem(MethodView):
 
 @blp.route("/vendor-settlements/<int:settlement_id>/mark-sent")
 class MarkSent(MethodView):
+    @idempotent()
     @blp.arguments(MarkSentSchema, example=MARK_SENT_EXAMPLE)
     @blp.response(200, SettlementDetailSchema)
     def post(self, data, settlement_id):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from gpo import audit
+from gpo import audit, features
 from gpo.accounts.models import Location, Organization
 from gpo.auth import policy
 from gpo.auth.principal import Principal
@@ -112,7 +112,17 @@ def replace(principal: Principal, claim_id: int) -> Claim:
     audit.record(principal, "claim.replace", claim, organization_id=claim.practice_id, details={
         "purchase_order_line_id": po_line.id, "units": claim.quantity,
         "replacement_quantity": po_line.replacement_quantity})
+    _rematch(po_line)
     return claim
+
+
+def _rematch(po_line: PurchaseOrderLine) -> None:
+    """What can still arrive changed (replacements promised, units credited): the
+    RECEIVE steps re-match the purchase order's open vendor invoices (the caller holds
+    the line's row lock, as a receipt does)."""
+    for step in features.steps(features.RECEIVE):
+        step(po_line.purchase_order_id, [po_line.id])
+    db.session.flush()
 
 
 def credit_reason(vendor_name: str, claim: Claim) -> str:
@@ -135,4 +145,5 @@ def credit(principal: Principal, claim_id: int) -> Claim:
         cut = credit_substitute(po_line, claim.quantity, reason)
     audit.record(principal, "claim.credit", claim, organization_id=claim.practice_id, details={
         "purchase_order_line_id": po_line.id, "units": claim.quantity, "units_cut": cut, "reason": reason})
+    _rematch(po_line)
     return claim

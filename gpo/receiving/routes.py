@@ -79,6 +79,7 @@ class ClaimItem(MethodView):
 
 @blp.route("/claims/<int:claim_id>/replace")
 class Replace(MethodView):
+    @idempotent()
     @blp.response(200, ClaimSchema)
     def post(self, claim_id):
         """The vendor will ship the claim's units again: the line may ship that many
@@ -90,6 +91,7 @@ class Replace(MethodView):
 
 @blp.route("/claims/<int:claim_id>/credit")
 class Credit(MethodView):
+    @idempotent()
     @blp.response(200, ClaimSchema)
     def post(self, claim_id):
         """The vendor credits the claim's units: the practice's draft purchasing invoice

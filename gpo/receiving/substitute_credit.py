@@ -7,7 +7,12 @@ cut; the practice's credit goes through that invoice line instead:
   invoice's service fee and totals are figured again;
 - on an issued document (the purchasing invoice, or the credit note that billed the
   substitute after it was issued): a credit note on the issued purchasing invoice for
-  the goods at the substitute's price plus the service fee on them.
+  the goods at the substitute's price plus the service fee on them;
+- approved after the invoice was issued at no net cost (a same-price substitute: no
+  line names it, the issued invoice's original units bill it): the same credit note.
+
+The purchasing invoice is locked first, in finalize's order (orders, then invoice), so
+a credit racing finalize waits for it and then sees the invoice issued.
 
 The purchase-order line's `line_cents` stays the substitute's goods still billed."""
 from __future__ import annotations
@@ -18,10 +23,11 @@ from gpo.auth.principal import SYSTEM
 from gpo.billing.invoices import issue_credit_note, left_to_credit
 from gpo.billing.models import FINALIZED_STATUSES, Invoice, InvoiceLine
 from gpo.billing.purchasing import _refresh_totals  # billing's own totals rule (no public name yet)
+from gpo.billing.purchasing import source_key as purchasing_source_key
 from gpo.catalog.models import Product
 from gpo.db import db, lock_row
 from gpo.money import line_cents, percent_of_cents
-from gpo.orders.models import PurchaseOrderLine, Substitution
+from gpo.orders.models import Order, PurchaseOrder, PurchaseOrderLine, Substitution
 from gpo.receiving.models import Claim
 
 
@@ -33,24 +39,60 @@ def _credited_units(po_line: PurchaseOrderLine) -> int:
 
 def credit_substitute(po_line: PurchaseOrderLine, units: int, reason: str) -> int:
     """Credit `units` of a substitute's line to its practice; returns the units credited
-    (0 when no live invoice line bills the substitute: nothing was charged)."""
+    (0 when nothing bills the substitute: nothing was charged)."""
     substitution = db.session.scalars(select(Substitution).where(Substitution.substitute_line_id == po_line.id)).one()
+    cycle_id = db.session.get(PurchaseOrder, po_line.purchase_order_id).cycle_id
+    purchasing = _lock_purchasing(cycle_id, substitution.practice_id)
     billed = db.session.execute(
         select(InvoiceLine, Invoice).join(Invoice, Invoice.id == InvoiceLine.invoice_id)
         .where(InvoiceLine.substitution_id == substitution.id, Invoice.status != "void")).first()
-    if billed is None:
+    if billed is None and not _swapped_after_issue(substitution, purchasing):
         return 0
-    line, document = billed
     keep = max(0, po_line.quantity - _credited_units(po_line))
     before, after = line_cents(po_line.unit_price, min(po_line.quantity, keep + units)), line_cents(po_line.unit_price, keep)
     po_line.line_cents = after
-    if document.status == "draft":
-        _drop_from_draft(line, document, keep, after)
-    elif document.status in FINALIZED_STATUSES:
-        target = lock_row(Invoice, document.corrects_invoice_id if document.kind == "credit" else document.id)
-        _credit_note(target, line, before - after, reason)
+    if billed is None:
+        # Approved after the invoice was issued at no net cost: the issued invoice's
+        # original units bill the substitute, so the credit goes against it.
+        product = db.session.get(Product, po_line.product_id)
+        _credit_note(purchasing, {"description": f"{product.sku} {product.name} (substitute)",
+                                  "contract_id": db.session.get(PurchaseOrder, po_line.purchase_order_id).contract_id,
+                                  "vendor_id": product.vendor_id, "product_id": product.id,
+                                  "category": product.category}, before - after, reason)
+    else:
+        line, document = billed
+        if document.status == "draft":
+            _drop_from_draft(line, document, keep, after)
+        elif document.status in FINALIZED_STATUSES:
+            # the purchasing invoice, or the one the credit note billing the substitute corrects
+            target = purchasing if purchasing is not None else lock_row(Invoice, document.corrects_invoice_id or document.id)
+            _credit_note(target, _billed_as(line), before - after, reason)
     db.session.flush()
     return units
+
+
+def _lock_purchasing(cycle_id: int, practice_id: int) -> Invoice | None:
+    """The practice's purchasing invoice of the cycle, locked in finalize's order (its
+    orders of the cycle, then the invoice) and read as it is now: a finalize running
+    meanwhile has committed, so its status says whether the draft or a credit note
+    takes the credit."""
+    db.session.execute(select(Order.id).where(Order.cycle_id == cycle_id, Order.practice_id == practice_id)
+                       .order_by(Order.id).with_for_update(key_share=True))
+    invoice_id = db.session.scalar(select(Invoice.id).where(
+        Invoice.source_key == purchasing_source_key(cycle_id, practice_id)))
+    return lock_row(Invoice, invoice_id) if invoice_id is not None else None
+
+
+def _swapped_after_issue(substitution: Substitution, purchasing: Invoice | None) -> bool:
+    """No invoice line bills the substitute because it cost the same (or the net was
+    nothing) when approved after the purchasing invoice was issued."""
+    return (purchasing is not None and purchasing.status in FINALIZED_STATUSES and purchasing.kind == "purchasing"
+            and purchasing.finalized_at is not None and substitution.decided_at >= purchasing.finalized_at)
+
+
+def _billed_as(line: InvoiceLine) -> dict:
+    return {"description": line.description, "contract_id": line.contract_id, "vendor_id": line.vendor_id,
+            "product_id": line.product_id, "category": line.category}
 
 
 def _drop_from_draft(line: InvoiceLine, invoice: Invoice, keep: int, amount_cents: int) -> None:
@@ -65,14 +107,13 @@ def _drop_from_draft(line: InvoiceLine, invoice: Invoice, keep: int, amount_cent
     _refresh_totals(invoice.cycle_id, [invoice.practice_id])
 
 
-def _credit_note(invoice: Invoice, line: InvoiceLine, goods_cents: int, reason: str) -> None:
+def _credit_note(invoice: Invoice, billed_as: dict, goods_cents: int, reason: str) -> None:
     """A credit note on the issued purchasing invoice: the goods and the service fee on
     them (the fee difference, as billing credits a refusal), never beyond what is left."""
     if goods_cents <= 0:
         return
-    lines = [{"kind": "adjustment", "description": f"{reason}: {line.description}"[:300],
-              "contract_id": line.contract_id, "vendor_id": line.vendor_id, "product_id": line.product_id,
-              "category": line.category, "order_line_id": None, "amount_cents": -goods_cents}]
+    lines = [{**billed_as, "kind": "adjustment", "description": f"{reason}: {billed_as['description']}"[:300],
+              "order_line_id": None, "amount_cents": -goods_cents}]
     # the goods billed so far: the invoice's own, and what its credit notes added or took back
     corrections = db.session.scalar(
         select(func.coalesce(func.sum(InvoiceLine.amount_cents), 0)).join(Invoice, Invoice.id == InvoiceLine.invoice_id)

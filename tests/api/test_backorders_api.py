@@ -97,6 +97,23 @@ def test_the_vendor_cancels_after_the_invoice_is_issued_a_credit_note_with_the_r
     assert any(line.description.startswith("Backorder cancelled by Acme") for line in note.lines)
 
 
+def test_a_retried_partial_cancel_with_the_same_idempotency_key_cancels_once(backordered):
+    """A client timeout retries POST .../cancel {"quantity": 2} with its Idempotency-Key:
+    the retry replays the first answer; 2 units are cancelled, the draft drops 2 gloves
+    once: 58 x 17.9910 = 1043.478 -> 104348; fee 2.5% = 2608.7 -> 2609."""
+    headers = {"Idempotency-Key": "cancel-2-once"}
+    first = backordered.post(f"/backorders/{backordered.line().id}/cancel", {"quantity": 2}, who="practice_admin",
+                             headers=headers)
+    assert first.status_code == 200, first.get_data(as_text=True)
+    again = backordered.post(f"/backorders/{backordered.line().id}/cancel", {"quantity": 2}, who="practice_admin",
+                             headers=headers)
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json() == first.get_json()
+    db.session.expire_all()
+    assert db.session.get(PurchaseOrderLine, backordered.line().id).backorder_cancelled_quantity == 2
+    assert amounts(invoice_of(backordered)) == [("product", 104348), ("service_fee", 2609)]
+
+
 def test_a_line_cut_twice_after_issue_is_credited_once_per_cut(after_close):
     """Issued first; then 10 rejected at the acknowledgement and 10 backordered
     cancelled: two credit notes of 17,991 + 450 each, never the first cut again."""

@@ -105,6 +105,22 @@ def test_a_claim_is_resolved_once(claimed):
     assert _line(claimed).replacement_quantity == before == 2
 
 
+def test_a_retried_credit_with_the_same_idempotency_key_replays_the_first_answer(claimed, world):
+    """The vendor's client retries POST /claims/{id}/credit after a timeout: the same
+    200 again (not 409 "resolved already"), and one credit note (-3688, as above)."""
+    [invoice] = _lakeside_invoices(world)
+    claimed.finalize(invoice.id)
+    headers = {"Idempotency-Key": "credit-claim-once"}
+    first = claimed.post(f"/claims/{claimed.claim_id}/credit", None, headers=headers)
+    assert first.status_code == 200, first.get_data(as_text=True)
+    again = claimed.post(f"/claims/{claimed.claim_id}/credit", None, headers=headers)
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json() == first.get_json()
+    _, note = _lakeside_invoices(world)
+    assert note.total_cents == -3688
+    assert_error(_resolve(claimed, "credit"), 409, contains="resolved already")  # without the key: resolved once
+
+
 def _ship_replacement(ac, quantity) -> int:
     """A second shipment of the line through the vendor's shipments endpoint; until
     shipments may go up to `deliverable` (the acknowledgement slice's change), the same

@@ -5,11 +5,13 @@ MSO finance with a reason, audited, once; corrected invoices replacing disputed 
 re-matching when receipts arrive."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import select
 
 from gpo.audit import AuditEvent
-from gpo.db import db
+from gpo.db import db, utcnow
 from tests.factories import ProductFactory
 from tests.helpers import assert_error
 from tests.vendor_invoice_scenarios import CONTRACT, LAKESIDE_CENTS, RIVERBEND_CENTS, Invoicing
@@ -246,3 +248,33 @@ def test_the_openapi_examples_are_one_invoice_as_the_rules_figure_it():
     assert example(schema, "total_cents") == (example(schema, "goods_cents") + example(schema, "freight_cents")
                                               + example(schema, "tax_cents"))
     assert example(schema, "exception_cents") == m.difference_cents
+
+
+def test_a_cancelled_backorder_or_a_replacement_re_matches_the_open_invoices(inv):
+    """Lakeside: 50 accepted, 10 backordered; 50 shipped, 48 good and 2 damaged (a
+    claim). Acme invoices 58: 48 received, 10 may still arrive (the backorder): pending,
+    10 beyond the good units. The practice cancels 2 backordered units (allowed: 58 <=
+    60 - 2): only 8 may arrive now, 58 > 48 + 8: an exception of 2 units. Acme then
+    replaces the 2 damaged: 10 may arrive again: pending once more."""
+    ac = inv.ac
+    later = (utcnow().date() + dt.timedelta(days=7)).isoformat()
+    assert ac.post(f"/purchase-orders/{ac.po.id}/acknowledge", {"lines": [
+        {"line_id": inv.lakeside.id, "accepted_quantity": 50, "backordered_quantity": 10, "expected_ship_on": later},
+        {"line_id": inv.riverbend.id, "accepted_quantity": 50}]}).status_code == 200
+    shipment = ac.ship(inv.lakeside, 50)
+    received = ac.post(f"/shipments/{shipment['id']}/receipts", {"lines": [
+        {"shipment_line_id": inv.lakeside.id, "received_quantity": 48, "damaged_quantity": 2}]}, who="practice_buyer")
+    assert received.status_code == 201, received.get_data(as_text=True)
+    body = inv.sent(inv.body(lines=[(inv.lakeside, 58, CONTRACT)]))
+    assert (body["status"], body["lines"][0]["quantity_result"], body["lines"][0]["excess_quantity"]) == (
+        "pending_receipt", "pending_receipt", 10)
+    cancelled = ac.post(f"/backorders/{inv.lakeside.id}/cancel", {"quantity": 2}, who="practice_admin")
+    assert cancelled.status_code == 200, cancelled.get_data(as_text=True)
+    after = inv.get(body["id"]).get_json()
+    assert (after["status"], after["lines"][0]["quantity_result"], after["lines"][0]["excess_quantity"]) == (
+        "exception", "exception", 2)
+    claim_id = received.get_json()["lines"][0]["claim_id"]
+    assert ac.post(f"/claims/{claim_id}/replace", None).status_code == 200
+    again = inv.get(body["id"]).get_json()
+    assert (again["status"], again["lines"][0]["quantity_result"], again["lines"][0]["excess_quantity"]) == (
+        "pending_receipt", "pending_receipt", 10)

@@ -95,3 +95,65 @@ def test_a_credited_substitute_on_an_issued_invoice_makes_a_credit_note_to_the_c
     assert [(line.kind, line.amount_cents) for line in note.lines] == [("adjustment", -4498), ("service_fee", -113)]
     assert note.total_cents == -4611
     assert note.lines[0].description.startswith("Credited by Acme for 3 damaged/missing: GLV-L ")
+
+
+def _same_price_substitute_approved_after_issue(ac, world):
+    """Lakeside's invoice issued (60 x $17.9910 = 107946, fee 2.5%: 2699); Acme
+    substitutes 5 units by vinyl gloves at the same price; the physician approves: no
+    credit note (nothing to give back), and no invoice line names the substitute. The
+    5 vinyl ship and arrive damaged: the claim's id."""
+    from gpo.billing.models import Invoice as _Invoice
+
+    [invoice] = _invoices(world)
+    ac.finalize(invoice.id)
+    vinyl = ProductFactory(vendor_id=world.vendor.id, sku="VNL", name="Vinyl gloves", list_price=D("19.0000"))
+    db.session.commit()
+    response = ac.post(f"/purchase-orders/{ac.po.id}/acknowledge", {"lines": [
+        {"line_id": ac.line().id, "accepted_quantity": 55,
+         "substitute": {"product_id": vinyl.id, "quantity": 5, "unit_price": "17.9910"}},
+        {"line_id": ac.line(ac.other_location).id, "accepted_quantity": 50}]})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    substitution = db.session.scalars(select(Substitution)).one()
+    assert ac.post(f"/substitutions/{substitution.id}/approve", {}, who="practice_admin").status_code == 200
+    assert [i.kind for i in _invoices(world)] == ["purchasing"]
+    assert db.session.scalar(select(_Invoice.id).join(InvoiceLine).where(
+        InvoiceLine.substitution_id == substitution.id)) is None
+    sub_line = db.session.get(PurchaseOrderLine, db.session.get(Substitution, substitution.id).substitute_line_id)
+    shipment = ac.ship(sub_line, 5)
+    response = ac.post(f"/shipments/{shipment['id']}/receipts", {"lines": [
+        {"shipment_line_id": sub_line.id, "received_quantity": 0, "damaged_quantity": 5}]}, who="practice_buyer")
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()["lines"][0]["claim_id"]
+
+
+def test_a_credited_claim_on_a_same_price_substitute_approved_after_issue_is_a_credit_note(after_close, world):
+    """The 5 vinyl gloves are billed by the issued invoice's original units: the credit
+    note gives back their goods at the substitute's price, 5 x 17.9910 = 89.955 -> 8996,
+    and the fee: 2.5% of 107946 = 2698.65 -> 2699 becomes 2.5% of 98950 = 2473.75 ->
+    2474: 225 back. -8996 - 225 = -9221."""
+    claim_id = _same_price_substitute_approved_after_issue(after_close, world)
+    assert after_close.post(f"/claims/{claim_id}/credit", None).status_code == 200
+    issued, note = _invoices(world)
+    assert note.kind == "credit" and note.corrects_invoice_id == issued.id
+    assert [(line.kind, line.amount_cents) for line in note.lines] == [("adjustment", -8996), ("service_fee", -225)]
+    assert note.total_cents == -9221
+    assert note.lines[0].description == "Credited by Acme for 5 damaged/missing: VNL Vinyl gloves (substitute)"
+
+
+def test_a_later_credit_of_the_original_does_not_credit_the_substitute_s_units_again(after_close, world):
+    """Then 1 of the 55 original gloves goes missing and Acme credits it: only that
+    unit comes back. Lakeside's order line holds 54 now (971.514 -> 97151): the issued
+    lines bill 107946 - 97151 = 10795 beyond it, of which the swap's fixed value
+    (8996) is the substitute's, already credited above: 1799 back. Fee: goods were
+    107946 - 8996 = 98950 (2474), now 97151 (2428.775 -> 2429): 45 back. -1844."""
+    ac = after_close
+    claim_id = _same_price_substitute_approved_after_issue(ac, world)
+    assert ac.post(f"/claims/{claim_id}/credit", None).status_code == 200
+    shipment = ac.ship(ac.line(), 55)
+    response = ac.post(f"/shipments/{shipment['id']}/receipts", {"lines": [
+        {"shipment_line_id": ac.line().id, "received_quantity": 54, "damaged_quantity": 0}]}, who="practice_buyer")
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert ac.post(f"/claims/{response.get_json()['lines'][0]['claim_id']}/credit", None).status_code == 200
+    issued, _, note = _invoices(world)
+    assert [(line.kind, line.amount_cents) for line in note.lines] == [("adjustment", -1799), ("service_fee", -45)]
+    assert note.total_cents == -1844

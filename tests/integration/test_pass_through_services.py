@@ -85,6 +85,46 @@ def test_once_issued_a_favourable_difference_is_a_credit_note(inv):
     assert inv.documents_of(inv.world.practice, "adjustment") == []
 
 
+def test_a_favourable_difference_no_credit_note_can_take_is_a_credit_for_the_practice_once(inv):
+    """Lakeside's purchasing invoice was issued and written off (uncollectible: it takes
+    no credit note). Acme invoices 60 at 17.9000, 546 cents below the contract: the
+    difference is a credit applied to Lakeside's next invoices, not dropped; once."""
+    purchasing = inv.purchasing_invoice(inv.world.practice)
+    inv.ac.finalize(purchasing.id)
+    purchasing = inv.purchasing_invoice(inv.world.practice)
+    purchasing.status = "uncollectible"
+    db.session.commit()
+    body = inv.sent(inv.body(lines=[(inv.lakeside, 60, "17.9000")]))
+    assert (body["status"], body["favourable_cents"]) == ("approved", 546)
+    assert inv.documents_of(inv.world.practice, "credit") == []
+    assert inv.documents_of(inv.world.practice, "adjustment") == []
+    credit = db.session.scalars(select(Credit).where(Credit.practice_id == inv.world.practice.id)).one()
+    assert (credit.source, credit.amount_cents, credit.remaining_cents, credit.invoice_id) == ("adjustment", 546, 546, None)
+    assert credit.description == "Acme invoice ACME-1: favourable difference"
+    assert pass_through(db.session.get(VendorInvoice, body["id"])) == []
+    db.session.commit()
+    assert len(db.session.scalars(select(Credit).where(Credit.practice_id == inv.world.practice.id)).all()) == 1
+
+
+def test_a_favourable_difference_beyond_what_is_left_to_credit_is_a_credit_for_the_rest(inv):
+    """Lakeside's invoice (107946 + 2699 = 110645) was credited by finance down to 100
+    cents left; the 546 favourable cents: a credit note for 100, a credit for 446."""
+    purchasing = inv.purchasing_invoice(inv.world.practice)
+    inv.ac.finalize(purchasing.id)
+    response = inv.client.post(f"/api/v1/invoices/{purchasing.id}/credit-notes", json={
+        "amount_cents": 110645 - 100, "reason": "goodwill"},
+        headers={**inv.world.headers["mso_finance"], "Idempotency-Key": "goodwill-1"})
+    assert response.status_code in (200, 201), response.get_data(as_text=True)
+    body = inv.sent(inv.body(lines=[(inv.lakeside, 60, "17.9000")]))
+    assert body["status"] == "approved"
+    _, note = inv.documents_of(inv.world.practice, "credit")
+    assert note.total_cents == -100
+    credits = db.session.scalars(select(Credit).where(Credit.practice_id == inv.world.practice.id,
+                                                      Credit.source == "adjustment")).all()
+    assert [(c.amount_cents, c.description) for c in credits] == [
+        (446, "Acme invoice ACME-1: favourable difference beyond what the purchasing invoice has left to credit")]
+
+
 def test_passed_through_once(inv):
     body = inv.sent(inv.body(freight_cents=2501))
     invoice = db.session.get(VendorInvoice, body["id"])
