@@ -39,7 +39,7 @@ def test_the_buyer_receives_two_damaged_and_the_vendor_credits_the_claim(web, wo
     received = buyer.get_by_role("region", name="Received", exact=True)
     expect(received).to_contain_text("open: waiting for the vendor")
     assert_accessible(buyer, "the received shipment")
-    screenshot(buyer, "storefront-shipment-received")
+    screenshot(buyer, "storefront-shipment-received", docs=True)
     claim = web.query(lambda: db.session.scalars(select(Claim)).one())
     assert (claim.damaged_quantity, claim.missing_quantity) == (2, 0)
 
@@ -53,7 +53,7 @@ def test_the_buyer_receives_two_damaged_and_the_vendor_credits_the_claim(web, wo
     expect(vendor.get_by_text(f"Claim {claim.id}: 2 units credited to the practice.", exact=False)).to_be_visible()
     expect(vendor.get_by_role("button", name=f"Credit the practice for claim {claim.id}")).to_have_count(0)
     assert_accessible(vendor, "the credited claim")
-    screenshot(vendor, "portal-claim-credited")
+    screenshot(vendor, "portal-claim-credited", docs=True)
     # goods line_cents(17.9910, 2) = 3598 and the 2.5% fee comes down from 2699 to 2609
     note = web.query(lambda: db.session.scalars(select(Invoice).where(Invoice.kind == "credit")).one())
     assert note.total_cents == -3688 and note.practice_id == world.practice.id

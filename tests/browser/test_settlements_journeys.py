@@ -65,7 +65,7 @@ def test_finance_runs_a_settlement_and_marks_it_sent_and_the_vendor_downloads_it
     expect(netted.get_by_role("row", name=re.compile("INV-2"))).to_contain_text("−$17.99")
     expect(page.locator("#payable")).to_have_text("$1,775.52")
     assert_accessible(page, "the settlement and its remittance advice")
-    screenshot(page, "console-settlement")
+    screenshot(page, "console-settlement", docs=True)
 
     send = page.get_by_role("form", name="Mark sent")
     send.get_by_label("Bank reference").fill("ACH-20270203-0001")

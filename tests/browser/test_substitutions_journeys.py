@@ -49,7 +49,7 @@ def test_the_vendor_offers_a_substitute_and_the_physician_approves_it(web, facts
     vendor.get_by_role("button", name="Send acknowledgement").click()
     expect(vendor.get_by_role("status").first).to_contain_text("5 units offered as a substitute")
     expect(vendor.get_by_role("row", name=re.compile("5 offered as a substitute"))).to_be_visible()
-    screenshot(vendor, "portal-purchase-order-substitute")
+    screenshot(vendor, "portal-purchase-order-substitute", docs=True)
 
     buyer = web.sign_in(facts["buyer"])
     buyer.get_by_role("navigation", name="Main").get_by_role("link", name="Substitutions").click()
@@ -65,6 +65,6 @@ def test_the_vendor_offers_a_substitute_and_the_physician_approves_it(web, facts
     expect(physician.get_by_role("status").first).to_contain_text("Substitute approved: 5 × Sterile gloves")
     expect(physician.get_by_role("row", name=re.compile("Sterile gloves"))).to_contain_text("approved")
     assert_accessible(physician, "the substitutions page after approving")
-    screenshot(physician, "storefront-substitutions", docs=False)
+    screenshot(physician, "storefront-substitutions", docs=True)
     assert web.query(lambda: db.session.scalars(select(Substitution.status)).one()) == "approved"
     assert web.query(lambda: _goods(facts["practice_id"])) == [(7500, True), (98951, False)]

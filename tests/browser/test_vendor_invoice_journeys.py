@@ -46,7 +46,7 @@ def test_the_vendor_invoices_above_contract_and_finance_approves_it_with_a_reaso
     expect(vendor.get_by_text("MSO finance reviews the exception", exact=False)).to_be_visible()
     expect(vendor.get_by_role("row", name=re.compile(lakeside))).to_contain_text("above the contract price")
     assert_accessible(vendor, "the portal's invoice")
-    screenshot(vendor, "portal-vendor-invoice-exception")
+    screenshot(vendor, "portal-vendor-invoice-exception", docs=True)
 
     finance = web.sign_in("mso_finance@example.test")
     finance.get_by_role("link", name="1 vendor invoice with exceptions").click()
@@ -63,7 +63,7 @@ def test_the_vendor_invoices_above_contract_and_finance_approves_it_with_a_reaso
     expect(finance.get_by_role("button", name="Approve invoice")).to_have_count(0)
     expect(finance.get_by_text("Acme's price rise was agreed on 14 January", exact=False)).to_be_visible()
     assert_accessible(finance, "the approved vendor invoice")
-    screenshot(finance, "console-vendor-invoice-approved")
+    screenshot(finance, "console-vendor-invoice-approved", docs=True)
     invoice = web.query(lambda: db.session.scalars(select(VendorInvoice)).one())
     assert (invoice.status, invoice.decision_reason, invoice.exception_cents) == (
         "approved", "Acme's price rise was agreed on 14 January", 1554)
