@@ -70,6 +70,7 @@ def _features():
         contracts,
         insurance,
         leasing,
+        notifications,
         orders,
         payables,
         platform,
@@ -80,7 +81,7 @@ def _features():
 
     # The web shell first: the features' pages join its faces and navigation.
     return [web, auth, accounts, catalog, contracts, orders, billing, insurance, staffing, leasing, receiving,
-            payables, platform, audit_pages]
+            payables, notifications, platform, audit_pages]
 
 
 def _engine_options(url: str) -> dict:

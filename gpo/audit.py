@@ -141,6 +141,8 @@ READ_ACTIONS: dict[str, str] = {
     "admin_fee_remittances": "admin_fee_remittance.read",
     "leasing_spaces": "space.read",
     "leasing_occupancies": "space.read",
+    "webhook_endpoints": "webhook_endpoint.read",
+    "webhook_deliveries": "webhook_delivery.read",
 }
 
 

@@ -85,16 +85,20 @@ def purge_expired() -> None:
 @gpo_cli.command("tick")
 def tick_command() -> None:
     """Keep time (run every minute from cron): start closing the cycle whose closes_at
-    has passed, open the cycle whose time has come, retry failed payments that are due.
-    Each is its own use case (one retry failing leaves the others done)."""
+    has passed, open the cycle whose time has come, retry failed payments that are due,
+    then tell people and systems (the notification scans, the outbox's fan-out, and the
+    webhook and e-mail retries that are due). Each is its own use case (one retry
+    failing leaves the others done)."""
     from gpo.auth.principal import SYSTEM
     from gpo.billing.payments import due_payment_retries, retry_payment
+    from gpo.notifications.dispatcher import tick as notify
     from gpo.orders.cycles import close_due_cycles, open_due_cycle
 
     closing = transactional(close_due_cycles)(SYSTEM)
     opened = transactional(open_due_cycle)(SYSTEM)
     retries = [transactional(retry_payment)(attempt_id) for attempt_id in transactional(due_payment_retries)()]
-    click.echo({"opened": opened, "closing": closing, "payment_retries": [r for r in retries if r is not None]})
+    click.echo({"opened": opened, "closing": closing, "payment_retries": [r for r in retries if r is not None],
+                "notifications": notify()})
 
 
 @gpo_cli.command("close-cycle")

@@ -28,10 +28,17 @@ def _int(name: str, default: int) -> int:
     return default if raw in (None, "") else int(raw)
 
 
+def _flag(name: str) -> bool | None:
+    raw = os.environ.get(name)
+    return None if raw in (None, "") else raw.strip().lower() in ("1", "true", "yes", "on")
+
+
 def from_environment() -> dict:
     """The app's configuration from environment variables."""
+    env = os.environ.get("GPO_ENV", "development")
+    allow_private = _flag("WEBHOOK_ALLOW_PRIVATE_URLS")
     return {
-        "GPO_ENV": os.environ.get("GPO_ENV", "development"),
+        "GPO_ENV": env,
         "SECRET_KEY": os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": os.environ.get(
             "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'gpo.sqlite3'}"
@@ -70,6 +77,23 @@ def from_environment() -> dict:
         # and the premium on shifts requested less than 48 hours ahead.
         "STAFFING_TIMEZONE": os.environ.get("STAFFING_TIMEZONE", "America/Chicago"),
         "STAFFING_SHORT_NOTICE_PREMIUM_PERCENT": os.environ.get("STAFFING_SHORT_NOTICE_PREMIUM_PERCENT", "25"),
+        # Telling people and systems (DOMAIN.md): e-mail through SMTP_URL
+        # (smtp://user:password@host:587 with STARTTLS, smtps://host:465, smtp://host:25
+        # with ?starttls=0 for a local relay); empty: each message is written to MAIL_DIR.
+        "SMTP_URL": os.environ.get("SMTP_URL", ""),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Summit MSO purchasing <purchasing@gpo.example>"),
+        "MAIL_DIR": os.environ.get("MAIL_DIR", str(INSTANCE_DIR / "mail")),
+        # Where people reach the web app: the links in e-mails start with it.
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        # Vendor webhook endpoints must be https and public (no loopback, private,
+        # link-local or metadata addresses) unless this is on: on by default outside
+        # production, for local receivers in development and tests.
+        "WEBHOOK_ALLOW_PRIVATE_URLS": allow_private if allow_private is not None else env != "production",
+        "WEBHOOK_TIMEOUT_SECONDS": _int("WEBHOOK_TIMEOUT_SECONDS", 10),
+        # When the outbox is dispatched after a commit: "inline" (in the process, the
+        # embedded default), "queue" (an RQ job, the default with REDIS_URL) or "manual"
+        # (only by `flask gpo tick`). Empty: inline without REDIS_URL, queue with it.
+        "OUTBOX_DISPATCH": os.environ.get("OUTBOX_DISPATCH", ""),
     }
 
 
@@ -100,6 +124,13 @@ def check(config: dict) -> None:
         if config["STRIPE_WEBHOOK_SECRET"] == DEFAULT_WEBHOOK_SECRET or config["STRIPE_API_KEY"] == "sk_test_localstripe":
             raise ConfigError("GPO_ENV=production needs STRIPE_API_KEY and STRIPE_WEBHOOK_SECRET from Stripe "
                               "(and STRIPE_API_BASE empty)")
+        if not config.get("SMTP_URL"):
+            raise ConfigError("GPO_ENV=production needs SMTP_URL (e-mail would only be written to MAIL_DIR)")
+        if not str(config.get("PUBLIC_BASE_URL", "")).startswith("https://"):
+            raise ConfigError("GPO_ENV=production needs PUBLIC_BASE_URL, the https address of the web app "
+                              "(the links in e-mails)")
+    if config.get("OUTBOX_DISPATCH", "") not in ("", "inline", "queue", "manual"):
+        raise ConfigError("OUTBOX_DISPATCH must be inline, queue, manual or empty")
 
 
 def warn_about_published_defaults(config: dict) -> list[str]:

@@ -209,13 +209,18 @@ _engine_pid: int | None = None
 
 def run_in(app: Flask, job_id: int) -> Any:
     """Run a job in a worker process, in `app`'s context (see gpo/worker.py)."""
+    return in_worker(app, lambda: run(job_id))
+
+
+def in_worker(app: Flask, work: Callable[[], Any]) -> Any:
+    """Run `work` in a worker process, in `app`'s context."""
     global _engine_pid
     with app.app_context():
         if _engine_pid != os.getpid():
             # A forked work horse must not reuse its parent's pooled connections.
             db.engine.dispose(close=False)
             _engine_pid = os.getpid()
-        return run(job_id)
+        return work()
 
 
 def execute(job_id: int) -> Any:

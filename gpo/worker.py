@@ -14,3 +14,11 @@ from gpo.jobs import run_in
 def execute(job_id: int) -> Any:
     """RQ's entry point: the job's edge (`gpo.jobs.run` opens its units of work)."""
     return run_in(current_app._get_current_object() if has_app_context() else create_app(), job_id)
+
+
+def dispatch_outbox() -> Any:
+    """RQ's entry point for the outbox dispatcher (gpo.notifications.dispatcher)."""
+    from gpo.jobs import in_worker
+    from gpo.notifications.dispatcher import dispatch
+
+    return in_worker(current_app._get_current_object() if has_app_context() else create_app(), dispatch)

@@ -114,7 +114,8 @@ def stripe_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def test_config(database_url, queue_name, stripe_url) -> dict:
+def test_config(database_url, queue_name, stripe_url, tmp_path_factory) -> dict:
+    tmp_mail_dir = tmp_path_factory.mktemp("mail")
     return {
         "STRIPE_API_BASE": stripe_url,
         "STRIPE_API_KEY": "sk_test_gpo_suite",
@@ -126,6 +127,10 @@ def test_config(database_url, queue_name, stripe_url) -> dict:
         "RQ_QUEUE": queue_name,
         # Tests that need to see a crash's 500 turn propagation off themselves.
         "PROPAGATE_EXCEPTIONS": None,
+        # The outbox is dispatched by the tests that exercise it (dispatcher.dispatch()),
+        # not after every commit; e-mail lands in the run's own folder.
+        "OUTBOX_DISPATCH": "manual",
+        "MAIL_DIR": str(tmp_mail_dir),
     }
 
 
@@ -172,6 +177,8 @@ def rq_worker(app, test_config):
         STRIPE_API_BASE=test_config["STRIPE_API_BASE"],
         STRIPE_API_KEY=test_config["STRIPE_API_KEY"],
         STRIPE_WEBHOOK_SECRET=TEST_WEBHOOK_SECRET,
+        OUTBOX_DISPATCH="manual",
+        MAIL_DIR=test_config["MAIL_DIR"],
     )
     log = (open(ROOT / "instance" / f"test-worker-{test_config['RQ_QUEUE']}.log", "w")
            if (ROOT / "instance").is_dir() else subprocess.DEVNULL)

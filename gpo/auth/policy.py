@@ -149,6 +149,20 @@ ACTIONS: dict[str, frozenset[str]] = {
     "admin_fee_remittance.read": MSO_BILLING | frozenset({"vendor_admin"}),
     "admin_fee_remittance.create": MSO_BILLING,
     "vendor_scorecard.read": MSO_ANY | VENDOR_ANY,
+    # Telling people and systems: a vendor's webhook endpoints (the MSO oversees and may
+    # set one up; only the vendor rotates its secret), every delivery and attempt.
+    "webhook_endpoint.read": MSO_ANY | frozenset({"vendor_admin"}),
+    "webhook_endpoint.create": frozenset({"vendor_admin", "mso_admin"}),
+    "webhook_endpoint.update": frozenset({"vendor_admin", "mso_admin"}),
+    "webhook_endpoint.delete": frozenset({"vendor_admin", "mso_admin"}),
+    "webhook_endpoint.rotate_secret": frozenset({"vendor_admin"}),
+    "webhook_delivery.read": MSO_ANY | frozenset({"vendor_admin"}),
+    "webhook_delivery.retry": frozenset({"vendor_admin", "mso_admin"}),
+    # Which e-mails a person receives: every user (an API key has no mailbox).
+    "notification_setting.read": MSO_ANY | PRACTICE_ANY | frozenset(VENDOR_ROLES),
+    "notification_setting.update": MSO_ANY | PRACTICE_ANY | frozenset(VENDOR_ROLES),
+    # cXML documents from a vendor's system (its API key) or its admin.
+    "cxml.submit": VENDOR_ANY,
 }
 
 # Object types whose visibility is not plain tenancy register a rule here

@@ -10,6 +10,8 @@ def _production(**overrides):
         "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://db/gpo",
         "STRIPE_API_KEY": "sk_live_example",
         "STRIPE_WEBHOOK_SECRET": "whsec_example",
+        "SMTP_URL": "smtp://mail.example:587",
+        "PUBLIC_BASE_URL": "https://purchasing.example",
     }
     conf.update(overrides)
     return conf
