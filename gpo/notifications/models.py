@@ -36,6 +36,7 @@ class OutboxEvent(CreatedAtMixin, db.Model):
 
     __tablename__ = "outbox_events"
     __noun__ = "event"
+    __table_args__ = (db.UniqueConstraint("dedupe_key"),)
     id: Mapped[IdPK]
     event_type: Mapped[str] = mapped_column(String(64))
     # The vendor whose webhook endpoints receive it (none: an event for people only).
@@ -47,6 +48,9 @@ class OutboxEvent(CreatedAtMixin, db.Model):
     summary: Mapped[str] = mapped_column(String(500))
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     fanned_out_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # An event that must happen at most once whoever emits it (a scan's "closing within
+    # 24 h" for one order) carries a key; the unique constraint keeps the second out.
+    dedupe_key: Mapped[str | None] = mapped_column(String(200))
 
     @property
     def tenant_id(self) -> int | None:

@@ -45,11 +45,12 @@ def subject_type_of(subject) -> str:
 
 def emit(event_type: str, subject, *, summary: str, vendor_id: int | None = None,
          practice_id: int | None = None, data: dict | None = None,
-         subject_type: str | None = None) -> OutboxEvent:
+         subject_type: str | None = None, dedupe_key: str | None = None) -> OutboxEvent | None:
     """Record that `event_type` happened to `subject` (flushed, with an id), in the
     current transaction. `vendor_id`: whose webhook endpoints receive it (public types
     only); `practice_id`: whose people it may concern. `summary` is one sentence for
-    people; `data` holds ids and plain facts, never secrets."""
+    people; `data` holds ids and plain facts, never secrets. With `dedupe_key`, an event
+    already emitted under that key is not emitted again (None is returned)."""
     if event_type not in EVENT_TYPES:
         raise KeyError(f"unknown event type {event_type!r}")
     if vendor_id is not None and event_type not in PUBLIC_EVENT_TYPES:
@@ -57,10 +58,16 @@ def emit(event_type: str, subject, *, summary: str, vendor_id: int | None = None
     row = OutboxEvent(
         event_type=event_type, vendor_id=vendor_id, practice_id=practice_id,
         subject_type=subject_type or subject_type_of(subject), subject_id=subject.id,
-        summary=summary[:500], data=dict(data or {}),
+        summary=summary[:500], data=dict(data or {}), dedupe_key=dedupe_key,
     )
-    db.session.add(row)
-    db.session.flush()
+    if dedupe_key is not None:
+        from gpo.db import flush_unless_duplicate
+
+        if not flush_unless_duplicate(row):
+            return None
+    else:
+        db.session.add(row)
+        db.session.flush()
     from gpo.notifications import dispatcher
 
     dispatcher.kick_after_commit()

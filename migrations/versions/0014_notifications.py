@@ -2,11 +2,12 @@
 
 Revision ID: 0014_notifications
 Revises: 0013_after_the_close
-Create Date: 2026-12-02 06:02:28.570846
+Create Date: 2026-12-02 06:04:41.837273
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = '0014_notifications'
@@ -34,10 +35,12 @@ def upgrade():
     sa.Column('summary', sa.String(length=500), nullable=False),
     sa.Column('data', sa.JSON(), nullable=False),
     sa.Column('fanned_out_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('dedupe_key', sa.String(length=200), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.ForeignKeyConstraint(['practice_id'], ['practices.id'], name=op.f('fk_outbox_events_practice_id_practices')),
     sa.ForeignKeyConstraint(['vendor_id'], ['vendors.id'], name=op.f('fk_outbox_events_vendor_id_vendors')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_events'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_events')),
+    sa.UniqueConstraint('dedupe_key', name=op.f('uq_outbox_events_dedupe_key'))
     )
     with op.batch_alter_table('outbox_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outbox_events_fanned_out_at'), ['fanned_out_at'], unique=False)

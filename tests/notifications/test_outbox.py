@@ -81,3 +81,13 @@ def test_the_webhook_body_carries_ids_and_a_summary(db_ctx, world):
     assert body["timestamp"].endswith("Z")
     assert body["data"] == {"object": "purchase_order", "id": world.vendor.id, "summary": "PO 7 for Acme",
                             "purchase_order_id": 7}
+
+
+def test_an_event_with_a_dedupe_key_is_emitted_once(db_ctx, world):
+    with unit_of_work():
+        assert outbox.emit("cycle.closing_soon", world.practice, summary="closes soon",
+                           practice_id=world.practice.id, dedupe_key="closing:1:2") is not None
+    with unit_of_work():
+        assert outbox.emit("cycle.closing_soon", world.practice, summary="closes soon",
+                           practice_id=world.practice.id, dedupe_key="closing:1:2") is None
+    assert _events() == 1
