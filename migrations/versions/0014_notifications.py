@@ -5,9 +5,8 @@ Revises: 0013_after_the_close
 Create Date: 2026-12-02 06:04:41.837273
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0014_notifications'
