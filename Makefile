@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 PORT ?= 5000
 STRIPE_PORT ?= 8420
+RECEIVER_PORT ?= 8430
 
-.PHONY: install run stop test test-fast lint contract worker demo demo-data stripe-mock migrate clean
+.PHONY: install run stop test test-fast lint contract worker demo demo-data stripe-mock webhook-receiver migrate clean
 
 $(BIN)/flask: requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,17 +36,27 @@ stripe-mock: install ## localstripe on 127.0.0.1:$(STRIPE_PORT), in the backgrou
 		echo "localstripe started on 127.0.0.1:$(STRIPE_PORT) (log: instance/localstripe.log)"; \
 	fi
 
-run: demo-data stripe-mock ## serve the API on http://127.0.0.1:$(PORT) (docs at /docs); `make stop` ends what it started
+webhook-receiver: install ## the demo vendor's webhook receiver on 127.0.0.1:$(RECEIVER_PORT), in the background
+	@mkdir -p instance
+	@if curl -s -o /dev/null http://127.0.0.1:$(RECEIVER_PORT)/deliveries.json; then \
+		echo "the webhook receiver already answers on 127.0.0.1:$(RECEIVER_PORT)"; \
+	else \
+		nohup $(BIN)/python scripts/webhook_receiver.py --port $(RECEIVER_PORT) > instance/webhook-receiver.log 2>&1 & \
+		echo $$! > instance/webhook-receiver.pid; \
+		echo "webhook receiver started on http://127.0.0.1:$(RECEIVER_PORT)/ (what it received: that page)"; \
+	fi
+
+run: webhook-receiver demo-data stripe-mock ## serve the API on http://127.0.0.1:$(PORT) (docs at /docs); `make stop` ends what it started
 	@echo $$$$ > instance/server.pid; export STRIPE_API_BASE=$${STRIPE_API_BASE-http://127.0.0.1:$(STRIPE_PORT)}; \
 		exec $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-stop: ## stop what `make run` left running: localstripe, and the server if it runs in the background
-	@# Only a process that the pid file names, started from this checkout, running flask or localstripe.
-	@for name in server localstripe; do \
+stop: ## stop what `make run` left running: localstripe, the webhook receiver, and the server if it runs in the background
+	@# Only a process that the pid file names, started from this checkout, running flask, localstripe or the receiver.
+	@for name in server localstripe webhook-receiver; do \
 		pidfile=instance/$$name.pid; \
 		pid=$$(cat $$pidfile 2>/dev/null); \
 		if [ -n "$$pid" ] && [ "$$(readlink /proc/$$pid/cwd 2>/dev/null)" = "$(CURDIR)" ] \
-			&& tr '\0' ' ' < /proc/$$pid/cmdline 2>/dev/null | grep -Eq 'bin/flask run|localstripe'; then \
+			&& tr '\0' ' ' < /proc/$$pid/cmdline 2>/dev/null | grep -Eq 'bin/flask run|localstripe|webhook_receiver'; then \
 			kill $$pid && echo "stopped $$name (pid $$pid)"; \
 		else \
 			echo "$$name: not running"; \
