@@ -479,3 +479,30 @@ def test_what_is_not_supported_is_a_400(client, after_close, case, message):
     ac = after_close
     code, text = cx.answer(send(client, ac, _unsupported(ac)[case]))
     assert code == 400 and message in text, text
+
+
+# --- the OpenAPI document --------------------------------------------------------------------
+
+
+def _paths(root) -> set[str]:
+    return {root.getroottree().getpath(e).replace("[1]", "").replace("[2]", "") for e in root.iter()}
+
+
+def test_the_openapi_document_describes_both_with_examples_that_are_what_the_server_sends(client, after_close):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    answer = spec["paths"]["/api/v1/purchase-orders/{purchase_order_id}"]["get"]["responses"]["200"]["content"]
+    assert list(answer) == ["application/json", "application/xml", "text/xml"]
+    example = parse(answer["application/xml"]["example"].encode())
+    assert _paths(example) == _paths(order_request(client, after_close))  # the example has every element we write
+    post = spec["paths"]["/api/v1/cxml"]["post"]
+    assert post["operationId"] == "submit_cxml" and post["security"] == []  # the key may be inside the document
+    assert "Header/Sender/Credential/SharedSecret" in post["description"]
+    body = post["requestBody"]["content"]
+    assert list(body) == ["application/xml", "text/xml"] and post["requestBody"]["required"] is True
+    request = parse(body["application/xml"]["example"].encode())
+    assert [e.tag for e in request.find("Request")] == ["ConfirmationRequest"]
+    assert set(post["responses"]) == {"200", "400", "401", "403", "404", "409", "413", "415", "422", "default"}
+    for code, response in post["responses"].items():
+        status = parse(response["content"]["application/xml"]["example"].encode()).find("Response/Status")
+        assert status.get("code") == ("500" if code == "default" else code)
+    assert set(post["responses"]["200"]["headers"]) == {"Location", "Idempotent-Replayed", "X-Request-Id"}

@@ -49,7 +49,8 @@ def confirm(principal: Principal, request: etree._Element) -> Outcome:
     header = required(request, "ConfirmationHeader")
     kind = header.get("type")
     if kind not in WHOLE_ORDER + LINE_BY_LINE:
-        raise refused(f"ConfirmationHeader type={kind!r} is not supported: send accept, reject, detail or except")
+        raise refused(f"ConfirmationHeader type={kind!r} is not supported: send accept, reject, detail or except"
+                      if kind else "ConfirmationHeader needs a type: accept, reject, detail or except")
     if (header.get("operation") or "new") != "new":
         raise refused("ConfirmationHeader operation=\"update\" is not supported: each line is acknowledged once")
     po = purchase_order_of(principal, request.find("OrderReference"), "purchase_order.acknowledge")

@@ -64,8 +64,7 @@ def invoice(principal: Principal, request: etree._Element) -> Outcome:
                "lines": lines, "freight_cents": _amount(summary, "ShippingAmount"),
                "tax": _tax(po, lines, item_taxes, summary)}
     payload = {k: v for k, v in payload.items() if v not in ("", None)}
-    where = {f"lines.{i}": f"InvoiceDetailItem invoiceLineNumber=\"{item.get('invoiceLineNumber')}\""
-             for i, item in enumerate(items)} | HEADER_FIELDS
+    where = {f"lines.{i}": _item_name(item, i) for i, item in enumerate(items)} | HEADER_FIELDS
     with described(where):
         data = load_input(VendorInvoiceInSchema(), payload)
         _check_subtotal(data, summary)
@@ -78,13 +77,18 @@ def invoice(principal: Principal, request: etree._Element) -> Outcome:
         "document": "InvoiceDetailRequest", "vendor_invoice_id": submitted.id, "number": submitted.number})
 
 
+def _item_name(item: etree._Element, i: int) -> str:
+    number = item.get("invoiceLineNumber")
+    return f"InvoiceDetailItem invoiceLineNumber=\"{number}\"" if number else f"InvoiceDetailItem {i + 1}"
+
+
 def _lines(po: PurchaseOrder, items: list[etree._Element]) -> tuple[list[dict], dict[int, int]]:
     """The invoice's lines (the JSON's wire form), and each item's tax by line id."""
     if not items:
         raise refused("the InvoiceDetailOrder lists its lines in InvoiceDetailItem elements")
     lines, taxes = [], {}
-    for item in items:
-        name = f"InvoiceDetailItem invoiceLineNumber=\"{item.get('invoiceLineNumber')}\""
+    for i, item in enumerate(items):
+        name = _item_name(item, i)
         reference = required(item, "InvoiceDetailItemReference")
         line_id = whole(reference.get("lineNumber"), f"{name}: InvoiceDetailItemReference lineNumber")
         lines.append({"po_line_id": line_id, "quantity": whole(item.get("quantity"), f"{name} quantity"),
