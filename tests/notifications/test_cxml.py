@@ -374,7 +374,7 @@ def test_the_same_payload_id_replays_the_first_answer(client, after_close):
     assert shipments() == 1 and ac.line().shipped_quantity == 10
     # the same payloadID with another document: refused, nothing shipped
     other = send(client, ac, cx.ship_notice(ac.po.id, (ac.line().id, 20)), payload_id="asn-0001@acme.example")
-    assert cx.answer(other) == (409, "this Idempotency-Key was already used with a different request")
+    assert cx.answer(other) == (409, "this payloadID was already used with a different request")
     assert shipments() == 1
     # another vendor's payloadIDs are its own: the same one is a new document, refused on its merits
     code, text = cx.answer(send(client, ac, notice, payload_id="asn-0001@acme.example", who="other_vendor_key"))

@@ -61,7 +61,7 @@ def receive():
             raise refused(f"{document.kind} is not supported: POST /cxml takes {', '.join(HANDLERS)}")
         _check_sender(principal, document)
         response = run_once(f"cxml:vendor:{principal.organization_id}", _key(document.payload_id),
-                            lambda: _run(handler, principal, document))
+                            lambda: _run(handler, principal, document), what="payloadID")
     except DomainError as error:
         response = _refusal(error)
     except Exception:  # a defect of ours: logged, answered as cXML (clients retry a 500)
