@@ -66,8 +66,9 @@ def _request_hash() -> str:
     return digest.hexdigest()
 
 
-def _claim(principal_key: str, key: str, request_hash: str):
-    """Claim the key; return (record_id, None) to run, or (None, record) to replay."""
+def _claim(principal_key: str, key: str, request_hash: str, what: str = HEADER):
+    """Claim the key (`what` names it in refusals); return (record_id, None) to run, or
+    (None, record) to replay."""
     for _ in range(3):
         record = IdempotencyRecord(principal_key=principal_key, key=key, request_hash=request_hash)
         db.session.add(record)
@@ -82,9 +83,9 @@ def _claim(principal_key: str, key: str, request_hash: str):
         # The twin that held the key failed and released it between our insert and
         # this read: the key is free again, so claim it anew.
     else:
-        raise Conflict(f"a request with this {HEADER} is still being processed")
+        raise Conflict(f"a request with this {what} is still being processed")
     if existing.request_hash != request_hash:
-        raise Conflict(f"this {HEADER} was already used with a different request")
+        raise Conflict(f"this {what} was already used with a different request")
     if existing.status == "completed":
         return None, existing
     # In progress: take it over only if it is stale (its request died), atomically.
@@ -100,7 +101,7 @@ def _claim(principal_key: str, key: str, request_hash: str):
     commit_midway("take over a stale claim of the Idempotency-Key")
     if taken == 1:
         return existing.id, None
-    raise Conflict(f"a request with this {HEADER} is still being processed")
+    raise Conflict(f"a request with this {what} is still being processed")
 
 
 def _find(principal_key: str, key: str) -> IdempotencyRecord | None:
@@ -125,6 +126,36 @@ def _replay(record: IdempotencyRecord) -> Response:
     return response
 
 
+def run_once(principal_key: str, key: str, view, what: str = HEADER) -> Response:
+    """`view()` once per (principal_key, key): the first call runs it and stores a
+    success in the request's unit of work; a replay of the same request returns the
+    stored answer; the same key with another request is a 409. An error answer (4xx,
+    5xx) stores nothing and frees the key. (`idempotent` uses it for Idempotency-Key;
+    cXML documents use their payloadID, per vendor; `what` names the key in refusals.)"""
+    record_id, stored = _claim(principal_key, key, _request_hash(), what)
+    if stored is not None:
+        return _replay(stored)
+    try:
+        response = current_app.make_response(view())
+        if response.status_code >= 400:
+            _release(record_id)
+            return response
+        # Stored in the request's unit of work: it commits with the change.
+        record = db.session.get(IdempotencyRecord, record_id)
+        record.status = "completed"
+        record.response_status = response.status_code
+        record.response_headers = {
+            h: response.headers[h] for h in _REPLAYED_HEADERS if h in response.headers
+        }
+        record.response_body = response.get_data(as_text=True)
+        record.completed_at = utcnow()
+        db.session.flush()
+    except BaseException:
+        _release(record_id)
+        raise
+    return response
+
+
 def idempotent(required: bool = False):
     """Decorate a MethodView method (outermost, above flask-smorest's decorators)."""
 
@@ -138,28 +169,7 @@ def idempotent(required: bool = False):
                 return view(*args, **kwargs)
             if not KEY_PATTERN.match(key):
                 raise Invalid(f"{HEADER} must be 1 to 255 visible ASCII characters (a UUID, for example)")
-            record_id, stored = _claim(current_principal().key, key, _request_hash())
-            if stored is not None:
-                return _replay(stored)
-            try:
-                response = current_app.make_response(view(*args, **kwargs))
-                if response.status_code >= 400:
-                    _release(record_id)
-                    return response
-                # Stored in the request's unit of work: it commits with the change.
-                record = db.session.get(IdempotencyRecord, record_id)
-                record.status = "completed"
-                record.response_status = response.status_code
-                record.response_headers = {
-                    h: response.headers[h] for h in _REPLAYED_HEADERS if h in response.headers
-                }
-                record.response_body = response.get_data(as_text=True)
-                record.completed_at = utcnow()
-                db.session.flush()
-            except BaseException:
-                _release(record_id)
-                raise
-            return response
+            return run_once(current_principal().key, key, lambda: view(*args, **kwargs))
 
         wrapper._apidoc = dict(getattr(view, "_apidoc", {}))
         wrapper._apidoc["idempotency"] = {"required": required}

@@ -7,6 +7,7 @@ from flask.views import MethodView
 from gpo.api import Blueprint, page_of
 from gpo.auth.request import current_principal
 from gpo.idempotency import idempotent
+from gpo.notifications.cxml import order_request
 from gpo.orders import cycles, ordering, purchase_orders, saved_lists, tier_progress
 from gpo.orders.schemas import (
     ORDER_CREATE_EXAMPLE,
@@ -172,8 +173,12 @@ class PurchaseOrders(MethodView):
 @blp.route("/purchase-orders/<int:purchase_order_id>")
 class PurchaseOrderItem(MethodView):
     @blp.response(200, PurchaseOrderSchema)
+    @blp.doc(**order_request.openapi_doc(PurchaseOrderSchema))
     def get(self, purchase_order_id):
-        return purchase_orders.get_purchase_order(current_principal(), purchase_order_id)
+        """A purchase order: JSON, or a cXML OrderRequest with `Accept: application/xml`."""
+        po = purchase_orders.get_purchase_order(current_principal(), purchase_order_id)
+        media_type = order_request.wanted()
+        return order_request.as_cxml(po, media_type) if media_type else po
 
 
 @blp.route("/purchase-orders/<int:purchase_order_id>/acknowledge")

@@ -631,3 +631,25 @@ def test_settlement_tenancy_and_roles(client, world, method, rule, template, bod
         assert_error(client.open(url, method=method, json=body, headers=world.headers[principal]), status)
     response = client.open(url, method=method, json=body, headers=world.headers[owner])
     assert response.status_code == 200, (owner, response.get_data(as_text=True))
+# --- cXML (gpo/notifications/cxml): a purchase order as a cXML OrderRequest keeps the JSON's
+# tenancy (errors in the one error shape); POST /cxml takes a vendor's documents (its key or
+# its admin) for its own purchase orders, and answers every refusal in cXML with that status
+
+
+def test_cxml_tenancy_and_roles(client, after_close):
+    from lxml import etree
+
+    from tests.notifications import cxml_builders as cx
+
+    world, po = after_close.world, after_close.po
+    url = f"/api/v1/purchase-orders/{po.id}"
+    for principal, status in {"other_vendor_admin": 404, "other_vendor_key": 404, "practice_buyer": 404}.items():
+        assert_error(client.get(url, headers={**world.headers[principal], "Accept": "application/xml"}), status)
+    owner = client.get(url, headers={**world.headers["vendor_key"], "Accept": "application/xml"})
+    assert owner.status_code == 200 and etree.fromstring(owner.get_data()).tag == "cXML"
+    document = cx.document(cx.confirmation(po.id, kind="accept"))
+    for principal, status in {"other_vendor_key": 404, "other_vendor_admin": 404, "practice_admin": 403,
+                              "practice_physician": 403, "mso_admin": 403, "mso_procurement": 403}.items():
+        response = cx.post(client, document, world.headers[principal])
+        assert cx.answer(response)[0] == status, (principal, response.get_data(as_text=True))
+    assert cx.answer(cx.post(client, document, world.headers["vendor_key"]))[0] == 200
