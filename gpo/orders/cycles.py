@@ -154,8 +154,8 @@ def tell_closing_soon(now: dt.datetime | None = None) -> int:
     """The notification scan (`flask gpo tick`, in its own unit of work): for each draft
     order with lines still unsubmitted in an open cycle closing within 24 hours,
     cycle.closing_soon once (its dedupe key; the orders already told are skipped with
-    one indexed look-up). `user_id`: the user who placed the draft, if known. Returns
-    how many it emitted."""
+    one indexed look-up). `user_id`: the practice's user who placed the draft, if
+    known (else the mail goes to its buyers and admins). Returns how many it emitted."""
     now = now or utcnow()
     drafts = db.session.execute(
         select(Order.id, Order.practice_id, Order.placed_by, Cycle.id, Cycle.name, Cycle.closes_at, Location.name)
@@ -166,8 +166,9 @@ def tell_closing_soon(now: dt.datetime | None = None) -> int:
     keys = {row[0]: f"cycle.closing_soon:order:{row[0]}" for row in drafts}
     told = set(db.session.scalars(select(OutboxEvent.dedupe_key).where(
         OutboxEvent.dedupe_key.in_(keys.values())))) if keys else set()
-    users = dict(db.session.execute(select(User.email, User.id).where(
-        User.email.in_({row[2] for row in drafts}), User.active.is_(True))).all()) if drafts else {}
+    users = {(email, org): user_id for email, org, user_id in db.session.execute(
+        select(User.email, User.organization_id, User.id).where(
+            User.email.in_({row[2] for row in drafts}), User.active.is_(True)))} if drafts else {}
     emitted = 0
     for order_id, practice_id, placed_by, cycle_id, cycle_name, closes_at, location in drafts:
         if keys[order_id] in told:
@@ -178,10 +179,9 @@ def tell_closing_soon(now: dt.datetime | None = None) -> int:
             summary=(f"Your draft order {order_id} for {location} is not submitted: {cycle_name} closes "
                      f"{closes_at:%Y-%m-%d %H:%M} UTC, and an order not submitted by then misses the cycle"),
             data={"order_id": order_id, "cycle_id": cycle_id, "closes_at": closes_at.isoformat(),
-                  "user_id": users.get(placed_by)})
+                  "user_id": users.get((placed_by, practice_id))})  # MSO staff placing it: the practice's people
         emitted += event is not None
     return emitted
-
 
 
 def cycle_results(principal: Principal, cycle_id: int) -> list[CycleResult]:

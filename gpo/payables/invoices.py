@@ -304,18 +304,18 @@ def _tell_vendor(event_type: str, invoice: VendorInvoice, approved_by: str | Non
     `approved_by` "match" or "mso_finance"; it will be settled) or
     vendor_invoice.exception (above the contract price, or more units than can arrive)."""
     vendor = db.session.get(Vendor, invoice.vendor_id).name
-    if approved_by is not None:
-        how = "matched" if approved_by == "match" else "approved by MSO finance"
-        what = f"{how}: {format_dollars(invoice.total_cents)} to be settled"
-    else:
-        reasons = _exception_reasons(invoice)
-        what = "in exception: " + " and ".join(
-            (f"{format_dollars(invoice.exception_cents)} above the contract price" if r == "price"
-             else "more units invoiced than can arrive") for r in reasons)
     data = {"vendor_invoice_id": invoice.id, "invoice_number": invoice.number,
             "purchase_order_id": invoice.purchase_order_id, "total_cents": invoice.total_cents,
             "exception_cents": invoice.exception_cents}
-    data.update({"approved_by": approved_by} if approved_by else {"reasons": _exception_reasons(invoice)})
+    if approved_by is not None:
+        how = "matched" if approved_by == "match" else "approved by MSO finance"
+        what = f"{how}: {format_dollars(invoice.total_cents)} to be settled"
+        data["approved_by"] = approved_by
+    else:
+        data["reasons"] = _exception_reasons(invoice)
+        what = "in exception: " + " and ".join(
+            (f"{format_dollars(invoice.exception_cents)} above the contract price" if reason == "price"
+             else "more units invoiced than can arrive") for reason in data["reasons"])
     outbox.emit(event_type, invoice, vendor_id=invoice.vendor_id,
                 summary=f"{vendor}'s invoice {invoice.number} for purchase order {invoice.purchase_order_id} is {what}",
                 data=data)

@@ -114,6 +114,8 @@ def test_a_draft_in_a_cycle_closing_within_a_day_is_told_once(client, world, run
 
     market = Market(client, world, run_jobs)
     draft = market.order([(market.gloves, 10)], submit=False, key="draft").get_json()
+    on_behalf = market.order([(market.gloves, 10)], who="mso_admin", practice_id=world.practice.id, submit=False,
+                             location=market.annex, key="on-behalf").get_json()
     assert market.order([(market.gloves, 10)], key="submitted").status_code == 201
     empty = Order(practice_id=world.practice.id, location_id=market.annex.id, cycle_id=market.cycle.id,
                   status="draft", placed_by="nobody@example.test")
@@ -123,15 +125,20 @@ def test_a_draft_in_a_cycle_closing_within_a_day_is_told_once(client, world, run
     with unit_of_work():  # more than a day ahead: nothing yet
         assert cycles.tell_closing_soon(closes_at - dt.timedelta(hours=25)) == 0
     with unit_of_work():
-        assert cycles.tell_closing_soon(closes_at - dt.timedelta(hours=23)) == 1
+        assert cycles.tell_closing_soon(closes_at - dt.timedelta(hours=23)) == 2
     with unit_of_work():  # the next tick: told already
         assert cycles.tell_closing_soon(closes_at - dt.timedelta(hours=22)) == 0
-    assert events_after() == [(
-        "cycle.closing_soon", None, world.practice.id, "order", draft["id"],
-        {"order_id": draft["id"], "cycle_id": market.cycle.id, "closes_at": closes_at.isoformat(),
-         "user_id": world.users["practice_buyer"].id},
-        f"Your draft order {draft['id']} for {world.location.name} is not submitted: {market.cycle.name} closes "
-        f"{closes_at:%Y-%m-%d %H:%M} UTC, and an order not submitted by then misses the cycle")]
+
+    def told(order, location, user_id):
+        return ("cycle.closing_soon", None, world.practice.id, "order", order["id"],
+                {"order_id": order["id"], "cycle_id": market.cycle.id, "closes_at": closes_at.isoformat(),
+                 "user_id": user_id},
+                f"Your draft order {order['id']} for {location.name} is not submitted: {market.cycle.name} closes "
+                f"{closes_at:%Y-%m-%d %H:%M} UTC, and an order not submitted by then misses the cycle")
+
+    # MSO staff's draft for the practice names no user: the practice's buyers and admins are told
+    assert events_after() == [told(draft, world.location, world.users["practice_buyer"].id),
+                              told(on_behalf, market.annex, None)]
 
 
 def test_flask_gpo_tick_runs_the_closing_soon_scan(app, client, world, run_jobs):
