@@ -237,7 +237,8 @@ def _tell_vendor(catalog_import: CatalogImport) -> None:
         how = "failed: nothing of it was applied"
     outbox.emit(
         "catalog_import.completed", catalog_import, vendor_id=catalog_import.vendor_id,
-        summary=f"Catalog import {catalog_import.id} of {vendor} ({catalog_import.row_count} rows) {how}",
+        summary=(f"Catalog import {catalog_import.id} of {vendor} ({catalog_import.row_count} "
+                 f"row{'' if catalog_import.row_count == 1 else 's'}) {how}"),
         data={"catalog_import_id": catalog_import.id, "status": catalog_import.status, "mode": catalog_import.mode,
               "row_count": catalog_import.row_count, "counts": counts})
 
