@@ -97,6 +97,9 @@ def test_each_failed_attempt_is_told_with_what_comes_next(client, world, run_job
                  f"Payment attempt 1 of invoice {invoice.number} ($123.45) failed: the card was declined; "
                  f"retried automatically on {first.next_retry_at:%Y-%m-%d %H:%M} UTC")]
     assert events_after(before) == expected
+    # Stripe's webhook reports the same failure later: recorded once, told once
+    transactional(payments.record_outcome)(first.id, None, ("card_declined", "Your card was declined."))
+    assert events_after(before) == expected
     # the retry fails too: told again
     [second_id] = transactional(payments.retry_due_payments)(utcnow() + dt.timedelta(hours=25))
     run_jobs(db.session.get(PaymentAttempt, second_id).job_id)
