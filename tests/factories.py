@@ -18,7 +18,7 @@ from gpo.billing.invoices import issue
 from gpo.billing.models import Invoice, InvoiceLine
 from gpo.catalog.models import Product
 from gpo.contracts.models import Contract, ContractItem
-from gpo.db import db, utcnow
+from gpo.db import db, unit_of_work, utcnow
 from gpo.identifiers import npi_with_check_digit
 from gpo.insurance.models import Enrollment, InsuranceProgram
 from gpo.leasing import rules as lease_rules
@@ -277,9 +277,8 @@ class InvoiceFactory(Base):
     @factory.post_generation
     def issued(obj, create, extracted, **kwargs):  # noqa: N805
         if extracted:
-            issue(obj, SYSTEM)
-            if create:
-                db.session.commit()
+            with unit_of_work():  # as an edge would: issuing tells the practice (an outbox event)
+                issue(obj, SYSTEM)
 
 
 # --- insurance ---------------------------------------------------------------------------

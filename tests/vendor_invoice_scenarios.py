@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from gpo.billing.models import Invoice
-from gpo.db import db
+from gpo.db import db, unit_of_work
 from gpo.orders.models import PurchaseOrderLine
 from gpo.payables import invoices
 from gpo.payables.models import VendorInvoice
@@ -36,8 +36,8 @@ class Invoicing:
         practice_id = self.world.practice.id if line.id == self.lakeside.id else self.world.other_practice.id
         record_receipt_rows(self.shipments[line.id], practice_id, {line.id: (good, damaged)})
         if rematch:
-            invoices.rematch(self.po.id, [line.id])
-            db.session.commit()
+            with unit_of_work():  # the RECEIVE step, as receiving's edge runs it (it may emit events)
+                invoices.rematch(self.po.id, [line.id])
 
     def received(self):
         self.accept_and_ship()

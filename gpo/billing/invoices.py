@@ -27,6 +27,8 @@ from gpo.billing.models import (
 )
 from gpo.db import Paged, db, flush_or_conflict, is_postgresql, lock_row, paged, utcnow
 from gpo.errors import Conflict, Invalid
+from gpo.money import format_dollars
+from gpo.notifications import outbox
 
 ZERO = Decimal(0)
 
@@ -276,7 +278,23 @@ def issue(invoice: Invoice, principal: Principal, due_on: dt.date | None = None)
     audit.record(principal, "invoice.finalize", invoice, details={
         "number": invoice.number, "total_cents": invoice.total_cents,
         "credits_applied_cents": invoice.credits_applied_cents})
+    if invoice.kind != "credit":  # a credit note asks nothing of the practice: it lowers its next invoice
+        _tell_practice(invoice)
     return invoice
+
+
+def _tell_practice(invoice: Invoice) -> None:
+    """invoice.issued: the practice's admins are told of every invoice it is to pay (or
+    that its credits paid at once), whichever feature drafted it."""
+    db.session.flush()  # the number and dates, written
+    practice = db.session.get(Organization, invoice.practice_id).name
+    owed = ("paid by credits" if invoice.status == "paid"
+            else f"{format_dollars(invoice.total_cents)} due {invoice.due_on.isoformat()}")
+    outbox.emit(
+        "invoice.issued", invoice, practice_id=invoice.practice_id,
+        summary=f"Invoice {invoice.number} for {practice} ({invoice.description}): {owed}",
+        data={"invoice_id": invoice.id, "number": invoice.number, "kind": invoice.kind,
+              "total_cents": invoice.total_cents, "due_on": invoice.due_on.isoformat(), "status": invoice.status})
 
 
 def finalize(principal: Principal, invoice_id: int) -> Invoice:

@@ -33,6 +33,8 @@ from gpo.billing.models import Invoice, PaymentAttempt, PaymentProfile
 from gpo.db import commit_midway, db, lock_row, utcnow
 from gpo.errors import Conflict, DomainError
 from gpo.jobs import RunLifecycle
+from gpo.money import format_dollars
+from gpo.notifications import outbox
 
 log = logging.getLogger("gpo.billing.payments")
 
@@ -272,6 +274,37 @@ def _fail(attempt: PaymentAttempt, invoice: Invoice, code: str, message: str) ->
         audit.record(SYSTEM, "invoice.payment_failed", invoice, details={
             "attempt": attempt.attempt_number, "code": code, "message": message,
             "next_retry_at": attempt.next_retry_at.isoformat()})
+    _tell_failed(attempt, invoice, code)
+
+
+# What payment.failed says of a failure code: a short public phrase (never Stripe's own
+# message, which may describe the card).
+_FAILURE_PHRASES = {
+    "card_declined": "the card was declined",
+    "expired_card": "the card has expired",
+    "insufficient_funds": "the card was declined",
+    "authentication_required": "the card needs the cardholder to authenticate",
+    "provider_unreachable": "the payment provider could not be reached",
+    "not_collectible": "no saved payment method",
+}
+
+
+def _tell_failed(attempt: PaymentAttempt, invoice: Invoice, code: str) -> None:
+    """payment.failed: the practice's admins and MSO finance hear of every failed attempt
+    at an open invoice (each retry's too), with what happens next."""
+    reason = _FAILURE_PHRASES.get(code, "the payment did not go through")
+    if invoice.status == "uncollectible":
+        then = "no more automatic retries: the invoice is uncollectible"
+    else:
+        then = f"retried automatically on {attempt.next_retry_at:%Y-%m-%d %H:%M} UTC"
+    outbox.emit(
+        "payment.failed", invoice, practice_id=invoice.practice_id,
+        summary=(f"Payment attempt {attempt.attempt_number} of invoice {invoice.number} "
+                 f"({format_dollars(attempt.amount_cents)}) failed: {reason}; {then}"),
+        data={"invoice_id": invoice.id, "payment_attempt_id": attempt.id, "attempt_number": attempt.attempt_number,
+              "amount_cents": attempt.amount_cents, "reason": reason, "code": code,
+              "next_retry_at": attempt.next_retry_at.isoformat() if attempt.next_retry_at else None,
+              "invoice_status": invoice.status})
 
 
 def retry_due_payments(now: dt.datetime | None = None) -> list[int]:

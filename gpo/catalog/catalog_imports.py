@@ -20,6 +20,7 @@ from gpo.catalog.schemas import ProductCreateSchema
 from gpo.db import Paged, commit_midway, copy_rows, db, paged, utcnow
 from gpo.errors import Forbidden, Invalid, NotFound
 from gpo.jobs import Job, RunLifecycle, get_job
+from gpo.notifications import outbox
 
 log = logging.getLogger("gpo.catalog")
 
@@ -180,6 +181,7 @@ def mark_import_failed(catalog_import: CatalogImport) -> None:
     catalog_import.status = "failed"
     catalog_import.finished_at = utcnow()
     db.session.flush()
+    _tell_vendor(catalog_import)
 
 
 def run_import(catalog_import: CatalogImport) -> dict:
@@ -216,7 +218,29 @@ def apply_import(import_id: int) -> dict:
     catalog_import.finished_at = now
     audit.record(SYSTEM, "catalog_import.apply", catalog_import, details=import_counts(catalog_import))
     db.session.flush()
+    _tell_vendor(catalog_import)
     return import_counts(catalog_import)
+
+
+def _tell_vendor(catalog_import: CatalogImport) -> None:
+    """catalog_import.completed, once the import has ended: status `finished` (rows with
+    errors are in `counts.failed`, their report at the import) or `failed` (its job
+    failed for good: nothing of it was applied)."""
+    vendor = db.session.get(Vendor, catalog_import.vendor_id).name
+    counts = import_counts(catalog_import)
+    if catalog_import.status == "finished":
+        bad = counts["failed"]
+        how = (f"finished: {counts['created']} created, {counts['updated']} updated, {counts['unchanged']} unchanged, "
+               f"{counts['deactivated']} deactivated"
+               + (f"; {bad} row{'' if bad == 1 else 's'} with errors (see the error report)" if bad else ""))
+    else:
+        how = "failed: nothing of it was applied"
+    outbox.emit(
+        "catalog_import.completed", catalog_import, vendor_id=catalog_import.vendor_id,
+        summary=(f"Catalog import {catalog_import.id} of {vendor} ({catalog_import.row_count} "
+                 f"row{'' if catalog_import.row_count == 1 else 's'}) {how}"),
+        data={"catalog_import_id": catalog_import.id, "status": catalog_import.status, "mode": catalog_import.mode,
+              "row_count": catalog_import.row_count, "counts": counts})
 
 
 def _vendor_products(vendor_id: int) -> dict:

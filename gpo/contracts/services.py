@@ -19,6 +19,7 @@ from gpo.contracts import tiers as tier_rules
 from gpo.contracts.models import Contract, ContractItem, Proposal
 from gpo.db import Paged, db, paged, utcnow
 from gpo.errors import Conflict, Forbidden, Invalid, NotFound
+from gpo.notifications import outbox
 
 # --- inputs (what the request schemas load) ------------------------------------------
 
@@ -219,7 +220,34 @@ def _new_proposal(principal: Principal, contract: Contract, number: int, terms: 
     audit.record(principal, "proposal.create", proposal, organization_id=contract.vendor_id,
                  details={"contract_id": contract.id, "number": number,
                           "admin_fee_percent": str(proposal.admin_fee_percent)})
+    _tell_vendor("contract.proposal.created", contract, proposal)
     return proposal
+
+
+def _tell_vendor(event_type: str, contract: Contract, proposal: Proposal) -> None:
+    """contract.proposal.*: the vendor's systems follow the whole negotiation, what the
+    MSO did and what the vendor did itself (from its portal, another of its keys), as
+    the thread shows it to both sides. `by`: the side that did it."""
+    vendor = db.session.get(Vendor, contract.vendor_id).name
+    names = {"mso": "the MSO", "vendor": vendor}
+    on = f"contract {contract.id} ({contract.title})"
+    if event_type == "contract.proposal.created":
+        by = proposal.author_side
+        what = (f"proposed terms on {on}: proposal {proposal.number}, admin fee "
+                f"{proposal.admin_fee_percent.normalize():f}%, {len(proposal.tiers)} "
+                f"tier{'' if len(proposal.tiers) == 1 else 's'}")
+    else:
+        by = "vendor" if proposal.author_side == "mso" else "mso"
+        verb = event_type.rsplit(".", 1)[1]
+        what = f"{verb} {names[proposal.author_side]}'s proposal {proposal.number} on {on}"
+        if verb == "accepted":
+            what += ": its terms are the contract's"
+    actor = names[by]
+    outbox.emit(
+        event_type, proposal, subject_type="contract_proposal", vendor_id=contract.vendor_id,
+        summary=f"{actor[:1].upper()}{actor[1:]} {what}",
+        data={"contract_id": contract.id, "proposal_id": proposal.id, "number": proposal.number,
+              "proposed_by": proposal.author_side, "by": by})
 
 
 def create_contract(principal: Principal, data: NewContract) -> dict:
@@ -330,6 +358,7 @@ def accept(principal: Principal, contract_id: int, number: int) -> dict:
                  details={"proposal": number, "admin_fee_percent": str(contract.admin_fee_percent),
                           "admin_fee_settlement": contract.admin_fee_settlement})
     db.session.flush()
+    _tell_vendor("contract.proposal.accepted", contract, proposal)
     return view(principal, contract)
 
 
@@ -340,6 +369,7 @@ def reject(principal: Principal, contract_id: int, number: int) -> Proposal:
     audit.record(principal, "proposal.reject", proposal, organization_id=contract.vendor_id,
                  details={"contract_id": contract.id, "number": number})
     db.session.flush()
+    _tell_vendor("contract.proposal.rejected", contract, proposal)
     return proposal
 
 

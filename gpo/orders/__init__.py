@@ -11,11 +11,13 @@ def register(app) -> None:
     """Cycles, orders, purchase orders: the routes, who sees a cycle, the close job."""
     from gpo import features, web
     from gpo.auth import policy
+    from gpo.notifications import dispatcher
     from gpo.orders import (
         after_close_routes,
         cart_pages,
         close,
         console_pages,
+        cycles,
         pages,
         portal_pages,
         routes,
@@ -35,3 +37,4 @@ def register(app) -> None:
     console_pages.register(app)  # the console's cycles, tier dashboard and purchase orders
     portal_pages.register(app)  # the supplier's purchase orders: acknowledge, ship
     substitution_pages.register(app)  # the storefront's substitutes to decide, backorders to cancel
+    dispatcher.add_scan(app, cycles.tell_closing_soon)  # cycle.closing_soon, at each `flask gpo tick`

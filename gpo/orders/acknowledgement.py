@@ -14,12 +14,14 @@ from typing import NotRequired, TypedDict
 from sqlalchemy import func
 
 from gpo import audit
-from gpo.accounts.models import Location
+from gpo.accounts.models import Location, Organization
 from gpo.auth import policy
 from gpo.auth.principal import Principal
 from gpo.catalog.models import Product
 from gpo.db import db, utcnow
 from gpo.errors import Invalid
+from gpo.money import format_dollars, line_cents
+from gpo.notifications import outbox
 from gpo.orders.models import Order, OrderLine, PurchaseOrder, PurchaseOrderLine, Substitution
 from gpo.orders.purchase_orders import contract_title, cut_units, follow_cut, pooled_lines
 
@@ -159,7 +161,7 @@ def acknowledge(principal: Principal, purchase_order_id: int, lines: list[Acknow
         errors["lines"] = ["each line at most once per acknowledgement"]
     if errors:
         raise Invalid(_first_message(errors), {"json": {"lines": errors}})
-    cut_ids = []
+    cut_ids, offers = [], []
     for item in lines:
         po_line = by_id[item["line_id"]]
         substitute = item.get("substitute")
@@ -168,12 +170,15 @@ def acknowledge(principal: Principal, purchase_order_id: int, lines: list[Acknow
         po_line.expected_ship_on = item.get("expected_ship_on") if po_line.backordered_quantity else None
         po_line.substituted_quantity = substitute["quantity"] if substitute else 0
         if substitute:
-            db.session.add(_offer(principal, po, po_line, substitute))
+            offers.append(_offer(principal, po, po_line, substitute))
+            db.session.add(offers[-1])
         if po_line.rejected_quantity:
             _reject(po, po_line, po_line.rejected_quantity, po_line.backordered_quantity, po_line.substituted_quantity)
             cut_ids.append(po_line.id)
     db.session.flush()
     audit.record(principal, "purchase_order.acknowledge", po, details={"lines": [_audited(i) for i in lines]})
+    for substitution in offers:
+        _tell_offered(substitution)
     if cut_ids:
         follow_cut(po, cut_ids, f"Refused by {contract_title(po)}")
     return po
@@ -188,6 +193,22 @@ def _offer(principal: Principal, po: PurchaseOrder, po_line: PurchaseOrderLine, 
         practice_id=location.practice_id, location_id=location.id, product_id=product.id,
         quantity=substitute["quantity"], unit_price=substitute["unit_price"],
         clinical=bool(product.clinical or original.clinical), status="offered", offered_by=principal.label)
+
+
+def _tell_offered(substitution: Substitution) -> None:
+    """substitution.offered: the practice's people who may decide it are told (only its
+    physicians when clinical)."""
+    product = db.session.get(Product, substitution.product_id)
+    original = db.session.get(Product, db.session.get(PurchaseOrderLine, substitution.original_line_id).product_id)
+    vendor = db.session.get(Organization, substitution.vendor_id).name
+    who = "a physician of the practice decides (clinical)" if substitution.clinical else "approve or decline it"
+    outbox.emit(
+        "substitution.offered", substitution, practice_id=substitution.practice_id,
+        summary=(f"{vendor} offers {substitution.quantity} {product.name} ({product.sku}) for "
+                 f"{format_dollars(line_cents(substitution.unit_price, substitution.quantity))} instead of "
+                 f"{original.name} ({original.sku}) on purchase order {substitution.purchase_order_id}: {who}"),
+        data={"substitution_id": substitution.id, "purchase_order_id": substitution.purchase_order_id,
+              "clinical": substitution.clinical})
 
 
 def _audited(item: AcknowledgedLine) -> dict:

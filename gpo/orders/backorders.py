@@ -21,6 +21,7 @@ from gpo.auth.principal import Principal
 from gpo.catalog.models import Product
 from gpo.db import Paged, db
 from gpo.errors import Conflict, Invalid, NotFound
+from gpo.notifications import outbox
 from gpo.orders.models import PurchaseOrder, PurchaseOrderLine
 from gpo.orders.purchase_orders import cut_units, follow_cut
 
@@ -121,6 +122,18 @@ def backorders_of_order(principal: Principal, po_line_ids: list[int]) -> list[Ba
     return [Backorder(*row) for row in rows]
 
 
+def _tell_vendor_of_cancel(po: PurchaseOrder, line: PurchaseOrderLine, units: int, who: str) -> None:
+    """purchase_order.changed for the vendor: a practice cancelled backordered units (a
+    vendor's own cancellation is news to nobody's systems but its own)."""
+    practice_id = db.session.get(Location, line.location_id).practice_id
+    outbox.emit(
+        "purchase_order.changed", po, vendor_id=po.vendor_id, practice_id=practice_id,
+        summary=f"{who} cancelled {units} backordered unit{'' if units == 1 else 's'} of line {line.id} "
+                f"on purchase order {po.id} ({line.open_backorder} still backordered)",
+        data={"purchase_order_id": po.id, "change": "backorder_cancelled", "line_ids": [line.id],
+              "quantity": units})
+
+
 def cancel_backorder(principal: Principal, po_line_id: int, data: BackorderCancel) -> Backorder:
     """Cancel open backordered units (all by default). 409 when none are open, or when
     the vendor already invoiced units that would no longer be delivered."""
@@ -144,6 +157,8 @@ def cancel_backorder(principal: Principal, po_line_id: int, data: BackorderCance
     audit.record(principal, "backorder.cancel", line, organization_id=po.vendor_id,
                  details={"purchase_order_id": po.id, "quantity": units, "by": who})
     follow_cut(po, [line.id], f"Backorder cancelled by {who}")
+    if principal.organization_id != po.vendor_id:
+        _tell_vendor_of_cancel(po, line, units, who)
     for step in features.steps(features.RECEIVE):  # fewer units can arrive now: invoices re-matched
         step(po.id, [line.id])
     rows = db.session.execute(_base().where(_LINE.id == line.id)).one()

@@ -9,9 +9,12 @@ it again after it finished changes nothing.
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from sqlalchemy import and_, case, func, insert, literal, select, text, update
 
 from gpo import audit, features
+from gpo.accounts.models import Organization
 from gpo.auth.principal import SYSTEM
 from gpo.catalog.models import Product
 from gpo.contracts.models import Contract
@@ -19,6 +22,8 @@ from gpo.contracts.tiers import achieved_index
 from gpo.db import commit_midway, db, discounted_price_sql, line_cents_sql, lock_row, utcnow
 from gpo.errors import Conflict, NotFound
 from gpo.jobs import RunLifecycle
+from gpo.money import format_dollars
+from gpo.notifications import outbox
 from gpo.orders.models import (
     Cycle,
     CycleContractResult,
@@ -85,6 +90,7 @@ def close(cycle: Cycle) -> dict:
     _price_lines(cycle_id)
     _step("priced")
     _purchase_orders(cycle_id)
+    _announce_purchase_orders(cycle_id)
     _step("purchase_orders")
     db.session.execute(
         update(Order).where(Order.cycle_id == cycle_id, Order.status == "confirmed").values(status="priced")
@@ -207,6 +213,31 @@ def _purchase_orders(cycle_id: int) -> None:
             .group_by(PurchaseOrder.id, OrderLine.product_id, Order.location_id, OrderLine.unit_price),
         )
     )
+
+
+def _announce_purchase_orders(cycle_id: int) -> None:
+    """purchase_order.created for each purchase order the close just made (its vendor's
+    webhooks; its vendor admins' e-mail), in the close's own transaction: a close that
+    rolls back announced nothing, and a close run again after it finished returns
+    before getting here. One query for the facts of every purchase order."""
+    rows = db.session.execute(
+        select(PurchaseOrder.id, PurchaseOrder.contract_id, PurchaseOrder.vendor_id, Organization.name,
+               Contract.title, func.count(PurchaseOrderLine.id), func.coalesce(func.sum(PurchaseOrderLine.line_cents), 0))
+        .join(Organization, Organization.id == PurchaseOrder.vendor_id)
+        .join(Contract, Contract.id == PurchaseOrder.contract_id)
+        .outerjoin(PurchaseOrderLine, PurchaseOrderLine.purchase_order_id == PurchaseOrder.id)
+        .where(PurchaseOrder.cycle_id == cycle_id)
+        .group_by(PurchaseOrder.id, PurchaseOrder.contract_id, PurchaseOrder.vendor_id, Organization.name,
+                  Contract.title)
+        .order_by(PurchaseOrder.id)).all()
+    for po_id, contract_id, vendor_id, vendor_name, title, line_count, total in rows:
+        outbox.emit(
+            "purchase_order.created", SimpleNamespace(id=po_id), subject_type="purchase_order", vendor_id=vendor_id,
+            summary=(f"Purchase order {po_id} for {vendor_name} ({title}): {line_count} "
+                     f"line{'' if line_count == 1 else 's'}, {format_dollars(int(total))}"),
+            data={"purchase_order_id": po_id, "cycle_id": cycle_id, "contract_id": contract_id,
+                  "line_count": int(line_count), "total_cents": int(total)})
+
 
 
 def summary(cycle_id: int) -> dict:

@@ -5,16 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import TypedDict
 
 from sqlalchemy import func, select
 
 from gpo import audit
+from gpo.accounts.models import Location, User
 from gpo.auth import policy
 from gpo.auth.principal import Principal
 from gpo.contracts.models import Contract
 from gpo.db import Paged, db, flush_or_conflict, paged, utcnow
 from gpo.errors import Conflict, Invalid
+from gpo.notifications import outbox
+from gpo.notifications.models import OutboxEvent
 from gpo.orders.close import CLOSE
 from gpo.orders.models import Cycle, CycleContractResult, Order, OrderLine
 
@@ -141,6 +145,43 @@ def open_due_cycle(principal: Principal, now: dt.datetime | None = None) -> list
         return []
     open_cycle(principal, due)
     return [due]
+
+
+CLOSING_SOON = dt.timedelta(hours=24)
+
+
+def tell_closing_soon(now: dt.datetime | None = None) -> int:
+    """The notification scan (`flask gpo tick`, in its own unit of work): for each draft
+    order with lines still unsubmitted in an open cycle closing within 24 hours,
+    cycle.closing_soon once (its dedupe key; the orders already told are skipped with
+    one indexed look-up). `user_id`: the practice's user who placed the draft, if
+    known (else the mail goes to its buyers and admins). Returns how many it emitted."""
+    now = now or utcnow()
+    drafts = db.session.execute(
+        select(Order.id, Order.practice_id, Order.placed_by, Cycle.id, Cycle.name, Cycle.closes_at, Location.name)
+        .join(Cycle, Cycle.id == Order.cycle_id).join(Location, Location.id == Order.location_id)
+        .where(Cycle.status == "open", Cycle.closes_at > now, Cycle.closes_at <= now + CLOSING_SOON,
+               Order.status == "draft", select(OrderLine.id).where(OrderLine.order_id == Order.id).exists())
+        .order_by(Order.id)).all()
+    keys = {row[0]: f"cycle.closing_soon:order:{row[0]}" for row in drafts}
+    told = set(db.session.scalars(select(OutboxEvent.dedupe_key).where(
+        OutboxEvent.dedupe_key.in_(keys.values())))) if keys else set()
+    users = {(email, org): user_id for email, org, user_id in db.session.execute(
+        select(User.email, User.organization_id, User.id).where(
+            User.email.in_({row[2] for row in drafts}), User.active.is_(True)))} if drafts else {}
+    emitted = 0
+    for order_id, practice_id, placed_by, cycle_id, cycle_name, closes_at, location in drafts:
+        if keys[order_id] in told:
+            continue
+        event = outbox.emit(
+            "cycle.closing_soon", SimpleNamespace(id=order_id), subject_type="order", practice_id=practice_id,
+            dedupe_key=keys[order_id],
+            summary=(f"Your draft order {order_id} for {location} is not submitted: {cycle_name} closes "
+                     f"{closes_at:%Y-%m-%d %H:%M} UTC, and an order not submitted by then misses the cycle"),
+            data={"order_id": order_id, "cycle_id": cycle_id, "closes_at": closes_at.isoformat(),
+                  "user_id": users.get((placed_by, practice_id))})  # MSO staff placing it: the practice's people
+        emitted += event is not None
+    return emitted
 
 
 def cycle_results(principal: Principal, cycle_id: int) -> list[CycleResult]:

@@ -22,6 +22,7 @@ from gpo.contracts.tiers import Tier, achieved_index, price_at
 from gpo.db import Paged, db, paged, utcnow
 from gpo.errors import Conflict, DomainError, Invalid
 from gpo.etags import require_match
+from gpo.notifications import outbox
 from gpo.orders import rules
 from gpo.orders.models import OPEN_ORDER_STATUSES, Cycle, Order, OrderLine
 from gpo.orders.tier_progress import confirmed_volumes
@@ -183,7 +184,22 @@ def _route_submitted(principal: Principal, order: Order) -> None:
     order.submitted_at = order.submitted_at or now
     if order.has_clinical_lines and _is_physician_of(principal, order.practice_id):
         order.approved_by_user_id, order.approved_at = principal.user_id, now
-    order.status = rules.status_when_submitted(order.has_clinical_lines, order.approved_at is not None)
+    before, order.status = order.status, rules.status_when_submitted(order.has_clinical_lines, order.approved_at is not None)
+    if order.status == "awaiting_approval" and before != "awaiting_approval":
+        _tell_physicians(order)
+
+
+def _tell_physicians(order: Order) -> None:
+    """order.awaiting_physician: the practice's physicians are told the order's clinical
+    lines wait for one of them (once each time it starts waiting, not at every edit)."""
+    db.session.flush()  # a new order's id
+    clinical = sum(1 for line in order.lines if line.clinical)
+    location = db.session.get(Location, order.location_id).name
+    outbox.emit(
+        "order.awaiting_physician", order, practice_id=order.practice_id,
+        summary=(f"Order {order.id} for {location} waits for a physician's approval: {clinical} clinical "
+                 f"line{'' if clinical == 1 else 's'}"),
+        data={"order_id": order.id, "cycle_id": order.cycle_id, "clinical_line_count": clinical})
 
 
 def place_order(principal: Principal, data: OrderInput) -> OrderResult:

@@ -23,6 +23,7 @@ from gpo.catalog.models import Product
 from gpo.db import Paged, db, paged, utcnow
 from gpo.errors import Conflict, Forbidden
 from gpo.money import line_cents
+from gpo.notifications import outbox
 from gpo.orders.backorders import lock_line
 from gpo.orders.models import PurchaseOrder, PurchaseOrderLine, Substitution
 from gpo.orders.purchase_orders import cut_units, follow_cut
@@ -131,6 +132,22 @@ def _decided(principal: Principal, substitution: Substitution, status: str) -> N
     substitution.decided_at = utcnow()
 
 
+def _tell_vendor(substitution: Substitution) -> None:
+    """substitution.decided for the vendor's systems (approved: the substitute's line
+    ships; declined: the units are rejected)."""
+    practice = db.session.get(Organization, substitution.practice_id).name
+    product = db.session.get(Product, substitution.product_id)
+    then = (f"ship them as line {substitution.substitute_line_id}" if substitution.status == "approved"
+            else "those units are rejected")
+    outbox.emit(
+        "substitution.decided", substitution, vendor_id=substitution.vendor_id, practice_id=substitution.practice_id,
+        summary=(f"{practice} {substitution.status} the substitute {product.name} ({product.sku}) for "
+                 f"{substitution.quantity} units on purchase order {substitution.purchase_order_id}: {then}"),
+        data={"substitution_id": substitution.id, "purchase_order_id": substitution.purchase_order_id,
+              "decision": substitution.status, "original_line_id": substitution.original_line_id,
+              "substitute_line_id": substitution.substitute_line_id, "quantity": substitution.quantity})
+
+
 def approve(principal: Principal, substitution_id: int) -> SubstitutionResult:
     """The practice takes the substitute: the original units leave its orders, a new
     line ships the substitute, and the practice's invoice follows (SUBSTITUTE steps)."""
@@ -153,6 +170,7 @@ def approve(principal: Principal, substitution_id: int) -> SubstitutionResult:
     for step in features.steps(features.SUBSTITUTE):
         step(substitution.id)
     db.session.flush()
+    _tell_vendor(substitution)
     return _results([substitution])[0]
 
 
@@ -168,6 +186,7 @@ def decline(principal: Principal, substitution_id: int) -> SubstitutionResult:
     audit.record(principal, "substitution.decline", substitution, organization_id=substitution.practice_id,
                  details={"purchase_order_id": po.id, "quantity": substitution.quantity})
     follow_cut(po, [line.id], f"Substitute declined by {who}")
+    _tell_vendor(substitution)
     return _results([substitution])[0]
 
 

@@ -28,6 +28,8 @@ from gpo.auth import policy
 from gpo.auth.principal import SYSTEM, Principal
 from gpo.db import Paged, db, paged, utcnow
 from gpo.errors import Conflict, Invalid, NotFound
+from gpo.money import format_dollars
+from gpo.notifications import outbox
 from gpo.orders.models import PurchaseOrder, PurchaseOrderLine
 from gpo.payables import rules
 from gpo.payables.models import COUNTED_STATUSES, VendorInvoice, VendorInvoiceLine, VendorInvoiceTax
@@ -237,8 +239,12 @@ def _rematch(purchase_order_id: int, principal: Principal) -> list[VendorInvoice
             audit.record(principal, "vendor_invoice.matched", invoice, details={"number": invoice.number})
             pass_through(invoice)
             approved.append(invoice)
+            _tell_vendor("vendor_invoice.approved", invoice, approved_by="match")
         else:
+            landed = status == "exception" and invoice.status != "exception"  # told once per stay
             invoice.status = status
+            if landed:
+                _tell_vendor("vendor_invoice.exception", invoice)
     db.session.flush()
     return approved
 
@@ -289,7 +295,37 @@ def approve(principal: Principal, invoice_id: int, reason: str) -> VendorInvoice
                        | {x.quantity_result for x in invoice.lines if x.quantity_result != "matched"})})
     pass_through(invoice)
     db.session.flush()
+    _tell_vendor("vendor_invoice.approved", invoice, approved_by="mso_finance")
     return invoice
+
+
+def _tell_vendor(event_type: str, invoice: VendorInvoice, approved_by: str | None = None) -> None:
+    """vendor_invoice.approved (matched in full, or by MSO finance over its exceptions:
+    `approved_by` "match" or "mso_finance"; it will be settled) or
+    vendor_invoice.exception (above the contract price, or more units than can arrive)."""
+    vendor = db.session.get(Vendor, invoice.vendor_id).name
+    data = {"vendor_invoice_id": invoice.id, "invoice_number": invoice.number,
+            "purchase_order_id": invoice.purchase_order_id, "total_cents": invoice.total_cents,
+            "exception_cents": invoice.exception_cents}
+    if approved_by is not None:
+        how = "matched" if approved_by == "match" else "approved by MSO finance"
+        what = f"{how}: {format_dollars(invoice.total_cents)} to be settled"
+        data["approved_by"] = approved_by
+    else:
+        data["reasons"] = _exception_reasons(invoice)
+        what = "in exception: " + " and ".join(
+            (f"{format_dollars(invoice.exception_cents)} above the contract price" if reason == "price"
+             else "more units invoiced than can arrive") for reason in data["reasons"])
+    outbox.emit(event_type, invoice, vendor_id=invoice.vendor_id,
+                summary=f"{vendor}'s invoice {invoice.number} for purchase order {invoice.purchase_order_id} is {what}",
+                data=data)
+
+
+def _exception_reasons(invoice: VendorInvoice) -> list[str]:
+    """Why an invoice is in exception: "price", "quantity" or both."""
+    return [reason for reason, result in (("price", [x.price_result for x in invoice.lines]),
+                                          ("quantity", [x.quantity_result for x in invoice.lines]))
+            if "exception" in result]
 
 
 # --- reading -------------------------------------------------------------------------

@@ -22,7 +22,8 @@ from gpo.auth.principal import SYSTEM, Principal
 from gpo.contracts.models import Contract
 from gpo.db import Paged, db, flush_unless_duplicate, paged, utcnow
 from gpo.errors import Conflict, Invalid
-from gpo.money import percent_of_cents
+from gpo.money import format_dollars, percent_of_cents
+from gpo.notifications import outbox
 from gpo.orders.models import PurchaseOrder
 from gpo.payables.models import SettlementDeduction, VendorInvoice, VendorSettlement
 
@@ -165,6 +166,14 @@ def mark_sent(principal: Principal, settlement_id: int, bank_reference: str) -> 
     db.session.flush()
     audit.record(principal, "vendor_settlement.send", settlement, details={"bank_reference": bank_reference,
                                                                           "payable_cents": settlement.payable_cents})
+    outbox.emit(
+        "settlement.sent", settlement, vendor_id=settlement.vendor_id,
+        summary=(f"Settlement {settlement.id} of {vendor_names([settlement.vendor_id])[settlement.vendor_id]} through "
+                 f"{settlement.through.isoformat()} sent: {format_dollars(settlement.payable_cents)} "
+                 f"(bank reference {bank_reference})"),
+        data={"vendor_settlement_id": settlement.id, "through": settlement.through.isoformat(),
+              "invoices_cents": settlement.invoices_cents, "deductions_cents": settlement.deductions_cents,
+              "payable_cents": settlement.payable_cents, "bank_reference": bank_reference})
     return settlement
 
 

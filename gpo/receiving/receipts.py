@@ -11,10 +11,12 @@ from typing import TypedDict
 from sqlalchemy import select
 
 from gpo import audit, features
+from gpo.accounts.models import Organization
 from gpo.auth import policy
 from gpo.auth.principal import Principal
 from gpo.db import db
 from gpo.errors import Conflict, Invalid
+from gpo.notifications import outbox
 from gpo.orders.models import PurchaseOrder, PurchaseOrderLine, Shipment, ShipmentLine
 from gpo.receiving.models import Claim, Receipt, ReceiptLine
 from gpo.receiving.shipments import practice_line_ids
@@ -100,5 +102,35 @@ def receive(principal: Principal, shipment_id: int, lines: list[ReceivedLine]) -
     for step in features.steps(features.RECEIVE):
         step(po_id, line_ids)
     db.session.flush()
+    _tell_vendor(receipt, po_id, vendor_id, [(mine[i["shipment_line_id"]], i) for i in lines], claims)
     return shipment
+
+
+def _tell_vendor(receipt: Receipt, po_id: int, vendor_id: int, received: list[tuple[ShipmentLine, ReceivedLine]],
+                 claims: list[Claim]) -> None:
+    """shipment.received (what arrived: good, damaged, missing units), and, when units
+    were damaged or missing, purchase_order.changed with the claims opened for the
+    vendor to replace or credit. Both for the vendor's systems; the practice did it."""
+    practice = db.session.get(Organization, receipt.practice_id).name
+    good = sum(item["received_quantity"] for _, item in received)
+    damaged = sum(item["damaged_quantity"] for _, item in received)
+    missing = sum(shipped.quantity for shipped, _ in received) - good - damaged
+    outbox.emit(
+        "shipment.received", receipt, vendor_id=vendor_id, practice_id=receipt.practice_id,
+        summary=(f"{practice} received shipment {receipt.shipment_id} of purchase order {po_id}: "
+                 f"{good} good, {damaged} damaged, {missing} missing"),
+        data={"shipment_id": receipt.shipment_id, "receipt_id": receipt.id, "purchase_order_id": po_id,
+              "line_ids": sorted(shipped.purchase_order_line_id for shipped, _ in received),
+              "received": good, "damaged": damaged, "missing": missing})
+    if claims:
+        po = db.session.get(PurchaseOrder, po_id)
+        units = sum(claim.quantity for claim in claims)
+        outbox.emit(
+            "purchase_order.changed", po, vendor_id=vendor_id, practice_id=receipt.practice_id,
+            summary=(f"{practice} claimed {units} damaged or missing unit{'' if units == 1 else 's'} of "
+                     f"shipment {receipt.shipment_id} on purchase order {po_id}: replace or credit "
+                     f"{'it' if units == 1 else 'them'}"),
+            data={"purchase_order_id": po_id, "change": "claim_opened",
+                  "line_ids": [claim.purchase_order_line_id for claim in claims],
+                  "claim_ids": [claim.id for claim in claims], "shipment_id": receipt.shipment_id})
 

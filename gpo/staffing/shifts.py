@@ -15,6 +15,7 @@ from gpo.auth import policy
 from gpo.auth.principal import Principal
 from gpo.db import Paged, db, flush_or_conflict, lock_row, paged
 from gpo.errors import Conflict, Forbidden, Invalid
+from gpo.notifications import outbox
 from gpo.staffing import clock, rules
 from gpo.staffing.models import (
     BOOKING_STATUSES,
@@ -163,7 +164,21 @@ def _book(principal: Principal, request: ShiftRequest, staff: StaffMember, how: 
     audit.record(principal, "shift_request.assign", request, details={
         "assignment_id": assignment.id, "staff_id": staff.id, "how": how})
     db.session.flush()
+    if staff.clinical:
+        _tell_physicians(request, assignment, staff)
     return assignment
+
+
+def _tell_physicians(request: ShiftRequest, assignment: Assignment, staff: StaffMember) -> None:
+    """shift_request.awaiting_physician: clinical staff booked for the practice stand
+    only once a physician of the practice accepts them (CPOM)."""
+    location = db.session.get(Location, request.location_id).name
+    outbox.emit(
+        "shift_request.awaiting_physician", request, practice_id=request.practice_id,
+        summary=(f"{staff.name} ({role_words(staff.role)}, clinical) is booked for {location} "
+                 f"{clock.shift_words(request.starts_at, request.ends_at)}: a physician of the practice accepts"),
+        data={"shift_request_id": request.id, "assignment_id": assignment.id, "role": request.role,
+              "starts_at": request.starts_at.isoformat(), "ends_at": request.ends_at.isoformat()})
 
 
 def _a(words: str) -> str:

@@ -13,6 +13,7 @@ from gpo.auth import policy
 from gpo.auth.principal import Principal
 from gpo.db import Paged, db, paged
 from gpo.errors import Conflict, Invalid
+from gpo.notifications import outbox
 from gpo.staffing import clock, rules
 from gpo.staffing.models import MAX_SHIFT_HOURS, Assignment, CostRun, ShiftRequest, Timesheet
 from gpo.staffing.shifts import locked_assignment
@@ -62,9 +63,22 @@ def record_timesheet(principal: Principal, assignment_id: int, data: WorkedTimes
     db.session.flush()
     audit.record(principal, "timesheet.record", assignment, details={
         "started_at": started.isoformat(), "ended_at": ended.isoformat(), "break_minutes": pause, "minutes": minutes})
+    _tell_practice(assignment, sheet)
     db.session.flush()
     db.session.refresh(assignment)
     return assignment
+
+
+def _tell_practice(assignment: Assignment, sheet: Timesheet) -> None:
+    """timesheet.submitted: the practice's people who approve timesheets have one to
+    approve or dispute (a corrected one after a dispute too)."""
+    hours, rest = divmod(sheet.minutes, 60)
+    outbox.emit(
+        "timesheet.submitted", assignment, subject_type="staff_assignment", practice_id=assignment.practice_id,
+        summary=(f"Timesheet of {assignment.staff.name} for {clock.shift_words(assignment.starts_at, assignment.ends_at)}: "
+                 f"{hours} h {rest:02d} min worked, to approve or dispute"),
+        data={"assignment_id": assignment.id, "shift_request_id": assignment.shift_request_id,
+              "minutes": sheet.minutes})
 
 
 def _sheet_of(assignment: Assignment) -> Timesheet | None:

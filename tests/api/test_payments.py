@@ -16,7 +16,7 @@ from gpo.auth.principal import SYSTEM
 from gpo.billing import payments
 from gpo.billing.invoices import draft_invoice, issue
 from gpo.billing.models import Invoice, PaymentAttempt, PaymentProfile, StripeEvent
-from gpo.db import db, transactional, utcnow
+from gpo.db import db, transactional, unit_of_work, utcnow
 from tests.helpers import assert_error
 from tests.scenarios import deliver_webhook, signed_webhook, stripe_event
 
@@ -31,10 +31,10 @@ def _card(number: str) -> str:
 
 
 def _open_invoice(practice_id: int, cents: int = 12345, key: str = "membership:test") -> Invoice:
-    invoice = draft_invoice(practice_id, "membership", key, "Membership", [
-        {"kind": "membership", "description": "Membership", "amount_cents": cents}])
-    issue(invoice, SYSTEM)
-    db.session.commit()
+    with unit_of_work():  # as an edge would: issuing tells the practice (an outbox event)
+        invoice = draft_invoice(practice_id, "membership", key, "Membership", [
+            {"kind": "membership", "description": "Membership", "amount_cents": cents}])
+        issue(invoice, SYSTEM)
     return invoice
 
 

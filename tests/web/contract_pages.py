@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from gpo.auth.services import principal_for_user
 from gpo.contracts import services
 from gpo.contracts.models import Contract, Proposal
-from gpo.db import db, utcnow
+from gpo.db import db, transactional, utcnow
 from tests.factories import ProductFactory
 from tests.pages import text_of
 
@@ -37,7 +37,7 @@ class Negotiation:
                                      list_price=D("19.99"))
         self.masks = ProductFactory(vendor_id=world.vendor.id, sku="MSK" + suffix, name="Masks", list_price=D("4.05"))
         procurement = principal_for_user(world.users["mso_procurement"])
-        self.contract_id = services.create_contract(procurement, {
+        self.contract_id = transactional(services.create_contract)(procurement, {  # an edge: it emits events
             "vendor_id": world.vendor.id, "title": "Exam gloves 2027", "category": "supplies", "basis": "units",
             "starts_on": TODAY - dt.timedelta(days=1), "ends_on": TODAY + dt.timedelta(days=364),
             "items": [self.gloves.id, self.masks.id],
@@ -47,7 +47,7 @@ class Negotiation:
                 {"min_volume": 250, "discount_percent": D("12.5")}]},
         })["id"]
         vendor = principal_for_user(world.users["vendor_admin"])
-        services.counter(vendor, self.contract_id, {
+        transactional(services.counter)(vendor, self.contract_id, {
             "admin_fee_percent": D("2.5"), "notes": "we can do 7.5% from 120", "tiers": [
                 {"min_volume": 0, "discount_percent": D("0")},
                 {"min_volume": 120, "discount_percent": D("7.5")},

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from gpo.auth.services import principal_for_user
 from gpo.contracts import services
 from gpo.contracts.models import Contract
-from gpo.db import db
+from gpo.db import db, transactional
 from tests.factories import UserFactory
 from tests.pages import Statements, same_count, text_of
 from tests.web.contract_pages import (
@@ -362,9 +362,9 @@ def test_the_thread_sends_as_many_statements_with_moreproposals_of(pages, deal, 
 
     def grow():
         for n in range(3):
-            services.counter(procurement, deal.contract_id, {"admin_fee_percent": D("2"), "tiers": [
+            transactional(services.counter)(procurement, deal.contract_id, {"admin_fee_percent": D("2"), "tiers": [
                 {"min_volume": 0, "discount_percent": D("0")}, {"min_volume": 100 + n, "discount_percent": D("5")}]})
-            services.counter(vendor, deal.contract_id, {"admin_fee_percent": D("2"), "tiers": [
+            transactional(services.counter)(vendor, deal.contract_id, {"admin_fee_percent": D("2"), "tiers": [
                 {"min_volume": 0, "discount_percent": D("0")}, {"min_volume": 150 + n, "discount_percent": D("5")}]})
 
     same_count(Statements(page), deal.path, grow)

@@ -12,7 +12,7 @@ import pytest
 from gpo.auth.services import principal_for_user
 from gpo.contracts import services
 from gpo.contracts.models import Contract
-from gpo.db import db
+from gpo.db import db, transactional
 from tests.factories import ProductFactory
 from tests.pages import Statements, same_count, text_of
 from tests.web.contract_pages import (
@@ -29,7 +29,7 @@ def mso_offer(world, vendor, title="IT refresh 2027", sku="LAP"):
     """MSO procurement's opening proposal to `vendor`, waiting for the vendor."""
     laptop = ProductFactory(vendor_id=vendor.id, sku=sku, name="Laptop 14", list_price=D("1249.00"))
     procurement = principal_for_user(world.users["mso_procurement"])
-    contract_id = services.create_contract(procurement, {
+    contract_id = transactional(services.create_contract)(procurement, {  # an edge: it emits an event
         "vendor_id": vendor.id, "title": title, "category": "it", "basis": "units",
         "starts_on": TODAY, "ends_on": TODAY + dt.timedelta(days=364), "items": [laptop.id],
         "proposal": {"admin_fee_percent": D("1.5"), "notes": "opening offer", "tiers": [
