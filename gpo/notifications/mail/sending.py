@@ -14,6 +14,7 @@ dead mail server holds no row lock and never delays a use case.
 from __future__ import annotations
 
 import datetime as dt
+import email.policy
 import email.utils
 import logging
 import os
@@ -28,6 +29,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 log = logging.getLogger("gpo.notifications.mail")
 
 DEFAULT_TIMEOUT_SECONDS = 10
+# Header lines up to RFC 5322's hard limit of 998 characters, folded only beyond it: a
+# subject folded at 78 next to a colon reads back with a leading space in some readers
+# (Python's own among them). Body lines longer than that are sent quoted-printable.
+POLICY = email.policy.default.clone(max_line_length=998)
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,7 @@ def build_message(outgoing: Outgoing, mail_from: str) -> EmailMessage:
     """multipart/alternative: the plain text first, the HTML preferred by readers that
     show it. The Message-ID is the same on every retry of one e-mail row."""
     domain = email.utils.parseaddr(mail_from)[1].rpartition("@")[2] or "gpo.invalid"
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     message["From"] = mail_from
     message["To"] = outgoing.to_address
     message["Subject"] = outgoing.subject
