@@ -432,3 +432,14 @@ def test_without_smtp_url_each_email_is_an_eml_file_in_mail_dir(app, world, monk
     assert f"e-mail to practice_admin@example.test written to {path}" in caplog.text
     (row,) = _messages()
     assert row.status == "sent"
+
+
+def test_an_event_missing_its_ids_still_mails_a_link_to_the_list(app, world, smtp_server):
+    _emit("payment.failed", "practice", world.practice.id, practice_id=world.practice.id, data={})
+    _dispatch()
+    by_address = {r.recipients[0]: r.message for r in smtp_server.received}
+    assert by_address["practice_admin@example.test"]["Subject"] == "Payment failed for invoice"
+    text, _ = _parts(by_address["practice_admin@example.test"])
+    assert f": {_base(app)}/invoices\n" in text
+    text, _ = _parts(by_address["mso_finance@example.test"])
+    assert f": {_base(app)}/console/invoices\n" in text

@@ -49,7 +49,11 @@ def fan_out(event: OutboxEvent) -> None:
     for user in users:
         if user.id in off:
             continue
-        rendered = rendering.render(kind, event, user)
+        try:
+            rendered = rendering.render(kind, event, user)
+        except Exception:  # a fault of this e-mail's content must not hold the event (its webhooks) back
+            log.exception("e-mail %s of event %s to user %s could not be rendered", kind.name, event.id, user.id)
+            continue
         flush_unless_duplicate(EmailMessage(
             event_id=event.id, user_id=user.id, kind=kind.name, to_address=user.email,
             subject=rendered.subject, text_body=rendered.text_body, html_body=rendered.html_body,

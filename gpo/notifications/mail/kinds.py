@@ -121,18 +121,24 @@ def _money(cents) -> str | None:
 
 
 def _po_number(event: OutboxEvent) -> str:
-    return str(_data(event, "number") or _id_of(event, "purchase_order_id", "purchase_order"))
+    """Its number (or id); "" when the event does not say (a subject then reads without it)."""
+    return str(_data(event, "number") or _id_of(event, "purchase_order_id", "purchase_order") or "")
 
 
 def _invoice_number(event: OutboxEvent) -> str:
-    return str(_data(event, "number") or _data(event, "invoice_number") or _id_of(event, "invoice_id", "invoice"))
+    return str(_data(event, "number") or _data(event, "invoice_number") or _id_of(event, "invoice_id", "invoice") or "")
+
+
+def _one_or_all(endpoint: str, all_endpoint: str, key: str, ident) -> str:
+    """The page of one object, or the list it is on when the event did not name it."""
+    return public_url(endpoint, **{key: ident}) if isinstance(ident, int) else public_url(all_endpoint)
 
 
 def _invoice_link(event: OutboxEvent, org_type: str) -> str:
     invoice_id = _id_of(event, "invoice_id", "invoice")
     if org_type == "mso":
-        return public_url("invoice_console.invoice", invoice_id=invoice_id)
-    return public_url("billing_pages.invoice_detail", invoice_id=invoice_id)
+        return _one_or_all("invoice_console.invoice", "invoice_console.invoice_list", "invoice_id", invoice_id)
+    return _one_or_all("billing_pages.invoice_detail", "billing_pages.invoice_list", "invoice_id", invoice_id)
 
 
 def _closing_soon_recipients(event: OutboxEvent) -> list[User]:
@@ -159,8 +165,8 @@ KINDS: tuple[Kind, ...] = (
         essential_reason="A purchase order is how the MSO orders from you: it is always sent.",
         audience={"vendor": frozenset({"vendor_admin"})},
         recipients=lambda event: recipients.of_vendor(event, {"vendor_admin"}),
-        link=lambda event, _: public_url("po_portal.purchase_order",
-                                         purchase_order_id=_id_of(event, "purchase_order_id", "purchase_order")),
+        link=lambda event, _: _one_or_all("po_portal.purchase_order", "po_portal.purchase_orders", "purchase_order_id",
+                                          _id_of(event, "purchase_order_id", "purchase_order")),
         subject=lambda event, _: f"New purchase order {_po_number(event)} to acknowledge",
         facts=lambda event, _: _facts(("Purchase order", _po_number(event)), ("Lines", _data(event, "line_count")),
                                       ("Total", _money(_data(event, "total_cents")))),
