@@ -443,3 +443,21 @@ def test_an_event_missing_its_ids_still_mails_a_link_to_the_list(app, world, smt
     assert f": {_base(app)}/invoices\n" in text
     text, _ = _parts(by_address["mso_finance@example.test"])
     assert f": {_base(app)}/console/invoices\n" in text
+
+
+def test_two_dispatchers_never_claim_the_same_email(app, world, postgresql_only):
+    """FOR UPDATE SKIP LOCKED: rows another dispatcher holds are skipped, not waited for."""
+    from sqlalchemy import text
+
+    for invoice_id in (1, 2, 3):
+        _emit("invoice.issued", "invoice", invoice_id, practice_id=world.practice.id, data={"invoice_id": invoice_id})
+    db.session.commit()
+    dispatcher.fan_out_pending()
+    first, second, third = (m.id for m in _messages())
+    with db.engine.connect() as other:
+        with other.begin():  # the other dispatcher's claim, still open
+            other.execute(text("SELECT id FROM email_messages WHERE id IN (:a, :b) FOR UPDATE"),
+                          {"a": first, "b": third})
+            assert [c.message_id for c in channel._claim(10)] == [second]
+    db.session.expire_all()
+    assert [m.status for m in _messages()] == ["pending", "sending", "pending"]

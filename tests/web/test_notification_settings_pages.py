@@ -130,3 +130,10 @@ def test_signing_in_is_required_and_the_form_needs_its_csrf_token(pages):
     response = page.post("/settings/notifications", {"shown": ["invoice.issued"]}, csrf=False)
     assert response.status_code == 400
     assert _stored() == []
+
+
+def test_a_role_that_receives_no_email_is_told_so(pages):
+    response = pages.as_("mso_procurement").get("/console/settings/notifications")
+    assert response.status_code == 200
+    assert "No e-mail is sent to your role yet." in text_of(_html(response))
+    assert "Save settings" not in _html(response)
