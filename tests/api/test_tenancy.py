@@ -631,6 +631,8 @@ def test_settlement_tenancy_and_roles(client, world, method, rule, template, bod
         assert_error(client.open(url, method=method, json=body, headers=world.headers[principal]), status)
     response = client.open(url, method=method, json=body, headers=world.headers[owner])
     assert response.status_code == 200, (owner, response.get_data(as_text=True))
+
+
 # --- cXML (gpo/notifications/cxml): a purchase order as a cXML OrderRequest keeps the JSON's
 # tenancy (errors in the one error shape); POST /cxml takes a vendor's documents (its key or
 # its admin) for its own purchase orders, and answers every refusal in cXML with that status
@@ -653,3 +655,35 @@ def test_cxml_tenancy_and_roles(client, after_close):
         response = cx.post(client, document, world.headers[principal])
         assert cx.answer(response)[0] == status, (principal, response.get_data(as_text=True))
     assert cx.answer(cx.post(client, document, world.headers["vendor_key"]))[0] == 200
+
+
+# --- notification settings (gpo/notifications/mail): `/me/notifications` takes no id, it
+# is always the caller's own; an API key has no mailbox (its role holds no
+# notification_setting action: 403); an MSO user cannot set a practice's kinds.
+
+NOTIFICATION_SETTINGS_MATRIX = [  # (method, body, {principal: status}, who may)
+    ("GET", None, {"vendor_key": 403, "other_vendor_key": 403}, "vendor_admin"),
+    ("PUT", {"notifications": [{"kind": "purchase_order.created", "enabled": True}]},
+     {"vendor_key": 403, "other_vendor_key": 403}, "vendor_admin"),
+    ("PUT", {"notifications": [{"kind": "invoice.issued", "enabled": False}]},
+     {"mso_admin": 422, "vendor_admin": 422, "practice_buyer": 422}, "practice_admin"),
+]
+
+
+@pytest.mark.parametrize("method, body, expected, owner", NOTIFICATION_SETTINGS_MATRIX,
+                         ids=[f"{m} /me/notifications {i}" for i, (m, *_) in enumerate(NOTIFICATION_SETTINGS_MATRIX)])
+def test_notification_settings_tenancy_and_roles(client, world, method, body, expected, owner):
+    for principal, status in expected.items():
+        assert_error(client.open("/api/v1/me/notifications", method=method, json=body,
+                                 headers=world.headers[principal]), status)
+    response = client.open("/api/v1/me/notifications", method=method, json=body, headers=world.headers[owner])
+    assert response.status_code == 200, (owner, response.get_data(as_text=True))
+
+
+def test_one_users_notification_settings_never_change_anothers(client, world):
+    off = {"notifications": [{"kind": "invoice.issued", "enabled": False}]}
+    assert client.put("/api/v1/me/notifications", json=off, headers=world.headers["practice_admin"]).status_code == 200
+    for other in ("other_practice_admin", "mso_admin"):
+        kinds = {n["kind"]: n["enabled"] for n in client.get(
+            "/api/v1/me/notifications", headers=world.headers[other]).get_json()["notifications"]}
+        assert kinds.get("invoice.issued", True) is True, other
