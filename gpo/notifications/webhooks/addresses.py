@@ -123,7 +123,7 @@ def parse(url: str, *, allow_private: bool) -> Target:
     if not host:
         raise RefusedURL("the URL has no host name")
     try:
-        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+        port = parts.port if parts.port is not None else (443 if parts.scheme.lower() == "https" else 80)
     except ValueError:
         raise RefusedURL("the URL's port is not a number from 1 to 65535") from None
     if not 1 <= port <= 65535:

@@ -20,6 +20,13 @@ EVENT_TYPES_DOC = {"example": ["purchase_order.created", "purchase_order.changed
     f"The event types it receives, from: {', '.join(PUBLIC_EVENT_TYPES)}. Empty: every one.")}
 
 
+class _SignsUntil(fields.DateTime):
+    """Until when the secret a rotation replaced still signs (computed, not stored as such)."""
+
+    def serialize(self, attr, obj, accessor=None, **kwargs):
+        return self._serialize(endpoints.previous_secret_signs_until(obj), attr, obj, **kwargs)
+
+
 def _known_event_types(values: list[str]) -> None:
     problem = endpoints.unknown_event_types(values)
     if problem:
@@ -54,10 +61,8 @@ class WebhookEndpointSchema(Schema):
     disabled_reason = fields.String(required=True, allow_none=True, metadata={
         "example": None, "description": "Why gpo disabled it (the receiver answered 410 Gone); null otherwise. "
                                         "Enabling it again clears it."})
-    previous_secret_signs_until = fields.Function(
-        lambda endpoint: endpoints.previous_secret_signs_until(endpoint), required=True, allow_none=True,
-        metadata={"type": "string", "format": "date-time", "example": None,
-                  "description": "After a rotation: until when the previous secret also signs (null: it does not)."})
+    previous_secret_signs_until = _SignsUntil(required=True, allow_none=True, metadata={
+        "example": None, "description": "After a rotation: until when the previous secret also signs (null: it does not)."})
     created_by = fields.String(required=True, metadata={"example": "admin@acme-medical.example"})
     created_at = fields.DateTime(required=True, metadata=AT)
 
@@ -87,10 +92,9 @@ class WebhookDeliverySchema(Schema):
     id = Id(required=True, metadata={"example": 12})
     endpoint_id = Id(required=True, metadata={"example": 4})
     event_id = Id(required=True, metadata={"example": 88})
-    event_type = fields.Function(lambda d: d.event.event_type, required=True,
-                                 metadata={"type": "string", "example": "purchase_order.created"})
-    webhook_id = fields.Function(lambda d: d.event.webhook_id, required=True, metadata={
-        "type": "string", "example": "msg_88",
+    event_type = fields.String(attribute="event.event_type", required=True, metadata={"example": "purchase_order.created"})
+    webhook_id = fields.String(attribute="event.webhook_id", required=True, metadata={
+        "example": "msg_88",
         "description": "The `webhook-id` header: the same on every attempt and replay (the receiver's idempotency key)."})
     status = fields.String(required=True, validate=validate.OneOf(DELIVERY_STATUSES), metadata={
         "example": "pending", "description": "pending (waiting for its next attempt), sending (an attempt in flight), "
