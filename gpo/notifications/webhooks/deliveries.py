@@ -106,10 +106,10 @@ def summaries(principal: Principal, vendor_id: int | None, page: int, page_size:
     since = utcnow() - RECENT_FAILURES
     counts = (select(
         WebhookDelivery.endpoint_id.label("endpoint_id"),
-        func.sum(case((WebhookDelivery.status == "failed") & (WebhookDelivery.created_at >= since), 1), else_=0)
+        func.sum(case(((WebhookDelivery.status == "failed") & (WebhookDelivery.created_at >= since), 1), else_=0))
         .label("failed"),
-        func.sum(case((WebhookDelivery.status.in_(sending.WAITING)) & (WebhookDelivery.attempt_count > 0), 1),
-                 else_=0).label("retrying"),
+        func.sum(case((WebhookDelivery.status.in_(sending.WAITING) & (WebhookDelivery.attempt_count > 0), 1),
+                      else_=0)).label("retrying"),
         func.sum(case((WebhookDelivery.status == "succeeded", 1), else_=0)).label("delivered"),
     ).group_by(WebhookDelivery.endpoint_id).subquery())
     last = (select(WebhookDelivery.endpoint_id.label("endpoint_id"), func.max(WebhookAttempt.attempted_at).label("at"))
