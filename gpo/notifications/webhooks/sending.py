@@ -158,11 +158,13 @@ def record(claim: Claim, attempted_at: dt.datetime, answer: transport.Answer) ->
     if answer.succeeded:
         delivery.status, delivery.next_attempt_at = "succeeded", None
         delivery.last_status_code, delivery.delivered_at = answer.status_code, now
-    elif answer.status_code == 410:
-        delivery.status, delivery.next_attempt_at, delivery.last_status_code = "failed", None, 410
-    elif claim.replay:
+    elif delivery.status == "succeeded":
+        pass  # delivered already (a replay, or a lapsed claim's late answer): it stays delivered
+    elif claim.replay:  # a failed replay takes no turn of the schedule (a 410 disabled the endpoint above)
         if delivery.status == "sending" and claim.before is not None:
             delivery.status, delivery.next_attempt_at = claim.before  # as it was before the replay
+    elif answer.status_code == 410:
+        delivery.status, delivery.next_attempt_at, delivery.last_status_code = "failed", None, 410
     elif delivery.status == "sending" and delivery.attempt_count == claim.attempt_number:
         _schedule_retry(delivery, answer, now)
     # else: the claim lapsed and another attempt owns the delivery, or it was stopped
