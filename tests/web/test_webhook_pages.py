@@ -234,3 +234,24 @@ def test_other_faces_and_vendors_have_no_such_pages(pages, world, client, receiv
     assert pages.as_("practice_admin").get("/portal/webhooks").status_code == 404
     assert pages.as_("vendor_admin").get("/console/webhooks").status_code == 404
     assert "Webhooks" not in text(pages.as_("practice_admin").get("/shop"))
+
+
+def test_the_pages_cost_the_same_with_more_deliveries_and_endpoints(pages, world, client, receiver):
+    from tests.pages import Statements, same_count
+
+    endpoint, _ = add_endpoint(client, world, receiver.url)
+    receiver.answers = [Answer(500)]
+    emit(world)
+    dispatcher.dispatch()
+
+    def grow():
+        add_endpoint(client, world, receiver.url + "/more")
+        receiver.answers = [Answer(503), Answer(429)]
+        for _ in range(3):
+            emit(world)
+        dispatcher.dispatch()
+
+    vendor = Statements(pages.as_("vendor_admin"))
+    same_count(vendor, f"/portal/webhooks/{endpoint['id']}", grow)
+    same_count(vendor, "/portal/webhooks", grow)
+    same_count(Statements(pages.as_("mso_admin")), "/console/webhooks", grow)
