@@ -62,7 +62,7 @@ def test_a_vendor_admin_adds_an_endpoint_sends_a_failed_delivery_again_and_rotat
     assert [r.webhook_id for r in receiver.received] == [f"msg_{event_id}"] * 2
     assert all(r.verified_by == [secret] for r in receiver.received)
 
-    vendor.get_by_role("button", name="Rotate the secret").click()
+    vendor.get_by_role("button", name="Rotate secret").click()
     assert web.dialogs and web.dialogs[-1].startswith("Rotate the signing secret?")
     new_box = vendor.get_by_label("The new signing secret (copy it now)")
     expect(new_box).to_be_visible()

@@ -52,9 +52,14 @@ def private_urls_allowed() -> bool:
 
 
 def checked_url(url: str) -> str:
-    """The URL, if gpo may call it now (422 at `url` saying why not)."""
+    """The URL, if gpo may call it now (422 at `url` saying why not). With private URLs
+    allowed (development, tests) only its form is checked: nothing needs resolving, and
+    a name that does not resolve yet shows as a failed attempt."""
     try:
-        addresses.vet(url, allow_private=private_urls_allowed())
+        if private_urls_allowed():
+            addresses.parse(url, allow_private=True)
+        else:
+            addresses.vet(url, allow_private=False)
     except addresses.RefusedURL as refused:
         raise Invalid.of_field("url", f"{refused}.") from None
     return url
