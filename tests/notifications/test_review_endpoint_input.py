@@ -5,6 +5,7 @@ import pytest
 from gpo.db import db
 from gpo.notifications.models import WebhookEndpoint
 from tests.notifications.webhook_support import add_endpoint
+from tests.pages import Pages
 
 BAD_URLS = ["https://[::1/hooks", "https://[hooks.acme.example]/hooks", "https://hooks]/x"]
 
@@ -25,3 +26,15 @@ def test_review_changing_an_endpoints_url_to_a_broken_bracketed_host_is_422(clie
     response = client.patch(f"/api/v1/webhook-endpoints/{body['id']}", json={"url": url},
                             headers={**world.headers["vendor_admin"], "If-Match": current.headers["ETag"]})
     assert response.status_code == 422, response.get_data(as_text=True)[:300]
+
+
+def test_review_the_portal_form_with_a_broken_bracketed_host_says_so_at_the_field(app, world):
+    import re
+
+    page = Pages(app, world).as_("vendor_admin")
+    token = re.search(r'name="form_token" value="([^"]+)"', page.get("/portal/webhooks").get_data(as_text=True)).group(1)
+    try:
+        refused = page.post("/portal/webhooks", {"url": "https://[::1/hooks", "form_token": token})
+    except ValueError as crash:  # the page raised: a 500
+        pytest.fail(f"the portal's form answered 500: {crash}")
+    assert refused.status_code == 422
