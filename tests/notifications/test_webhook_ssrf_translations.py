@@ -1,4 +1,4 @@
-"""Review: IPv6 forms that wrap a refused IPv4 address but pass the SSRF rule."""
+"""IPv6 forms that wrap a refused IPv4 address but pass the SSRF rule."""
 import ipaddress
 
 import pytest
@@ -12,7 +12,7 @@ from gpo.notifications.webhooks.addresses import RefusedURL, is_public, vet
     "::ffff:0:a9fe:a9fe",  # IPv4-translated (SIIT, ::ffff:0:0/96) of 169.254.169.254
     "::ffff:0:7f00:1",  # IPv4-translated of 127.0.0.1
 ])
-def test_review_ipv6_translations_of_local_addresses_are_refused(address):
+def test_ipv6_translations_of_local_addresses_are_refused(address):
     assert is_public(ipaddress.ip_address(address)) is False
     with pytest.raises(RefusedURL):
         vet(f"https://[{address}]/hook", allow_private=False)

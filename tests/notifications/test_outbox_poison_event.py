@@ -1,4 +1,4 @@
-"""Review: fan_out_pending has no per-event guard. One event whose fan-out raises (any
+"""fan_out_pending has no per-event guard. One event whose fan-out raises (any
 fault in a channel's recipients, a row the database refuses) makes dispatch() raise
 before any channel delivers, and since it is the oldest event not fanned out, every
 dispatch and every `flask gpo tick` after hits it first: all webhooks and e-mails of
@@ -20,7 +20,7 @@ def receiver():
         yield running
 
 
-def test_review_one_event_whose_fan_out_fails_does_not_stop_every_other_event(world, client, receiver, monkeypatch):
+def test_one_event_whose_fan_out_fails_does_not_stop_every_other_event(world, client, receiver, monkeypatch):
     endpoint, secret = add_endpoint(client, world, receiver.url)
     receiver.secrets = [secret]
     with unit_of_work():

@@ -1,4 +1,4 @@
-"""Review: WEBHOOK_TIMEOUT_SECONDS must bound the whole attempt (transport.py says so,
+"""WEBHOOK_TIMEOUT_SECONDS must bound the whole attempt (transport.py says so,
 DOMAIN.md says "a 10 s timeout"), else an attempt outlives its claim's lease
 (timeout + 30 s) and a second dispatcher sends the same delivery at the same time."""
 import socket
@@ -8,7 +8,7 @@ from gpo.notifications.webhooks import transport
 from gpo.notifications.webhooks.addresses import Target
 
 
-def test_review_a_host_with_many_blackholed_addresses_is_bounded_by_the_timeout(monkeypatch):
+def test_a_host_with_many_blackholed_addresses_is_bounded_by_the_timeout(monkeypatch):
     timeout = 0.3
     opened = []
 

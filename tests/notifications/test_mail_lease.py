@@ -1,4 +1,4 @@
-"""Review: the e-mail channel claims a whole batch (up to dispatch's limit, 500) with one
+"""the e-mail channel claims a whole batch (up to dispatch's limit, 500) with one
 10-minute lease, then sends the batch one by one without checking that each claim is
 still its own. A slow SMTP server (10 s timeout per message) makes the tail of the
 batch outlive the lease: `flask gpo tick` (every minute) claims those rows again and
@@ -12,7 +12,7 @@ from gpo.notifications import dispatcher, outbox
 from gpo.notifications.mail import channel, sending
 
 
-def test_review_a_slow_batch_does_not_send_an_email_a_second_dispatcher_took_over(world, monkeypatch):
+def test_a_slow_batch_does_not_send_an_email_a_second_dispatcher_took_over(world, monkeypatch):
     sent: list[int] = []
     state = {"nested": False}
 

@@ -1,4 +1,4 @@
-"""Review: a URL urlsplit cannot take apart (a bracket left open, a name in brackets)
+"""a URL urlsplit cannot take apart (a bracket left open, a name in brackets)
 must be a 422 at `url`, not a 500, when an endpoint is created or changed."""
 import pytest
 
@@ -11,7 +11,7 @@ BAD_URLS = ["https://[::1/hooks", "https://[hooks.acme.example]/hooks", "https:/
 
 
 @pytest.mark.parametrize("url", BAD_URLS)
-def test_review_creating_an_endpoint_with_a_broken_bracketed_host_is_422(client, world, url):
+def test_creating_an_endpoint_with_a_broken_bracketed_host_is_422(client, world, url):
     response = client.post(f"/api/v1/vendors/{world.vendor.id}/webhook-endpoints", json={"url": url},
                            headers=world.headers["vendor_admin"])
     assert response.status_code == 422, response.get_data(as_text=True)[:300]
@@ -20,7 +20,7 @@ def test_review_creating_an_endpoint_with_a_broken_bracketed_host_is_422(client,
 
 
 @pytest.mark.parametrize("url", BAD_URLS)
-def test_review_changing_an_endpoints_url_to_a_broken_bracketed_host_is_422(client, world, url):
+def test_changing_an_endpoints_url_to_a_broken_bracketed_host_is_422(client, world, url):
     body, _ = add_endpoint(client, world, "http://127.0.0.1:9/hooks")
     current = client.get(f"/api/v1/webhook-endpoints/{body['id']}", headers=world.headers["vendor_admin"])
     response = client.patch(f"/api/v1/webhook-endpoints/{body['id']}", json={"url": url},
@@ -28,7 +28,7 @@ def test_review_changing_an_endpoints_url_to_a_broken_bracketed_host_is_422(clie
     assert response.status_code == 422, response.get_data(as_text=True)[:300]
 
 
-def test_review_the_portal_form_with_a_broken_bracketed_host_says_so_at_the_field(app, world):
+def test_the_portal_form_with_a_broken_bracketed_host_says_so_at_the_field(app, world):
     import re
 
     page = Pages(app, world).as_("vendor_admin")
