@@ -129,6 +129,9 @@ def check(config: dict) -> None:
         if not str(config.get("PUBLIC_BASE_URL", "")).startswith("https://"):
             raise ConfigError("GPO_ENV=production needs PUBLIC_BASE_URL, the https address of the web app "
                               "(the links in e-mails)")
+        if config.get("WEBHOOK_ALLOW_PRIVATE_URLS"):
+            raise ConfigError("GPO_ENV=production refuses WEBHOOK_ALLOW_PRIVATE_URLS: vendors' webhook URLs "
+                              "could reach loopback, the private network and the cloud metadata service")
     if config.get("OUTBOX_DISPATCH", "") not in ("", "inline", "queue", "manual"):
         raise ConfigError("OUTBOX_DISPATCH must be inline, queue, manual or empty")
 

@@ -69,17 +69,26 @@ def fan_out_pending(limit: int = 500) -> int:
                                  .order_by(OutboxEvent.id).limit(limit)).all()
     done = 0
     for event_id in ids:
-        with unit_of_work():
-            event = db.session.scalars(
-                select(OutboxEvent).where(OutboxEvent.id == event_id, OutboxEvent.fanned_out_at.is_(None))
-                .with_for_update(skip_locked=True)).one_or_none()
-            if event is None:
-                continue  # another dispatcher has it, or had it
-            for channel in channels():
-                channel.fan_out(event)
-            event.fanned_out_at = utcnow()
-            done += 1
+        try:
+            done += _fan_out_one(event_id)
+        except Exception:  # one bad event must not hold back every later one (retried next time)
+            log.exception("fanning out event %s failed; it stays pending", event_id)
     return done
+
+
+def _fan_out_one(event_id: int) -> int:
+    """Fan out one event in its own unit of work (rolled back if a channel raises, so the
+    event stays not fanned out); 1 if this dispatcher did it."""
+    with unit_of_work():
+        event = db.session.scalars(
+            select(OutboxEvent).where(OutboxEvent.id == event_id, OutboxEvent.fanned_out_at.is_(None))
+            .with_for_update(skip_locked=True)).one_or_none()
+        if event is None:
+            return 0  # another dispatcher has it, or had it
+        for channel in channels():
+            channel.fan_out(event)
+        event.fanned_out_at = utcnow()
+        return 1
 
 
 def dispatch(limit: int = 500) -> dict:

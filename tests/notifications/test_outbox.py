@@ -45,14 +45,14 @@ def test_the_dispatcher_fans_each_event_out_once_even_after_a_crash(db_ctx, worl
         second = outbox.emit("payment.failed", world.practice, summary="two", practice_id=world.practice.id).id
     db.session.remove()
     state["crash"] = True
-    with pytest.raises(RuntimeError):
-        dispatcher.fan_out_pending()
+    assert dispatcher.fan_out_pending() == 1  # the crash is logged; the later event goes on
     # the crashed event was rolled back whole: still waiting
     assert db.session.get(OutboxEvent, first).fanned_out_at is None
+    assert db.session.get(OutboxEvent, second).fanned_out_at is not None
     db.session.remove()
-    assert dispatcher.fan_out_pending() == 2
+    assert dispatcher.fan_out_pending() == 1
     assert dispatcher.fan_out_pending() == 0
-    assert seen == [first, first, second]
+    assert seen == [first, second, first]
 
 
 def test_people_only_events_have_no_vendor_audience_and_types_are_known(db_ctx, world):

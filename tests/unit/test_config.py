@@ -37,6 +37,12 @@ def test_production_refuses_the_test_stripe_settings():
         check(_production(STRIPE_WEBHOOK_SECRET="whsec_localstripe"))
 
 
+def test_production_refuses_private_webhook_urls():
+    with pytest.raises(ConfigError, match="WEBHOOK_ALLOW_PRIVATE_URLS"):
+        check(_production(WEBHOOK_ALLOW_PRIVATE_URLS=True))
+    check(_production(WEBHOOK_ALLOW_PRIVATE_URLS=False))
+
+
 def test_production_with_real_settings_starts():
     check(_production())
 

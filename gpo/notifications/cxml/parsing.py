@@ -27,6 +27,13 @@ from gpo.errors import DomainError, Invalid
 # An InvoiceDetailRequest of a thousand lines is about 600 kB: 2 MiB is room enough,
 # and far below the app's MAX_CONTENT_LENGTH (the JSON API's bulk imports need more).
 MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
+# The largest amount a document may state, in dollars: $100 billion, as the API's
+# MAX_CENTS (gpo/billing/schemas.py); larger is no real amount (1E+999999 cannot even be
+# scaled to cents: decimal.Overflow).
+MAX_AMOUNT = Decimal(10) ** 11
+# The most digits an id may have: ids are BIGINT (19 digits at most); more is not ours,
+# and int() refuses thousands of digits (ValueError), so they are never converted.
+MAX_ID_DIGITS = 18
 XML_MEDIA_TYPES = ("application/xml", "text/xml")
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 CURRENCY = "USD"  # money is US cents everywhere in gpo
@@ -158,7 +165,8 @@ def whole(value: str | None, what: str) -> int:
 def object_id(value: str | None, noun: str) -> int:
     """An id in a reference (orderID): anything that is not one of ours is not found (404)."""
     text = (value or "").strip()
-    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_ID:
+    if (not text.isascii() or not text.isdigit() or len(text) > MAX_ID_DIGITS
+            or not 1 <= int(text) <= MAX_ID):
         raise DomainError(f"{noun} {text!r} not found", status_code=404)
     return int(text)
 
@@ -178,15 +186,20 @@ def money_text(money: etree._Element | None, what: str) -> str:
         amount = None
     if amount is None or not amount.is_finite() or len(text) > 30:
         raise Invalid(f"{what}: {text!r} is not an amount")
+    if amount.copy_abs() >= MAX_AMOUNT:  # copy_abs: abs() would round, and overflow
+        raise Invalid(f"{what}: {text!r} is more than any amount gpo takes ({MAX_AMOUNT:,} {CURRENCY})")
     return text
 
 
 def cents(money: etree._Element | None, what: str) -> int:
     """A <Money> amount in integer cents: at most 2 decimal places (422 otherwise)."""
     amount = Decimal(money_text(money, what))
-    if amount.as_tuple().exponent < -2 and amount != amount.quantize(Decimal("0.01")):
-        raise Invalid(f"{what}: {money_text(money, what)} has more than 2 decimal places")
-    return int(amount.scaleb(2))
+    try:
+        if amount.as_tuple().exponent < -2 and amount != amount.quantize(Decimal("0.01")):
+            raise Invalid(f"{what}: {money_text(money, what)} has more than 2 decimal places")
+        return int(amount.scaleb(2))
+    except ArithmeticError:  # decimal.Overflow and the like (0E+99999999): no amount in cents
+        raise Invalid(f"{what}: {money_text(money, what)!r} is not an amount") from None
 
 
 def day(value: str | None, what: str) -> dt.date:

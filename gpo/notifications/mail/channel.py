@@ -9,7 +9,11 @@ turned the kind off gets no row.
    lease) are locked FOR UPDATE SKIP LOCKED (two dispatchers share the work), moved to
    `sending` with a lease, the attempt counted; a row whose kind the user turned off
    since, or whose user is no longer active, becomes `skipped` instead;
-2. send, outside any transaction (a slow mail server holds no lock, delays no use case);
+2. send each, outside any transaction (a slow mail server holds no lock, delays no use
+   case), but only after re-checking, in a short unit of work, that the row is still
+   ours (still `sending` under our attempt, its lease not lapsed) and giving it the
+   longer SEND_LEASE: the tail of a slow batch may outlive its lease and be taken over
+   by another dispatcher, which then sends it; the first one skips it;
 3. record, in a new unit of work: `sent`, or back to `pending` with the error and the
    next attempt on RETRY_DELAYS (1 min, 5 min, 30 min, 2 h, 6 h), then `failed`.
 A crash after sending and before recording sends that e-mail again once the lease
@@ -35,8 +39,13 @@ log = logging.getLogger("gpo.notifications.mail")
 RETRY_DELAYS = (dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(minutes=30),
                 dt.timedelta(hours=2), dt.timedelta(hours=6))
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
-# How long a claimed row is ours: longer than a batch of sends can take.
+# How long a claimed row waits for its send: if its lease lapses first (a slow batch, a
+# dispatcher that died), another dispatcher may take it over.
 LEASE = dt.timedelta(minutes=10)
+# How long a row whose send has started is ours: longer than LEASE and far longer than
+# one SMTP exchange (bounded by SMTP_TIMEOUT_SECONDS), so no one takes over a row that
+# may still be on its way.
+SEND_LEASE = 2 * LEASE
 
 
 def fan_out(event: OutboxEvent) -> None:
@@ -68,6 +77,8 @@ def deliver_due(limit: int = 100) -> int:
     outcomes: list[tuple[Outgoing, str | None]] = []
     with sending.mailer_for(current_app.config) as mailer:
         for outgoing in claimed:
+            if not _still_ours(outgoing):  # its lease lapsed: another dispatcher may have sent it
+                continue
             try:
                 mailer.send(outgoing)
                 outcomes.append((outgoing, None))
@@ -102,6 +113,20 @@ def _claim(limit: int) -> list[Outgoing]:
                 claimed.append(Outgoing(row.id, row.attempt_count, row.kind, row.to_address, row.subject,
                                         row.text_body, row.html_body, row.created_at))
     return claimed
+
+
+def _still_ours(outgoing: Outgoing) -> bool:
+    """Whether the claim on this row still holds; if so, it is leased for the send."""
+    now = utcnow()
+    with unit_of_work():
+        row = db.session.scalars(select(EmailMessage).where(
+            EmailMessage.id == outgoing.message_id, EmailMessage.status == "sending",
+            EmailMessage.attempt_count == outgoing.attempt, EmailMessage.next_attempt_at > now)
+            .with_for_update(skip_locked=True)).one_or_none()
+        if row is None:
+            return False
+        row.next_attempt_at = now + SEND_LEASE
+        return True
 
 
 def _skipped(rows: list[EmailMessage]) -> dict[int, str]:

@@ -48,7 +48,9 @@ _IPV6_REFUSED = [ipaddress.ip_network(n) for n in (
     "fe80::/10", "fec0::/10",  # link-local, site-local (deprecated)
     "ff00::/8",  # multicast
 )]
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # well-known NAT64 prefix (RFC 6052)
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # local-use NAT64 (RFC 8215)
+_IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # SIIT IPv4-translated (RFC 2765)
 
 
 class RefusedURL(ValueError):
@@ -74,12 +76,13 @@ def resolve(host: str, port: int) -> list[str]:
 
 
 def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 address stands for (mapped, 6to4, NAT64), if any."""
+    """The IPv4 address an IPv6 address stands for (mapped, translated, 6to4, NAT64),
+    if any: such an address reaches the IPv4 one, so it is judged as that one."""
     if ip.ipv4_mapped is not None:
         return ip.ipv4_mapped
     if ip.sixtofour is not None:
         return ip.sixtofour
-    if ip in _NAT64:
+    if any(ip in prefix for prefix in (_NAT64, _NAT64_LOCAL, _IPV4_TRANSLATED)):
         return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     return None
 
@@ -112,14 +115,17 @@ def parse(url: str, *, allow_private: bool) -> Target:
         raise RefusedURL(f"enter a URL of at most {MAX_URL_LENGTH} characters")
     if any(ord(c) <= 32 or ord(c) == 127 for c in url):
         raise RefusedURL("a URL may not contain spaces or control characters")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:  # a bracket left open, a name in brackets: not a URL at all
+        raise RefusedURL("the URL's host is not valid (check the [ ] around an IPv6 address)") from None
     schemes = ("https", "http") if allow_private else ("https",)
     if parts.scheme.lower() not in schemes:
         raise RefusedURL("the URL must start with https://" if not allow_private
                          else "the URL must start with https:// or http://")
     if parts.username is not None or parts.password is not None:
         raise RefusedURL("the URL may not contain a user name or password: the signature authenticates gpo")
-    host = parts.hostname or ""
     if not host:
         raise RefusedURL("the URL has no host name")
     try:

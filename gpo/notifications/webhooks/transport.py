@@ -77,12 +77,17 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
             raise
 
 
-def _connected(target: Target, timeout: float) -> http.client.HTTPConnection:
-    """A connection to the first vetted address that answers."""
+def _connected(target: Target, deadline: float) -> http.client.HTTPConnection:
+    """A connection to the first vetted address that answers before `deadline` (a
+    time.monotonic() value): every connect and TLS handshake gets only the time left,
+    so several unanswering addresses share one timeout."""
     kind = _PinnedHTTPS if target.scheme == "https" else _PinnedHTTP
     error: Exception = OSError("the host has no address")
     for address in target.addresses:
-        connection = kind(target, address, timeout)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise socket.timeout("timed out")
+        connection = kind(target, address, left)
         try:
             connection.connect()
             return connection
@@ -93,18 +98,20 @@ def _connected(target: Target, timeout: float) -> http.client.HTTPConnection:
 
 
 def post(target: Target, body: bytes, headers: dict[str, str], timeout: float) -> Answer:
-    """POST `body` to the target; never raises for what the network or receiver does."""
+    """POST `body` to the target; never raises for what the network or receiver does.
+    `timeout` bounds the whole attempt (connects, TLS, request and answer)."""
     started = time.monotonic()
+    deadline = started + timeout
     cut = threading.Event()
 
     def elapsed_ms() -> int:
         return int((time.monotonic() - started) * 1000)
 
     try:
-        connection = _connected(target, timeout)
+        connection = _connected(target, deadline)
     except (OSError, http.client.HTTPException) as exc:
         return Answer(None, elapsed_ms(), _describe(exc, timeout))
-    watchdog = threading.Timer(max(timeout - (time.monotonic() - started), 0.01), _cut, (connection, cut))
+    watchdog = threading.Timer(max(deadline - time.monotonic(), 0.01), _cut, (connection, cut))
     watchdog.daemon = True
     watchdog.start()
     try:
