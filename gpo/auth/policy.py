@@ -192,7 +192,7 @@ def noun(model: type) -> str:
 # "<verb> <the noun's plural>" unless it has its own phrase here.
 _PLURALS = {
     "api_key": "API keys", "staff": "the staff pool", "disclosure": "admin-fee disclosures",
-    "audit": "audit events",
+    "audit": "audit events", "webhook_delivery": "webhook deliveries",
 }
 _PHRASES = {
     "practice.change_status": "change the status of practices",
@@ -203,6 +203,7 @@ _PHRASES = {
     "invoice.credit": "issue credit notes on invoices",
     "shift_request.assign": "assign staff to shift requests",
     "cycle.manage": "manage purchasing cycles",
+    "webhook_endpoint.rotate_secret": "rotate the secrets of webhook endpoints",
 }
 _VERBS = {"read": "see"}
 

@@ -367,6 +367,7 @@ OWNERS = {
 def test_every_route_with_an_id_is_in_the_matrix(app):
     covered = {(method, rule) for method, rule, *_ in MATRIX}
     covered |= {(method, rule) for method, rule, *_ in SETTLEMENT_MATRIX}
+    covered |= {(method, rule) for method, rule, *_ in WEBHOOK_MATRIX}
     routes = {
         (method, rule.rule)
         for rule in app.url_map.iter_rules()
@@ -687,3 +688,77 @@ def test_one_users_notification_settings_never_change_anothers(client, world):
         kinds = {n["kind"]: n["enabled"] for n in client.get(
             "/api/v1/me/notifications", headers=world.headers[other]).get_json()["notifications"]}
         assert kinds.get("invoice.issued", True) is True, other
+# --- webhooks (gpo/notifications/webhooks): a vendor's endpoints, read by MSO staff, set up by the
+# vendor's admin or the MSO's admin; only the vendor's admin rotates the secret. Their own ids (an
+# endpoint at a closed loopback port, with one delivery) and the same checks; the owner sends the
+# endpoint's real ETag.
+
+_WEBHOOK_ROLES = {**OUTSIDERS_OF_VENDOR, "vendor_key": 403}
+WEBHOOK_MATRIX = [
+    ("GET", "/api/v1/vendors/<int:vendor_id>/webhook-endpoints", "/api/v1/vendors/{vendor}/webhook-endpoints", None,
+     _WEBHOOK_ROLES, "mso_finance"),
+    ("POST", "/api/v1/vendors/<int:vendor_id>/webhook-endpoints", "/api/v1/vendors/{vendor}/webhook-endpoints",
+     {"url": "http://127.0.0.1:9/hooks"}, {**_WEBHOOK_ROLES, "mso_procurement": 403, "mso_finance": 403}, "vendor_admin"),
+    ("GET", "/api/v1/webhook-endpoints/<int:endpoint_id>", "/api/v1/webhook-endpoints/{webhook_endpoint}", None,
+     _WEBHOOK_ROLES, "mso_procurement"),
+    ("PATCH", "/api/v1/webhook-endpoints/<int:endpoint_id>", "/api/v1/webhook-endpoints/{webhook_endpoint}",
+     {"description": "ERP"}, {**_WEBHOOK_ROLES, "mso_finance": 403}, "mso_admin"),
+    ("DELETE", "/api/v1/webhook-endpoints/<int:endpoint_id>", "/api/v1/webhook-endpoints/{webhook_endpoint}", None,
+     {**_WEBHOOK_ROLES, "mso_procurement": 403}, "vendor_admin"),
+    ("POST", "/api/v1/webhook-endpoints/<int:endpoint_id>/rotate-secret",
+     "/api/v1/webhook-endpoints/{webhook_endpoint}/rotate-secret", None,
+     {**_WEBHOOK_ROLES, "mso_admin": 403, "mso_finance": 403}, "vendor_admin"),
+    ("GET", "/api/v1/webhook-endpoints/<int:endpoint_id>/deliveries",
+     "/api/v1/webhook-endpoints/{webhook_endpoint}/deliveries", None, _WEBHOOK_ROLES, "mso_finance"),
+    ("POST", "/api/v1/webhook-deliveries/<int:delivery_id>/retry", "/api/v1/webhook-deliveries/{webhook_delivery}/retry",
+     None, {**_WEBHOOK_ROLES, "mso_finance": 403, "mso_procurement": 403}, "vendor_admin"),
+]
+
+
+def _webhook_ids(world) -> dict:
+    from gpo.notifications.models import OutboxEvent, WebhookDelivery, WebhookEndpoint
+
+    endpoint = WebhookEndpoint(vendor_id=world.vendor.id, url="http://127.0.0.1:9/hooks", secret="whsec_dGVzdA==",
+                               created_by="t")
+    event = OutboxEvent(event_type="settlement.sent", vendor_id=world.vendor.id, subject_type="vendor",
+                        subject_id=world.vendor.id, summary="sent", data={}, fanned_out_at=utcnow())
+    db.session.add_all([endpoint, event])
+    db.session.flush()
+    delivery = WebhookDelivery(endpoint_id=endpoint.id, event_id=event.id, status="failed", attempt_count=8)
+    db.session.add(delivery)
+    db.session.commit()
+    return {"vendor": world.vendor.id, "webhook_endpoint": endpoint.id, "webhook_delivery": delivery.id}
+
+
+@pytest.mark.parametrize("method, rule, template, body, expected, owner", WEBHOOK_MATRIX,
+                         ids=[f"{m} {r}" for m, r, *_ in WEBHOOK_MATRIX])
+def test_webhook_tenancy_and_roles(client, world, method, rule, template, body, expected, owner):
+    ids = _webhook_ids(world)
+    url = template.format(**ids)
+    for principal, status in expected.items():
+        assert_error(client.open(url, method=method, json=body, headers={
+            **world.headers[principal], "If-Match": '"some-etag"'}), status)
+    etag = client.get(f"/api/v1/webhook-endpoints/{ids['webhook_endpoint']}", headers=world.headers[owner]).headers["ETag"]
+    response = client.open(url, method=method, json=body, headers={**world.headers[owner], "If-Match": etag})
+    assert response.status_code in (200, 201, 204), (owner, response.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("face, owner, outsiders", [
+    ("portal", "vendor_admin", ("other_vendor_admin", "practice_admin", "mso_admin")),
+    ("console", "mso_finance", ("vendor_admin", "other_vendor_admin", "practice_admin")),
+])
+def test_webhook_pages_of_another_organization_are_not_found(app, world, face, owner, outsiders):
+    """The pages answer as the API does: another vendor's endpoint, or another face's page, is 404."""
+    from tests.pages import Pages
+
+    ids = _webhook_ids(world)
+    page, retry = (f"/{face}/webhooks/{ids['webhook_endpoint']}",
+                   f"/{face}/webhooks/deliveries/{ids['webhook_delivery']}/retry")
+    pages = Pages(app, world)
+    assert pages.as_(owner).get(page).status_code == 200
+    for outsider in outsiders:
+        signed_in = pages.as_(outsider)
+        assert signed_in.get(page).status_code == 404, outsider
+        assert signed_in.post(retry).status_code == 404, outsider
+    if face == "console":  # MSO finance reads it, and may not send a delivery again
+        assert pages.as_(owner).post(retry).status_code == 403
