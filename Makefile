@@ -23,8 +23,13 @@ install: $(BIN)/flask node_modules/.package-lock.json ## the virtualenv with run
 migrate: install
 	$(BIN)/flask db upgrade
 
-demo-data: migrate ## migrate, then load the demo data (idempotent)
-	$(BIN)/flask gpo seed-demo
+# The demo's URLs follow the ports: the webhook receiver its endpoints call, and the app's
+# own address in e-mail links (each can still be set in the environment).
+DEMO_URLS = DEMO_WEBHOOK_RECEIVER_URL=$${DEMO_WEBHOOK_RECEIVER_URL-http://127.0.0.1:$(RECEIVER_PORT)} \
+	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL-http://127.0.0.1:$(PORT)}
+
+demo-data: migrate ## migrate, then load the demo data (idempotent), its webhooks sent to 127.0.0.1:$(RECEIVER_PORT)
+	$(DEMO_URLS) $(BIN)/flask gpo seed-demo
 
 stripe-mock: install ## localstripe on 127.0.0.1:$(STRIPE_PORT), in the background
 	@mkdir -p instance
@@ -41,14 +46,16 @@ webhook-receiver: install ## the demo vendor's webhook receiver on 127.0.0.1:$(R
 	@if curl -s -o /dev/null http://127.0.0.1:$(RECEIVER_PORT)/deliveries.json; then \
 		echo "the webhook receiver already answers on 127.0.0.1:$(RECEIVER_PORT)"; \
 	else \
-		nohup $(BIN)/python scripts/webhook_receiver.py --port $(RECEIVER_PORT) > instance/webhook-receiver.log 2>&1 & \
+		nohup $(BIN)/python scripts/webhook_receiver.py --port $(RECEIVER_PORT) \
+			--secrets-file $${DEMO_WEBHOOK_RECEIVER_SECRETS-instance/webhook-receiver-secrets} \
+			> instance/webhook-receiver.log 2>&1 & \
 		echo $$! > instance/webhook-receiver.pid; \
 		echo "webhook receiver started on http://127.0.0.1:$(RECEIVER_PORT)/ (what it received: that page)"; \
 	fi
 
 run: webhook-receiver demo-data stripe-mock ## serve the API on http://127.0.0.1:$(PORT) (docs at /docs); `make stop` ends what it started
 	@echo $$$$ > instance/server.pid; export STRIPE_API_BASE=$${STRIPE_API_BASE-http://127.0.0.1:$(STRIPE_PORT)}; \
-		exec $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+		export $(DEMO_URLS); exec $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 stop: ## stop what `make run` left running: localstripe, the webhook receiver, and the server if it runs in the background
 	@# Only a process that the pid file names, started from this checkout, running flask, localstripe or the receiver.
@@ -64,8 +71,9 @@ stop: ## stop what `make run` left running: localstripe, the webhook receiver, a
 		rm -f $$pidfile; \
 	done
 
-demo: install ## with `make run` serving: one whole purchasing cycle over HTTP, paid through localstripe
-	$(BIN)/python scripts/demo_cycle.py --base-url http://127.0.0.1:$(PORT) --stripe-url http://127.0.0.1:$(STRIPE_PORT)
+demo: install ## with `make run` serving: one whole purchasing cycle over HTTP, paid through localstripe, told by webhooks, e-mail and cXML
+	$(BIN)/python scripts/demo_cycle.py --base-url http://127.0.0.1:$(PORT) --stripe-url http://127.0.0.1:$(STRIPE_PORT) \
+		--mail-dir $${MAIL_DIR-instance/mail}
 
 worker: install ## an RQ worker (needs REDIS_URL)
 	$(BIN)/flask gpo worker

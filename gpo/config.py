@@ -94,6 +94,13 @@ def from_environment() -> dict:
         # embedded default), "queue" (an RQ job, the default with REDIS_URL) or "manual"
         # (only by `flask gpo tick`). Empty: inline without REDIS_URL, queue with it.
         "OUTBOX_DISPATCH": os.environ.get("OUTBOX_DISPATCH", ""),
+        # The demo only (gpo/demo/notifications.py): the webhook receiver that `make run`
+        # starts beside the app (scripts/webhook_receiver.py; the Makefile passes
+        # RECEIVER_PORT), where seed-demo points Acme's and Bolt's endpoints, and the file
+        # it writes their secrets to, which the receiver reads to check the signatures.
+        "DEMO_WEBHOOK_RECEIVER_URL": os.environ.get("DEMO_WEBHOOK_RECEIVER_URL", "http://127.0.0.1:8430").rstrip("/"),
+        "DEMO_WEBHOOK_RECEIVER_SECRETS": os.environ.get("DEMO_WEBHOOK_RECEIVER_SECRETS",
+                                                        str(INSTANCE_DIR / "webhook-receiver-secrets")),
     }
 
 

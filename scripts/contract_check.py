@@ -152,6 +152,10 @@ class ContractCheck:
             FLASK_APP="wsgi", DATABASE_URL=f"sqlite:///{database}", SECRET_KEY=SECRET_KEY,
             STRIPE_API_BASE=self.stripe_url, STRIPE_API_KEY="sk_test_contract_check",
             STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, PYTHONUNBUFFERED="1",
+            # The run's e-mails in its own folder, and the demo's webhook endpoints at a
+            # port nobody listens on: never a developer's instance/mail or running receiver.
+            MAIL_DIR=str(self.out / "mail"), DEMO_WEBHOOK_RECEIVER_URL="http://127.0.0.1:9/no-receiver",
+            DEMO_WEBHOOK_RECEIVER_SECRETS=str(self.out / "webhook-receiver-secrets"),
         )
         return env
 

@@ -17,7 +17,9 @@ Against a server that `make run` started (it seeded the demo MSO, vendors and us
     and submitted again.
  7. The vendors acknowledge their purchase orders and ship: Acme refuses a few units,
     backorders two sleeves of gauze for a few days and offers vinyl gloves in place of
-    one practice's large nitrile gloves.
+    one practice's large nitrile gloves. Acme's system does it in cXML: it fetches its
+    purchase order as an OrderRequest (Accept: application/xml) and answers with a
+    ConfirmationRequest (POST /api/v1/cxml); Bolt acknowledges in JSON.
  8. That practice's buyer takes the substitute (not clinical: a buyer may); Acme ships
     it, and the backordered gauze once it is in.
  9. The practices receive their shipments: one finds 2 boxes damaged, a claim that
@@ -32,6 +34,9 @@ Against a server that `make run` started (it seeded the demo MSO, vendors and us
     admin fee netted, marked sent with a bank reference.
 13. MSO finance records a vendor rebate, allocated to the practices by spend.
 14. A per-practice table: list value - paid = savings, and the rebate credit.
+15. What the vendors' systems and the people were told: Acme's webhook deliveries of this
+    run by event type and status (its endpoint at the receiver `make run` starts), Bolt's
+    failing endpoint, and the e-mails written to instance/mail/ (--mail-dir).
 
 Every run uses fresh names (a run tag from the clock), so it can run again and again.
 It ends by listing what it changed in the data that was there before it (the seeded
@@ -44,12 +49,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import email
+import email.policy
 import json
 import sys
 import time
 import uuid
+import xml.etree.ElementTree as ElementTree
 from collections import defaultdict
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import urlencode
 
 import requests
@@ -59,6 +68,7 @@ ACME_API_KEY = "gpo_demo_acme_medical_supply_key_0001"
 MSO_ADMIN = "admin@summit-mso.example"
 MSO_PROCUREMENT = "procurement@summit-mso.example"
 MSO_FINANCE = "finance@summit-mso.example"
+ACME_ADMIN = "admin@acme.example"
 BOLT_ADMIN = "admin@bolt.example"
 STRIPE_KEY = "sk_test_localstripe"
 STRIPE_WEBHOOK_SECRET = "whsec_localstripe"
@@ -144,8 +154,9 @@ class Api:
 
     def call(self, method: str, path: str, *, expect=(200,), json=None, params=None, headers=None,
              idempotency_key: str | bool | None = None, if_match: str | None = None,
-             authenticated: bool = True, full: bool = False):
-        """Send a request; return the decoded JSON body (or (body, response) with full=True).
+             authenticated: bool = True, full: bool = False, data: bytes | None = None):
+        """Send a request (a JSON body, or `data` as it is); return the decoded JSON body
+        (or (body, response) with full=True).
         Any status not in `expect` raises ApiError naming method, path, status and body."""
         expect = (expect,) if isinstance(expect, int) else tuple(expect)
         sent = dict(headers or {})
@@ -158,7 +169,7 @@ class Api:
                 sent["Authorization"] = f"Bearer {self.token}"
             try:
                 response = self.session.request(method, self.base_url + path, json=json, params=params,
-                                                headers=sent, timeout=self.timeout)
+                                                data=data, headers=sent, timeout=self.timeout)
             except requests.RequestException as exc:
                 raise DemoError(f"{method} {path}: cannot reach {self.base_url}: is the server running "
                                 f"(make run)? ({exc})") from None
@@ -277,11 +288,13 @@ def count_by(items: list[dict], key: str) -> str:
 
 
 class Demo:
-    def __init__(self, base_url: str, stripe_url: str, tag: str):
+    def __init__(self, base_url: str, stripe_url: str, tag: str, mail_dir: Path = Path("instance/mail")):
         self.base_url = base_url.rstrip("/")
         self.stripe_url = stripe_url.rstrip("/")
         self.tag = tag
-        self.started_on = utc_now().date()  # contract and rebate dates are UTC calendar days
+        self.mail_dir = mail_dir  # where the server writes its e-mails (MAIL_DIR), if on this machine
+        self.started_at = utc_now()  # this run's webhook deliveries and e-mails are those made since
+        self.started_on = self.started_at.date()  # contract and rebate dates are UTC calendar days
         self.vendors: dict[str, dict] = {}  # "acme"/"bolt" -> {api, id, name, products, contract}
         self.practices: list[dict] = []     # {id, name, location_id, buyer, physician_email, ...}
         self.cycle: dict | None = None
@@ -312,6 +325,7 @@ class Demo:
             ("MSO finance settles with Acme: the remittance advice", self.settle_with_acme),
             ("MSO finance records a vendor rebate", self.record_rebate),
             ("What each practice paid, saved and gets back", self.print_table),
+            ("What the vendors' systems and the people were told: webhooks and e-mail", self.show_notifications),
         ]
         print(f"gpo demo cycle, run {self.tag}, against {self.base_url} (Stripe: {self.stripe_url})")
         for number, (title, action) in enumerate(steps, start=1):
@@ -626,8 +640,11 @@ class Demo:
                 notes = []
                 if key == "acme":
                     notes = self._acme_acknowledgement(po, acknowledgement)
-                po = api.post(f"/api/v1/purchase-orders/{po['id']}/acknowledge", {"lines": acknowledgement},
-                              expect=200)
+                    self._show_order_request(api, po)
+                    po = self._acknowledge_in_cxml(api, po, acknowledgement)
+                else:
+                    po = api.post(f"/api/v1/purchase-orders/{po['id']}/acknowledge", {"lines": acknowledgement},
+                                  expect=200)
                 ordered = sum(line["quantity"] for line in po["lines"])
                 accepted = sum(line["accepted_quantity"] for line in po["lines"])
                 say(f"{vendor['name']} acknowledged purchase order {po['id']} (contract {po['contract_id']}): "
@@ -683,6 +700,33 @@ class Demo:
             f"{gloves['quantity']} boxes of large nitrile gloves on line {gloves['id']} ({names[gloves['location_id']]}, "
             f"{Decimal(gloves['unit_price']):.4f} each) offered as vinyl gloves at {price:.4f}: the practice decides",
         ]
+
+    def _show_order_request(self, api: Api, po: dict) -> None:
+        """Acme's system fetches the purchase order as a cXML OrderRequest: its first
+        lines, then the order's header and its first item as far as the unit of measure."""
+        path = f"/api/v1/purchase-orders/{po['id']}"
+        _, response = api.call("GET", path, headers={"Accept": "application/xml"}, full=True)
+        rows = response.text.strip().splitlines()
+        start = next((i for i, row in enumerate(rows) if row.strip() == "<OrderRequest>"), 3)
+        end = next((i for i, row in enumerate(rows) if i > start and "<UnitOfMeasure>" in row), start + 20)
+        items = sum(1 for row in rows if row.lstrip().startswith("<ItemOut "))
+        say(f"Acme's system fetches purchase order {po['id']} as cXML (GET {path}, Accept: application/xml): "
+            f"an OrderRequest, {items} ItemOut in {len(rows)} lines ({response.headers.get('Content-Type')}):")
+        for text in rows[:3] + ["  ..."] + rows[start:end + 1] + ["  ..."]:
+            say(f"  {text}")
+
+    def _acknowledge_in_cxml(self, api: Api, po: dict, acknowledgement: list[dict]) -> dict:
+        """The same acknowledgement as the JSON's, sent as a cXML ConfirmationRequest;
+        returns the purchase order as it now is (JSON)."""
+        document = confirmation_request(po, acknowledgement, self.vendors["acme"], self.tag)
+        _, response = api.call("POST", "/api/v1/cxml", data=document, headers={"Content-Type": "application/xml"},
+                               expect=(200, 400, 401, 403, 404, 409, 422), full=True)
+        code, text = cxml_status(response.text)
+        say(f"Acme's system answers with a cXML ConfirmationRequest of {len(acknowledgement)} items "
+            f"(POST /api/v1/cxml): {code} {text}")
+        if code != 200:
+            raise DemoError(f"the ConfirmationRequest for purchase order {po['id']} was refused: {code} {text}")
+        return api.get(f"/api/v1/purchase-orders/{po['id']}")
 
     # 8 -------------------------------------------------------------------------------
 
@@ -1014,14 +1058,145 @@ class Demo:
               ["Total"] + [dollars(v) for v in totals])
 
 
+    # 15 ------------------------------------------------------------------------------
+
+    def show_notifications(self) -> None:
+        """Acme's admin lists its endpoints' deliveries made during this run (the outbox
+        is dispatched after each commit with `make run`); Bolt's admin sees its failing
+        endpoint's; then the e-mails in the mail folder."""
+        for admin_email, key in ((ACME_ADMIN, "acme"), (BOLT_ADMIN, "bolt")):
+            vendor = self.vendors[key]
+            api = vendor["api"] if key == "bolt" else Api.user(self.base_url, admin_email)
+            endpoints = api.get_all(f"/api/v1/vendors/{vendor['id']}/webhook-endpoints")
+            if not endpoints:
+                say(f"{vendor['name']} has no webhook endpoint (`make run` sets one up at its webhook receiver)")
+            for endpoint in endpoints:
+                self._show_deliveries(api, vendor, endpoint, detailed=key == "acme")
+        self._show_emails()
+
+    def _deliveries_of_this_run(self, api: Api, endpoint: dict) -> list[dict]:
+        """The endpoint's deliveries made since the run started, once none waits for its
+        first attempt (or after 15 s: a dispatcher that is not running leaves them so)."""
+        def probe():
+            found = api.get_all(f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries")
+            return [d for d in found if dt.datetime.fromisoformat(d["created_at"]) >= self.started_at]
+        try:
+            return wait_for(f"endpoint {endpoint['id']}'s deliveries", probe,
+                            lambda found: all(d["attempt_count"] for d in found), timeout=15)
+        except DemoError:
+            return probe()
+
+    def _show_deliveries(self, api: Api, vendor: dict, endpoint: dict, detailed: bool) -> None:
+        mine = self._deliveries_of_this_run(api, endpoint)
+        say(f"{vendor['name']}'s webhook endpoint {endpoint['id']} at {endpoint['url']} "
+            f"({'on' if endpoint['enabled'] else 'off'}; GET /api/v1/webhook-endpoints/{endpoint['id']}/deliveries as "
+            f"{api.label}): {len(mine)} deliveries during this run: {count_by(mine, 'status')}")
+        if not detailed:
+            codes = count_by([{"code": str(d["last_status_code"] or "no answer")} for d in mine if d["attempt_count"]],
+                             "code")
+            waiting = [d["next_attempt_at"] for d in mine if d["status"] == "pending" and d["next_attempt_at"]]
+            say(f"  the receiver answered: {codes}" + (f"; next retry at {min(waiting)}" if waiting else ""))
+            return
+        by_type: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for delivery in mine:
+            by_type[delivery["event_type"]][delivery["status"]] += 1
+        statuses = sorted({d["status"] for d in mine})
+        table(["Event type"] + statuses, [[event_type] + [str(counts[s]) for s in statuses]
+                                          for event_type, counts in sorted(by_type.items())],
+              ["Total"] + [str(sum(1 for d in mine if d["status"] == s)) for s in statuses] if mine else None)
+        for delivery in sorted(mine, key=lambda d: d["id"])[-3:]:
+            last = delivery["attempts"][-1] if delivery["attempts"] else {}
+            say(f"  delivery {delivery['id']} {delivery['event_type']} ({delivery['webhook_id']}): {delivery['status']}"
+                f" after {delivery['attempt_count']} attempt(s), last answer {delivery['last_status_code']}"
+                + (f" in {last['duration_ms']} ms" if last else ""))
+
+    def _show_emails(self) -> None:
+        folder = self.mail_dir
+        if not folder.is_dir():
+            say(f"no {folder}/ here: the server sends its e-mails through SMTP_URL, or runs elsewhere")
+            return
+        files = sorted(folder.glob("*.eml"), key=lambda f: (f.stat().st_mtime, f.name))
+        new = [f for f in files if dt.datetime.fromtimestamp(f.stat().st_mtime, dt.timezone.utc) >= self.started_at]
+        kinds = count_by([{"kind": f.stem.split("-", 3)[-1]} for f in new], "kind")  # <when>-<id>-<kind>.eml
+        say(f"{folder}/ holds {len(files)} e-mails, {len(new)} of them written during this run ({kinds}); the last "
+            "few:")
+        for path in new[-3:]:
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            say(f"  {path.name} to {message['To']}: {message['Subject']}")
+
+
+# --- cXML, as a vendor's system writes and reads it -------------------------------------
+
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def confirmation_request(po: dict, acknowledgement: list[dict], vendor: dict, tag: str) -> bytes:
+    """A cXML ConfirmationRequest (type "detail", line by line) saying what the JSON
+    acknowledgement says: per line, the units accepted, backordered (with the date they
+    ship), offered as a substitute (the substitute's SKU and price) and rejected."""
+    ordered = {line["id"]: line["quantity"] for line in po["lines"]}
+    skus = {vendor["products"][key]: f"{sku}-{tag}" for key, sku, *_ in vendor["items"]}
+    root = ElementTree.Element("cXML", payloadID=f"{tag}.{po['id']}.confirmation@acme.example",
+                               timestamp=utc_now().isoformat(timespec="seconds"), version="1.2.060")
+    header = ElementTree.SubElement(root, "Header")
+    for part, identity in (("From", f"vendor-{vendor['id']}"), ("To", "gpo"), ("Sender", f"vendor-{vendor['id']}")):
+        credential = ElementTree.SubElement(ElementTree.SubElement(header, part), "Credential", domain="gpo")
+        ElementTree.SubElement(credential, "Identity").text = identity
+    ElementTree.SubElement(header.find("Sender"), "UserAgent").text = "Acme order system (gpo demo)"
+    request = ElementTree.SubElement(ElementTree.SubElement(root, "Request", deploymentMode="test"), "ConfirmationRequest")
+    ElementTree.SubElement(request, "ConfirmationHeader", type="detail", noticeDate=utc_now().isoformat(timespec="seconds"))
+    ElementTree.SubElement(request, "OrderReference", orderID=str(po["id"]))
+    for line in acknowledgement:
+        quantity = ordered[line["line_id"]]
+        item = ElementTree.SubElement(request, "ConfirmationItem", lineNumber=str(line["line_id"]), quantity=str(quantity))
+        ElementTree.SubElement(item, "UnitOfMeasure").text = "EA"
+        substitute = line.get("substitute")
+        parts = [("accept", line["accepted_quantity"], {}),
+                 ("backordered", line.get("backordered_quantity", 0), {"shipmentDate": line.get("expected_ship_on", "")}),
+                 ("detail", substitute["quantity"] if substitute else 0, {})]
+        parts.append(("reject", quantity - sum(units for _, units, _ in parts), {}))
+        for kind, units, dates in parts:
+            if units:
+                status = ElementTree.SubElement(item, "ConfirmationStatus", type=kind, quantity=str(units), **dates)
+                ElementTree.SubElement(status, "UnitOfMeasure").text = "EA"
+                if kind == "detail":
+                    status.append(_item_in(skus[substitute["product_id"]], substitute["unit_price"], units))
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(root, encoding="utf-8")
+
+
+def _item_in(sku: str, unit_price: str, units: int) -> ElementTree.Element:
+    """The substitute offered: another of the vendor's SKUs at its price."""
+    item_in = ElementTree.Element("ItemIn", quantity=str(units))
+    ElementTree.SubElement(ElementTree.SubElement(item_in, "ItemID"), "SupplierPartID").text = sku
+    detail = ElementTree.SubElement(item_in, "ItemDetail")
+    ElementTree.SubElement(ElementTree.SubElement(detail, "UnitPrice"), "Money", currency="USD").text = unit_price
+    ElementTree.SubElement(detail, "Description", {XML_LANG: "en-US"}).text = "substitute"
+    ElementTree.SubElement(detail, "UnitOfMeasure").text = "EA"
+    return item_in
+
+
+def cxml_status(document: str) -> tuple[int, str]:
+    """The Status code and text of the cXML Response that answers a request (gpo's own
+    answer: parsed with the standard library, which this script trusts it with)."""
+    try:
+        status = ElementTree.fromstring(document.encode()).find("Response/Status")
+    except ElementTree.ParseError as exc:
+        raise DemoError(f"the answer is not XML ({exc}): {document[:300]}") from None
+    if status is None:
+        raise DemoError(f"the answer is not a cXML Response: {document[:300]}")
+    return int(status.get("code", "0")), f"{status.get('text', '')}: {(status.text or '').strip()}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base-url", default="http://127.0.0.1:5000", help="the gpo API (default: %(default)s)")
     parser.add_argument("--stripe-url", default="http://127.0.0.1:8420", help="localstripe (default: %(default)s)")
     parser.add_argument("--tag", default=utc_now().strftime("%y%m%d-%H%M%S"),
                         help="the run's suffix for new names (default: the UTC time, %(default)s)")
+    parser.add_argument("--mail-dir", type=Path, default=Path("instance/mail"),
+                        help="the server's MAIL_DIR, where its e-mails land without SMTP_URL (default: %(default)s)")
     args = parser.parse_args(argv)
-    demo = Demo(args.base_url, args.stripe_url, args.tag)
+    demo = Demo(args.base_url, args.stripe_url, args.tag, args.mail_dir)
     try:
         demo.run()
     except DemoError as exc:

@@ -8,7 +8,9 @@ demo writes after start-up, or a rotation, counts at once): a valid delivery is
 answered 204 and kept; a forged or stale one 401. Each delivery is appended to
 instance/webhook-receiver.jsonl; http://127.0.0.1:8430/ lists them, newest first, and
 /deliveries.json gives them as JSON. `--answer 500` (or 410, 429) makes it answer that
-instead, to watch gpo's retries and its 410 rule.
+instead, to watch gpo's retries and its 410 rule; so does a path `/answer/<code>` for the
+deliveries sent there (the demo's second endpoint, `/answer/503`, is a system that is
+down), whatever `--answer` says. A 429 comes with `Retry-After: 60`.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import argparse
 import datetime as dt
 import html
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,6 +26,7 @@ from pathlib import Path
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 MAX_BODY = 256 * 1024
+ANSWER_PATH = re.compile(r"^/answer/([1-5][0-9][0-9])(?:[/?]|$)")  # /answer/503: answer 503 there
 
 
 class Receiver:
@@ -49,6 +53,11 @@ class Receiver:
                 continue
         return False
 
+    def answer_for(self, path: str) -> int:
+        """What a valid delivery to `path` is answered: /answer/<code> says, else --answer."""
+        told = ANSWER_PATH.match(path)
+        return int(told.group(1)) if told else self.answer
+
     def keep(self, record: dict) -> None:
         with self.lock:
             self.received.append(record)
@@ -71,17 +80,18 @@ def handler_for(receiver: Receiver):
                 event = json.loads(body)
             except ValueError:
                 event = {}
+            answer = receiver.answer_for(self.path) if valid else 401
             receiver.keep({
                 "received_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                 "path": self.path, "webhook_id": headers.get("webhook-id"),
                 "signatures": len((headers.get("webhook-signature") or "").split()),
                 "valid": valid, "type": event.get("type"),
-                "summary": (event.get("data") or {}).get("summary"),
+                "summary": (event.get("data") or {}).get("summary"), "answered": answer,
             })
             if not valid:
                 self._answer(401, b"signature not valid")
-            elif receiver.answer != 204:
-                self._answer(receiver.answer, b"told to answer so", {"Retry-After": "60"} if receiver.answer == 429 else {})
+            elif answer != 204:
+                self._answer(answer, b"told to answer so", {"Retry-After": "60"} if answer == 429 else {})
             else:
                 self._answer(204, b"")
 
@@ -92,13 +102,17 @@ def handler_for(receiver: Receiver):
                 self._answer(200, json.dumps(rows).encode(), {"Content-Type": "application/json"})
                 return
             cells = "".join(
-                f"<tr><td>{html.escape(r['received_at'])}</td><td>{html.escape(str(r['type']))}</td>"
+                f"<tr><td>{html.escape(r['received_at'])}</td><td>{html.escape(str(r.get('path', '')))}</td>"
+                f"<td>{html.escape(str(r['type']))}</td>"
                 f"<td>{html.escape(str(r['webhook_id']))}</td><td>{'valid' if r['valid'] else 'REJECTED'}"
                 f" ({r['signatures']} signature{'s' if r['signatures'] != 1 else ''})</td>"
+                f"<td>{html.escape(str(r.get('answered', '')))}</td>"
                 f"<td>{html.escape(str(r['summary'] or ''))}</td></tr>" for r in rows)
             page = ("<!doctype html><html lang=en><meta charset=utf-8><title>Webhook receiver</title>"
-                    "<h1>Deliveries received</h1><table><thead><tr><th>Received</th><th>Event</th><th>webhook-id</th>"
-                    f"<th>Signature</th><th>Summary</th></tr></thead><tbody>{cells}</tbody></table></html>")
+                    f"<h1>Deliveries received</h1><p>{len(rows)} received, newest first "
+                    "(<a href=\"/deliveries.json\">as JSON</a>).</p><table><thead><tr><th>Received</th><th>Path</th>"
+                    "<th>Event</th><th>webhook-id</th><th>Signature</th><th>Answered</th><th>Summary</th></tr></thead>"
+                    f"<tbody>{cells}</tbody></table></html>")
             self._answer(200, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
 
         def _answer(self, status: int, body: bytes, headers: dict | None = None) -> None:

@@ -131,6 +131,12 @@ def test_config(database_url, queue_name, stripe_url, tmp_path_factory) -> dict:
         # not after every commit; e-mail lands in the run's own folder.
         "OUTBOX_DISPATCH": "manual",
         "MAIL_DIR": str(tmp_mail_dir),
+        # seed-demo's webhook endpoints (gpo/demo/notifications.py) never reach a
+        # developer's running receiver: nobody listens on port 9 (a delivery there fails at
+        # once, a retry scheduled); a test that wants them delivered gives its own receiver
+        # (the demo_receiver fixture).
+        "DEMO_WEBHOOK_RECEIVER_URL": "http://127.0.0.1:9/no-receiver",
+        "DEMO_WEBHOOK_RECEIVER_SECRETS": str(tmp_path_factory.mktemp("receiver") / "webhook-receiver-secrets"),
     }
 
 
@@ -361,3 +367,27 @@ def stripe_webhooks(stripe_url, live_server):
     point_to(f"{live_server}/api/v1/webhooks/stripe")
     yield
     point_to("http://127.0.0.1:9/nowhere")
+
+
+@pytest.fixture
+def demo_receiver(app, tmp_path, monkeypatch):
+    """The demo's webhook receiver (scripts/webhook_receiver.py, as `make run` starts it)
+    on a free loopback port, checking each signature with the secrets seed-demo writes to
+    this test's own file: for the test, the demo's endpoints point here
+    (DEMO_WEBHOOK_RECEIVER_URL). Yields its URL and its state (what it received)."""
+    import importlib.util
+    import threading
+
+    spec = importlib.util.spec_from_file_location("webhook_receiver", ROOT / "scripts" / "webhook_receiver.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    secrets_file = tmp_path / "webhook-receiver-secrets"
+    state = module.Receiver(secrets_file, None, 204)
+    server = module.serve("127.0.0.1", 0, state)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    monkeypatch.setitem(app.config, "DEMO_WEBHOOK_RECEIVER_URL", url)
+    monkeypatch.setitem(app.config, "DEMO_WEBHOOK_RECEIVER_SECRETS", str(secrets_file))
+    yield url, state
+    server.shutdown()
+    server.server_close()

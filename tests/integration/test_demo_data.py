@@ -2,7 +2,9 @@
 to show to Lakeside's users (README "Demo users"), after the close a backorder, a
 substitute waiting for a physician, a receipt with damage and its claim, vendor
 invoices matched and in exception, settlements with their remittance advice; and a
-second run adds nothing."""
+second run adds nothing (no event, webhook delivery or e-mail either: the receiver the
+demo's endpoints call is nowhere here, tests/conftest.py; see
+tests/notifications/test_demo_notifications.py for the deliveries)."""
 import datetime as dt
 
 from sqlalchemy import func, select
@@ -17,6 +19,13 @@ from gpo.demo.common import principal_of
 from gpo.demo.history import history_cycles
 from gpo.leasing import spaces as leasing_spaces
 from gpo.leasing.models import Asset, Lease, LeaseScheduleRow, Space
+from gpo.notifications.models import (
+    EmailMessage,
+    NotificationSetting,
+    OutboxEvent,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from gpo.orders import backorders, tier_progress
 from gpo.orders.models import Cycle, Order, PurchaseOrder, PurchaseOrderLine, Shipment, Substitution
 from gpo.payables import settlements
@@ -30,7 +39,8 @@ from gpo.receiving.models import Claim, Receipt, ReceiptLine
 
 COUNTED = (Organization, Contract, Cycle, Order, PurchaseOrder, Shipment, Invoice, Rebate, Credit, Asset, Lease,
            LeaseScheduleRow, Space, Substitution, Receipt, ReceiptLine, Claim, VendorInvoice, VendorSettlement,
-           SettlementDeduction, AdminFeeRemittance)
+           SettlementDeduction, AdminFeeRemittance, OutboxEvent, WebhookEndpoint, WebhookDelivery, EmailMessage,
+           NotificationSetting)
 
 
 def _counts() -> dict[str, int]:

@@ -48,3 +48,23 @@ def test_a_signed_delivery_is_kept_and_a_forged_one_refused(receiver):
         ("msg_1", True, "settlement.sent"), ("msg_1", False, "settlement.sent")]
     page = urllib.request.urlopen(url + "/", timeout=5).read().decode()
     assert "Settlement 3 sent" in page and "REJECTED" in page
+
+
+def _signed(body: bytes, msg_id: str) -> dict:
+    now = dt.datetime.now(dt.timezone.utc)
+    return {"webhook-id": msg_id, "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": Webhook(SECRET).sign(msg_id, now, body.decode())}
+
+
+def test_an_answer_path_answers_a_valid_delivery_with_its_status_and_a_forgery_still_401(receiver):
+    url, state = receiver
+    body = json.dumps({"type": "purchase_order.created", "data": {"summary": "Purchase order 7 created"}}).encode()
+    assert _post(url + "/answer/503", body, _signed(body, "msg_2")) == 503
+    assert _post(url + "/answer/429", body, _signed(body, "msg_3")) == 429
+    assert _post(url + "/answer/503", body, {**_signed(body, "msg_4"), "webhook-signature": "v1,Zm9yZ2Vk"}) == 401
+    assert _post(url + "/acme", body, _signed(body, "msg_5")) == 204  # any other path: --answer (204)
+    assert [(r["webhook_id"], r["path"], r["valid"], r["answered"]) for r in state.received] == [
+        ("msg_2", "/answer/503", True, 503), ("msg_3", "/answer/429", True, 429),
+        ("msg_4", "/answer/503", False, 401), ("msg_5", "/acme", True, 204)]
+    page = urllib.request.urlopen(url + "/", timeout=5).read().decode()
+    assert "<td>/answer/503</td>" in page and "<td>503</td>" in page and "4 received" in page
