@@ -24,6 +24,14 @@ TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 TEST_WEBHOOK_SECRET = "whsec_gpo_test_suite"
 
+# Property tests check what holds for every input, not how fast inputs are drawn: on a
+# loaded two-core machine (the suite beside a browser) drawing can be slow, and
+# Hypothesis' "too slow" health check and per-example deadline would fail a correct test.
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile("gpo", suppress_health_check=[HealthCheck.too_slow], deadline=None)
+settings.load_profile("gpo")
+
 
 def pytest_report_header(config):
     db = TEST_DATABASE_URL or "SQLite (embedded)"

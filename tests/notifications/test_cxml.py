@@ -42,7 +42,13 @@ def stable(value):
 
 
 def snapshot(client, ac) -> dict:
-    """Everything the vendor's documents can change, as the JSON API shows it."""
+    """Everything the vendor's documents can change, as the JSON API shows it (once the
+    jobs the documents asked for have finished: with an RQ worker they run beside us)."""
+    from flask import current_app
+
+    from tests.conftest import _wait_for_queued_jobs
+
+    _wait_for_queued_jobs(current_app._get_current_object())
     headers = ac.world.headers
 
     def get(path, who):
