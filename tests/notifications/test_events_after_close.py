@@ -7,27 +7,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from gpo.db import db
-from gpo.notifications.models import OutboxEvent
 from gpo.receiving.models import Claim, Receipt
 from tests.helpers import assert_error
+from tests.notifications.event_support import events_after, mark
 from tests.settling import TODAY, settle, shipped_and_received, vendor_invoice
 from tests.vendor_invoice_scenarios import CONTRACT, Invoicing
-
-
-def events_after(mark: int = 0) -> list[tuple]:
-    """The events written after event id `mark`, oldest first, as comparable tuples."""
-    db.session.expire_all()
-    return [(e.event_type, e.vendor_id, e.practice_id, e.subject_type, e.subject_id, e.data, e.summary)
-            for e in db.session.scalars(select(OutboxEvent).where(OutboxEvent.id > mark).order_by(OutboxEvent.id))]
-
-
-def mark() -> int:
-    db.session.expire_all()
-    return db.session.scalar(select(func.coalesce(func.max(OutboxEvent.id), 0)))
-
 
 # --- receiving ----------------------------------------------------------------------------
 

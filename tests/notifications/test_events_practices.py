@@ -7,30 +7,19 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select
 
 from gpo.auth.principal import SYSTEM
 from gpo.billing import payments
 from gpo.billing.invoices import draft_invoice, issue
 from gpo.billing.models import Invoice, PaymentAttempt
 from gpo.db import db, transactional, unit_of_work, utcnow
-from gpo.notifications.models import OutboxEvent
 from tests.helpers import assert_error
+from tests.notifications.event_support import events_after, mark
 from tests.scenarios import Billing, Staffing
 
 DECLINED_CARD = "4000000000000341"  # attaches, then every charge is declined
 
 
-def events_after(mark: int = 0) -> list[tuple]:
-    """The events written after event id `mark`, oldest first, as comparable tuples."""
-    db.session.expire_all()
-    return [(e.event_type, e.vendor_id, e.practice_id, e.subject_type, e.subject_id, e.data, e.summary)
-            for e in db.session.scalars(select(OutboxEvent).where(OutboxEvent.id > mark).order_by(OutboxEvent.id))]
-
-
-def mark() -> int:
-    db.session.expire_all()
-    return db.session.scalar(select(func.coalesce(func.max(OutboxEvent.id), 0)))
 
 
 # --- invoices -----------------------------------------------------------------------------

@@ -7,28 +7,18 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from gpo.db import db, unit_of_work, utcnow
-from gpo.notifications.models import OutboxEvent
 from gpo.orders import close, cycles
 from gpo.orders.models import Order, Substitution
 from tests.factories import ProductFactory
 from tests.helpers import assert_error
+from tests.notifications.event_support import events_after, mark
 
 LATER = (utcnow().date() + dt.timedelta(days=7)).isoformat()
 
 
-def events_after(mark: int = 0) -> list[tuple]:
-    """The events written after event id `mark`, oldest first, as comparable tuples."""
-    db.session.expire_all()
-    return [(e.event_type, e.vendor_id, e.practice_id, e.subject_type, e.subject_id, e.data, e.summary)
-            for e in db.session.scalars(select(OutboxEvent).where(OutboxEvent.id > mark).order_by(OutboxEvent.id))]
-
-
-def mark() -> int:
-    db.session.expire_all()
-    return db.session.scalar(select(func.coalesce(func.max(OutboxEvent.id), 0)))
 
 
 # --- the close ----------------------------------------------------------------------------

@@ -8,29 +8,19 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from gpo.catalog import catalog_imports
 from gpo.catalog.models import CatalogImport
 from gpo.contracts.models import Proposal
 from gpo.db import db, transactional, unit_of_work
-from gpo.notifications.models import OutboxEvent
 from tests.factories import ProductFactory
 from tests.helpers import assert_error
+from tests.notifications.event_support import events_after, mark
 
 TODAY = dt.date.today()
 
 
-def events_after(mark: int = 0) -> list[tuple]:
-    """The events written after event id `mark`, oldest first, as comparable tuples."""
-    db.session.expire_all()
-    return [(e.event_type, e.vendor_id, e.practice_id, e.subject_type, e.subject_id, e.data, e.summary)
-            for e in db.session.scalars(select(OutboxEvent).where(OutboxEvent.id > mark).order_by(OutboxEvent.id))]
-
-
-def mark() -> int:
-    db.session.expire_all()
-    return db.session.scalar(select(func.coalesce(func.max(OutboxEvent.id), 0)))
 
 
 # --- contracts ----------------------------------------------------------------------------
