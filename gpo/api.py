@@ -99,6 +99,16 @@ class WholeNumber(ma.fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+class JsonBoolean(ma.fields.Boolean):
+    """JSON's true or false only (marshmallow's Boolean also takes 1, 0, "yes", "on"):
+    a body that says `"enabled": 0` is refused, as its schema says."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 class Id(WholeNumber):
     """An object id: a positive integer that fits the database's BIGINT."""
 

@@ -1,6 +1,7 @@
 """a URL urlsplit cannot take apart (a bracket left open, a name in brackets)
 must be a 422 at `url`, not a 500, when an endpoint is created or changed."""
 import pytest
+from sqlalchemy import func, select
 
 from gpo.db import db
 from gpo.notifications.models import WebhookEndpoint
@@ -38,3 +39,14 @@ def test_the_portal_form_with_a_broken_bracketed_host_says_so_at_the_field(app, 
     except ValueError as crash:  # the page raised: a 500
         pytest.fail(f"the portal's form answered 500: {crash}")
     assert refused.status_code == 422
+
+
+@pytest.mark.parametrize("enabled", [0, 1, "yes", "on", "true"])
+def test_enabled_must_be_a_json_boolean(client, world, enabled):
+    """`"enabled": 0` is no boolean in JSON: refused at the field, nothing created (the
+    OpenAPI schema says boolean; marshmallow alone would take 0, 1, "yes", "on")."""
+    body = {"url": "https://erp.acme-medical.example/gpo/webhooks", "enabled": enabled}
+    response = client.post(f"/api/v1/vendors/{world.vendor.id}/webhook-endpoints", json=body,
+                           headers=world.headers["vendor_admin"])
+    assert response.status_code == 422 and "enabled" in response.get_json()["errors"]["json"]
+    assert db.session.scalar(select(func.count()).select_from(WebhookEndpoint)) == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from gpo.api import Schema
+from gpo.api import JsonBoolean, Schema
 
 
 class NotificationSettingSchema(Schema):
@@ -26,7 +26,7 @@ class NotificationSettingsSchema(Schema):
 class NotificationChoiceSchema(Schema):
     kind = fields.String(required=True, validate=validate.Length(min=1, max=64),
                          metadata={"example": "invoice.issued"})
-    enabled = fields.Boolean(required=True, metadata={"example": False})
+    enabled = JsonBoolean(required=True, metadata={"example": False})
 
 
 class NotificationSettingsUpdateSchema(Schema):

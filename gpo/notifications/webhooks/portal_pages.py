@@ -67,7 +67,9 @@ def _parsed(values: dict, *, editing: bool) -> dict:
     values.setdefault("event_types", [])
     if editing:
         values.setdefault("description", "")
-        values["enabled"] = "true" if values.get("enabled") else "false"
+        values["enabled"] = bool(values.get("enabled"))
+    elif "enabled" in values:
+        values["enabled"] = bool(values["enabled"])
     return load(WebhookEndpointChangesSchema(partial=True) if editing else WebhookEndpointInSchema(), values)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate
 
-from gpo.api import Id, Schema
+from gpo.api import Id, JsonBoolean, Schema
 from gpo.notifications.models import DELIVERY_STATUSES
 from gpo.notifications.outbox import PUBLIC_EVENT_TYPES
 from gpo.notifications.webhooks import endpoints
@@ -38,7 +38,7 @@ class WebhookEndpointInSchema(Schema):
     description = fields.String(validate=validate.Length(max=200), metadata={"example": "ERP: purchase orders"})
     event_types = fields.List(fields.String(validate=validate.Length(max=64)), validate=_known_event_types,
                               metadata=EVENT_TYPES_DOC)
-    enabled = fields.Boolean(metadata={"example": True, "description": "Off: nothing is sent to it (default on)."})
+    enabled = JsonBoolean(metadata={"example": True, "description": "Off: nothing is sent to it (default on)."})
 
 
 class WebhookEndpointChangesSchema(WebhookEndpointInSchema):
