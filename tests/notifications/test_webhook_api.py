@@ -14,7 +14,14 @@ from gpo.notifications import dispatcher
 from gpo.notifications.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from gpo.notifications.outbox import PUBLIC_EVENT_TYPES
 from tests.helpers import assert_error
-from tests.notifications.webhook_support import Answer, Receiver, add_endpoint, deliveries_of, emit
+from tests.notifications.webhook_support import (
+    Answer,
+    Receiver,
+    add_endpoint,
+    deliveries_of,
+    emit,
+    fanned_and_delivered,
+)
 
 
 @pytest.fixture
@@ -200,7 +207,7 @@ def test_deleting_an_endpoint_removes_its_deliveries_and_attempts(client, world,
     [deleted] = [e for e in _audit() if e.action == "webhook_endpoint.delete"]
     assert deleted.details == {"url": receiver.url, "deliveries_removed": 1}
     emit(world)
-    assert _fanned_and_delivered(dispatcher.dispatch()) == (1, 0)
+    assert fanned_and_delivered(dispatcher.dispatch()) == (1, 0)
 
 
 def test_deliveries_page_newest_first_with_every_attempt(client, world, receiver):
@@ -253,8 +260,3 @@ def test_a_retry_is_idempotent_with_its_key_and_refused_for_a_disabled_endpoint(
     assert retry.details == {"webhook_id": delivery.event.webhook_id, "event_type": "purchase_order.created",
                              "status_before": "succeeded"}
     assert retry.organization_id == world.vendor.id
-
-
-def _fanned_and_delivered(result: dict) -> tuple:
-    """Events fanned out and webhook deliveries attempted (e-mail is the other channel's)."""
-    return result["fanned_out"], result["webhooks"]

@@ -13,7 +13,14 @@ from gpo.db import clock_shifted, db
 from gpo.notifications import dispatcher
 from gpo.notifications.models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from gpo.notifications.webhooks import schedule, sending
-from tests.notifications.webhook_support import Answer, Receiver, add_endpoint, deliveries_of, emit
+from tests.notifications.webhook_support import (
+    Answer,
+    Receiver,
+    add_endpoint,
+    deliveries_of,
+    emit,
+    fanned_and_delivered,
+)
 
 SECONDS = dt.timedelta(seconds=1)
 
@@ -112,7 +119,7 @@ def test_a_410_disables_the_endpoint_and_stops_its_other_deliveries(client, worl
     assert len(receiver.received) == 1
     # new events are not fanned out to it, nothing is sent after a day either
     emit(world)
-    assert _fanned_and_delivered(dispatch(dt.timedelta(days=1))) == (1, 0)
+    assert fanned_and_delivered(dispatch(dt.timedelta(days=1))) == (1, 0)
     assert len(deliveries_of(endpoint["id"])) == 2 and len(receiver.received) == 1
     # the vendor's admin sees why, and turning it on clears it
     shown = client.get(f"/api/v1/webhook-endpoints/{endpoint['id']}", headers=world.headers["vendor_admin"])
@@ -184,7 +191,7 @@ def test_event_types_choose_what_an_endpoint_receives(client, world, receiver):
     emit(world, "purchase_order.created")
     emit(world, "settlement.sent")
     emit(world, vendor=world.other_vendor)  # another vendor's event: none of Acme's endpoints
-    assert _fanned_and_delivered(dispatch()) == (3, 3)
+    assert fanned_and_delivered(dispatch()) == (3, 3)
     assert [d.event.event_type for d in deliveries_of(orders["id"])] == ["purchase_order.created"]
     assert [d.event.event_type for d in deliveries_of(everything["id"])] == ["purchase_order.created", "settlement.sent"]
     assert deliveries_of(off["id"]) == []
@@ -206,8 +213,8 @@ def test_a_crash_between_the_change_and_the_dispatch_loses_nothing(app, world, r
     assert db.session.get(OutboxEvent, event_id).fanned_out_at is None  # the event is kept, waiting
     monkeypatch.setattr(dispatcher, "fan_out_pending", real_fan_out)
     monkeypatch.setitem(app.config, "OUTBOX_DISPATCH", "manual")
-    assert _fanned_and_delivered(dispatch()) == (1, 1)  # the next dispatch (flask gpo tick) delivers it
-    assert _fanned_and_delivered(dispatch(dt.timedelta(hours=1))) == (0, 0)
+    assert fanned_and_delivered(dispatch()) == (1, 1)  # the next dispatch (flask gpo tick) delivers it
+    assert fanned_and_delivered(dispatch(dt.timedelta(hours=1))) == (0, 0)
     assert [r.webhook_id for r in receiver.received] == [f"msg_{event_id}"]
     [delivery] = deliveries_of(endpoint["id"])
     assert delivery.status == "succeeded" and len(delivery.attempts) == 1
@@ -330,8 +337,3 @@ def test_a_deleted_endpoint_s_claimed_delivery_records_nothing(client, world, re
     assert dispatch()["webhooks"] == 1
     assert db.session.scalar(select(func.count()).select_from(WebhookDelivery)) == 0
     assert db.session.scalar(select(func.count()).select_from(WebhookAttempt)) == 0
-
-
-def _fanned_and_delivered(result: dict) -> tuple:
-    """Events fanned out and webhook deliveries attempted (e-mail is the other channel's)."""
-    return result["fanned_out"], result["webhooks"]

@@ -175,3 +175,9 @@ def deliveries_of(endpoint_id: int) -> list:
     for row in rows:
         _ = row.attempts, row.event
     return list(rows)
+
+
+def fanned_and_delivered(result: dict) -> tuple:
+    """A dispatch's events fanned out and webhook deliveries attempted (e-mail is the
+    other channel's count)."""
+    return result["fanned_out"], result["webhooks"]
