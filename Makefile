@@ -92,3 +92,7 @@ contract: install ## Schemathesis against a live server with the demo data, as t
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+.PHONY: bench-api
+bench-api: $(BIN)/flask ## the API load benchmark: gunicorn + wrk (apt-get install wrk) on BENCH_DATABASE_URL, which it resets (bench/README.md)
+	$(BIN)/python bench/api_load.py $(BENCH_ARGS)
