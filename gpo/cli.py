@@ -113,6 +113,24 @@ def close_cycle_command(cycle_id: int) -> None:
     click.echo(f"cycle {cycle.id}: close job {cycle.close_job_id}")
 
 
+@gpo_cli.command("recount-volumes")
+@click.argument("cycle_id", type=int)
+@click.option("--contract-id", type=int, default=None, help="Only this contract (default: every contract).")
+@transactional
+def recount_volumes_command(cycle_id: int, contract_id: int | None) -> None:
+    """Rebuild a cycle's running volumes (what tier progress and the estimated prices
+    read) from its confirmed lines: after lines were written with SQL, or as a repair."""
+    from gpo.db import db
+    from gpo.orders.models import Cycle
+    from gpo.orders.running_volumes import recount
+
+    if db.session.get(Cycle, cycle_id) is None:
+        raise click.ClickException(f"cycle {cycle_id} not found")
+    recount(cycle_id, contract_id)
+    click.echo(f"cycle {cycle_id}: running volumes recounted from its confirmed lines"
+               + (f" (contract {contract_id})" if contract_id else ""))
+
+
 @gpo_cli.command("requeue-lost-jobs")
 @click.option("--older-than-minutes", default=10, show_default=True)
 @transactional

@@ -26,6 +26,9 @@ ACKNOWLEDGE = "orders.acknowledge"
 SUBSTITUTE = "orders.substitute"
 # step(purchase_order_id, line_ids), once a receipt changed these lines' good units.
 RECEIVE = "receiving.receive"
+# step(contract_id), once a contract's tiers were agreed (a proposal accepted): what is
+# priced at them while a cycle is open (the running volumes) is priced again.
+TERMS_AGREED = "contracts.terms_agreed"
 
 _STEPS = "gpo.steps"
 _API = "gpo.api"

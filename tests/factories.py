@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections import Counter
 from decimal import Decimal
 
 import factory
@@ -240,6 +241,15 @@ class OrderFactory(Base):
         OrderLine(product_id=product.id, contract_id=_contract_of(product), quantity=quantity,
                   list_price=product.list_price, clinical=product.clinical)
         for product, quantity in o.items])
+
+    @factory.post_generation
+    def counted(obj, create, extracted, **kwargs):  # noqa: N805
+        """A confirmed order counts in its cycle's running volumes, as placing it does."""
+        if create:
+            from gpo.orders.running_volumes import move
+
+            move(obj, Counter())
+            db.session.commit()
 
 
 # --- invoices ----------------------------------------------------------------------------

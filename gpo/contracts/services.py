@@ -9,7 +9,7 @@ from typing import NotRequired, TypedDict
 
 from sqlalchemy import exists, func, select, update
 
-from gpo import audit
+from gpo import audit, features
 from gpo.accounts.models import Vendor
 from gpo.auth import policy
 from gpo.auth.principal import Principal
@@ -358,6 +358,8 @@ def accept(principal: Principal, contract_id: int, number: int) -> dict:
                  details={"proposal": number, "admin_fee_percent": str(contract.admin_fee_percent),
                           "admin_fee_settlement": contract.admin_fee_settlement})
     db.session.flush()
+    for step in features.steps(features.TERMS_AGREED):  # the open cycle's running volumes, for one
+        step(contract.id)
     _tell_vendor("contract.proposal.accepted", contract, proposal)
     return view(principal, contract)
 

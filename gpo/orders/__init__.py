@@ -21,6 +21,7 @@ def register(app) -> None:
         pages,
         portal_pages,
         routes,
+        running_volumes,
         substitution_pages,
         substitutions,
     )
@@ -33,6 +34,8 @@ def register(app) -> None:
     web.add_nav(app, "storefront", "Cart", "cart.view", order=20)
     policy.register_visibility(Cycle, lambda principal, cycle: True)  # the calendar is everyone's
     close.CLOSE.register(close.close)
+    features.add_step(app, features.CLOSE, running_volumes.forget)  # nothing is confirmed after the close
+    features.add_step(app, features.TERMS_AGREED, running_volumes.reprice)  # lines priced at the new tiers
     pages.register(app)  # the storefront's orders, approvals and saved lists (and their words)
     console_pages.register(app)  # the console's cycles, tier dashboard and purchase orders
     portal_pages.register(app)  # the supplier's purchase orders: acknowledge, ship

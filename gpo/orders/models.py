@@ -353,3 +353,34 @@ class SavedListItem(db.Model):
 
     saved_list: Mapped[SavedList] = relationship(back_populates="items")
     product: Mapped["Product"] = relationship(lazy="selectin")
+
+
+# How many rows share a contract's running volume in a cycle: an order adds to slot
+# `order id % RUNNING_VOLUME_SLOTS`, so concurrent orders (consecutive ids) update
+# different rows and never wait for each other's row lock (gpo/orders/running_volumes.py).
+RUNNING_VOLUME_SLOTS = 64
+
+
+class RunningVolume(db.Model):
+    """Part of what a cycle's confirmed lines on a contract add up to, kept in the
+    transaction of every order that changes them: the confirmed lines of the orders of
+    one slot, priced at one tier of the contract. `units` and `list_cents` are the
+    same on every tier's row of a slot; `tier_cents` is the sum of each line's cents at
+    tier `tier_index`'s price (rounded half-up per line, as the close does). Summed
+    over the slots: the volume, and what the lines would cost at each tier."""
+
+    __tablename__ = "running_volumes"
+    __table_args__ = (
+        CheckConstraint(f"slot >= 0 AND slot < {RUNNING_VOLUME_SLOTS}", name="slot"),
+        CheckConstraint("tier_index >= 0", name="tier_index"),
+        # (No CHECK that the amounts stay >= 0: INSERT ... ON CONFLICT checks the
+        # proposed row, and a line leaving proposes a negative delta.)
+    )
+
+    cycle_id: Mapped[int] = mapped_column(BigId, ForeignKey("cycles.id"), primary_key=True)
+    contract_id: Mapped[int] = mapped_column(BigId, ForeignKey("contracts.id"), primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    tier_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    units: Mapped[int] = mapped_column(BigInteger)
+    list_cents: Mapped[int] = mapped_column(BigInteger)
+    tier_cents: Mapped[int] = mapped_column(BigInteger)

@@ -5,7 +5,8 @@ price of the tier their contract reaches now (`OrderResult`)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Container, NotRequired, TypedDict
@@ -18,14 +19,13 @@ from gpo.auth import policy
 from gpo.auth.principal import Principal
 from gpo.catalog.models import Product
 from gpo.contracts.models import Contract, ContractItem
-from gpo.contracts.tiers import Tier, achieved_index, price_at
+from gpo.contracts.tiers import Tier, price_at
 from gpo.db import Paged, db, paged, utcnow
 from gpo.errors import Conflict, DomainError, Invalid
 from gpo.etags import require_match
 from gpo.notifications import outbox
-from gpo.orders import rules
+from gpo.orders import rules, running_volumes
 from gpo.orders.models import OPEN_ORDER_STATUSES, Cycle, Order, OrderLine
-from gpo.orders.tier_progress import confirmed_volumes
 
 
 class OrderLineInput(TypedDict):
@@ -119,11 +119,35 @@ def _contract_of_products(product_ids: list[int], day: dt.date) -> dict[int, int
     return {product_id: contract_id for product_id, contract_id in rows}
 
 
+def _products_on_contract(product_ids: list[int], day: dt.date) -> tuple[dict[int, Product], dict[int, int],
+                                                                           dict[int, list[Tier]]]:
+    """The products, product id -> the contract in effect it is on, and those contracts'
+    agreed tiers: one query for any number of lines."""
+    on_contract = (select(ContractItem.product_id, Contract.id.label("contract_id"), Contract.tiers)
+                   .join(Contract).where(ContractItem.product_id.in_(product_ids), Contract.in_effect_on(day))
+                   .subquery())
+    rows = db.session.execute(
+        select(Product, on_contract.c.contract_id, on_contract.c.tiers)
+        .outerjoin(on_contract, on_contract.c.product_id == Product.id).where(Product.id.in_(product_ids)))
+    products, contracts, tiers = {}, {}, {}
+    for product, contract_id, tier_json in rows:
+        products[product.id] = product
+        if contract_id is not None:
+            contracts[product.id] = contract_id
+            tiers[contract_id] = [Tier.from_json(t) for t in tier_json or []]
+    return products, contracts, tiers
+
+
 def _build_lines(requested: list[OrderLineInput]) -> list[OrderLine]:
     """Order lines for [{product_id, quantity}], or Invalid naming each bad line."""
+    return _lines_and_tiers(requested)[0]
+
+
+def _lines_and_tiers(requested: list[OrderLineInput]) -> tuple[list[OrderLine], dict[int, list[Tier]]]:
+    """Order lines for [{product_id, quantity}] (or Invalid naming each bad line), and
+    the agreed tiers of their contracts (for the running volumes)."""
     product_ids = [line["product_id"] for line in requested]
-    products = {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(product_ids)))}
-    contracts = _contract_of_products(product_ids, utcnow().date())
+    products, contracts, tiers = _products_on_contract(product_ids, utcnow().date())
     errors: dict[str, list[str]] = {}
     seen: set[int] = set()
     lines = []
@@ -149,7 +173,7 @@ def _build_lines(requested: list[OrderLineInput]) -> list[OrderLine]:
     if errors:
         first = next(iter(errors.items()))
         raise Invalid(f"line {first[0]}: {first[1][0]}", {"json": {"lines": errors}})
-    return lines
+    return lines, tiers
 
 
 def _practice_for(principal: Principal, practice_id: int | None) -> Practice:
@@ -202,19 +226,31 @@ def _tell_physicians(order: Order) -> None:
         data={"order_id": order.id, "cycle_id": order.cycle_id, "clinical_line_count": clinical})
 
 
+@contextmanager
+def _moving_volumes(order: Order):
+    """Whatever the block changes in the order (its status, its lines), the running
+    volumes of its cycle move by the difference in what it counts, in this unit of work."""
+    before = running_volumes.counted_lines(order)
+    yield
+    db.session.flush()
+    running_volumes.move(order, before)
+
+
 def place_order(principal: Principal, data: OrderInput) -> OrderResult:
     """A practice (or MSO staff on its behalf) orders into the open cycle."""
     practice = _practice_for(principal, data.get("practice_id"))
     location = _location_of(practice, data["location_id"])
     cycle = _lock_open_cycle()
+    lines, tiers = _lines_and_tiers(data["lines"])
     order = Order(practice_id=practice.id, location_id=location.id, cycle_id=cycle.id, status="draft",
-                  placed_by=principal.label, lines=_build_lines(data["lines"]),
+                  placed_by=principal.label, lines=lines,
                   substitutions_allowed=data.get("substitutions_allowed", True),
                   backorders_allowed=data.get("backorders_allowed", True))
     db.session.add(order)
     if data.get("submit", True):
         _route_submitted(principal, order)
     db.session.flush()
+    running_volumes.move(order, Counter(), tiers)
     audit.record(principal, "order.place", order, details={"cycle_id": cycle.id, "status": order.status,
                                                             "lines": len(order.lines)})
     db.session.flush()
@@ -237,17 +273,18 @@ def edit_order(principal: Principal, order_id: int, data: OrderChanges, if_match
     order = _changeable(principal, order_id, "order.edit")
     require_match(order, if_match)
     practice = db.session.get(Practice, order.practice_id)
-    if "location_id" in data:
-        order.location_id = _location_of(practice, data["location_id"]).id
-    if "lines" in data:
-        order.lines = _build_lines(data["lines"])
-        order.approved_by_user_id = order.approved_at = None
-    for flag in ("substitutions_allowed", "backorders_allowed"):
-        if flag in data:
-            setattr(order, flag, data[flag])
-    if order.status != "draft":
-        _route_submitted(principal, order)
-    order.updated_at = utcnow()
+    with _moving_volumes(order):
+        if "location_id" in data:
+            order.location_id = _location_of(practice, data["location_id"]).id
+        if "lines" in data:
+            order.lines = _build_lines(data["lines"])
+            order.approved_by_user_id = order.approved_at = None
+        for flag in ("substitutions_allowed", "backorders_allowed"):
+            if flag in data:
+                setattr(order, flag, data[flag])
+        if order.status != "draft":
+            _route_submitted(principal, order)
+        order.updated_at = utcnow()
     audit.record(principal, "order.edit", order, details={"status": order.status, "lines": len(order.lines)})
     db.session.flush()
     return order_result(order)
@@ -266,8 +303,9 @@ def submit_order(principal: Principal, order_id: int, if_match: Container[str] |
     for flag in ("substitutions_allowed", "backorders_allowed"):
         if choices and flag in choices:
             setattr(order, flag, bool(choices[flag]))
-    _route_submitted(principal, order)
-    order.updated_at = utcnow()
+    with _moving_volumes(order):
+        _route_submitted(principal, order)
+        order.updated_at = utcnow()
     audit.record(principal, "order.submit", order, details={"status": order.status})
     db.session.flush()
     return order_result(order)
@@ -281,10 +319,11 @@ def approve_order(principal: Principal, order_id: int, if_match: Container[str])
     if not if_match:
         raise DomainError("approve the version you reviewed: send If-Match with its ETag", status_code=428)
     require_match(order, if_match)
-    order.approved_by_user_id, order.approved_at = principal.user_id, utcnow()
-    order.updated_at = utcnow()
-    if order.status == "awaiting_approval":
-        order.status = "confirmed"
+    with _moving_volumes(order):
+        order.approved_by_user_id, order.approved_at = principal.user_id, utcnow()
+        order.updated_at = utcnow()
+        if order.status == "awaiting_approval":
+            order.status = "confirmed"
     audit.record(principal, "order.approve", order, details={"status": order.status})
     db.session.flush()
     return order_result(order)
@@ -292,8 +331,9 @@ def approve_order(principal: Principal, order_id: int, if_match: Container[str])
 
 def cancel_order(principal: Principal, order_id: int) -> OrderResult:
     order = _changeable(principal, order_id, "order.edit")
-    order.status, order.cancelled_at = "cancelled", utcnow()
-    order.updated_at = order.cancelled_at
+    with _moving_volumes(order):
+        order.status, order.cancelled_at = "cancelled", utcnow()
+        order.updated_at = order.cancelled_at
     audit.record(principal, "order.cancel", order)
     db.session.flush()
     return order_result(order)
@@ -342,17 +382,19 @@ def order_result(order: Order) -> OrderResult:
 
 def order_results(orders: list[Order]) -> list[OrderResult]:
     """The orders as answered: each open order's lines with `estimated_unit_price`, the
-    price at the tier its contract reaches now in the cycle (one volume query per cycle)."""
+    price at the tier its contract reaches now in the cycle (one query per cycle: the
+    contracts' tiers and their running volumes, whatever the number of lines)."""
     pending = [o for o in orders if o.status in OPEN_ORDER_STATUSES]
     by_cycle: dict[int, set[int]] = defaultdict(set)
     for order in pending:
         by_cycle[order.cycle_id].update(line.contract_id for line in order.lines)
     tiers_now: dict[tuple[int, int], Tier | None] = {}
     for cycle_id, contract_ids in by_cycle.items():
-        volumes = confirmed_volumes(cycle_id, contract_ids)
-        for contract in db.session.scalars(select(Contract).where(Contract.id.in_(contract_ids))):
-            tiers = contract.tier_list
-            tiers_now[(cycle_id, contract.id)] = tiers[achieved_index(tiers, volumes.get(contract.id, 0))] if tiers else None
+        if not contract_ids:
+            continue
+        for contract in running_volumes.contract_volumes(cycle_id, Contract.id.in_(contract_ids)).values():
+            index = contract.reached_index
+            tiers_now[(cycle_id, contract.contract_id)] = None if index is None else contract.tiers[index]
 
     def estimate(order: Order, line: OrderLine) -> Decimal | None:
         tier = tiers_now.get((order.cycle_id, line.contract_id))

@@ -17,9 +17,10 @@ from gpo.contracts.models import Contract
 from gpo.contracts.tiers import Tier, achieved_index, price_at
 from gpo.db import Paged, db, utcnow
 from gpo.errors import Conflict, NotFound
+from gpo.orders import running_volumes
 from gpo.orders.models import Cycle
 from gpo.orders.ordering import _contract_of_products
-from gpo.orders.tier_progress import TierProgress, confirmed_volumes, tier_progress
+from gpo.orders.tier_progress import TierProgress, tier_progress
 
 # --- the shop: products with the price they have now ---------------------------------
 
@@ -73,27 +74,26 @@ def open_cycle() -> Cycle | None:
 
 
 def prices_now(products: list[Product], cycle: Cycle | None, day: dt.date | None = None) -> dict[int, PriceNow]:
-    """product id -> its PriceNow in `cycle`, for any number of products in three
-    queries (their contracts, the contracts' tiers, the cycle's confirmed volumes)."""
+    """product id -> its PriceNow in `cycle`, for any number of products in two
+    queries (their contracts; the contracts' tiers with their running volumes)."""
     if not products:
         return {}
     contract_of = _contract_of_products([p.id for p in products], day or utcnow().date())
-    contract_ids = set(contract_of.values())
-    contracts = {c.id: c for c in db.session.scalars(select(Contract).where(Contract.id.in_(contract_ids)))}
-    volumes = confirmed_volumes(cycle.id, contract_ids) if cycle is not None else {}
+    contracts = running_volumes.contract_volumes(cycle.id if cycle is not None else None,
+                                                 Contract.id.in_(set(contract_of.values())))
     result = {}
     for product in products:
         contract = contracts.get(contract_of.get(product.id))
-        tiers = contract.tier_list if contract is not None else []
+        tiers = contract.tiers if contract is not None else []
         if not tiers:
             result[product.id] = NO_PRICE if contract is None else PriceNow(
-                contract.id, contract.basis, None, None, None, None)
+                contract.contract_id, contract.basis, None, None, None, None)
             continue
-        volume = volumes.get(contract.id, 0)
+        volume = contract.volume
         index = achieved_index(tiers, volume)
         following = tiers[index + 1] if index + 1 < len(tiers) else None
         result[product.id] = PriceNow(
-            contract_id=contract.id, basis=contract.basis,
+            contract_id=contract.contract_id, basis=contract.basis,
             price_now=price_at(tiers[index], product.id, product.list_price),
             next_price=price_at(following, product.id, product.list_price) if following else None,
             next_discount_percent=following.discount_percent if following else None,

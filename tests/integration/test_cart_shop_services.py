@@ -60,7 +60,8 @@ def test_prices_now_take_the_same_queries_for_any_number_of_products(market, wor
             event.remove(db.engine, "before_cursor_execute", counting)
         assert all(prices[p.id].price_now is not None for p in batch)
         counts.append(count[0])
-    assert counts[0] == counts[1] == 4  # contracts of the products, the contracts (and items), the volumes
+    # the contracts of the products; the contracts' tiers with their running volumes
+    assert counts[0] == counts[1] == 2
 
 
 def test_shop_lists_vendors_locations_and_prices(market, world):
