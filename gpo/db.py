@@ -277,13 +277,40 @@ class Paged:
     total: int
 
 
+# An offset past what SQL's BIGINT holds is past the end of any list: answered from a
+# count alone (it would overflow the driver's integer).
+_MAX_OFFSET = 2**63 - 1
+
+
 def paged(stmt, page: int, page_size: int) -> Paged:
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    """One page of `stmt`'s first column (an ORM entity, usually) and how many rows it
+    has in all, in one statement: each row of the page carries the count as a scalar
+    subquery, which the database computes once. Only a page past the end, which has
+    no row to carry the total, needs a count of its own.
+
+    Why not `count(*) OVER ()`: a window counts the rows it is given, so the database
+    must produce every matching row in full before LIMIT keeps a page. Measured on
+    PostgreSQL with 20,000 products, that turned the catalog's page read from its
+    (active, name, id) index into a walk of the whole catalog: the list 0.3 + 2.8 ms
+    (page + count) became 14 ms, and `q=gloves` 4 ms became 190 ms (the planner
+    computes to_tsvector for every row it walks in name order). The subquery keeps
+    each part's own plan: the count from the indexes, the page from its index."""
     offset = (page - 1) * page_size
-    if offset >= total:  # past the end (also keeps absurd page numbers out of SQL)
-        return Paged(items=[], total=total)
-    items = db.session.scalars(stmt.limit(page_size).offset(offset)).all()
-    return Paged(items=list(items), total=total)
+    if offset > _MAX_OFFSET:
+        return Paged(items=[], total=_count(stmt))
+    total = _count_query(stmt).scalar_subquery().correlate(None).label("gpo_paged_total")
+    rows = db.session.execute(stmt.add_columns(total).limit(page_size).offset(offset)).all()
+    if rows:
+        return Paged(items=[row[0] for row in rows], total=rows[0][-1])
+    return Paged(items=[], total=0 if offset == 0 else _count(stmt))
+
+
+def _count_query(stmt):
+    return select(func.count()).select_from(stmt.order_by(None).subquery())
+
+
+def _count(stmt) -> int:
+    return db.session.scalar(_count_query(stmt))
 
 
 def flush_unless_duplicate(*new_rows) -> bool:
