@@ -87,7 +87,10 @@ def _features():
 def _engine_options(url: str) -> dict:
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
-    return {"pool_pre_ping": True}
+    # No pool_pre_ping (a round trip before every request): gpo.db.watch_pooled_connections
+    # pings only a connection the server may have dropped. Connections are renewed after
+    # half an hour, before any proxy or firewall forgets them.
+    return {"pool_recycle": 1800}
 
 
 @event.listens_for(Engine, "connect")

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import select as io_select
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,6 +20,7 @@ from typing import Annotated, Any, Callable
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Numeric, event, func, literal, select
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -142,10 +145,64 @@ db = SQLAlchemy(model_class=Base, session_options={"scopefunc": _session_scope})
 
 def init_app(app) -> None:
     db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            watch_pooled_connections(db.engine)
 
     @app.teardown_request
     def _end_request_session(exc):
         db.session.remove()
+
+
+# --- pooled connections -------------------------------------------------------------
+#
+# `pool_pre_ping` would send a SELECT 1 before every request's first statement. The
+# pool checks a connection without a round trip instead: when the server ends a
+# connection (a restart, pg_terminate_backend, an idle timeout) it sends its closing
+# message and closes the socket, which leaves the socket readable, while a healthy
+# idle connection receives nothing (gpo LISTENs to nothing). Only such a connection,
+# or one idle longer than PING_AFTER_IDLE_SECONDS (a cut network sends nothing), is
+# pinged; a failed ping raises DisconnectionError, and the pool retries with a new
+# connection, so no request fails on a connection the server dropped while it idled.
+
+PING_AFTER_IDLE_SECONDS = 30.0
+_IDLE_SINCE = "gpo_idle_since"
+
+
+def watch_pooled_connections(engine) -> None:
+    event.listen(engine, "checkin", _note_idle_since)
+    event.listen(engine, "checkout", functools.partial(_check_out, engine.dialect))
+
+
+def _note_idle_since(dbapi_connection, connection_record) -> None:
+    connection_record.info[_IDLE_SINCE] = time.monotonic()
+
+
+def _check_out(dialect, dbapi_connection, connection_record, connection_proxy) -> None:
+    idle_since = connection_record.info.pop(_IDLE_SINCE, None)
+    if idle_since is None:  # a connection just opened
+        return
+    if not may_have_been_dropped(dbapi_connection, time.monotonic() - idle_since):
+        return
+    try:
+        dialect.do_ping(dbapi_connection)
+        dbapi_connection.rollback()  # the ping's transaction: hand out an idle connection
+    except Exception as exc:
+        raise DisconnectionError(f"a pooled connection was dropped: {exc}") from exc
+
+
+def may_have_been_dropped(dbapi_connection, idle_seconds: float) -> bool:
+    """Whether a pooled connection needs a ping before use: idle for long, or its
+    socket has something to read (the server's goodbye, or end of file)."""
+    if idle_seconds > PING_AFTER_IDLE_SECONDS:
+        return True
+    try:
+        socket = dbapi_connection.fileno()
+    except Exception:  # closed already, or no socket to look at: ask the server
+        return True
+    poll = io_select.poll()
+    poll.register(socket, io_select.POLLIN | io_select.POLLPRI)
+    return bool(poll.poll(0))  # POLLERR and POLLHUP are always reported
 
 
 def one_of_sql(column: str, values) -> str:
@@ -277,13 +334,40 @@ class Paged:
     total: int
 
 
+# An offset past what SQL's BIGINT holds is past the end of any list: answered from a
+# count alone (it would overflow the driver's integer).
+_MAX_OFFSET = 2**63 - 1
+
+
 def paged(stmt, page: int, page_size: int) -> Paged:
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    """One page of `stmt`'s first column (an ORM entity, usually) and how many rows it
+    has in all, in one statement: each row of the page carries the count as a scalar
+    subquery, which the database computes once. Only a page past the end, which has
+    no row to carry the total, needs a count of its own.
+
+    Why not `count(*) OVER ()`: a window counts the rows it is given, so the database
+    must produce every matching row in full before LIMIT keeps a page. Measured on
+    PostgreSQL with 20,000 products, that turned the catalog's page read from its
+    (active, name, id) index into a walk of the whole catalog: the list 0.3 + 2.8 ms
+    (page + count) became 14 ms, and `q=gloves` 4 ms became 190 ms (the planner
+    computes to_tsvector for every row it walks in name order). The subquery keeps
+    each part's own plan: the count from the indexes, the page from its index."""
     offset = (page - 1) * page_size
-    if offset >= total:  # past the end (also keeps absurd page numbers out of SQL)
-        return Paged(items=[], total=total)
-    items = db.session.scalars(stmt.limit(page_size).offset(offset)).all()
-    return Paged(items=list(items), total=total)
+    if offset > _MAX_OFFSET:
+        return Paged(items=[], total=_count(stmt))
+    total = _count_query(stmt).scalar_subquery().correlate(None).label("gpo_paged_total")
+    rows = db.session.execute(stmt.add_columns(total).limit(page_size).offset(offset)).all()
+    if rows:
+        return Paged(items=[row[0] for row in rows], total=rows[0][-1])
+    return Paged(items=[], total=0 if offset == 0 else _count(stmt))
+
+
+def _count_query(stmt):
+    return select(func.count()).select_from(stmt.order_by(None).subquery())
+
+
+def _count(stmt) -> int:
+    return db.session.scalar(_count_query(stmt))
 
 
 def flush_unless_duplicate(*new_rows) -> bool:

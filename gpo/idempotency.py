@@ -1,12 +1,16 @@
 """Idempotency-Key for POST routes that create things.
 
 A key is stored per principal with a hash of the request. The first request claims
-the key (a unique row, committed at once through `commit_midway`, so a concurrent twin
-sees it and gets 409); the handler then runs in the request's unit of work, and the
-stored response is written in that same unit, committed with the change by the edge.
-So either both the change and the stored response exist, or neither: a replay returns
-the stored status and body, a crash leaves a claim that can be taken over once stale,
-and nothing is ever created twice.
+the key by inserting its unique row in the request's own unit of work; the handler
+runs in that same transaction, and the stored response is written there too, so the
+claim, the change and the stored response commit together, once, or not at all (a
+crash or an error answer leaves nothing and the key free). A concurrent twin's insert
+of the same key waits on the unique index until the first request ends (PostgreSQL;
+SQLite's BEGIN IMMEDIATE serializes the two anyway): then it either replays the
+stored answer or, if the first rolled back, runs itself. A use case that commits
+midway (a payment attempt recorded before Stripe is called) makes its claim visible
+early: a twin then gets 409 while it runs, and a claim left by a crash is taken over
+once stale. Nothing is ever created twice.
 """
 from __future__ import annotations
 
@@ -67,15 +71,17 @@ def _request_hash() -> str:
 
 
 def _claim(principal_key: str, key: str, request_hash: str, what: str = HEADER):
-    """Claim the key (`what` names it in refusals); return (record_id, None) to run, or
-    (None, record) to replay."""
+    """Claim the key (`what` names it in refusals) in the request's transaction; return
+    (claim, None) to run, or (None, stored) to replay."""
     for _ in range(3):
         record = IdempotencyRecord(principal_key=principal_key, key=key, request_hash=request_hash)
         db.session.add(record)
         try:
-            commit_midway("claim the Idempotency-Key, so that a concurrent twin sees it")
-            return record.id, None
+            db.session.flush()  # a twin's uncommitted claim makes this wait for its end
+            return record, None
         except IntegrityError:
+            # Nothing of the request is written yet (idempotent is the outermost step of
+            # the view), so rolling the whole transaction back loses nothing.
             db.session.rollback()
         existing = _find(principal_key, key)
         if existing is not None:
@@ -88,7 +94,8 @@ def _claim(principal_key: str, key: str, request_hash: str, what: str = HEADER):
         raise Conflict(f"this {what} was already used with a different request")
     if existing.status == "completed":
         return None, existing
-    # In progress: take it over only if it is stale (its request died), atomically.
+    # In progress and committed (a use case that commits midway): take it over only if
+    # it is stale (its request died). The update locks the row until this request ends.
     taken = db.session.execute(
         update(IdempotencyRecord)
         .where(
@@ -98,9 +105,8 @@ def _claim(principal_key: str, key: str, request_hash: str, what: str = HEADER):
         )
         .values(created_at=utcnow())
     ).rowcount
-    commit_midway("take over a stale claim of the Idempotency-Key")
     if taken == 1:
-        return existing.id, None
+        return existing, None
     raise Conflict(f"a request with this {what} is still being processed")
 
 
@@ -110,12 +116,13 @@ def _find(principal_key: str, key: str) -> IdempotencyRecord | None:
     ).one_or_none()
 
 
-def _release(record_id: int) -> None:
-    """The request failed: undo its work and free the key (the edge then rolls back
-    nothing more)."""
+def _release(claim_id: int) -> None:
+    """The request failed: undo its work, the claim with it. A claim the use case
+    committed midway is deleted and that committed, to free the key."""
     db.session.rollback()
-    db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
-    commit_midway("free the Idempotency-Key of a request that failed")
+    deleted = db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == claim_id)).rowcount
+    if deleted:
+        commit_midway("free the Idempotency-Key of a request that failed")
 
 
 def _replay(record: IdempotencyRecord) -> Response:
@@ -132,28 +139,37 @@ def run_once(principal_key: str, key: str, view, what: str = HEADER) -> Response
     stored answer; the same key with another request is a 409. An error answer (4xx,
     5xx) stores nothing and frees the key. (`idempotent` uses it for Idempotency-Key;
     cXML documents use their payloadID, per vendor; `what` names the key in refusals.)"""
-    record_id, stored = _claim(principal_key, key, _request_hash(), what)
+    claim, stored = _claim(principal_key, key, _request_hash(), what)
     if stored is not None:
         return _replay(stored)
+    claim_id = claim.id
     try:
         response = current_app.make_response(view())
         if response.status_code >= 400:
-            _release(record_id)
+            _release(claim_id)
             return response
-        # Stored in the request's unit of work: it commits with the change.
-        record = db.session.get(IdempotencyRecord, record_id)
-        record.status = "completed"
-        record.response_status = response.status_code
-        record.response_headers = {
-            h: response.headers[h] for h in _REPLAYED_HEADERS if h in response.headers
-        }
-        record.response_body = response.get_data(as_text=True)
-        record.completed_at = utcnow()
-        db.session.flush()
+        _store(claim_id, response)
     except BaseException:
-        _release(record_id)
+        _release(claim_id)
         raise
     return response
+
+
+def _store(claim_id: int, response: Response) -> None:
+    """The answer to replay, written in the request's unit of work: it commits with the
+    change. Should the use case have rolled the claim back, the change must not commit
+    without it (a retry would run it again): an error, and the edge rolls back."""
+    stored = db.session.execute(
+        update(IdempotencyRecord).where(IdempotencyRecord.id == claim_id).values(
+            status="completed",
+            response_status=response.status_code,
+            response_headers={h: response.headers[h] for h in _REPLAYED_HEADERS if h in response.headers},
+            response_body=response.get_data(as_text=True),
+            completed_at=utcnow(),
+        )
+    ).rowcount
+    if stored != 1:
+        raise RuntimeError("the use case rolled back its Idempotency-Key's claim: nothing is kept")
 
 
 def idempotent(required: bool = False):

@@ -230,16 +230,17 @@ def authorize(principal: Principal, action: str, obj=None) -> None:
         raise Forbidden(f"your role may not {action_phrase(action)}")
 
 
-def load(principal: Principal, model: type, ident: int, action: str, *, for_update=False):
-    """Load `model` #ident for `action`: 404 when missing or not visible, 403 by role."""
-    stmt = select(model).where(model.id == ident)
+def load(principal: Principal, model: type, ident: int, action: str, *, for_update=False, options=()):
+    """Load `model` #ident for `action`: 404 when missing or not visible, 403 by role.
+    `options` are loader options (what the answer needs, loaded in the same statement)."""
+    stmt = select(model).where(model.id == ident).options(*options)
     if for_update:
         # FOR NO KEY UPDATE: serializes writers of the row without blocking inserts
         # that merely reference it (foreign keys take KEY SHARE locks).
         # populate_existing: once the lock is ours, read the row as it is now, even if
         # this session loaded it before the lock was granted.
         stmt = stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
-    obj = db.session.scalars(stmt).one_or_none()
+    obj = db.session.scalars(stmt).unique().one_or_none()  # unique(): a joined collection's rows
     if obj is None:
         raise NotFound(f"{noun(model)} {ident} not found")
     authorize(principal, action, obj)

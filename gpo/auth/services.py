@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import joinedload, with_polymorphic
 
 from gpo import audit
-from gpo.accounts.models import Organization, User, Vendor
+from gpo.accounts.models import Organization, Practice, User, Vendor
 from gpo.auth import policy
 from gpo.auth.models import ApiKey, LoginFailure
 from gpo.auth.passwords import verify_password
@@ -87,8 +88,30 @@ def principal_for_user(user: User) -> Principal:
     )
 
 
+def users_with_roles_and_organization():
+    """SELECT users with their roles and organization in the same statement (joined),
+    not one statement each: authentication runs on every request. The organization
+    comes with its practice's or vendor's own columns (a page shows dates in the
+    practice's time zone)."""
+    organization = with_polymorphic(Organization, [Practice, Vendor], flat=True)
+    return select(User).options(joinedload(User.organization.of_type(organization), innerjoin=True),
+                                joinedload(User.role_rows))
+
+
+def keep_for_request(*rows) -> None:
+    """Keep the caller's rows for the rest of the request. The session's identity map
+    holds rows weakly, and the principal keeps only ids: without this, the user and
+    organization authentication loaded would be gone when the view asks for them
+    (`db.session.get`) and loaded again. The request's session, and these with it,
+    ends with the request, so the next request reads them anew (a revoked key, a
+    deactivated user or a changed role takes effect at once)."""
+    db.session.info.setdefault("gpo.caller_rows", []).extend(rows)
+
+
 def authenticate(authorization: str | None) -> Principal:
-    """The principal an Authorization header names; Unauthenticated (401) otherwise."""
+    """The principal an Authorization header names; Unauthenticated (401) otherwise.
+    One statement reads the caller (a user with its roles and organization, or an API
+    key with its vendor)."""
     if not authorization:
         raise Unauthenticated("sign in: send Authorization: Bearer <access token or API key>")
     scheme, _, credential = authorization.partition(" ")
@@ -101,18 +124,22 @@ def authenticate(authorization: str | None) -> Principal:
         user_id = read_access_token(credential, current_app.config["SECRET_KEY"])
     except InvalidToken as exc:
         raise Unauthenticated(str(exc)) from None
-    user = db.session.get(User, user_id)
+    user = db.session.scalars(users_with_roles_and_organization().where(User.id == user_id)).unique().one_or_none()
     if user is None or not user.active:
         raise Unauthenticated("the access token is not valid")
+    keep_for_request(user, user.organization)
     return principal_for_user(user)
 
 
 def _authenticate_api_key(key: str) -> Principal:
-    api_key = db.session.scalars(
-        select(ApiKey).where(ApiKey.key_hash == hash_api_key(key))
+    found = db.session.execute(
+        select(ApiKey, Vendor).join(Vendor, Vendor.id == ApiKey.vendor_id)
+        .where(ApiKey.key_hash == hash_api_key(key))
     ).one_or_none()
-    if api_key is None or api_key.revoked_at is not None:
+    if found is None or found.ApiKey.revoked_at is not None:
         raise Unauthenticated("the API key is not valid or has been revoked")
+    api_key = found.ApiKey
+    keep_for_request(api_key, found.Vendor)
     now = utcnow()
     if api_key.last_used_at is None or api_key.last_used_at < now - _LAST_USED_GRANULARITY:
         db.session.execute(update(ApiKey).where(ApiKey.id == api_key.id).values(last_used_at=now))
@@ -182,7 +209,8 @@ def revoke_api_key(principal: Principal, api_key_id: int) -> None:
 
 
 def describe(principal: Principal) -> dict:
-    """What GET /me shows of the caller."""
+    """What GET /me shows of the caller: the rows authentication loaded, from the
+    session's identity map (no statement)."""
     org = db.session.get(Organization, principal.organization_id)
     return {
         "kind": principal.kind,

@@ -14,13 +14,12 @@ import secrets
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from gpo import audit
 from gpo.accounts.models import User
 from gpo.auth.models import WebSession
 from gpo.auth.principal import Principal
-from gpo.auth.services import check_credentials
+from gpo.auth.services import check_credentials, keep_for_request, users_with_roles_and_organization
 from gpo.auth.services import principal_for_user as principal_for_user
 from gpo.db import db, utcnow
 
@@ -55,13 +54,13 @@ def principal_for_token(token: str | None) -> Principal | None:
     # Every page asks this: one statement reads the session, its user, the user's roles
     # and organization (not one statement each).
     found = db.session.execute(
-        select(WebSession, User).join(User, User.id == WebSession.user_id)
+        users_with_roles_and_organization().add_columns(WebSession)
+        .join(WebSession, WebSession.user_id == User.id)
         .where(WebSession.token_hash == _hash(token))
-        .options(joinedload(User.organization), joinedload(User.role_rows))
     ).unique().one_or_none()
     if found is None:
         return None
-    session, user = found
+    user, session = found
     now = utcnow()
     idle = dt.timedelta(minutes=current_app.config["WEB_SESSION_IDLE_MINUTES"])
     if session.ended_at is not None or session.expires_at <= now or session.last_seen_at + idle <= now:
@@ -71,6 +70,7 @@ def principal_for_token(token: str | None) -> Principal | None:
     if session.last_seen_at < now - _SEEN_GRANULARITY:
         session.last_seen_at = now  # committed with the page's own unit of work
         db.session.flush()
+    keep_for_request(user, user.organization)
     return principal_for_user(user)
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Container, Literal, Required, TypedDict
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from gpo import audit
 from gpo.accounts.models import Vendor
@@ -157,8 +158,9 @@ def _matches(q: str):
 
 
 def get_product(principal: Principal, product_id: int) -> ProductDetail:
-    """A product, with its price history and the contracts in effect it is on."""
-    product = policy.load(principal, Product, product_id, "product.read")
+    """A product, with its price history and the contracts in effect it is on: two
+    statements (the product joined with its prices, then its contracts)."""
+    product = policy.load(principal, Product, product_id, "product.read", options=[joinedload(Product.prices)])
     return _detail(product)
 
 

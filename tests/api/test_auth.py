@@ -1,12 +1,15 @@
 """Login, tokens, throttling, API keys and /me."""
 import datetime as dt
 
+import pytest
+
 from gpo.audit import AuditEvent
 from gpo.auth.models import ApiKey, LoginFailure
 from gpo.db import db
 from tests.conftest import TEST_SECRET
 from tests.factories import PASSWORD, UserFactory, token_for
 from tests.helpers import assert_error
+from tests.pages import Pages
 from tests.scenarios import bearer
 
 
@@ -137,3 +140,97 @@ def test_an_mso_admin_lists_a_vendors_keys_but_neither_creates_nor_revokes_them(
     assert client.post(f"/api/v1/vendors/{world.vendor.id}/api-keys", json={"name": "x"},
                        headers=world.headers["mso_admin"]).status_code == 403
     assert client.delete(f"/api/v1/api-keys/{world.api_key.id}", headers=world.headers["mso_admin"]).status_code == 403
+
+
+# --- the caller is read anew by every request (no cache): changes take effect at once ------
+
+
+@pytest.fixture
+def pages(app, world):
+    """`pages.as_(name)`: a browser session signed in as world.users[name]."""
+    return Pages(app, world)
+
+
+def _set_roles(user, *roles):
+    from gpo.accounts.models import UserRole
+
+    db.session.execute(UserRole.__table__.delete().where(UserRole.user_id == user.id))
+    db.session.add_all(UserRole(user_id=user.id, role=role) for role in roles)
+    db.session.commit()
+
+
+def test_a_key_revoked_in_the_database_is_refused_at_the_very_next_request(client, world):
+    headers = world.headers["vendor_key"]
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    db.session.execute(ApiKey.__table__.update().where(ApiKey.id == world.api_key.id)
+                       .values(revoked_at=dt.datetime.now(dt.timezone.utc)))
+    db.session.commit()
+    assert_error(client.get("/api/v1/me", headers=headers), 401, contains="revoked")
+    assert_error(client.get("/api/v1/products", headers=headers), 401, contains="revoked")
+
+
+def test_a_deactivated_user_is_refused_at_the_very_next_request(client, pages, world):
+    user, headers = world.users["practice_admin"], world.headers["practice_admin"]
+    page = pages.as_("practice_admin")
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    assert page.get("/practice").status_code == 200
+    user.active = False
+    db.session.commit()
+    assert_error(client.get("/api/v1/me", headers=headers), 401)
+    response = page.get("/practice")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_a_role_change_takes_effect_at_the_very_next_request(client, pages, world):
+    user, headers = world.users["practice_admin"], world.headers["practice_admin"]
+    users_url = f"/api/v1/practices/{world.practice.id}/users"
+    page = pages.as_("practice_admin")
+    assert client.get(users_url, headers=headers).status_code == 200
+    assert page.get("/practice").status_code == 200
+
+    _set_roles(user, "practice_buyer")
+    assert client.get("/api/v1/me", headers=headers).get_json()["roles"] == ["practice_buyer"]
+    assert_error(client.get(users_url, headers=headers), 403)
+    assert page.get("/practice").status_code == 403
+
+    _set_roles(user, "practice_admin", "practice_physician")
+    assert client.get("/api/v1/me", headers=headers).get_json()["roles"] == ["practice_admin", "practice_physician"]
+    assert client.get(users_url, headers=headers).status_code == 200
+    assert page.get("/practice").status_code == 200
+
+    _set_roles(user)  # no role at all: still the user, allowed nothing of an admin's
+    me = client.get("/api/v1/me", headers=headers).get_json()
+    assert me["roles"] == [] and me["user"]["roles"] == []
+    assert_error(client.get(users_url, headers=headers), 403)
+
+
+def test_a_caller_of_another_organization_still_gets_404(client, pages, world):
+    from tests.factories import ProductFactory
+
+    other_product = ProductFactory(vendor_id=world.other_vendor.id)
+    db.session.commit()
+    assert_error(client.get(f"/api/v1/practices/{world.practice.id}",
+                            headers=world.headers["other_practice_admin"]), 404)
+    assert_error(client.get(f"/api/v1/practices/{world.practice.id}/users",
+                            headers=world.headers["other_practice_admin"]), 404)
+    assert_error(client.get(f"/api/v1/products/{other_product.id}", headers=world.headers["vendor_key"]), 404)
+    assert_error(client.get(f"/api/v1/vendors/{world.other_vendor.id}/api-keys",
+                            headers=world.headers["vendor_admin"]), 404)
+    assert client.get(f"/api/v1/products/{other_product.id}",
+                      headers=world.headers["other_vendor_key"]).status_code == 200
+    # a page signed in with another vendor's session
+    page = pages.as_("other_vendor_admin")
+    assert page.get(f"/portal/api-keys/{world.api_key.id}/revoke").status_code == 404
+
+
+def test_me_shows_the_rows_authentication_read(client, world):
+    """/me answers from the rows authentication loaded (no second read): the same values
+    the database holds, for a user and for an API key."""
+    me = client.get("/api/v1/me", headers=world.headers["practice_admin"]).get_json()
+    user = world.users["practice_admin"]
+    assert me["user"]["id"] == user.id and me["user"]["email"] == user.email and me["user"]["roles"] == ["practice_admin"]
+    assert me["organization"] == {"id": world.practice.id, "name": "Lakeside", "org_type": "practice"}
+    assert me["api_key"] is None
+    me = client.get("/api/v1/me", headers=world.headers["vendor_key"]).get_json()
+    assert me["organization"] == {"id": world.vendor.id, "name": "Acme", "org_type": "vendor"}
+    assert me["api_key"]["id"] == world.api_key.id and me["user"] is None
