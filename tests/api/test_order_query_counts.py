@@ -13,16 +13,16 @@ from gpo.orders.running_volumes import recount
 from tests.factories import OrderFactory
 from tests.scenarios import Market
 
-# GET /contracts/{id}/tier-progress: the principal (user, roles, organization: three
-# today), the contract, the open cycle, the contract's running volume per tier.
-TIER_PROGRESS_STATEMENTS = 6
-# POST /orders with two lines: the principal (3), the Idempotency-Key claimed (insert)
-# and read back, the practice, the location, the open cycle (FOR SHARE), the products
+# GET /contracts/{id}/tier-progress: the principal (user, roles and organization in one
+# statement), the contract, the open cycle, the contract's running volume per tier.
+TIER_PROGRESS_STATEMENTS = 4
+# POST /orders with two lines: the principal (1), the Idempotency-Key claimed (insert,
+# committed with the order), the practice, the location, the open cycle (FOR SHARE), the products
 # with their contracts and tiers (one query), the order, its lines (one INSERT per line
 # on SQLite, one for all on PostgreSQL), the running volumes (one upsert), the audit
 # event, the estimated prices (the contracts' tiers with their running volumes), the
-# stored response read and written.
-POST_ORDER_STATEMENTS = {"sqlite": 17, "postgresql": 16}
+# stored response written.
+POST_ORDER_STATEMENTS = {"sqlite": 13, "postgresql": 12}
 
 
 @pytest.fixture
