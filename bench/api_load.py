@@ -245,20 +245,15 @@ def trim_placed_orders(app, world: dict) -> None:
 
 def rebuild_derived(app, cycle_id: int) -> None:
     """What is derived from the order lines, rebuilt after SQL wrote or removed them (the
-    app maintains it in each order's own transaction): issue 20's running volumes per
-    cycle and contract, once gpo.orders.running_volumes exists. Anything else derived
-    later from the lines is rebuilt here too."""
-    try:
-        from gpo.orders.running_volumes import recount
-    except ImportError:
-        recount = None
-    if recount is None:
-        return
-    from gpo.db import db
+    app maintains it in each order's own transaction): the cycle's running volumes
+    (`recount` does not commit: it runs in its own unit of work here). Anything else
+    derived later from the lines is rebuilt here too."""
+    from gpo.db import db, unit_of_work
+    from gpo.orders.running_volumes import recount
 
     with app.app_context():
-        recount(cycle_id)
-        db.session.commit()
+        with unit_of_work():
+            recount(cycle_id)
         db.engine.dispose()
 
 

@@ -5,16 +5,22 @@ with psycopg on one connection per worker process, and the same JSON keys as the
     GET  /api/v1/me                               authenticate (one statement)
     GET  /api/v1/products?q=gloves                + one page and its total (one statement)
     GET  /api/v1/products/<id>                    + the product, price history, contracts (one)
-    GET  /api/v1/contracts/<id>/tier-progress     + contract and cycle, confirmed lines (two)
+    GET  /api/v1/contracts/<id>/tier-progress     + contract and cycle, running volumes (two)
     POST /api/v1/orders (Idempotency-Key)         + one transaction: checks, order, lines,
-                                                    estimated prices, idempotency record and
-                                                    audit event; one commit
+                                                    running volumes, estimated prices,
+                                                    idempotency record and audit event;
+                                                    one commit
+
+Volumes come from the running-volumes table (gpo/orders/running_volumes.py), never from
+the cycle's lines: tier progress sums the contract's rows per tier index, POST /orders
+adds a confirmed order's lines to its slot's rows (one INSERT ... ON CONFLICT DO UPDATE)
+and reads the estimates back from tier index 0.
 
 Authentication verifies the bearer token as gpo/auth/tokens.py does (HS256 with
 SECRET_KEY, `exp`, `sub`, `typ`) and reads the user, roles and organization in one
 statement; API keys are not covered (the bench signs in as a practice user). Each
-endpoint's SQL is one small function: when the app's needs change (issue 20's
-running volumes, say), change it here too, so the floor stays the same work.
+endpoint's SQL is one small function: when the app's needs change, change it here too,
+so the floor stays the same work.
 
     DATABASE_URL=postgresql://... SECRET_KEY=... gunicorn --pythonpath bench same_sql:app
 
@@ -30,8 +36,8 @@ import os
 import re
 import sys
 import uuid
+from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 from urllib.parse import parse_qs
 
 import jwt
@@ -53,7 +59,6 @@ PRICE_FIELDS = ("list_price", "estimated_unit_price", "unit_price")
 statements = 0  # SQL statements sent by this process (bench/api_load.py's query count reads it)
 commits = 0
 _connection: psycopg.Connection | None = None
-_running_volumes: dict | None | bool = False  # False: not looked for yet
 
 
 class Refused(Exception):
@@ -239,78 +244,78 @@ def product(user: dict, environ, product_id: str) -> tuple[int, dict, dict]:
     return 200, {**product_json(row), "price_history": row["prices"], "contracts": row["contracts"]}, {}
 
 
-# --- volumes: summed from the lines today; once the running-volumes table exists, read it ---
+# --- running volumes: gpo/orders/running_volumes.py's table ---------------------------------
+# Per (cycle, contract, slot, tier_index): the confirmed lines' units, list cents and
+# cents at that tier's prices; an order adds to the rows of its slot (order id % SLOTS).
+# Summed over the slots: the volume (tier_index 0) and what the lines cost at each tier.
+
+SLOTS = 64  # gpo.orders.models.RUNNING_VOLUME_SLOTS
+LIST_PRICE = {"min_volume": 0, "discount_percent": "0", "item_prices": {}}  # a contract without agreed tiers
+
+TIER_SUMS_SQL = """
+SELECT tier_index, sum(units) AS units, sum(list_cents) AS list_cents, sum(tier_cents) AS tier_cents
+FROM running_volumes WHERE cycle_id = %(cycle)s AND contract_id = %(contract)s GROUP BY tier_index"""
+
+VOLUMES_SQL = """
+SELECT contract_id, sum(units) AS units, sum(list_cents) AS list_cents FROM running_volumes
+WHERE cycle_id = %(cycle)s AND contract_id = ANY(%(contracts)s) AND tier_index = 0 GROUP BY contract_id"""
+
+# The deltas in (contract, tier) order, as gpo.orders.running_volumes._upsert: two orders
+# sharing a slot lock its rows in the same order.
+ADD_VOLUMES_SQL = """
+INSERT INTO running_volumes AS v (cycle_id, contract_id, slot, tier_index, units, list_cents, tier_cents)
+SELECT %(cycle)s, u.contract_id, %(slot)s, u.tier_index, u.units, u.list_cents, u.tier_cents
+FROM unnest(%(contracts)s::bigint[], %(tiers)s::int[], %(units)s::bigint[], %(list_cents)s::bigint[],
+            %(tier_cents)s::bigint[]) AS u(contract_id, tier_index, units, list_cents, tier_cents)
+ON CONFLICT (cycle_id, contract_id, slot, tier_index) DO UPDATE
+SET units = v.units + EXCLUDED.units, list_cents = v.list_cents + EXCLUDED.list_cents,
+    tier_cents = v.tier_cents + EXCLUDED.tier_cents"""
 
 
-def running_volumes() -> dict | None:
-    """The running-volumes table, if gpo/orders/running_volumes.py exists and its table
-    looks like (cycle_id, contract_id, units, spend cents): then the floor reads a
-    contract's volume from it instead of summing the cycle's lines, as the app will, and
-    POST /orders adds to it (if (cycle_id, contract_id) is unique and nothing else must
-    be filled). Otherwise None. Adjust this to the table's real columns when it lands."""
-    global _running_volumes
-    if _running_volumes is not False:
-        return _running_volumes
-    _running_volumes = None
-    if not (Path(__file__).resolve().parent.parent / "gpo" / "orders" / "running_volumes.py").exists():
-        return None
-    for table in run("SELECT table_name FROM information_schema.columns WHERE table_schema = 'public'"
-                     " AND column_name = 'contract_id' AND table_name LIKE '%%volume%%'").fetchall():
-        columns = {c["column_name"]: c for c in run(
-            "SELECT column_name, is_nullable, column_default FROM information_schema.columns"
-            " WHERE table_schema = 'public' AND table_name = %s", (table["table_name"],)).fetchall()}
-        units = next((c for c in ("units", "unit_volume", "quantity") if c in columns), None)
-        spend = next((c for c in ("spend_cents", "list_cents", "spend") if c in columns), None)
-        if "cycle_id" in columns and units and spend:
-            required = {name for name, c in columns.items() if c["is_nullable"] == "NO" and c["column_default"] is None}
-            _running_volumes = {"table": table["table_name"], "units": units, "spend": spend,
-                                "upsert": required <= {"cycle_id", "contract_id", units, spend}}
-            print(f"same_sql: reading volumes from {_running_volumes}", file=sys.stderr)
-            break
-    return _running_volumes
+def volume_of(basis: str, sums: dict | None) -> int:
+    """The volume that sets the tier: units, or list cents (spend basis); 0 without rows."""
+    if sums is None:
+        return 0
+    return int(sums["units"] if basis == "units" else sums["list_cents"])
 
 
-def volumes_sql() -> str:
-    """Per contract of %(contracts)s: basis, tiers and the cycle's confirmed units and spend."""
-    table = running_volumes()
-    if table:
-        return (f"SELECT k.id, k.basis, k.tiers, coalesce(v.units, 0) AS units, coalesce(v.spend, 0) AS spend"
-                f" FROM contracts k LEFT JOIN LATERAL (SELECT sum({table['units']}) AS units,"
-                f" sum({table['spend']}) AS spend FROM {table['table']}"
-                f" WHERE cycle_id = %(cycle)s AND contract_id = k.id) v ON true WHERE k.id = ANY(%(contracts)s)")
-    return ("SELECT k.id, k.basis, k.tiers, v.units, v.spend FROM contracts k CROSS JOIN LATERAL ("
-            " SELECT coalesce(sum(ol.quantity), 0) AS units,"
-            " coalesce(sum(round(ol.list_price * ol.quantity * 100)), 0) AS spend"
-            " FROM order_lines ol JOIN orders o ON o.id = ol.order_id"
-            " WHERE ol.contract_id = k.id AND o.cycle_id = %(cycle)s AND o.status = 'confirmed') v"
-            " WHERE k.id = ANY(%(contracts)s)")
+def volume_deltas(lines: list[dict]) -> dict[tuple[int, int], list[int]]:
+    """(contract id, tier index) -> what the lines add: units, list cents, cents at the
+    tier's prices (each line rounded half-up at each price), as running_volumes.move."""
+    deltas: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for line in lines:
+        list_cents = line_cents(line["list_price"], line["quantity"])
+        for index, tier in enumerate(line["tiers"] or [LIST_PRICE]):
+            row = deltas[(line["contract_id"], index)]
+            row[0] += line["quantity"]
+            row[1] += list_cents
+            row[2] += line_cents(price_at(tier, line["id"], line["list_price"]), line["quantity"])
+    return deltas
 
 
-def volume_of(contract: dict) -> int:
-    return int(contract["units"] if contract["basis"] == "units" else contract["spend"])
-
-
-def running_volume_columns() -> str:
-    """Units and spend of contract k in cycle c from the running-volumes table (NULL without one)."""
-    table = running_volumes()
-    if not table:
-        return "NULL AS units, NULL AS spend"
-    where = f"FROM {table['table']} v WHERE v.cycle_id = c.id AND v.contract_id = k.id"
-    return f"(SELECT sum(v.{table['units']}) {where}) AS units, (SELECT sum(v.{table['spend']}) {where}) AS spend"
+def add_to_running_volumes(cycle_id: int, order_id: int, lines: list[dict]) -> None:
+    """The confirmed order's lines added to its slot's rows: one statement."""
+    deltas = sorted(volume_deltas(lines).items())
+    run(ADD_VOLUMES_SQL, {
+        "cycle": cycle_id, "slot": order_id % SLOTS, "contracts": [contract for (contract, _), _ in deltas],
+        "tiers": [index for (_, index), _ in deltas], "units": [d[0] for _, d in deltas],
+        "list_cents": [d[1] for _, d in deltas], "tier_cents": [d[2] for _, d in deltas]})
 
 
 # --- tier progress ------------------------------------------------------------------------
 
+CONTRACT_SQL = f"""
+SELECT k.id, k.vendor_id, k.basis, k.tiers, ({IN_EFFECT}) AS in_effect, c.id AS cycle_id
+FROM contracts k LEFT JOIN cycles c
+  ON CASE WHEN %(cycle)s::bigint IS NULL THEN c.status = 'open' ELSE c.id = %(cycle)s::bigint END
+WHERE k.id = %(contract)s"""
+
 
 def tier_progress(user: dict, environ, contract_id: str) -> tuple[int, dict, dict]:
     """The contract and the cycle (named, or the open one) in one statement, then the
-    cycle's confirmed lines of the contract grouped as gpo/orders/tier_progress.py reads
-    them (their sums are the volume, unless the running-volumes table gives it)."""
+    contract's running volumes in the cycle summed per tier."""
     cycle = parse_qs(environ.get("QUERY_STRING", "")).get("cycle_id", [None])[0]
-    found = run(f"SELECT k.id, k.vendor_id, k.basis, k.tiers, ({IN_EFFECT}) AS in_effect, c.id AS cycle_id,"
-                f" {running_volume_columns()} FROM contracts k LEFT JOIN cycles c ON"
-                f" CASE WHEN %(cycle)s::bigint IS NULL THEN c.status = 'open' ELSE c.id = %(cycle)s::bigint END"
-                f" WHERE k.id = %(contract)s", {"contract": int(contract_id), "cycle": cycle}).fetchone()
+    found = run(CONTRACT_SQL, {"contract": int(contract_id), "cycle": cycle}).fetchone()
     visible = found is not None and (user["org_type"] == "mso" or found["vendor_id"] == user["organization_id"]
                                      or (user["org_type"] == "practice" and found["in_effect"]))
     if not visible:
@@ -319,34 +324,26 @@ def tier_progress(user: dict, environ, contract_id: str) -> tuple[int, dict, dic
         raise Refused(404, "no cycle is open: name cycle_id")
     if not found["tiers"]:
         raise Refused(409, f"contract {contract_id} has no agreed tiers yet")
-    lines = run("SELECT ol.product_id, ol.list_price, ol.quantity, count(*) AS n FROM order_lines ol"
-                " JOIN orders o ON o.id = ol.order_id WHERE o.cycle_id = %(cycle)s AND o.status = 'confirmed'"
-                " AND ol.contract_id = %(contract)s GROUP BY ol.product_id, ol.list_price, ol.quantity",
-                {"cycle": found["cycle_id"], "contract": found["id"]}).fetchall()
-    return 200, progress_of(found, lines), {}
+    sums = {row["tier_index"]: row for row in run(TIER_SUMS_SQL, {"cycle": found["cycle_id"], "contract": found["id"]})}
+    return 200, progress_of(found, sums), {}
 
 
-def progress_of(contract: dict, lines: list[dict]) -> dict:
-    """gpo.orders.tier_progress.progress_of, from the contract row and its grouped lines."""
-    if contract["units"] is not None:
-        volume = volume_of(contract)
-    elif contract["basis"] == "units":
-        volume = sum(line["quantity"] * line["n"] for line in lines)
-    else:
-        volume = sum(line_cents(line["list_price"], line["quantity"]) * line["n"] for line in lines)
+def progress_of(contract: dict, sums: dict[int, dict]) -> dict:
+    """gpo.orders.tier_progress.progress_of, from the contract row and its sums per tier
+    index (the savings: the lines' cents at the tier reached less at the next)."""
     tiers = contract["tiers"]
+    volume = volume_of(contract["basis"], sums.get(0))
     index = achieved_index(tiers, volume)
     current, following = tiers[index], tiers[index + 1] if index + 1 < len(tiers) else None
-    savings = None
-    if following is not None:
-        savings = sum((line_cents(price_at(current, line["product_id"], line["list_price"]), line["quantity"])
-                       - line_cents(price_at(following, line["product_id"], line["list_price"]), line["quantity"]))
-                      * line["n"] for line in lines)
+
+    def cents_at(i: int) -> int:
+        return int(sums[i]["tier_cents"]) if i in sums else 0
+
     return {"contract_id": contract["id"], "cycle_id": contract["cycle_id"], "basis": contract["basis"],
             "volume": volume, "achieved_tier": tier_json(current),
             "next_tier": tier_json(following) if following else None,
             "volume_to_next_tier": int(following["min_volume"]) - volume if following else None,
-            "savings_at_next_tier_cents": savings}
+            "savings_at_next_tier_cents": cents_at(index) - cents_at(index + 1) if following else None}
 
 
 # --- POST /orders: one transaction ----------------------------------------------------------
@@ -359,9 +356,11 @@ FOR SHARE OF c"""  # the open cycle share-locked, as gpo.orders.ordering._lock_o
 
 ORDER_PRODUCTS_SQL = f"""
 SELECT p.id, p.active, p.list_price, p.clinical, p.min_order_quantity, p.order_multiple,
-       (SELECT ci.contract_id FROM contract_items ci JOIN contracts k ON k.id = ci.contract_id
-        WHERE ci.product_id = p.id AND {IN_EFFECT} LIMIT 1) AS contract_id
-FROM products p WHERE p.id = ANY(%(ids)s)"""
+       k.id AS contract_id, k.basis, k.tiers
+FROM products p LEFT JOIN LATERAL (
+  SELECT k.id, k.basis, k.tiers FROM contract_items ci JOIN contracts k ON k.id = ci.contract_id
+  WHERE ci.product_id = p.id AND {IN_EFFECT} LIMIT 1) k ON true
+WHERE p.id = ANY(%(ids)s)"""  # each product with the contract in effect it is on (its basis and tiers)
 
 INSERT_ORDER_SQL = """
 INSERT INTO orders (practice_id, location_id, cycle_id, status, placed_by, submitted_at, substitutions_allowed,
@@ -451,8 +450,9 @@ def place_order(user: dict, environ) -> tuple[int, dict, dict]:
 
 
 def create_order(user: dict, data: dict, key: str, digest: str) -> bytes:
-    """The order, its lines, its estimated prices, the stored answer and the audit event
-    (in the caller's transaction); the answer's JSON."""
+    """The order, its lines, their running volumes (a confirmed order), its estimated
+    prices, the stored answer and the audit event (in the caller's transaction); the
+    answer's JSON."""
     context = run(ORDER_CONTEXT_SQL, {"practice": user["organization_id"], "location": data["location_id"]}).fetchone()
     if context is None or not context["accepting"]:
         raise Refused(409, "no purchasing cycle is open for orders")
@@ -473,10 +473,8 @@ def create_order(user: dict, data: dict, key: str, digest: str) -> bytes:
         "quantities": [x["quantity"] for x in lines], "prices": [x["list_price"] for x in lines],
         "clinical": [x["clinical"] for x in lines]}).fetchall()
     if status == "confirmed":
-        add_to_running_volumes(context["cycle_id"], inserted)
-    contracts = {row["id"]: row for row in run(volumes_sql(), {
-        "cycle": context["cycle_id"], "contracts": sorted({x["contract_id"] for x in inserted})})}
-    body = json.dumps(order_json(order, inserted, contracts), default=json_default)
+        add_to_running_volumes(context["cycle_id"], order["id"], lines)
+    body = json.dumps(order_json(order, inserted, estimates(context["cycle_id"], lines)), default=json_default)
     run(RECORD_SQL, {
         "principal": f"user:{user['id']}", "key": key, "hash": digest, "headers": Jsonb({"Content-Type": "application/json"}),
         "body": body, "user": user["id"], "label": user["email"], "organization": user["organization_id"],
@@ -485,30 +483,25 @@ def create_order(user: dict, data: dict, key: str, digest: str) -> bytes:
     return body.encode()
 
 
-def add_to_running_volumes(cycle_id: int, lines: list[dict]) -> None:
-    """What the app will do in the order's transaction once the running-volumes table exists."""
-    table = running_volumes()
-    if not table or not table["upsert"]:
-        return
-    t, units, spend = table["table"], table["units"], table["spend"]
-    run(f"INSERT INTO {t} AS t (cycle_id, contract_id, {units}, {spend})"
-        f" SELECT %(cycle)s, u.contract_id, sum(u.quantity), sum(round(u.list_price * u.quantity * 100))"
-        f" FROM unnest(%(contracts)s::bigint[], %(quantities)s::int[], %(prices)s::numeric[])"
-        f" AS u(contract_id, quantity, list_price) GROUP BY u.contract_id"
-        f" ON CONFLICT (cycle_id, contract_id) DO UPDATE SET {units} = t.{units} + EXCLUDED.{units},"
-        f" {spend} = t.{spend} + EXCLUDED.{spend}",
-        {"cycle": cycle_id, "contracts": [x["contract_id"] for x in lines],
-         "quantities": [x["quantity"] for x in lines], "prices": [x["list_price"] for x in lines]})
+def estimates(cycle_id: int, lines: list[dict]) -> dict[int, dict | None]:
+    """Contract id -> the tier its contract reaches now in the cycle (None without agreed
+    tiers), from the running volumes: one statement."""
+    contracts = {line["contract_id"]: line for line in lines}
+    sums = {row["contract_id"]: row for row in run(VOLUMES_SQL, {"cycle": cycle_id, "contracts": sorted(contracts)})}
+    reached = {}
+    for contract_id, line in contracts.items():
+        tiers = line["tiers"]
+        volume = volume_of(line["basis"], sums.get(contract_id))
+        reached[contract_id] = tiers[achieved_index(tiers, volume)] if tiers else None
+    return reached
 
 
-def order_json(order: dict, lines: list[dict], contracts: dict[int, dict]) -> dict:
+def order_json(order: dict, lines: list[dict], reached: dict[int, dict | None]) -> dict:
     """OrderSchema: each line with its estimated unit price at the tier its contract reaches now."""
     answered = []
     for line in lines:
-        contract = contracts[line["contract_id"]]
-        tiers = contract["tiers"]
-        estimate = price_at(tiers[achieved_index(tiers, volume_of(contract))], line["product_id"],
-                            line["list_price"]) if tiers else None
+        tier = reached[line["contract_id"]]
+        estimate = price_at(tier, line["product_id"], line["list_price"]) if tier else None
         answered.append({**line, "estimated_unit_price": estimate})
     for line in answered:
         for field in PRICE_FIELDS:
