@@ -118,9 +118,21 @@ def browse(principal: Principal, filters: ProductQuery, page: int, page_size: in
     if filters.get("on_contract") is not None:
         clause = on_contract_clause(Product.id)
         stmt = stmt.where(clause if filters["on_contract"] else ~clause)
+    if filters.get("q") and is_postgresql():
+        stmt = _found_first(stmt)
     column = Product.list_price if filters["sort"].lstrip("-") == "price" else Product.name
     order = column.desc() if filters["sort"].startswith("-") else column.asc()
     return paged(stmt.order_by(order, Product.id), page, page_size)
+
+
+def _found_first(stmt):
+    """The same rows, found through the full-text index first, then ordered and paged.
+    Left to itself, the planner walks (active, name, id) in name order and tests each
+    product's search document until a page is full: 16 ms for `gloves` on 20,000
+    products, 160 ms for a word nothing matches. A MATERIALIZED CTE makes it take the
+    matches from ix_products_search (GIN) and sort those: 3-4 ms whatever the word."""
+    found = stmt.with_only_columns(Product.id).cte("found").prefix_with("MATERIALIZED")
+    return select(Product).join(found, found.c.id == Product.id)
 
 
 @dataclass(frozen=True)
