@@ -7,12 +7,12 @@ practice (its service fee and totals), never one per line.
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, delete, func, insert, literal, select, text, update
+from sqlalchemy import String, and_, cast, delete, func, insert, literal, select, text, update
 from sqlalchemy.orm import aliased
 
 from gpo.auth.principal import SYSTEM
-from gpo.billing.invoices import effective_fees, issue_credit_note, left_to_credit
-from gpo.billing.models import Invoice, InvoiceLine
+from gpo.billing.invoices import issue_credit_note, left_to_credit
+from gpo.billing.models import FeeSchedule, Invoice, InvoiceLine
 from gpo.catalog.models import Product
 from gpo.contracts.models import Contract
 from gpo.db import (
@@ -36,29 +36,28 @@ def source_key(cycle_id: int, practice_id: int) -> str:
     return f"purchasing:cycle:{cycle_id}:practice:{practice_id}"
 
 
+def _source_key_sql(cycle_id: int, practice_id):
+    """`source_key` in SQL, for a column of practice ids."""
+    return literal(f"purchasing:cycle:{cycle_id}:practice:") + cast(practice_id, String)
+
+
 def draft_purchasing_invoices(cycle_id: int) -> None:
     """One draft purchasing invoice per practice with priced orders in the cycle: its
-    priced lines (list, paid, savings per line) and the MSO service fee."""
+    priced lines (list, paid, savings per line) and the MSO service fee. Three INSERT ...
+    SELECTs, whatever the number of practices: the invoices with their totals, then
+    their goods lines, then their fee lines. A practice that has its purchasing invoice
+    for the cycle already gets no second one."""
     cycle = db.session.get(Cycle, cycle_id)
-    practice_ids = db.session.scalars(
-        select(Order.practice_id).where(Order.cycle_id == cycle_id, Order.status == "priced").distinct()
-    ).all()
-    existing = set(db.session.scalars(select(Invoice.practice_id).where(
-        Invoice.cycle_id == cycle_id, Invoice.kind == "purchasing")))
-    fees = effective_fees(list(practice_ids))
-    now = utcnow()
-    new = [{"practice_id": pid, "kind": "purchasing", "status": "draft", "source_key": source_key(cycle_id, pid),
-            "description": f"Purchasing: {cycle.name}", "cycle_id": cycle_id,
-            "service_fee_percent": fees[pid].service_fee_percent, "created_at": now}
-           for pid in practice_ids if pid not in existing]
-    if not new:
-        return
-    db.session.execute(insert(Invoice), new)
+    # Ids only grow: the invoices made here are the cycle's purchasing invoices above it.
+    last_before = db.session.scalar(select(func.coalesce(func.max(Invoice.id), 0)))
+    _insert_invoices(cycle)
     if is_postgresql():
         # Thousands of invoices just appeared: let the planner know before joining a
-        # cycle's lines to them (it would otherwise plan for an empty table).
+        # cycle's lines to them (it would otherwise plan for none; the close analyzed the
+        # orders and lines it priced).
         db.session.execute(text("ANALYZE invoices"))
     invoices = Invoice.__table__
+    made_here = and_(invoices.c.cycle_id == cycle_id, invoices.c.kind == "purchasing", invoices.c.id > last_before)
     db.session.execute(insert(InvoiceLine).from_select(
         ["invoice_id", "kind", "description", "order_line_id", "contract_id", "vendor_id", "product_id", "category",
          "quantity", "unit_price", "list_cents", "amount_cents", "savings_cents"],
@@ -67,13 +66,56 @@ def draft_purchasing_invoices(cycle_id: int) -> None:
                whole_as_price_sql(OrderLine.accepted_quantity), OrderLine.unit_price, OrderLine.list_cents, OrderLine.line_cents,
                OrderLine.savings_cents)
         .select_from(OrderLine)
-        .join(Order, and_(Order.id == OrderLine.order_id, Order.cycle_id == cycle_id, Order.status == "priced"))
+        .join(Order, _priced_order(cycle_id))
         .join(Product, Product.id == OrderLine.product_id)
-        .join(invoices, and_(invoices.c.cycle_id == cycle_id, invoices.c.kind == "purchasing",
-                             invoices.c.status == "draft", invoices.c.practice_id == Order.practice_id))
-        .where(OrderLine.accepted_quantity > 0, invoices.c.practice_id.in_([row["practice_id"] for row in new]))
+        .join(invoices, and_(made_here, invoices.c.practice_id == Order.practice_id))
+        .where(_billed(OrderLine))
     ))
-    _refresh_totals(cycle_id, None if not existing else [row["practice_id"] for row in new])
+    db.session.execute(insert(InvoiceLine).from_select(
+        ["invoice_id", "kind", "description", "amount_cents"],
+        select(invoices.c.id, literal("service_fee"), literal(SERVICE_FEE), invoices.c.service_fee_cents)
+        .where(made_here, invoices.c.service_fee_cents > 0)))
+
+
+def _priced_order(cycle_id: int):
+    return and_(Order.id == OrderLine.order_id, Order.cycle_id == cycle_id, Order.status == "priced")
+
+
+def _billed(line):
+    """An order line with nothing accepted is not billed."""
+    return line.accepted_quantity > 0
+
+
+def _insert_invoices(cycle: Cycle) -> None:
+    """The draft invoices, their amounts computed in the INSERT as `_refresh_totals`
+    would from their lines: the goods are the practice's billed line cents, the fee its
+    percent of them (rounded half-up once), subtotal and total the two together."""
+    goods = (select(Order.practice_id, func.coalesce(func.sum(OrderLine.line_cents), 0).label("cents"))
+             .select_from(Order)
+             .outerjoin(OrderLine, and_(OrderLine.order_id == Order.id, _billed(OrderLine)))
+             .where(Order.cycle_id == cycle.id, Order.status == "priced")
+             .group_by(Order.practice_id).subquery())
+    invoiced_already = select(Invoice.id).where(
+        Invoice.cycle_id == cycle.id, Invoice.kind == "purchasing", Invoice.practice_id == goods.c.practice_id).exists()
+    with_percent = (select(goods.c.practice_id, goods.c.cents, _service_fee_percent_sql(goods.c.practice_id).label("percent"))
+                    .where(~invoiced_already).subquery())
+    fees = select(with_percent, percent_of_cents_sql(with_percent.c.cents, with_percent.c.percent).label("fee")).subquery()
+    db.session.execute(insert(Invoice).from_select(
+        ["practice_id", "kind", "status", "source_key", "description", "cycle_id", "service_fee_percent",
+         "service_fee_cents", "subtotal_cents", "credits_applied_cents", "total_cents", "created_at"],
+        select(fees.c.practice_id, literal("purchasing"), literal("draft"),
+               _source_key_sql(cycle.id, fees.c.practice_id), literal(f"Purchasing: {cycle.name}"),
+               literal(cycle.id), fees.c.percent, fees.c.fee, fees.c.cents + fees.c.fee, literal(0),
+               fees.c.cents + fees.c.fee, literal(utcnow(), Invoice.created_at.type))
+        .order_by(fees.c.practice_id)))
+
+
+def _service_fee_percent_sql(practice_id):
+    """SQL for a practice's service fee percent as `effective_fees` gives it: its own
+    schedule's where set, else the MSO default's, else zero."""
+    own = select(FeeSchedule.service_fee_percent).where(FeeSchedule.practice_id == practice_id).scalar_subquery()
+    default = select(FeeSchedule.service_fee_percent).where(FeeSchedule.is_default.is_(True)).scalar_subquery()
+    return func.coalesce(own, default, literal(0))
 
 
 def _refresh_totals(cycle_id: int, practice_ids: list[int] | None = None) -> None:

@@ -86,6 +86,7 @@ def close(cycle: Cycle) -> dict:
     _leave_out_unconfirmed(cycle_id)
     _step("missed_cycle")
     _decide_tiers(cycle_id)
+    _analyze("cycle_contract_results", "cycle_item_prices")
     _step("tiers")
     _price_lines(cycle_id)
     _step("priced")
@@ -95,13 +96,23 @@ def close(cycle: Cycle) -> dict:
     db.session.execute(
         update(Order).where(Order.cycle_id == cycle_id, Order.status == "confirmed").values(status="priced")
     )
+    _analyze("orders", "order_lines")  # what the steps below read: orders priced, lines accepted
     for step in features.steps(features.CLOSE):  # billing's draft invoices, for one
         step(cycle_id)
     _step("hooks")
     cycle.status, cycle.closed_at = "closed", utcnow()
-    audit.record(SYSTEM, "cycle.closed", cycle, details=summary(cycle_id))
+    closed = summary(cycle_id)
+    audit.record(SYSTEM, "cycle.closed", cycle, details=closed)
     db.session.flush()
-    return summary(cycle_id)
+    return closed
+
+
+def _analyze(*tables: str) -> None:
+    """Let PostgreSQL's planner see the rows this transaction just wrote or changed (its
+    statistics would otherwise describe the cycle before the close, say no line priced
+    and no tier decided, and plan row-by-row loops over a million lines)."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"ANALYZE {', '.join(tables)}"))
 
 
 def _leave_out_unconfirmed(cycle_id: int) -> None:
@@ -163,10 +174,10 @@ def _decide_tiers(cycle_id: int) -> None:
 
 
 def _price_lines(cycle_id: int) -> None:
-    """Two UPDATEs over the confirmed lines: every line at its contract's achieved
-    discount off its list price snapshot, then the few lines whose tier fixes an item
-    price. Each sets the unit price and the list, paid and savings cents, each rounded
-    half-up once."""
+    """Two UPDATEs over the confirmed lines, each line priced once: at its contract's
+    achieved discount off its list price snapshot, or (the few lines whose tier fixes
+    their item's price) at that price. Each sets the unit price and the list, paid and
+    savings cents, each rounded half-up once."""
     lines = OrderLine.__table__
     result = CycleContractResult.__table__
     fixed = CycleItemPrice.__table__
@@ -178,16 +189,16 @@ def _price_lines(cycle_id: int) -> None:
         return dict(unit_price=unit_price, list_cents=list_cents, line_cents=paid_cents,
                     savings_cents=list_cents - paid_cents, accepted_quantity=lines.c.quantity)
 
+    fixed_for_line = and_(fixed.c.cycle_id == cycle_id, fixed.c.contract_id == lines.c.contract_id,
+                          fixed.c.product_id == lines.c.product_id)
     db.session.execute(
         update(lines)
-        .where(confirmed, result.c.cycle_id == cycle_id, result.c.contract_id == lines.c.contract_id)
+        .where(confirmed, result.c.cycle_id == cycle_id, result.c.contract_id == lines.c.contract_id,
+               ~select(fixed.c.unit_price).where(fixed_for_line).exists())
         .values(**priced_at(discounted_price_sql(lines.c.list_price, result.c.discount_percent)))
     )
     db.session.execute(
-        update(lines)
-        .where(confirmed, fixed.c.cycle_id == cycle_id, fixed.c.contract_id == lines.c.contract_id,
-               fixed.c.product_id == lines.c.product_id)
-        .values(**priced_at(fixed.c.unit_price))
+        update(lines).where(confirmed, fixed_for_line).values(**priced_at(fixed.c.unit_price))
     )
 
 
@@ -202,6 +213,7 @@ def _purchase_orders(cycle_id: int) -> None:
             .where(CycleContractResult.cycle_id == cycle_id),  # every contract with confirmed lines
         )
     )
+    _analyze("purchase_orders")
     db.session.execute(
         insert(PurchaseOrderLine).from_select(
             ["purchase_order_id", "product_id", "location_id", "unit_price", "quantity", "line_cents"],

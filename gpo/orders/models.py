@@ -216,8 +216,13 @@ class PurchaseOrderLine(db.Model):
 
     id: Mapped[IdPK]
     purchase_order_id: Mapped[int] = mapped_column(BigId, ForeignKey("purchase_orders.id"), index=True)
-    product_id: Mapped[int] = mapped_column(BigId, ForeignKey("products.id"))
-    location_id: Mapped[int] = mapped_column(BigId, ForeignKey("locations.id"))
+    # The product and ship-to location of the order lines it pools (an approved
+    # substitute's: its substitution's product, its original line's location). No
+    # foreign keys of their own (one lookup per line the close inserts); on PostgreSQL a
+    # trigger checks once per statement that every id a statement writes here exists
+    # (migration 0016).
+    product_id: Mapped[int] = mapped_column(BigId)
+    location_id: Mapped[int] = mapped_column(BigId)
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[Decimal] = mapped_column(Price)
     line_cents: Mapped[int] = mapped_column(BigInteger)
