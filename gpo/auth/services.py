@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from flask import current_app
@@ -88,11 +89,13 @@ def principal_for_user(user: User) -> Principal:
     )
 
 
+@functools.cache
 def users_with_roles_and_organization():
     """SELECT users with their roles and organization in the same statement (joined),
     not one statement each: authentication runs on every request. The organization
     comes with its practice's or vendor's own columns (a page shows dates in the
-    practice's time zone)."""
+    practice's time zone). Built once per process (a Select is immutable; callers add
+    their WHERE to a copy): building the polymorphic join was 1.4 of a /me's 2.4 ms."""
     organization = with_polymorphic(Organization, [Practice, Vendor], flat=True)
     return select(User).options(joinedload(User.organization.of_type(organization), innerjoin=True),
                                 joinedload(User.role_rows))
