@@ -298,29 +298,31 @@ _PLAN_COLUMNS = ("id", "version", "row_hash", "clinical_marked_by_mso", *importi
 
 
 def _rows_to_plan(vendor_id: int, valid: dict[str, importing.ValidRow]) -> tuple[dict, dict]:
-    """(the batch's rows to plan, their existing products by SKU), in one query: a row
-    whose product stores the row's own digest at the product's current version
-    (importing.stored_hash, written here in SQL) is unchanged and left out. A product the
-    MSO marked clinical is always planned (plan_batch checks the row does not unmark it);
-    a row without a product is planned too, to create it."""
+    """(the batch's rows to plan, their existing products by SKU). One query compares the
+    batch with the stored hashes: a row whose product stores the row's own digest at the
+    product's current version (importing.stored_hash, written here in SQL) is unchanged
+    and left out. A product the MSO marked clinical is always planned (plan_batch checks
+    the row does not unmark it); a row without a product is planned too, to create it.
+    A second query reads the products to compare, if there are any."""
     if not valid:
         return {}, {}
     batch = _batch_table(list(valid), [row.digest for row in valid.values()])
     products = Product.__table__
     stored_for_this_row = batch.c.digest + ":" + cast(products.c.version, String())
-    stmt = (
-        select(batch.c.sku, *(products.c[name] for name in _PLAN_COLUMNS))
+    planned = db.session.execute(
+        select(batch.c.sku, products.c.id)
         .select_from(batch.outerjoin(products, and_(products.c.vendor_id == vendor_id,
                                                    products.c.sku == batch.c.sku)))
         .where(or_(products.c.row_hash.is_(None), products.c.clinical_marked_by_mso,
                    products.c.row_hash != stored_for_this_row))
-    )
-    to_plan, existing = {}, {}
-    for product in db.session.execute(stmt):
-        to_plan[product.sku] = valid[product.sku]
-        if product.id is not None:
-            existing[product.sku] = product
-    return to_plan, existing
+    ).all()
+    to_plan = {sku: valid[sku] for sku, _ in planned}
+    ids = [product_id for _, product_id in planned if product_id is not None]
+    if not ids:
+        return to_plan, {}
+    existing = db.session.execute(
+        select(products.c.sku, *(products.c[name] for name in _PLAN_COLUMNS)).where(_among(products.c.id, ids)))
+    return to_plan, {product.sku: product for product in existing}
 
 
 def _batch_table(skus: list[str], digests: list[str]):
