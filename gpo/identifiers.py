@@ -36,6 +36,8 @@ def npi_with_check_digit(first_nine: str) -> str:
 def is_valid_gtin(value: str) -> bool:
     if not isinstance(value, str) or len(value) not in (8, 12, 13, 14) or not (value.isascii() and value.isdigit()):
         return False
-    body, check = value[:-1], int(value[-1])
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return (10 - total % 10) % 10 == check
+    # From the digit before the check digit leftwards, weights 3, 1, 3, ... (GS1); the
+    # digits' bytes summed at C speed (a catalog import checks up to 100,000 of them).
+    by_three, by_one = value[-2::-2].encode(), value[-3::-2].encode()
+    total = 3 * (sum(by_three) - 48 * len(by_three)) + sum(by_one) - 48 * len(by_one)
+    return (10 - total % 10) % 10 == int(value[-1])

@@ -1,23 +1,44 @@
 """Use cases of bulk catalog imports: a vendor sends a file (JSON or CSV), which is
-checked for shape and stored; a background job (IMPORT_RUN) validates each row, plans
-the import (gpo.catalog.importing) and writes the plan set-based."""
+checked for shape and stored; a background job (IMPORT_RUN) reads it in batches,
+validates each row (gpo.catalog.import_rows), plans each batch (gpo.catalog.importing)
+and writes the plan set-based, all in one transaction."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import json
 import logging
+from collections import Counter
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from decimal import Decimal
+from typing import Iterator
 
-from marshmallow import ValidationError
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import (
+    String,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    column,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+    values,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from gpo import audit
 from gpo.accounts.models import Vendor
 from gpo.auth import policy
 from gpo.auth.principal import SYSTEM, Principal
-from gpo.catalog import importing, parsing
-from gpo.catalog.models import CatalogImport, Product, ProductPrice
-from gpo.catalog.schemas import ProductCreateSchema
-from gpo.db import Paged, commit_midway, copy_rows, db, paged, utcnow
+from gpo.catalog import import_rows, importing, parsing
+from gpo.catalog.models import CatalogImport, CatalogImportPart, Product, ProductPrice
+from gpo.db import Paged, UTCDateTime, commit_midway, copy_rows, db, is_postgresql, paged, utcnow
 from gpo.errors import Forbidden, Invalid, NotFound
 from gpo.jobs import Job, RunLifecycle, get_job
 from gpo.notifications import outbox
@@ -27,25 +48,42 @@ log = logging.getLogger("gpo.catalog")
 
 def start_import(principal: Principal, vendor_id: int, mode: str | None, payload: bytes, source_format: str) -> CatalogImport:
     """Accept an import (a CSV or JSON body): check its shape, store it and queue the
-    job that applies it. Nothing is stored or queued when the shape is wrong."""
+    job that applies it. Nothing is stored or queued when the shape is wrong.
+
+    The body is decoded part by part, once to check it is UTF-8, once for its shape and
+    once to store it: a few megabytes of text at a time, never a copy of the whole file."""
     vendor = policy.load(principal, Vendor, vendor_id, "catalog_import.create")
-    text = parsing.text_of(payload)
-    rows, body_mode = parsing.rows_from_payload(source_format, text)
+    for _ in parsing.text_parts(payload):
+        pass  # not UTF-8: refused before anything else is said of the body
+    row_count, body_mode = parsing.check_payload(source_format, parsing.text_parts(payload))
     mode = body_mode or mode or "upsert"
     if mode not in ("upsert", "replace"):
         raise Invalid("mode must be upsert or replace", {"mode": ["must be upsert or replace"]})
     catalog_import = CatalogImport(
         vendor_id=vendor.id, mode=mode, source_format=source_format,
-        payload=text,
-        row_count=len(rows), errors=[], created_by=principal.label,
+        row_count=row_count, errors=[], created_by=principal.label,
     )
     db.session.add(catalog_import)
     db.session.flush()
+    parts = CatalogImportPart.__table__
+    for number, text in enumerate(parsing.text_parts(payload)):
+        db.session.execute(insert(parts).values(catalog_import_id=catalog_import.id, part=number, text=text))
     IMPORT_RUN.start(principal, catalog_import)
     audit.record(principal, "catalog_import.create", catalog_import,
-                 details={"mode": mode, "format": source_format, "rows": len(rows)})
+                 details={"mode": mode, "format": source_format, "rows": row_count})
     db.session.flush()
     return catalog_import
+
+
+def stored_parts(import_id: int) -> Iterator[str]:
+    """An import's body as stored, part by part (one query each: one part in memory)."""
+    parts = CatalogImportPart.__table__
+    for number in itertools.count():
+        text = db.session.scalar(select(parts.c.text).where(parts.c.catalog_import_id == import_id,
+                                                            parts.c.part == number))
+        if text is None:
+            return
+        yield text
 
 
 def start_upload(principal: Principal, vendor_id: int, mode: str | None, filename: str, mimetype: str,
@@ -53,7 +91,7 @@ def start_upload(principal: Principal, vendor_id: int, mode: str | None, filenam
     """An import from a file a vendor uploaded on a page: its name or type says CSV or
     JSON (415 otherwise), an empty file is refused (422); then as `start_import`."""
     source_format = parsing.format_of_file(filename, mimetype)
-    if not payload.strip():
+    if not payload or payload.isspace():  # (not payload.strip(): a copy of the whole file)
         raise Invalid("the file is empty", {"file": ["the file is empty"]})
     return start_import(principal, vendor_id, mode, payload, source_format)
 
@@ -141,16 +179,14 @@ def recent_imports_with_errors(principal: Principal, days: int = 14, limit: int 
     ).all()
 
 
-_ROW_SCHEMA = ProductCreateSchema()
-
-
-def _validate_rows(rows: list[dict]):
-    """Each row on its own: (valid rows by SKU, errors, every SKU the file lists)."""
-    valid: dict[str, tuple[int, dict]] = {}
+def _validate_rows(rows: list[dict], first_lines: dict[str, int]):
+    """Each row of a batch on its own: (valid rows by SKU, errors, every SKU the batch
+    lists). `first_lines` holds the line of each valid SKU of the batches before (and
+    gets this batch's): a later row with the same SKU is a duplicate."""
+    valid: dict[str, importing.ValidRow] = {}
     errors: list[dict] = []
     listed: set[str] = set()
-    for raw in rows:
-        row = dict(raw)
+    for row in rows:  # each row a dict of its own (gpo.catalog.parsing): popped in place
         line = row.pop("_line")
         shape_error = row.pop("_shape_error", None)
         sku = row.get("sku") if isinstance(row.get("sku"), str) else None
@@ -160,19 +196,19 @@ def _validate_rows(rows: list[dict]):
             errors.append({"line": line, "sku": sku, "errors": {"_row": [shape_error]}})
             continue
         try:
-            data = _ROW_SCHEMA.load(row)
-        except ValidationError as exc:
-            errors.append({"line": line, "sku": sku, "errors": exc.messages})
-            continue
+            data, messages = import_rows.load_row(row)
         except Exception:  # one unreadable row must not sink the others
             log.exception("catalog import row %s could not be read", line)
-            errors.append({"line": line, "sku": sku, "errors": {"_row": ["this row could not be read"]}})
+            data, messages = None, {"_row": ["this row could not be read"]}
+        if messages:
+            errors.append({"line": line, "sku": sku, "errors": messages})
             continue
-        if data["sku"] in valid:
-            first = valid[data["sku"]][0]
+        first = first_lines.get(data["sku"])
+        if first is not None:
             errors.append({"line": line, "sku": sku, "errors": {"sku": [f"duplicate SKU in this file (first on line {first})"]}})
             continue
-        valid[data["sku"]] = (line, data)
+        first_lines[data["sku"]] = line
+        valid[data["sku"]] = importing.valid_row(line, data)
     return valid, errors, listed
 
 
@@ -191,9 +227,31 @@ def run_import(catalog_import: CatalogImport) -> dict:
     return apply_import(catalog_import.id)
 
 
+# Rows read, checked and written at a time: memory stays flat however big the file.
+BATCH_ROWS = 2000
+
+
+@dataclass
+class _ImportRun:
+    """An import being applied, as its batches add up: its report's counts, the first
+    line of each valid SKU (a later row with the same SKU is a duplicate), every SKU the
+    file lists (replace mode), and the rejected rows, each as JSON text."""
+
+    vendor_id: int
+    replace: bool
+    now: dt.datetime
+    changed_by: str
+    counts: Counter = dataclass_field(default_factory=Counter)
+    first_lines: dict[str, int] = dataclass_field(default_factory=dict)
+    listed: set[str] = dataclass_field(default_factory=set)
+    errors: list[str] = dataclass_field(default_factory=list)
+
+
 def apply_import(import_id: int) -> dict:
     """Apply an import in one transaction: create, update or leave each valid row,
     report each invalid one, and (replace mode) deactivate what the file no longer lists.
+    The file is read once, BATCH_ROWS rows at a time, each batch planned and written
+    set-based; nothing of it is visible to others before the transaction commits.
 
     Imports of one vendor run one at a time (the vendor row is locked), so two at once
     both finish and never create a SKU twice; running a finished import again does nothing."""
@@ -205,21 +263,111 @@ def apply_import(import_id: int) -> dict:
         return import_counts(catalog_import)
     vendor_id = catalog_import.vendor_id
     db.session.execute(select(Vendor.id).where(Vendor.id == vendor_id).with_for_update(key_share=True))
-    rows, _ = parsing.rows_from_payload(catalog_import.source_format, catalog_import.payload)
-    valid, errors, listed = _validate_rows(rows)
-    plan = importing.plan_import(valid, listed, _vendor_products(vendor_id), catalog_import.mode, errors)
-    now = utcnow()
-    _write_plan(plan, vendor_id, now, changed_by=f"catalog import {import_id} ({catalog_import.created_by})")
-    counts = plan.counts()
-    for name, count in counts.items():
-        setattr(catalog_import, name, count)
-    catalog_import.errors = plan.errors
+    run = _ImportRun(vendor_id, catalog_import.mode == "replace", utcnow(),
+                     changed_by=f"catalog import {import_id} ({catalog_import.created_by})")
+    for rows in parsing.row_batches(catalog_import.source_format, stored_parts(import_id), BATCH_ROWS):
+        _apply_batch(run, rows)
+    run.counts["deactivated"] = _deactivate_unlisted(run) if run.replace else 0
+    for name in ("created", "updated", "unchanged", "deactivated", "failed"):
+        setattr(catalog_import, name, run.counts[name])
     catalog_import.status = "finished"
-    catalog_import.finished_at = now
+    catalog_import.finished_at = run.now
+    _store_errors(catalog_import, run.errors)
     audit.record(SYSTEM, "catalog_import.apply", catalog_import, details=import_counts(catalog_import))
     db.session.flush()
     _tell_vendor(catalog_import)
     return import_counts(catalog_import)
+
+
+def _apply_batch(run: _ImportRun, rows: list[dict]) -> None:
+    """One batch: validate its rows, find in one query the products its rows may change
+    (all but those whose row hash says unchanged), plan those rows and write the plan."""
+    valid, errors, listed = _validate_rows(rows, run.first_lines)
+    if run.replace:
+        run.listed |= listed
+    to_plan, existing = _rows_to_plan(run.vendor_id, valid)
+    plan = importing.plan_batch(to_plan, existing, errors)
+    _write_plan(plan, run)
+    run.counts.update(plan.counts())
+    run.counts["unchanged"] += len(valid) - len(to_plan)
+    run.errors.extend(json.dumps(error) for error in plan.errors)
+
+
+# What plan_batch reads of a product.
+_PLAN_COLUMNS = ("id", "version", "row_hash", "clinical_marked_by_mso", *importing.EDITABLE)
+
+
+def _rows_to_plan(vendor_id: int, valid: dict[str, importing.ValidRow]) -> tuple[dict, dict]:
+    """(the batch's rows to plan, their existing products by SKU). One query compares the
+    batch with the stored hashes: a row whose product stores the row's own digest at the
+    product's current version (importing.stored_hash, written here in SQL) is unchanged
+    and left out. A product the MSO marked clinical is always planned (plan_batch checks
+    the row does not unmark it); a row without a product is planned too, to create it.
+    A second query reads the products to compare, if there are any."""
+    if not valid:
+        return {}, {}
+    batch = _batch_table(list(valid), [row.digest for row in valid.values()])
+    products = Product.__table__
+    stored_for_this_row = batch.c.digest + ":" + cast(products.c.version, String())
+    planned = db.session.execute(
+        select(batch.c.sku, products.c.id)
+        .select_from(batch.outerjoin(products, and_(products.c.vendor_id == vendor_id,
+                                                   products.c.sku == batch.c.sku)))
+        .where(or_(products.c.row_hash.is_(None), products.c.clinical_marked_by_mso,
+                   products.c.row_hash != stored_for_this_row))
+    ).all()
+    to_plan = {sku: valid[sku] for sku, _ in planned}
+    ids = [product_id for _, product_id in planned if product_id is not None]
+    if not ids:
+        return to_plan, {}
+    existing = db.session.execute(
+        select(products.c.sku, *(products.c[name] for name in _PLAN_COLUMNS)).where(_among(products.c.id, ids)))
+    return to_plan, {product.sku: product for product in existing}
+
+
+def _batch_table(skus: list[str], digests: list[str]):
+    """A batch's (sku, digest) pairs as a table to join: on PostgreSQL unnest() of two
+    arrays (two parameters, whatever the batch's size); elsewhere VALUES, named by a CTE
+    (SQLite names no columns of a VALUES in FROM)."""
+    if is_postgresql():
+        return func.unnest(literal(skus, ARRAY(String())), literal(digests, ARRAY(String()))) \
+            .table_valued("sku", "digest").render_derived(name="batch")
+    pairs = list(zip(skus, digests, strict=True))
+    return values(column("sku", String()), column("digest", String()), name="pairs").data(pairs).cte("batch")
+
+
+def _among(column, values: list):
+    """`column IN values`; on PostgreSQL `= ANY(array)`: one parameter, not thousands."""
+    if is_postgresql():
+        return column == any_(literal(values, ARRAY(column.type)))
+    return column.in_(values)
+
+
+def _deactivate_unlisted(run: _ImportRun) -> int:
+    """Replace mode: deactivate the vendor's active products the file does not list."""
+    products = Product.__table__
+    active = db.session.execute(
+        select(products.c.id, products.c.sku).where(products.c.vendor_id == run.vendor_id, products.c.active)
+        .execution_options(yield_per=5000)
+    )
+    unlisted = importing.deactivations(active, run.listed)
+    for batch in _batches(unlisted, 1000):
+        db.session.execute(
+            update(products).where(_among(products.c.id, batch))
+            .values(active=False, updated_at=run.now, version=products.c.version + 1)
+        )
+    return len(unlisted)
+
+
+def _store_errors(catalog_import: CatalogImport, errors: list[str]) -> None:
+    """The error report, written as the JSON text the batches made: up to 100,000 rows
+    never held as objects at once."""
+    value = bindparam("errors", "[" + ",".join(errors) + "]", type_=Text())
+    if is_postgresql():
+        value = cast(value, JSONB)
+    imports = CatalogImport.__table__
+    db.session.execute(update(imports).where(imports.c.id == catalog_import.id).values(errors=value))
+    db.session.expire(catalog_import, ["errors"])
 
 
 def _tell_vendor(catalog_import: CatalogImport) -> None:
@@ -243,50 +391,46 @@ def _tell_vendor(catalog_import: CatalogImport) -> None:
               "row_count": catalog_import.row_count, "counts": counts})
 
 
-def _vendor_products(vendor_id: int) -> dict:
-    """The vendor's products by SKU, as rows of the columns an import compares."""
-    columns = [Product.__table__.c[name] for name in ("id", "sku", "clinical_marked_by_mso", *importing.EDITABLE)]
-    return {row.sku: row for row in db.session.execute(select(*columns).where(Product.vendor_id == vendor_id))}
-
-
-def _write_plan(plan: importing.ImportPlan, vendor_id: int, now, changed_by: str) -> None:
-    """The plan's writes, set-based: new products (COPY), updates (one executemany),
-    the price history, and the deactivations."""
+def _write_plan(plan: importing.ImportPlan, run: _ImportRun) -> None:
+    """A batch's writes, set-based: new products (COPY) and their first prices, updates
+    (one executemany), the price history of updated prices, and the row hashes of
+    products found unchanged field by field."""
     products = Product.__table__
-    copy_rows(products, [{**fields, "vendor_id": vendor_id, "created_at": now, "updated_at": now}
-                         for fields in plan.creates])
+    copy_rows(products, [{**fields, "vendor_id": run.vendor_id, "version": 1, "created_at": run.now,
+                          "updated_at": run.now} for fields in plan.creates])
+    if plan.creates:
+        db.session.execute(insert(ProductPrice.__table__).from_select(
+            ["product_id", "list_price", "effective_from", "changed_by"],
+            select(products.c.id, products.c.list_price, literal(run.now, UTCDateTime()), literal(run.changed_by))
+            .where(products.c.vendor_id == run.vendor_id, _among(products.c.sku, [f["sku"] for f in plan.creates])),
+        ))
     if plan.updates:
         db.session.execute(
             update(products).where(products.c.id == bindparam("_id"))
             .values(version=products.c.version + 1),
-            [{"_id": change.product_id, **change.values, "updated_at": now} for change in plan.updates],
+            [{"_id": change.product_id, **change.values, "row_hash": change.row_hash, "updated_at": run.now}
+             for change in plan.updates],
         )
-    _write_prices(plan, vendor_id, now, changed_by)
-    for batch in _batches(plan.deactivate, 1000):
+    _write_prices(plan.price_changes, run)
+    if plan.rehash:
         db.session.execute(
-            update(products).where(products.c.id.in_(batch))
-            .values(active=False, updated_at=now, version=products.c.version + 1)
+            update(products).where(products.c.id == bindparam("_id")).values(row_hash=bindparam("_hash")),
+            [{"_id": product_id, "_hash": stored} for product_id, stored in plan.rehash],
         )
 
 
-def _write_prices(plan: importing.ImportPlan, vendor_id: int, now, changed_by: str) -> None:
-    """Price history: close the current price of changed products, record the new prices
-    (and the first price of each new product)."""
-    products, prices = Product.__table__, ProductPrice.__table__
-    price_changes = list(plan.price_changes)
-    for batch in _batches([product_id for product_id, _ in price_changes], 5000):
-        db.session.execute(
-            update(prices).where(prices.c.product_id.in_(batch), prices.c.effective_to.is_(None))
-            .values(effective_to=now)
-        )
-    if plan.creates:
-        new_skus = {fields["sku"] for fields in plan.creates}
-        vendor_products = db.session.execute(
-            select(products.c.id, products.c.sku, products.c.list_price).where(products.c.vendor_id == vendor_id)
-        )
-        price_changes += [(p.id, p.list_price) for p in vendor_products if p.sku in new_skus]
+def _write_prices(price_changes: list[tuple[int, Decimal]], run: _ImportRun) -> None:
+    """Price history of updated products: close their current price, record the new one."""
+    if not price_changes:
+        return
+    prices = ProductPrice.__table__
+    db.session.execute(
+        update(prices).where(_among(prices.c.product_id, [product_id for product_id, _ in price_changes]),
+                             prices.c.effective_to.is_(None))
+        .values(effective_to=run.now)
+    )
     copy_rows(prices, [
-        {"product_id": product_id, "list_price": price, "effective_from": now, "changed_by": changed_by}
+        {"product_id": product_id, "list_price": price, "effective_from": run.now, "changed_by": run.changed_by}
         for product_id, price in price_changes
     ])
 

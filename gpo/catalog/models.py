@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gpo.audit import JsonType
+from gpo.catalog.parsing import PART_SIZE
 from gpo.db import BigId, CreatedAtMixin, ExactDecimal, IdPK, UTCDateTime, db, utcnow
 
 CATEGORIES = ("equipment", "it", "supplies", "services")
@@ -75,6 +76,11 @@ class Product(CreatedAtMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # "<digest>:<version>": the digest of the import row that last set the product and
+    # the version it left (gpo.catalog.importing.stored_hash): the next import of the
+    # same row is known unchanged without comparing fields. Any other change bumps
+    # `version`, so the stored hash no longer matches.
+    row_hash: Mapped[str | None] = mapped_column(String(48))
 
     prices: Mapped[list["ProductPrice"]] = relationship(
         order_by="ProductPrice.effective_from.desc(), ProductPrice.id.desc()", viewonly=True
@@ -123,8 +129,6 @@ class CatalogImport(CreatedAtMixin, db.Model):
     source_format: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16), default="queued")
     row_count: Mapped[int] = mapped_column(Integer)
-    # The body as received (CSV or JSON text); the job parses it again.
-    payload: Mapped[str] = mapped_column(Text, deferred=True)
     created: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
@@ -135,6 +139,28 @@ class CatalogImport(CreatedAtMixin, db.Model):
     created_by: Mapped[str] = mapped_column(String(254))
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
+    # The body as received (CSV or JSON text), in parts: the job reads it part by part.
+    parts: Mapped[list["CatalogImportPart"]] = relationship(
+        order_by="CatalogImportPart.part", cascade="all, delete-orphan", lazy="raise")
+
     @property
     def tenant_id(self) -> int:
         return self.vendor_id
+
+    def _set_payload(self, text: str) -> None:
+        self.parts = [CatalogImportPart(part=n, text=text[start:start + PART_SIZE])
+                      for n, start in enumerate(range(0, max(len(text), 1), PART_SIZE))]
+
+    # Write only: the whole body at once (a small one: tests, fixtures). An upload is
+    # stored part by part (gpo.catalog.catalog_imports.start_import) and read so.
+    payload = property(fset=_set_payload)
+
+
+class CatalogImportPart(db.Model):
+    """One part of an import's body, in order (`part` from 0): text cut between characters."""
+
+    __tablename__ = "catalog_import_parts"
+
+    catalog_import_id: Mapped[int] = mapped_column(BigId, ForeignKey("catalog_imports.id"), primary_key=True)
+    part: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)

@@ -108,7 +108,8 @@ def test_replace_deactivates_what_the_file_no_longer_lists(client, world, run_jo
     assert {s: p.active for s, p in products.items()} == {"A": True, "B": False, "C": True, "D": False}
     # listed again: active again
     back = finished(client, world, send_json(client, world, [row("B")]), run_jobs)
-    assert counts(back)["updated"] == 1 and products_of(world.vendor.id)["B"].active
+    assert counts(back) == {"created": 0, "updated": 1, "unchanged": 0, "deactivated": 0, "failed": 0}  # upsert
+    assert products_of(world.vendor.id)["B"].active
 
 
 def test_replace_never_touches_another_vendor(client, world, run_jobs):
@@ -229,7 +230,7 @@ def test_two_imports_for_one_vendor_at_once_both_finish_without_duplicates(app, 
 def test_an_import_whose_job_fails_for_good_says_failed(client, world, monkeypatch):
     from gpo import jobs
 
-    def broken(rows):
+    def broken(*batch):
         raise RuntimeError("injected: the job cannot apply this import")
 
     monkeypatch.setattr(services, "_validate_rows", broken)
@@ -246,3 +247,133 @@ def test_an_import_whose_job_fails_for_good_says_failed(client, world, monkeypat
     assert report["status"] == "failed" and report["finished_at"]
     assert db.session.get(Job, job_id).status == "failed"
     assert products_of(world.vendor.id) == {}
+
+
+# --- batches and the stored row hash ---------------------------------------------------------
+
+
+def product_writes_while(fn) -> list[str]:
+    """The statements that write products or prices while `fn()` runs."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        text = " ".join(statement.split()).upper()
+        if text.startswith(("INSERT", "UPDATE", "COPY")) and ("PRODUCTS" in text.split("(")[0] or "PRODUCT_PRICES" in text):
+            seen.append(text[:120])
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        fn()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return seen
+
+
+def state_of(vendor_id):
+    return {sku: (p.version, p.updated_at, p.row_hash, p.name) for sku, p in products_of(vendor_id).items()}
+
+
+def test_an_unchanged_reimport_writes_nothing_and_reports_every_row_unchanged(client, world, run_jobs):
+    rows = [row("A"), row("B", "5.50", clinical=True, gtin="00012345678905"), row("C", description="x")]
+    finished(client, world, send_json(client, world, rows), run_jobs)
+    before = state_of(world.vendor.id)
+    assert all(stored and stored.endswith(":1") for _, _, stored, _ in before.values())
+    import_id = stored_import(world.vendor.id, [row("A"), row("B", "5.5000", clinical=True, gtin="00012345678905"),
+                                                row("C", description="x")])  # the same prices, written otherwise
+    writes = product_writes_while(lambda: transactional(services.apply_import)(import_id))
+    assert writes == []
+    assert db.session.get(CatalogImport, import_id).unchanged == 3
+    assert state_of(world.vendor.id) == before
+
+
+def test_a_product_changed_since_its_import_is_compared_field_by_field_again(client, world, run_jobs):
+    finished(client, world, send_json(client, world, [row("A"), row("B")]), run_jobs)
+    edited = products_of(world.vendor.id)["A"]
+    edited.name = "Renamed in the portal"  # any edit bumps the version: the stored hash is stale
+    db.session.commit()
+    report = finished(client, world, send_json(client, world, [row("A"), row("B")]), run_jobs)
+    assert counts(report) == {"created": 0, "updated": 1, "unchanged": 1, "deactivated": 0, "failed": 0}
+    products = products_of(world.vendor.id)
+    assert products["A"].name == "Item A" and products["A"].version == 3
+    assert products["A"].row_hash.endswith(":3")  # the row's digest at the version it left
+    again = finished(client, world, send_json(client, world, [row("A"), row("B")]), run_jobs)
+    assert counts(again)["unchanged"] == 2
+
+
+def test_a_product_without_a_stored_hash_is_compared_then_hashed_once(client, world, run_jobs):
+    ProductFactory(vendor_id=world.vendor.id, sku="OLD", name="Item OLD", category="supplies",
+                   list_price=Decimal("10.00"), description="", manufacturer="", manufacturer_part_number="",
+                   gtin=None, unit_of_measure="each", clinical=False, min_order_quantity=1, order_multiple=1)
+    first = finished(client, world, send_json(client, world, [row("OLD")]), run_jobs)
+    assert counts(first)["unchanged"] == 1
+    product = products_of(world.vendor.id)["OLD"]
+    assert product.version == 1 and product.row_hash.endswith(":1")  # the hash, not a change
+    import_id = stored_import(world.vendor.id, [row("OLD")])
+    assert product_writes_while(lambda: transactional(services.apply_import)(import_id)) == []
+    assert db.session.get(CatalogImport, import_id).unchanged == 1
+
+
+def test_any_changed_field_of_a_row_is_an_update(client, world, run_jobs):
+    base = row("A", description="d", manufacturer="m", manufacturer_part_number="p", gtin="00012345678905",
+               unit_of_measure="box", clinical=False, min_order_quantity=2, order_multiple=2, active=True)
+    finished(client, world, send_json(client, world, [base]), run_jobs)
+    changes = {"name": "N", "description": "d2", "category": "it", "manufacturer": "m2",
+               "manufacturer_part_number": "p2", "gtin": "96385074", "unit_of_measure": "each",
+               "list_price": "10.0001", "clinical": True, "min_order_quantity": 3, "order_multiple": 4,
+               "active": False}
+    for field, value in changes.items():
+        report = finished(client, world, send_json(client, world, [{**base, field: value}]), run_jobs)
+        assert counts(report)["updated"] == 1, field
+        finished(client, world, send_json(client, world, [base]), run_jobs)  # and back
+    history = db.session.scalars(select(ProductPrice.list_price).join(Product).where(Product.sku == "A")
+                                 .order_by(ProductPrice.id)).all()
+    assert history == [Decimal("10.0000"), Decimal("10.0001"), Decimal("10.0000")]
+
+
+def test_batches_keep_file_order_duplicates_and_replace_across_the_whole_file(client, world, run_jobs, monkeypatch):
+    monkeypatch.setattr(services, "BATCH_ROWS", 2)
+    finished(client, world, send_json(client, world, [row("OLD-1"), row("OLD-2"), row("KEEP")]), run_jobs)
+    rows = [row("A"), row("B", "-1"), row("C"), row("KEEP"), row("A", "3.00"), row("D", category="toys"), row("E")]
+    report = finished(client, world, send_json(client, world, rows, mode="replace"), run_jobs)
+    assert counts(report) == {"created": 3, "updated": 0, "unchanged": 1, "deactivated": 2, "failed": 3}
+    assert [(e["line"], list(e["errors"])) for e in report["errors"]] == [(2, ["list_price"]), (5, ["sku"]), (6, ["category"])]
+    assert report["errors"][1]["errors"]["sku"] == ["duplicate SKU in this file (first on line 1)"]
+    active = {sku: p.active for sku, p in products_of(world.vendor.id).items()}
+    assert active == {"OLD-1": False, "OLD-2": False, "KEEP": True, "A": True, "C": True, "E": True}
+
+
+def test_a_reimport_costs_one_query_a_batch(client, world, run_jobs, monkeypatch):
+    from sqlalchemy import event
+
+    monkeypatch.setattr(services, "BATCH_ROWS", 10)
+
+    def statements_of_reimport(count):
+        rows = [row(f"S{n}") for n in range(count)]
+        finished(client, world, send_json(client, world, rows), run_jobs)
+        import_id = stored_import(world.vendor.id, rows)
+        seen = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            transactional(services.apply_import)(import_id)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    assert statements_of_reimport(30) - statements_of_reimport(10) == 2  # two more batches, one query each
+
+
+def test_a_large_csv_is_stored_and_read_in_parts(client, world, run_jobs, monkeypatch):
+    from gpo.catalog import parsing
+    from gpo.catalog.models import CatalogImportPart
+
+    monkeypatch.setattr(parsing, "PART_SIZE", 64)  # a part cuts lines, quoted cells and \r\n endings
+    lines = [f'P{n},"Gloves, size {n}\r\nsecond line",supplies,{n + 1}.50,,,,,\r\n' for n in range(40)]
+    report = finished(client, world, send_csv(client, world, HEADER + "\r\n" + "".join(lines)), run_jobs)
+    assert counts(report)["created"] == 40 and report["row_count"] == 40
+    assert db.session.scalar(select(func.count()).select_from(CatalogImportPart)
+                             .where(CatalogImportPart.catalog_import_id == report["id"])) > 30
+    products = products_of(world.vendor.id)
+    assert products["P39"].name == "Gloves, size 39\r\nsecond line" and products["P39"].list_price == Decimal("40.50")

@@ -32,3 +32,15 @@ def test_valid_gtins(gtin):
 @pytest.mark.parametrize("gtin", ["00012345678906", "4006381333932", "12345", "abcdefghijklm", ""])
 def test_invalid_gtins(gtin):
     assert not is_valid_gtin(gtin)
+
+
+def _gtin_by_the_book(value: str) -> bool:
+    """GS1's mod 10 as written: weights 3 and 1 from the right of the body."""
+    body, check = value[:-1], int(value[-1])
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10 == check
+
+
+@given(st.sampled_from([8, 12, 13, 14]).flatmap(lambda n: st.text(alphabet="0123456789", min_size=n, max_size=n)))
+def test_gtin_check_digits_are_gs1s(gtin):
+    assert is_valid_gtin(gtin) == _gtin_by_the_book(gtin)
