@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0017_catalog_row_hash'
-down_revision = '0014_notifications'
+down_revision = '0016_close_without_implied_keys'
 branch_labels = None
 depends_on = None
 
