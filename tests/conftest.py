@@ -399,3 +399,16 @@ def demo_receiver(app, tmp_path, monkeypatch):
     yield url, state
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def products(world):
+    """`products(n)`: n new products of Acme on one contract in effect (the query-count
+    tests grow the catalog with it)."""
+    from tests.factories import ContractFactory, ProductFactory
+
+    def make(n: int, **fields):
+        made = [ProductFactory(vendor_id=world.vendor.id, **fields) for _ in range(n)]
+        ContractFactory(vendor_id=world.vendor.id, products=made)
+        return made
+    return make

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal as D
 
-import pytest
 from sqlalchemy import event
 
 from gpo.catalog.models import ProductPrice
@@ -22,7 +21,6 @@ from tests.factories import (
     CycleFactory,
     OrderFactory,
     PracticeFactory,
-    ProductFactory,
     UserFactory,
     api_key_with_secret,
 )
@@ -78,16 +76,6 @@ def _assert_count(statements: ApiStatements, path: str, expected: int) -> None:
     count = statements(path)
     assert count == expected, f"{path}: {count} statements, expected {expected}:\n" + "\n".join(
         s[:300] for s in statements.last)
-
-
-@pytest.fixture
-def products(world):
-    """`products(n)`: n new products of Acme on one contract in effect."""
-    def make(n: int, **fields):
-        made = [ProductFactory(vendor_id=world.vendor.id, **fields) for _ in range(n)]
-        ContractFactory(vendor_id=world.vendor.id, products=made)
-        return made
-    return make
 
 
 def more_people(world, n: int = 5) -> None:

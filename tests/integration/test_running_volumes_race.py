@@ -50,11 +50,7 @@ def test_32_orders_at_once_on_one_contract_neither_wait_nor_lose_a_unit(app, wor
         except BaseException as exc:  # noqa: BLE001 (reported below, with every other)
             errors.append(exc)
 
-    threads = [threading.Thread(target=place, args=(i + 1,)) for i in range(ORDERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    run_together(place, range(1, ORDERS + 1))
     assert errors == []
 
     db.session.expire_all()
@@ -119,11 +115,7 @@ def test_edits_cancels_and_approvals_of_the_same_orders_at_once_keep_them_equal_
         except BaseException as exc:  # noqa: BLE001 (reported below)
             errors.append(exc)
 
-    threads = [threading.Thread(target=change, args=(i,)) for i in range(24)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    run_together(change, range(24))
     assert errors == []
 
     db.session.expire_all()
@@ -139,3 +131,12 @@ def test_edits_cancels_and_approvals_of_the_same_orders_at_once_keep_them_equal_
                                          RunningVolume.tier_cents).where(RunningVolume.units != 0)
                                   .order_by(RunningVolume.slot, RunningVolume.tier_index)).all() == kept
         unit.discard()
+
+
+def run_together(target, arguments) -> None:
+    """`target(argument)` for each argument, each in its own thread, all at once."""
+    threads = [threading.Thread(target=target, args=(argument,)) for argument in arguments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)

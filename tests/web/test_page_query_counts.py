@@ -22,7 +22,6 @@ from tests.factories import (
     InvoiceFactory,
     LocationFactory,
     OrderFactory,
-    ProductFactory,
     ProviderFactory,
     ShiftRequestFactory,
     UserFactory,
@@ -36,16 +35,6 @@ def cycle(world):
     """An open cycle from the start (the orders made later are in it): what varies is
     the number of rows, not whether a cycle is open."""
     return CycleFactory()
-
-
-@pytest.fixture
-def products(world):
-    """`products(n)`: n new products of Acme on one contract in effect."""
-    def make(n: int, **fields):
-        made = [ProductFactory(vendor_id=world.vendor.id, **fields) for _ in range(n)]
-        ContractFactory(vendor_id=world.vendor.id, products=made)
-        return made
-    return make
 
 
 @pytest.fixture
