@@ -61,8 +61,10 @@ def text_parts(payload: bytes, size: int | None = None) -> Iterator[str]:
     while start < len(payload):
         end = min(start + size, len(payload))
         for _ in range(3):  # back to the start of a character (UTF-8: at most 3 continuation bytes)
-            if end < len(payload) and payload[end] & 0xC0 == 0x80:
+            if end > start + 1 and end < len(payload) and payload[end] & 0xC0 == 0x80:
                 end -= 1
+        while end < len(payload) and payload[end] & 0xC0 == 0x80 and end - start < 4:
+            end += 1  # a part smaller than its first character holds that character whole
         try:
             yield payload[start:end].decode("utf-8")
         except UnicodeDecodeError as exc:

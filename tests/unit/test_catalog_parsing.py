@@ -3,7 +3,7 @@ import io
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from gpo.catalog.parsing import (
@@ -119,6 +119,8 @@ def test_lines_are_split_as_a_text_file_without_newline_translation_splits_them(
 
 
 @given(st.text(alphabet=st.sampled_from(["a", ",", "\r", "\n", "é", "€", "😀"]), max_size=60), st.integers(1, 9))
+@example("😀", 1)  # a part smaller than its first character still holds it (it once looped for ever)
+@example("a€😀é", 2)
 def test_a_body_read_in_parts_is_the_body(text, size):
     data = text.encode()
     parts = list(text_parts(data, size))
