@@ -25,7 +25,6 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    or_,
     select,
     update,
     values,
@@ -179,15 +178,19 @@ def recent_imports_with_errors(principal: Principal, days: int = 14, limit: int 
     ).all()
 
 
-def _validate_rows(rows: list[dict], first_lines: dict[str, int]):
+def _validate_rows(rows: list[dict], lines: list[int], digests: list[str | None], known: set[tuple[str, str]],
+                   first_lines: dict[str, int]):
     """Each row of a batch on its own: (valid rows by SKU, errors, every SKU the batch
-    lists). `first_lines` holds the line of each valid SKU of the batches before (and
-    gets this batch's): a later row with the same SKU is a duplicate."""
+    lists, how many rows are known unchanged). A row whose (SKU, file row digest) is in
+    `known` is unchanged: its product stores that digest at its current version, so the
+    same row was checked and applied before. `first_lines` holds the line of each valid
+    SKU of the batches before (and gets this batch's): a later row with the same SKU is a
+    duplicate."""
     valid: dict[str, importing.ValidRow] = {}
     errors: list[dict] = []
     listed: set[str] = set()
-    for row in rows:  # each row a dict of its own (gpo.catalog.parsing): popped in place
-        line = row.pop("_line")
+    unchanged = 0
+    for row, line, digest in zip(rows, lines, digests, strict=True):  # each row a dict of its own: popped in place
         shape_error = row.pop("_shape_error", None)
         sku = row.get("sku") if isinstance(row.get("sku"), str) else None
         if sku:
@@ -195,11 +198,14 @@ def _validate_rows(rows: list[dict], first_lines: dict[str, int]):
         if shape_error:
             errors.append({"line": line, "sku": sku, "errors": {"_row": [shape_error]}})
             continue
-        try:
-            data, messages = import_rows.load_row(row)
-        except Exception:  # one unreadable row must not sink the others
-            log.exception("catalog import row %s could not be read", line)
-            data, messages = None, {"_row": ["this row could not be read"]}
+        if (sku, digest) in known:
+            data, messages = {"sku": sku}, {}  # valid: it was, and the rules are pure
+        else:
+            try:
+                data, messages = import_rows.load_row(row)
+            except Exception:  # one unreadable row must not sink the others
+                log.exception("catalog import row %s could not be read", line)
+                data, messages = None, {"_row": ["this row could not be read"]}
         if messages:
             errors.append({"line": line, "sku": sku, "errors": messages})
             continue
@@ -208,8 +214,11 @@ def _validate_rows(rows: list[dict], first_lines: dict[str, int]):
             errors.append({"line": line, "sku": sku, "errors": {"sku": [f"duplicate SKU in this file (first on line {first})"]}})
             continue
         first_lines[data["sku"]] = line
-        valid[data["sku"]] = importing.valid_row(line, data)
-    return valid, errors, listed
+        if (sku, digest) in known:
+            unchanged += 1
+        else:
+            valid[data["sku"]] = importing.valid_row(line, data, digest)
+    return valid, errors, listed, unchanged
 
 
 def mark_import_failed(catalog_import: CatalogImport) -> None:
@@ -280,16 +289,19 @@ def apply_import(import_id: int) -> dict:
 
 
 def _apply_batch(run: _ImportRun, rows: list[dict]) -> None:
-    """One batch: validate its rows, find in one query the products its rows may change
-    (all but those whose row hash says unchanged), plan those rows and write the plan."""
-    valid, errors, listed = _validate_rows(rows, run.first_lines)
+    """One batch: find in one query the rows known unchanged by their product's stored
+    hash, check the others, read the products they may change (one query), plan those
+    rows and write the plan."""
+    lines = [row.pop("_line") for row in rows]
+    digests = [None if "_shape_error" in row else importing.file_row_digest(row) for row in rows]
+    known = _known_unchanged(run.vendor_id, rows, digests)
+    valid, errors, listed, unchanged = _validate_rows(rows, lines, digests, known, run.first_lines)
     if run.replace:
         run.listed |= listed
-    to_plan, existing = _rows_to_plan(run.vendor_id, valid)
-    plan = importing.plan_batch(to_plan, existing, errors)
+    plan = importing.plan_batch(valid, _existing_products(run.vendor_id, list(valid)), errors)
     _write_plan(plan, run)
     run.counts.update(plan.counts())
-    run.counts["unchanged"] += len(valid) - len(to_plan)
+    run.counts["unchanged"] += unchanged
     run.errors.extend(json.dumps(error) for error in plan.errors)
 
 
@@ -297,32 +309,35 @@ def _apply_batch(run: _ImportRun, rows: list[dict]) -> None:
 _PLAN_COLUMNS = ("id", "version", "row_hash", "clinical_marked_by_mso", *importing.EDITABLE)
 
 
-def _rows_to_plan(vendor_id: int, valid: dict[str, importing.ValidRow]) -> tuple[dict, dict]:
-    """(the batch's rows to plan, their existing products by SKU). One query compares the
-    batch with the stored hashes: a row whose product stores the row's own digest at the
-    product's current version (importing.stored_hash, written here in SQL) is unchanged
-    and left out. A product the MSO marked clinical is always planned (plan_batch checks
-    the row does not unmark it); a row without a product is planned too, to create it.
-    A second query reads the products to compare, if there are any."""
-    if not valid:
-        return {}, {}
-    batch = _batch_table(list(valid), [row.digest for row in valid.values()])
+def _known_unchanged(vendor_id: int, rows: list[dict], digests: list[str | None]) -> set[tuple[str, str]]:
+    """The (SKU, digest) pairs of the batch's rows whose product stores that digest at
+    its current version (importing.stored_hash, written here in SQL). A product the MSO
+    marked clinical is never among them: plan_batch checks the row does not unmark it."""
+    pairs = {(row["sku"], digest) for row, digest in zip(rows, digests, strict=True)
+             if digest is not None and isinstance(row.get("sku"), str)}
+    if not pairs:
+        return set()
+    skus, batch_digests = zip(*pairs, strict=True)
+    batch = _batch_table(list(skus), list(batch_digests))
     products = Product.__table__
-    stored_for_this_row = batch.c.digest + ":" + cast(products.c.version, String())
-    planned = db.session.execute(
-        select(batch.c.sku, products.c.id)
-        .select_from(batch.outerjoin(products, and_(products.c.vendor_id == vendor_id,
-                                                   products.c.sku == batch.c.sku)))
-        .where(or_(products.c.row_hash.is_(None), products.c.clinical_marked_by_mso,
-                   products.c.row_hash != stored_for_this_row))
-    ).all()
-    to_plan = {sku: valid[sku] for sku, _ in planned}
-    ids = [product_id for _, product_id in planned if product_id is not None]
-    if not ids:
-        return to_plan, {}
+    found = db.session.execute(
+        select(batch.c.sku, batch.c.digest)
+        .select_from(batch.join(products, and_(products.c.vendor_id == vendor_id, products.c.sku == batch.c.sku)))
+        .where(products.c.row_hash == batch.c.digest + ":" + cast(products.c.version, String()),
+               ~products.c.clinical_marked_by_mso)
+    )
+    return {(sku, digest) for sku, digest in found}  # plain tuples: a set of Rows compares them slowly
+
+
+def _existing_products(vendor_id: int, skus: list[str]) -> dict:
+    """The vendor's products among these SKUs (what plan_batch compares), by SKU."""
+    if not skus:
+        return {}
+    products = Product.__table__
     existing = db.session.execute(
-        select(products.c.sku, *(products.c[name] for name in _PLAN_COLUMNS)).where(_among(products.c.id, ids)))
-    return to_plan, {product.sku: product for product in existing}
+        select(products.c.sku, *(products.c[name] for name in _PLAN_COLUMNS))
+        .where(products.c.vendor_id == vendor_id, _among(products.c.sku, skus)))
+    return {product.sku: product for product in existing}
 
 
 def _batch_table(skus: list[str], digests: list[str]):
@@ -414,7 +429,9 @@ def _write_plan(plan: importing.ImportPlan, run: _ImportRun) -> None:
     _write_prices(plan.price_changes, run)
     if plan.rehash:
         db.session.execute(
-            update(products).where(products.c.id == bindparam("_id")).values(row_hash=bindparam("_hash")),
+            # Bookkeeping, not a change: the product's updated_at stays.
+            update(products).where(products.c.id == bindparam("_id"))
+            .values(row_hash=bindparam("_hash"), updated_at=products.c.updated_at),
             [{"_id": product_id, "_hash": stored} for product_id, stored in plan.rehash],
         )
 

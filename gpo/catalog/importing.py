@@ -1,16 +1,17 @@
 """Planning a catalog import: what the import will do to the vendor's catalog.
 
 Pure functions (no Flask, no database). An import is applied batch by batch
-(gpo.catalog.catalog_imports.apply_import). Each valid row carries the `row_digest` of
-its loaded fields; a product stores `stored_hash(digest, version)`: the digest of the row
-that last set it and the version that row left it at (`row_hash`). One query per batch
-compares the batch's digests with the stored hashes, in SQL: a row whose product stores
-its own digest at the product's current version is unchanged, and its product's fields
-are not even read. Any other change to a product (an edit, an MSO mark, a deactivation)
-bumps its version, so its stored hash no longer matches and the next import compares it
-field by field again: `plan_batch` decides, for the rows left, which SKUs to create,
-which to update (and which fields change, with the new list prices for the price
-history), which are unchanged after all, and which rows it refuses. At the end, in
+(gpo.catalog.catalog_imports.apply_import). Each row of the file has a
+`file_row_digest` of what it says; a product stores `stored_hash(digest, version)`: the
+digest of the row that last set it and the version that row left it at (`row_hash`).
+One query per batch compares the batch's digests with the stored hashes, in SQL: a row
+whose product stores its own digest at the product's current version is unchanged, and
+it is neither checked nor loaded, nor are its product's fields read. Any other change
+to a product (an edit, an MSO mark, a deactivation) bumps its version, so its stored
+hash no longer matches and the next import compares it field by field again:
+`plan_batch` decides, for the rows left, which SKUs to create, which to update (and
+which fields change, with the new list prices for the price history), which are
+unchanged after all, and which rows it refuses. At the end, in
 replace mode, `deactivations` names the products the file no longer lists.
 """
 from __future__ import annotations
@@ -52,6 +53,21 @@ def row_digest(data: Mapping[str, Any]) -> str:
     return hashlib.blake2b(fingerprint(data).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
+# Part of every file row's digest: change it when a row rule changes (gpo.catalog.
+# import_rows), so that a row stored as valid under the old rules is checked again.
+ROW_RULES = "1"
+
+
+def file_row_digest(row: Mapping[str, Any]) -> str:
+    """The hash of a row as the file gives it (every cell or JSON value by its column's
+    name, in any order; its `_line` taken out before; 32 hex digits), before it is checked. Two rows
+    with the same digest say the same thing and check the same (the rules are pure), so
+    a row whose product stores its digest at the current version is unchanged without
+    being checked or loaded again."""
+    cells = ROW_RULES + repr(sorted(row.items()))
+    return hashlib.blake2b(cells.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
 def stored_hash(digest: str, version: int) -> str:
     """What a product stores once the row of this digest left it at `version` (its SQL
     twin compares a batch: gpo.catalog.catalog_imports._rows_to_plan)."""
@@ -66,8 +82,10 @@ class ValidRow(NamedTuple):
     digest: str
 
 
-def valid_row(line: int, data: dict) -> ValidRow:
-    return ValidRow(line, data, row_digest(data))
+def valid_row(line: int, data: dict, digest: str | None = None) -> ValidRow:
+    """A checked row with the digest its product will store: the file row's (the import
+    job gives it), else the loaded fields'."""
+    return ValidRow(line, data, digest or row_digest(data))
 
 
 @dataclass(frozen=True)

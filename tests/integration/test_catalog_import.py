@@ -169,9 +169,9 @@ def test_imports_are_the_vendors_own(client, world, run_jobs):
     assert_error(send_json(client, world, [row("B")], who="mso_procurement"), 403)
 
 
-def stored_import(vendor_id, rows) -> int:
+def stored_import(vendor_id, rows, mode="upsert") -> int:
     """An accepted import, as POST stores it (the job not run yet)."""
-    imp = CatalogImport(vendor_id=vendor_id, mode="upsert", source_format="json",
+    imp = CatalogImport(vendor_id=vendor_id, mode=mode, source_format="json",
                         payload=json.dumps({"products": rows}),
                         row_count=len(rows), errors=[], created_by="test")
     db.session.add(imp)
@@ -280,12 +280,30 @@ def test_an_unchanged_reimport_writes_nothing_and_reports_every_row_unchanged(cl
     finished(client, world, send_json(client, world, rows), run_jobs)
     before = state_of(world.vendor.id)
     assert all(stored and stored.endswith(":1") for _, _, stored, _ in before.values())
-    import_id = stored_import(world.vendor.id, [row("A"), row("B", "5.5000", clinical=True, gtin="00012345678905"),
-                                                row("C", description="x")])  # the same prices, written otherwise
+    import_id = stored_import(world.vendor.id, [row("C", description="x"), row("A"),
+                                                {**row("B", "5.50", gtin="00012345678905"), "clinical": True}])
     writes = product_writes_while(lambda: transactional(services.apply_import)(import_id))
-    assert writes == []
+    assert writes == []  # the same rows, in another order, their fields too
     assert db.session.get(CatalogImport, import_id).unchanged == 3
     assert state_of(world.vendor.id) == before
+
+
+def test_the_same_values_written_otherwise_are_unchanged_and_only_rehashed_once(client, world, run_jobs):
+    rows = [row("A"), row("B", "5.50", clinical=True, gtin="00012345678905")]
+    finished(client, world, send_json(client, world, rows), run_jobs)
+    before = state_of(world.vendor.id)
+    otherwise = [row("A", "10"), row("B", "5.5000", clinical="true", gtin="00012345678905")]
+    import_id = stored_import(world.vendor.id, otherwise)
+    writes = product_writes_while(lambda: transactional(services.apply_import)(import_id))
+    assert len(writes) == 1 and writes[0].startswith("UPDATE PRODUCTS SET UPDATED_AT=PRODUCTS.UPDATED_AT, ROW_HASH=")
+    assert db.session.get(CatalogImport, import_id).unchanged == 2
+    after = state_of(world.vendor.id)
+    assert {sku: (v, at, name) for sku, (v, at, _, name) in after.items()} == \
+        {sku: (v, at, name) for sku, (v, at, _, name) in before.items()}  # no version, no time, no price
+    assert all(after[sku][2] != before[sku][2] and after[sku][2].endswith(":1") for sku in after)
+    again = stored_import(world.vendor.id, otherwise)
+    assert product_writes_while(lambda: transactional(services.apply_import)(again)) == []
+    assert db.session.get(CatalogImport, again).unchanged == 2
 
 
 def test_a_product_changed_since_its_import_is_compared_field_by_field_again(client, world, run_jobs):
@@ -377,3 +395,22 @@ def test_a_large_csv_is_stored_and_read_in_parts(client, world, run_jobs, monkey
                              .where(CatalogImportPart.catalog_import_id == report["id"])) > 30
     products = products_of(world.vendor.id)
     assert products["P39"].name == "Gloves, size 39\r\nsecond line" and products["P39"].list_price == Decimal("40.50")
+
+
+def test_rows_known_unchanged_by_their_hash_are_not_checked_again_but_still_count_as_listed_and_once(
+        client, world, run_jobs, monkeypatch):
+    from gpo.catalog import import_rows
+
+    finished(client, world, send_json(client, world, [row("A"), row("B"), row("OLD")]), run_jobs)
+    checked = []
+    real_load_row = import_rows.load_row
+    monkeypatch.setattr(import_rows, "load_row", lambda r: checked.append(r["sku"]) or real_load_row(r))
+    import_id = stored_import(world.vendor.id, [row("A"), row("B"), row("A"), row("C")], mode="replace")
+    transactional(services.apply_import)(import_id)  # here, not in a worker: load_row is watched
+    report = client.get(f"/api/v1/catalog-imports/{import_id}", headers=world.headers["vendor_key"]).get_json()
+    assert checked == ["C"]  # A (twice) and B are known by their hash; only the new row is checked
+    assert counts(report) == {"created": 1, "updated": 0, "unchanged": 2, "deactivated": 1, "failed": 1}
+    assert report["errors"][0]["line"] == 3
+    assert report["errors"][0]["errors"]["sku"] == ["duplicate SKU in this file (first on line 1)"]
+    assert {sku: p.active for sku, p in products_of(world.vendor.id).items()} == \
+        {"A": True, "B": True, "C": True, "OLD": False}

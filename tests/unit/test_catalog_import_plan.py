@@ -10,6 +10,7 @@ from gpo.catalog.importing import (
     UNMARK_CLINICAL,
     ProductUpdate,
     deactivations,
+    file_row_digest,
     fingerprint,
     plan_batch,
     row_digest,
@@ -144,3 +145,21 @@ def test_an_unchanged_product_gets_this_rows_hash_when_it_has_another():
     plan = plan_batch(valid_rows(a, b), existing)
     assert plan.unchanged == ["A", "B"] and plan.updates == []
     assert plan.rehash == [(7, stored_hash(row_digest(a), 5))]  # B's hash is this row's already
+
+
+def test_a_file_row_digest_is_what_the_row_says_in_any_order():
+    a = {"sku": "A", "name": "Item A", "list_price": "10.00"}
+    assert file_row_digest(a) == file_row_digest({"list_price": "10.00", "name": "Item A", "sku": "A"})
+    assert len(file_row_digest(a)) == 32
+    for other in ({**a, "list_price": "10.0"}, {**a, "list_price": 10}, {**a, "colour": "red"},
+                  {**a, "min_order_quantity": 1}, {**a, "min_order_quantity": "1"}, {**a, "gtin": None}):
+        assert file_row_digest(other) != file_row_digest(a), other  # a cell written otherwise is another row
+
+
+def test_a_file_row_digest_changes_with_the_row_rules(monkeypatch):
+    from gpo.catalog import importing
+
+    row = {"sku": "A", "name": "Item A"}
+    before = file_row_digest(row)
+    monkeypatch.setattr(importing, "ROW_RULES", "2")
+    assert file_row_digest(row) != before
