@@ -5,6 +5,24 @@ import time
 from gpo.db import db
 
 
+def scratch_database_url(test_config, tmp_path, name: str) -> str:
+    """An empty database of its own for a migration test: on PostgreSQL `<test db>_<name>`
+    (dropped and created again), else a SQLite file in tmp_path."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = test_config["SQLALCHEMY_DATABASE_URI"]
+    if not url.startswith("postgresql"):
+        return f"sqlite:///{tmp_path / f'{name}.sqlite3'}"
+    scratch = make_url(url).set(database=f"{make_url(url).database}_{name}")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch.database}"'))
+        conn.execute(text(f'CREATE DATABASE "{scratch.database}"'))
+    admin.dispose()
+    return scratch.render_as_string(hide_password=False)
+
+
 def wait_for_job(job_id: int, timeout: float = 60.0):
     """The job's row once it has finished or failed (in-process jobs already have)."""
     from gpo.jobs import Job

@@ -1,30 +1,17 @@
 """Migration 0017 moves each stored import body into its parts (and back down), on
 SQLite and (with TEST_DATABASE_URL) on PostgreSQL, with imports already in the database."""
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from gpo import create_app
 from gpo.db import db
+from tests.helpers import scratch_database_url
 
 BODY = "sku,name,category,list_price\nA,Gloves \u00e9\u20ac,supplies,1.00\n"
 
 
-def _scratch_url(test_config, tmp_path) -> str:
-    url = test_config["SQLALCHEMY_DATABASE_URI"]
-    if not url.startswith("postgresql"):
-        return f"sqlite:///{tmp_path / 'parts.sqlite3'}"
-    scratch = make_url(url).set(database=f"{make_url(url).database}_parts")
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch.database}"'))
-        conn.execute(text(f'CREATE DATABASE "{scratch.database}"'))
-    admin.dispose()
-    return scratch.render_as_string(hide_password=False)
-
-
 def test_stored_bodies_become_parts_and_back(test_config, tmp_path):
-    app = create_app({**test_config, "SQLALCHEMY_DATABASE_URI": _scratch_url(test_config, tmp_path)})
+    app = create_app({**test_config, "SQLALCHEMY_DATABASE_URI": scratch_database_url(test_config, tmp_path, "parts")})
     with app.app_context():
         upgrade(revision="0014_notifications")
         with db.engine.begin() as conn:

@@ -3,11 +3,10 @@ TEST_DATABASE_URL) on PostgreSQL; and the migrations go down and up again."""
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from gpo import create_app
 from gpo.db import db, include_object
+from tests.helpers import scratch_database_url
 
 
 def _diff(engine):
@@ -24,17 +23,7 @@ def test_the_migrated_test_database_matches_the_models(app):
 
 
 def test_an_empty_database_migrates_down_and_up_to_the_models(test_config, tmp_path):
-    url = test_config["SQLALCHEMY_DATABASE_URI"]
-    if url.startswith("postgresql"):
-        scratch = make_url(url).set(database=f"{make_url(url).database}_migrations")
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch.database}"'))
-            conn.execute(text(f'CREATE DATABASE "{scratch.database}"'))
-        admin.dispose()
-        scratch_url = scratch.render_as_string(hide_password=False)
-    else:
-        scratch_url = f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
+    scratch_url = scratch_database_url(test_config, tmp_path, "migrations")
     app = create_app({**test_config, "SQLALCHEMY_DATABASE_URI": scratch_url})
     with app.app_context():
         upgrade()
