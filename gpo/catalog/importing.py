@@ -59,18 +59,18 @@ ROW_RULES = "1"
 
 
 def file_row_digest(row: Mapping[str, Any]) -> str:
-    """The hash of a row as the file gives it (every cell or JSON value by its column's
-    name, in any order; its `_line` taken out before; 32 hex digits), before it is checked. Two rows
-    with the same digest say the same thing and check the same (the rules are pure), so
-    a row whose product stores its digest at the current version is unchanged without
-    being checked or loaded again."""
+    """The hash of a row as the file gives it, before it is checked: every cell or JSON
+    value by its column's name, in any order (its `_line` taken out before); 32 hex
+    digits. Two rows with the same digest say the same thing and check the same (the
+    rules are pure), so a row whose product stores its digest at the current version is
+    unchanged without being checked or loaded again."""
     cells = ROW_RULES + repr(sorted(row.items()))
     return hashlib.blake2b(cells.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def stored_hash(digest: str, version: int) -> str:
     """What a product stores once the row of this digest left it at `version` (its SQL
-    twin compares a batch: gpo.catalog.catalog_imports._rows_to_plan)."""
+    twin compares a batch: gpo.catalog.catalog_imports._known_unchanged)."""
     return f"{digest}:{version}"
 
 
