@@ -198,7 +198,8 @@ def _validate_rows(rows: list[dict], lines: list[int], digests: list[str | None]
         if shape_error:
             errors.append({"line": line, "sku": sku, "errors": {"_row": [shape_error]}})
             continue
-        if (sku, digest) in known:
+        known_unchanged = (sku, digest) in known
+        if known_unchanged:
             data, messages = {"sku": sku}, {}  # valid: it was, and the rules are pure
         else:
             try:
@@ -214,7 +215,7 @@ def _validate_rows(rows: list[dict], lines: list[int], digests: list[str | None]
             errors.append({"line": line, "sku": sku, "errors": {"sku": [f"duplicate SKU in this file (first on line {first})"]}})
             continue
         first_lines[data["sku"]] = line
-        if (sku, digest) in known:
+        if known_unchanged:
             unchanged += 1
         else:
             valid[data["sku"]] = importing.valid_row(line, data, digest)

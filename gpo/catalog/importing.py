@@ -32,26 +32,6 @@ DEFAULTS = {
     "unit_of_measure": "each", "clinical": False, "min_order_quantity": 1, "order_multiple": 1, "active": True,
 }
 UNMARK_CLINICAL = "clinical was marked by MSO procurement: only the MSO can unmark it"
-PRICE_PLACES = Decimal("0.0001")  # list prices are stored with 4 places
-
-
-def fingerprint(data: Mapping[str, Any]) -> str:
-    """A loaded row as text: equal for two rows that set the same fields to the same values
-    (a price however many places it is written with), different when any field differs or
-    one row sets a field the other leaves out."""
-    values = [data.get(name, ...) for name in EDITABLE]  # `...`: left out, not None
-    if isinstance(values[_PRICE], Decimal):
-        values[_PRICE] = values[_PRICE].quantize(PRICE_PLACES)
-    return repr(values)
-
-
-_PRICE = EDITABLE.index("list_price")
-
-
-def row_digest(data: Mapping[str, Any]) -> str:
-    """The hash of a loaded row's fingerprint (32 hex digits)."""
-    return hashlib.blake2b(fingerprint(data).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-
 
 # Part of every file row's digest: change it when a row rule changes (gpo.catalog.
 # import_rows), so that a row stored as valid under the old rules is checked again.
@@ -82,10 +62,9 @@ class ValidRow(NamedTuple):
     digest: str
 
 
-def valid_row(line: int, data: dict, digest: str | None = None) -> ValidRow:
-    """A checked row with the digest its product will store: the file row's (the import
-    job gives it), else the loaded fields'."""
-    return ValidRow(line, data, digest or row_digest(data))
+def valid_row(line: int, data: dict, digest: str) -> ValidRow:
+    """A checked row with the digest its product will store (its file row's)."""
+    return ValidRow(line, data, digest)
 
 
 @dataclass(frozen=True)
